@@ -1,0 +1,155 @@
+/* Configuration: the table of CRT_* settings, their loading and validation, and --help.
+ * Adding a setting means adding one row here; help and docs/configuration.md follow it. */
+#include "crt/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+
+struct cfg_entry {
+    const char *name;
+    enum cfg_type type;
+    const char *def; /* NULL for an integer means "computed" (see defaults below) */
+    size_t offset;
+    int min, max;
+    unsigned who;
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct crt_config, f)
+static const struct cfg_entry entries[] = {
+    {"CRT_DATABASE_URL", CFG_STR, "dbname=crt user=crt_api", OFF(database_url), 0, 0, CFG_API,
+     "libpq connection string of the API role (owns nothing, cannot bypass RLS)"},
+    {"CRT_OWNER_DATABASE_URL", CFG_STR, "dbname=crt user=crt_owner", OFF(owner_database_url), 0,
+     0, CFG_CTL, "libpq connection string of the schema owner, used by migrate and seeding"},
+    {"CRT_LISTEN", CFG_STR, "127.0.0.1:8080", OFF(listen), 0, 0, CFG_API,
+     "address and port crt-api listens on (IPv4 host:port)"},
+    {"CRT_THREADS", CFG_INT, NULL, OFF(threads), 1, 256, CFG_API,
+     "worker threads, each with its own event loop and database connection (default 2 per core)"},
+    {"CRT_MAX_BODY_BYTES", CFG_INT, "65536", OFF(max_body_bytes), 1024, 16777216, CFG_API,
+     "largest request body accepted; larger gets 413"},
+    {"CRT_MAX_HEADER_BYTES", CFG_INT, "16384", OFF(max_header_bytes), 1024, 1048576, CFG_API,
+     "largest request line plus headers accepted"},
+    {"CRT_DEV_AUTH", CFG_BOOL, "0", OFF(dev_auth), 0, 1, CFG_API,
+     "1 accepts the development identity header X-CRT-Dev-User; never set in production"},
+    {"CRT_SHUTDOWN_GRACE_MS", CFG_INT, "10000", OFF(shutdown_grace_ms), 0, 600000, CFG_API,
+     "on SIGTERM, how long in-flight requests may take to finish"},
+    {"CRT_STATEMENT_TIMEOUT_MS", CFG_INT, "5000", OFF(statement_timeout_ms), 0, 600000,
+     CFG_API, "PostgreSQL statement_timeout for API queries (0 disables)"},
+    {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL,
+     "error, warn, info or debug"},
+    {"CRT_MIGRATIONS_DIR", CFG_STR, CRT_MIGRATIONS_DEFAULT, OFF(migrations_dir), 0, 0, CFG_CTL,
+     "folder of NNN_name.sql migrations"},
+};
+#define N_ENTRIES (sizeof entries / sizeof entries[0])
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 64 ? (int)n * 2 : 4;
+}
+
+static bool parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static bool load_entry(struct crt_config *cfg, const struct cfg_entry *e, char *err, size_t errlen)
+{
+    const char *v = getenv(e->name);
+    char *base = (char *)cfg + e->offset;
+    if (v == NULL || *v == '\0')
+        v = e->def;
+    switch (e->type) {
+    case CFG_STR:
+        *(char **)base = strdup(v ? v : "");
+        return *(char **)base != NULL;
+    case CFG_INT:
+        if (v == NULL) {
+            *(int *)base = default_threads();
+            return true;
+        }
+        if (parse_int(v, e->min, e->max, (int *)base))
+            return true;
+        snprintf(err, errlen, "%s must be an integer from %d to %d", e->name, e->min, e->max);
+        return false;
+    case CFG_BOOL:
+        if (strcmp(v, "0") && strcmp(v, "1")) {
+            snprintf(err, errlen, "%s must be 0 or 1", e->name);
+            return false;
+        }
+        *(bool *)base = v[0] == '1';
+        return true;
+    }
+    return false;
+}
+
+bool config_load(struct crt_config *cfg, unsigned who, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        if (!(entries[i].who & who))
+            continue;
+        if (!load_entry(cfg, &entries[i], err, errlen)) {
+            config_free(cfg);
+            return false;
+        }
+    }
+    if (cfg->log_level && strcmp(cfg->log_level, "error") && strcmp(cfg->log_level, "warn") &&
+        strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug")) {
+        snprintf(err, errlen, "CRT_LOG_LEVEL must be error, warn, info or debug");
+        config_free(cfg);
+        return false;
+    }
+    return true;
+}
+
+void config_free(struct crt_config *cfg)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        if (entries[i].type == CFG_STR) {
+            char **p = (char **)((char *)cfg + entries[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+void config_print_help(FILE *out, unsigned who)
+{
+    fprintf(out, "Configuration (environment variables):\n");
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        const struct cfg_entry *e = &entries[i];
+        if (!(e->who & who))
+            continue;
+        fprintf(out, "  %-26s %s\n  %-26s default: %s\n", e->name, e->help, "",
+                e->def ? e->def : "2 x cores");
+    }
+}
+
+size_t config_count(unsigned who)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        n += (entries[i].who & who) != 0;
+    return n;
+}
+
+const char *config_name(unsigned who, size_t i)
+{
+    for (size_t k = 0; k < N_ENTRIES; k++)
+        if ((entries[k].who & who) && i-- == 0)
+            return entries[k].name;
+    return NULL;
+}

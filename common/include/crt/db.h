@@ -1,0 +1,67 @@
+/* PostgreSQL access: one connection with its prepared statements, transactions that carry the
+ * caller's controller and user, and the one mapping from libpq errors to the service's. */
+#ifndef CRT_DB_H
+#define CRT_DB_H
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "crt/arena.h"
+#include "crt/config.h"
+
+/* A statement prepared on every connection at connect (and again after a reconnect). */
+struct db_stmt {
+    const char *name;
+    const char *sql;
+};
+
+/* Outcome of a database call, in the service's terms. */
+enum db_status {
+    DB_OK = 0,
+    DB_UNAVAILABLE,   /* connection lost or server not reachable: 503 */
+    DB_CONFLICT,      /* unique violation, serialization failure: 409 */
+    DB_INVALID,       /* check/not-null/FK violation, bad data format: 422 */
+    DB_FORBIDDEN,     /* insufficient privilege, RLS WITH CHECK: 403 */
+    DB_ERROR,         /* anything else: 500 */
+};
+
+struct db {
+    PGconn *conn;
+    const char *url;
+    const struct db_stmt *stmts;
+    int nstmts;
+    bool in_tx;
+};
+
+/* Connects and prepares stmts (which must outlive db). statement_timeout_ms > 0 sets
+ * statement_timeout for the session. */
+enum db_status db_open(struct db *db, const char *url, const struct db_stmt *stmts, int nstmts,
+                       int statement_timeout_ms) CRT_MUST_CHECK;
+void db_close(struct db *db);
+/* Reconnects when the connection was lost; cheap when it is fine. */
+enum db_status db_ensure(struct db *db) CRT_MUST_CHECK;
+
+/* BEGIN, then the transaction-local settings crt.controller_id and crt.user_id (the
+ * row-level security context). user_id may be NULL. */
+enum db_status db_begin(struct db *db, int controller_id, const char *user_id) CRT_MUST_CHECK;
+enum db_status db_commit(struct db *db) CRT_MUST_CHECK;
+/* Rolls back an open transaction; harmless when none is open. */
+void db_rollback(struct db *db);
+
+/* Runs a prepared statement with text parameters (NULL entries are SQL NULL). On DB_OK,
+ * *res (if res is not NULL) holds the result, which the caller must PQclear; on error nothing
+ * is returned and the error is logged without parameter values. */
+enum db_status db_exec(struct db *db, const char *name, int nparams, const char *const *params,
+                       PGresult **res) CRT_MUST_CHECK;
+/* Runs SQL without parameters (migrations, set-up). */
+enum db_status db_exec_sql(struct db *db, const char *sql) CRT_MUST_CHECK;
+
+/* A PostgreSQL array literal of items (NULL entries are SQL NULL), quoted so that any text
+ * round-trips; allocated in a. NULL when out of memory. */
+char *db_array_literal(struct arena *a, const char *const *items, size_t n);
+
+/* The SQLSTATE mapping, exposed for tests. */
+enum db_status db_status_of_sqlstate(const char *sqlstate);
+/* HTTP status and problem type slug for a db_status (one place for that mapping). */
+int db_http_status(enum db_status st, const char **type, const char **detail);
+
+#endif

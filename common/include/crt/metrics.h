@@ -1,0 +1,21 @@
+/* Metrics in the Prometheus text format: requests by route and status, a latency histogram per
+ * route, and the state of the database connections. Lock-free counters (relaxed atomics). */
+#ifndef CRT_METRICS_H
+#define CRT_METRICS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crt/router.h"
+
+/* Registers the route table (kept by pointer; must outlive the process's metrics use). */
+void metrics_init(const struct route *routes, size_t n);
+/* Counts one response; route -1 means unrouted (404, evhttp's own errors). */
+void metrics_observe(int route, int status, uint64_t ns);
+/* Connection pool state: connections configured, connected, and busy in a request. */
+void metrics_pool_add(int configured, int connected);
+void metrics_pool_busy(int delta);
+void metrics_pool_connected(int delta);
+/* The exposition text; malloc'ed, the caller frees. NULL when out of memory. */
+char *metrics_render(void);
+
+#endif

@@ -1,0 +1,53 @@
+/* Validation of input values against field specifications (type, length, enumeration, range)
+ * and of JSON objects against the set of fields they may carry. Every error names the field. */
+#ifndef CRT_VALIDATE_H
+#define CRT_VALIDATE_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum field_type {
+    FT_TEXT,     /* string, 1..max_len characters (UTF-8 code points), no control characters */
+    FT_DATE,     /* "YYYY-MM-DD", a real calendar date from 1900-01-01, not in the future unless allowed */
+    FT_ENUM,     /* one of enum_values */
+    FT_POSTCODE, /* Belgian postcode: four digits, 1000..9999 */
+    FT_COUNTRY,  /* ISO 3166-1 alpha-2, upper case */
+    FT_INT,      /* integer min..max */
+    FT_BOOL,
+    FT_EMAIL,    /* one '@', no spaces, <= max_len */
+    FT_PHONE,    /* digits, spaces, + ( ) - . /, 6..max_len */
+};
+
+struct field_spec {
+    const char *name;
+    enum field_type type;
+    int max_len;                    /* FT_TEXT/FT_EMAIL/FT_PHONE */
+    const char *const *enum_values; /* FT_ENUM, NULL-terminated */
+    int min, max;                   /* FT_INT */
+    bool required;
+    bool future_ok;                 /* FT_DATE may lie in the future */
+};
+
+/* Why a value was refused; detail is a fixed sentence safe to show (never echoes the value). */
+struct field_error {
+    const char *field;
+    const char *detail;
+};
+
+/* Checks one JSON value against spec and writes its canonical text form (what is stored and
+ * bound as a query parameter) into out (outlen >= 32). JSON null is accepted for optional
+ * fields and yields *is_null. Returns false and fills err on refusal. */
+bool field_check(const struct field_spec *spec, json_t *value, char *out, size_t outlen,
+                 bool *is_null, struct field_error *err);
+
+/* True when s is a valid calendar date "YYYY-MM-DD" between 1900-01-01 and 2199-12-31. */
+bool validate_date(const char *s);
+/* True when s is a canonical lower-case or upper-case UUID. */
+bool validate_uuid(const char *s);
+/* Today as YYYY-MM-DD in Europe/Brussels is not needed: dates compare as UTC calendar days. */
+void validate_today(char out[11]);
+
+/* Refuses any key of obj not in allowed (NULL-terminated); sets *unknown to the first one. */
+bool json_only_keys(json_t *obj, const char *const *allowed, const char **unknown);
+
+#endif

@@ -1,0 +1,143 @@
+/* Metrics: fixed arrays of atomic counters indexed by route and status, rendered on demand. */
+#include "crt/metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROUTES 64
+static const int codes[] = {200, 201, 400, 401, 403, 404, 405, 409, 411, 413, 414, 415,
+                            422, 429, 431, 500, 501, 503, 0 /* other */};
+#define N_CODES (sizeof codes / sizeof codes[0])
+static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                0.1,    0.25,  0.5,    1.0,   2.5};
+#define N_BOUNDS (sizeof bounds / sizeof bounds[0])
+
+static const struct route *table;
+static size_t ntable;
+/* Slot MAX_ROUTES is "unrouted". */
+static atomic_ulong requests[MAX_ROUTES + 1][N_CODES];
+static atomic_ulong buckets[MAX_ROUTES + 1][N_BOUNDS + 1];
+static atomic_ulong sum_us[MAX_ROUTES + 1];
+static atomic_int pool_configured, pool_connected, pool_busy;
+
+void metrics_init(const struct route *routes, size_t n)
+{
+    table = routes;
+    ntable = n < MAX_ROUTES ? n : MAX_ROUTES;
+}
+
+void metrics_observe(int route, int status, uint64_t ns)
+{
+    size_t r = route >= 0 && (size_t)route < ntable ? (size_t)route : MAX_ROUTES;
+    size_t c = 0;
+    while (codes[c] && codes[c] != status)
+        c++;
+    atomic_fetch_add_explicit(&requests[r][c], 1, memory_order_relaxed);
+    double s = (double)ns / 1e9;
+    size_t b = 0;
+    while (b < N_BOUNDS && s > bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&buckets[r][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sum_us[r], (unsigned long)(ns / 1000), memory_order_relaxed);
+}
+
+void metrics_pool_add(int configured, int connected)
+{
+    atomic_fetch_add(&pool_configured, configured);
+    atomic_fetch_add(&pool_connected, connected);
+}
+void metrics_pool_busy(int d) { atomic_fetch_add_explicit(&pool_busy, d, memory_order_relaxed); }
+void metrics_pool_connected(int d) { atomic_fetch_add(&pool_connected, d); }
+
+struct out {
+    char *buf;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    for (int tries = 0; tries < 2 && !o->failed; tries++) {
+        va_start(ap, fmt);
+        int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t cap = o->cap * 2 + (size_t)(n > 0 ? n : 0);
+        char *nb = realloc(o->buf, cap);
+        if (nb == NULL)
+            o->failed = 1;
+        else
+            o->buf = nb, o->cap = cap;
+    }
+}
+
+static void route_label(size_t r, char *out, size_t len)
+{
+    if (r == MAX_ROUTES)
+        snprintf(out, len, "method=\"\",route=\"unrouted\"");
+    else
+        snprintf(out, len, "method=\"%s\",route=\"%s\"", http_method_name(table[r].method),
+                 table[r].pattern);
+}
+
+static void render_route(struct out *o, size_t r)
+{
+    char label[200];
+    route_label(r, label, sizeof label);
+    unsigned long total = 0;
+    for (size_t c = 0; c < N_CODES; c++) {
+        unsigned long v = atomic_load_explicit(&requests[r][c], memory_order_relaxed);
+        total += v;
+        if (v && codes[c])
+            put(o, "crt_http_requests_total{%s,status=\"%d\"} %lu\n", label, codes[c], v);
+        else if (v)
+            put(o, "crt_http_requests_total{%s,status=\"other\"} %lu\n", label, v);
+    }
+    if (total == 0)
+        return;
+    unsigned long cum = 0;
+    for (size_t b = 0; b <= N_BOUNDS; b++) {
+        cum += atomic_load_explicit(&buckets[r][b], memory_order_relaxed);
+        if (b < N_BOUNDS)
+            put(o, "crt_http_request_duration_seconds_bucket{%s,le=\"%g\"} %lu\n", label,
+                bounds[b], cum);
+        else
+            put(o, "crt_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %lu\n", label, cum);
+    }
+    put(o, "crt_http_request_duration_seconds_sum{%s} %.6f\n", label,
+        (double)atomic_load(&sum_us[r]) / 1e6);
+    put(o, "crt_http_request_duration_seconds_count{%s} %lu\n", label, cum);
+}
+
+char *metrics_render(void)
+{
+    struct out o = {malloc(8192), 0, 8192, 0};
+    if (o.buf == NULL)
+        return NULL;
+    put(&o, "# HELP crt_http_requests_total Requests answered, by route and status.\n"
+            "# TYPE crt_http_requests_total counter\n"
+            "# HELP crt_http_request_duration_seconds Time from routing to response.\n"
+            "# TYPE crt_http_request_duration_seconds histogram\n");
+    for (size_t r = 0; r < ntable; r++)
+        render_route(&o, r);
+    render_route(&o, MAX_ROUTES);
+    put(&o, "# HELP crt_db_connections Database connections of the workers, by state.\n"
+            "# TYPE crt_db_connections gauge\n"
+            "crt_db_connections{state=\"configured\"} %d\n"
+            "crt_db_connections{state=\"connected\"} %d\n"
+            "crt_db_connections{state=\"busy\"} %d\n",
+        atomic_load(&pool_configured), atomic_load(&pool_connected), atomic_load(&pool_busy));
+    if (o.failed) {
+        free(o.buf);
+        return NULL;
+    }
+    return o.buf;
+}

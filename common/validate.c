@@ -1,0 +1,182 @@
+/* Validation: field specifications applied to JSON values, calendar dates, UUIDs, and the
+ * "no unknown fields" rule for objects. */
+#include "crt/validate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7F)
+            return true;
+    return false;
+}
+
+bool validate_date(const char *s)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            return false;
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return false;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1)
+        return false;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+void validate_today(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+bool validate_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!isxdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool fail(struct field_error *err, const char *field, const char *detail)
+{
+    err->field = field;
+    err->detail = detail;
+    return false;
+}
+
+static bool check_string(const struct field_spec *f, const char *s, struct field_error *err)
+{
+    size_t len = utf8_length(s);
+    const char *at, *p;
+    switch (f->type) {
+    case FT_TEXT:
+        if (len == 0)
+            return fail(err, f->name, "must not be empty");
+        if ((int)len > f->max_len)
+            return fail(err, f->name, "is too long");
+        if (has_control(s))
+            return fail(err, f->name, "must not contain control characters");
+        return true;
+    case FT_DATE: {
+        if (!validate_date(s))
+            return fail(err, f->name, "must be a calendar date YYYY-MM-DD from 1900 on");
+        char today[11];
+        validate_today(today);
+        if (!f->future_ok && strcmp(s, today) > 0)
+            return fail(err, f->name, "must not be in the future");
+        return true;
+    }
+    case FT_ENUM:
+        for (const char *const *v = f->enum_values; *v; v++)
+            if (strcmp(*v, s) == 0)
+                return true;
+        return fail(err, f->name, "is not one of the allowed values");
+    case FT_POSTCODE:
+        if (strlen(s) != 4 || s[0] < '1' || s[0] > '9' || !isdigit((unsigned char)s[1]) ||
+            !isdigit((unsigned char)s[2]) || !isdigit((unsigned char)s[3]))
+            return fail(err, f->name, "must be a Belgian postcode of four digits (1000-9999)");
+        return true;
+    case FT_COUNTRY:
+        if (strlen(s) != 2 || !isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]))
+            return fail(err, f->name, "must be an ISO 3166-1 alpha-2 code such as UA");
+        return true;
+    case FT_EMAIL:
+        at = strchr(s, '@');
+        if ((int)len > f->max_len || !at || at == s || !at[1] || strchr(at + 1, '@') ||
+            strpbrk(s, " \t\r\n") || !strchr(at + 1, '.'))
+            return fail(err, f->name, "must be an e-mail address");
+        return true;
+    case FT_PHONE:
+        if ((int)len > f->max_len || len < 6)
+            return fail(err, f->name, "must be a phone number of 6 to 32 characters");
+        for (p = s; *p; p++)
+            if (!isdigit((unsigned char)*p) && !strchr(" +()-./", *p))
+                return fail(err, f->name, "may contain only digits, spaces and + ( ) - . /");
+        return true;
+    default:
+        return fail(err, f->name, "has the wrong type");
+    }
+}
+
+bool field_check(const struct field_spec *f, json_t *v, char *out, size_t outlen, bool *is_null,
+                 struct field_error *err)
+{
+    *is_null = false;
+    if (v == NULL || json_is_null(v)) {
+        if (f->required)
+            return fail(err, f->name, "is required");
+        *is_null = true;
+        out[0] = '\0';
+        return true;
+    }
+    if (f->type == FT_BOOL) {
+        if (!json_is_boolean(v))
+            return fail(err, f->name, "must be true or false");
+        snprintf(out, outlen, "%s", json_is_true(v) ? "true" : "false");
+        return true;
+    }
+    if (f->type == FT_INT) {
+        if (!json_is_integer(v))
+            return fail(err, f->name, "must be an integer");
+        json_int_t i = json_integer_value(v);
+        if (i < f->min || i > f->max)
+            return fail(err, f->name, "is out of range");
+        snprintf(out, outlen, "%lld", (long long)i);
+        return true;
+    }
+    if (!json_is_string(v))
+        return fail(err, f->name, "must be a string");
+    const char *s = json_string_value(v);
+    if (strlen(s) != json_string_length(v))
+        return fail(err, f->name, "must not contain NUL characters");
+    if (strlen(s) >= outlen)
+        return fail(err, f->name, "is too long");
+    if (!check_string(f, s, err))
+        return false;
+    memcpy(out, s, strlen(s) + 1);
+    return true;
+}
+
+bool json_only_keys(json_t *obj, const char *const *allowed, const char **unknown)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, key) != 0)
+            a++;
+        if (*a == NULL) {
+            *unknown = key;
+            return false;
+        }
+    }
+    return true;
+}

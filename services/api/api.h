@@ -1,0 +1,83 @@
+/* crt-api internals shared by the server, the route table and the handlers: the worker (one
+ * event loop + one database connection per thread) and the helpers every handler uses. */
+#ifndef CRT_API_H
+#define CRT_API_H
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "crt/config.h"
+#include "crt/db.h"
+#include "crt/http.h"
+#include "crt/router.h"
+#include "crt/validate.h"
+
+struct worker {
+    int index;
+    const struct crt_config *cfg;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct event *stop_ev, *drain_ev;
+    struct db db;
+    pthread_t thread;
+    int inflight;       /* requests routed and not yet fully written */
+    bool stopping;
+    uint64_t deadline_ns;
+    struct identity_cache *ids;
+};
+
+/* The route table (routes.c) and its size. */
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* Prepared statements of every worker connection (statements.c); built once at start-up. */
+const struct db_stmt *api_statements(int *n);
+
+/* Resolves ctx->who for a non-public route, or answers 401 and returns false. */
+bool identity_resolve(struct http_ctx *ctx);
+void identity_cache_free(struct identity_cache *c);
+
+/* Runs the server until SIGTERM/SIGINT; returns the process exit status. */
+int server_run(const struct crt_config *cfg);
+
+/* ---- helpers for handlers (routes.c) ---- */
+static inline struct worker *ctx_worker(struct http_ctx *ctx) { return ctx->worker; }
+static inline struct db *ctx_db(struct http_ctx *ctx) { return &((struct worker *)ctx->worker)->db; }
+/* Answers the problem for a failed database call (rolls back the transaction first). */
+void api_db_fail(struct http_ctx *ctx, enum db_status st);
+/* Answers 422 naming the field of err. */
+void api_invalid(struct http_ctx *ctx, const struct field_error *err);
+/* The purpose of the access: X-CRT-Purpose when given (validated), else dflt. NULL after
+ * answering 400 for an unknown purpose. */
+const char *api_purpose(struct http_ctx *ctx, const char *dflt);
+/* The {id} path parameter when it is a UUID; NULL after answering 404 otherwise. */
+const char *api_path_uuid(struct http_ctx *ctx, const char *name, const char *what);
+/* Opens the caller's RLS-scoped transaction; false after answering the failure. */
+bool api_begin(struct http_ctx *ctx);
+/* Commits; false after answering the failure (the response must not be sent then). */
+bool api_commit(struct http_ctx *ctx);
+
+/* Writes one access-log row in the open transaction (controller and user from its context). */
+enum db_status api_audit(struct http_ctx *ctx, const char *person_id, const char *household_id,
+                         const char *action, const char *groups, const char *purpose,
+                         const char *outcome, const char *reason) CRT_MUST_CHECK;
+/* Logs a not_found access, commits, and answers 404 (existence is never revealed). */
+void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const char *household_id,
+                          const char *action, const char *purpose, const char *what);
+
+/* Handlers. */
+void h_healthz(struct http_ctx *ctx);
+void h_readyz(struct http_ctx *ctx);
+void h_metrics(struct http_ctx *ctx);
+void h_me(struct http_ctx *ctx);
+void h_person_create(struct http_ctx *ctx);
+void h_person_search(struct http_ctx *ctx);
+void h_person_get(struct http_ctx *ctx);
+void h_person_patch(struct http_ctx *ctx);
+void h_person_rectifications(struct http_ctx *ctx);
+void h_household_create(struct http_ctx *ctx);
+void h_household_get(struct http_ctx *ctx);
+void h_trajectory_list(struct http_ctx *ctx);
+void h_trajectory_add(struct http_ctx *ctx);
+
+#endif

@@ -1,0 +1,281 @@
+/* The server: worker threads, each with its own event loop, evhttp, SO_REUSEPORT listener and
+ * database connection; dispatch of a request through routing, body parsing and identity to
+ * its handler; graceful shutdown on SIGTERM/SIGINT. */
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "crt/log.h"
+#include "crt/metrics.h"
+
+static void on_complete(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    struct worker *w = arg;
+    w->inflight--;
+}
+
+static void send_routing_problem(struct http_ctx *ctx, enum router_result rr)
+{
+    if (rr == ROUTER_NOT_FOUND) {
+        problem_send(ctx, 404, "not-found", "no such resource", NULL);
+        return;
+    }
+    char allow[96] = "";
+    for (unsigned m = 1; m <= HTTP_OTHER; m <<= 1)
+        if (ctx->match.allowed & m)
+            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+                     allow[0] ? ", " : "", http_method_name((enum http_method)m));
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Allow", allow);
+    problem_send(ctx, 405, "method-not-allowed", "this resource does not accept that method",
+                 NULL);
+}
+
+/* Parses the JSON object body of a ROUTE_BODY route; false after answering. */
+static bool read_body(struct http_ctx *ctx)
+{
+    const char *ct =
+        evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "Content-Type");
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';')) {
+        problem_send(ctx, 415, "unsupported-media-type", "the body must be application/json",
+                     NULL);
+        return false;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(ctx->req);
+    size_t len = evbuffer_get_length(in);
+    const char *data = (const char *)evbuffer_pullup(in, -1);
+    json_error_t jerr;
+    ctx->body = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (ctx->body == NULL) {
+        char *detail = arena_printf(&ctx->arena, "malformed JSON at line %d, column %d",
+                                    jerr.line, jerr.column);
+        problem_send(ctx, 400, "malformed-json", detail ? detail : "malformed JSON", NULL);
+        return false;
+    }
+    if (!json_is_object(ctx->body)) {
+        problem_send(ctx, 422, "validation", "the body must be a JSON object", NULL);
+        return false;
+    }
+    return true;
+}
+
+static void dispatch(struct evhttp_request *req, void *arg)
+{
+    struct worker *w = arg;
+    struct http_ctx ctx = {.req = req, .worker = w, .route_index = -1};
+    ctx.started_ns = http_now_ns();
+    arena_init(&ctx.arena);
+    http_take_request_id(req, ctx.request_id);
+    w->inflight++;
+    evhttp_request_set_on_complete_cb(req, on_complete, w);
+    if (w->stopping)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    enum router_result rr = router_match(api_routes, api_nroutes, http_method_of(req),
+                                         path ? path : "/", &ctx.match);
+    if (rr != ROUTER_OK) {
+        send_routing_problem(&ctx, rr);
+        goto done;
+    }
+    ctx.route_index = ctx.match.index;
+    const struct route *route = &api_routes[ctx.match.index];
+    if ((route->flags & ROUTE_BODY) && !read_body(&ctx))
+        goto done;
+    if (!(route->flags & ROUTE_PUBLIC) && !identity_resolve(&ctx))
+        goto done;
+    metrics_pool_busy(1);
+    route->handler(&ctx);
+    metrics_pool_busy(-1);
+    db_rollback(&w->db); /* no-op unless a handler left a transaction open */
+    if (ctx.status == 0) {
+        log_error("request_id=%s route=%s: handler sent no response", ctx.request_id,
+                  route->pattern);
+        problem_send(&ctx, 500, "internal", "an internal error occurred", NULL);
+    }
+done:
+    if (ctx.status >= 500)
+        log_warn("request_id=%s status=%d", ctx.request_id, ctx.status);
+    json_decref(ctx.body);
+    arena_release(&ctx.arena);
+}
+
+/* ---- start-up and shutdown ---- */
+
+static bool parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= sizeof host)
+        return false;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sa->sin_addr) == 1;
+}
+
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct worker *w = arg;
+    if (w->inflight <= 0 || http_now_ns() >= w->deadline_ns)
+        event_base_loopexit(w->base, NULL);
+}
+
+/* Runs in the worker's thread (activated from the signal thread): stop accepting, then leave
+ * the loop once every routed request has been written, or at the grace deadline. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct worker *w = arg;
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    if (w->bound)
+        evhttp_del_accept_socket(w->http, w->bound);
+    w->bound = NULL;
+    w->deadline_ns = http_now_ns() + (uint64_t)w->cfg->shutdown_grace_ms * 1000000u;
+    struct timeval tick = {0, 10000};
+    w->drain_ev = event_new(w->base, -1, EV_PERSIST, drain_check, w);
+    if (w->drain_ev == NULL || event_add(w->drain_ev, &tick) != 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+    if (w->drain_ev)
+        event_free(w->drain_ev);
+    if (w->stop_ev)
+        event_free(w->stop_ev);
+    if (w->http)
+        evhttp_free(w->http);
+    if (w->base)
+        event_base_free(w->base);
+    db_close(&w->db);
+    identity_cache_free(w->ids);
+}
+
+static bool worker_init(struct worker *w, const struct crt_config *cfg,
+                        const struct sockaddr_in *sa)
+{
+    int n;
+    const struct db_stmt *stmts = api_statements(&n);
+    w->cfg = cfg;
+    w->base = event_base_new();
+    w->http = w->base ? evhttp_new(w->base) : NULL;
+    if (w->http == NULL)
+        return false;
+    enum db_status st = db_open(&w->db, cfg->database_url, stmts, n, cfg->statement_timeout_ms);
+    if (st != DB_OK && st != DB_UNAVAILABLE)
+        return false; /* a statement does not prepare: the schema is not what this build needs */
+    if (st != DB_OK)
+        log_warn("worker %d: database not reachable; /readyz answers 503 until it is", w->index);
+    metrics_pool_add(1, w->db.conn && PQstatus(w->db.conn) == CONNECTION_OK);
+    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_max_body_size(w->http, cfg->max_body_bytes);
+    evhttp_set_max_headers_size(w->http, cfg->max_header_bytes);
+    evhttp_set_timeout(w->http, 30);
+    evhttp_set_gencb(w->http, dispatch, w);
+    struct evconnlistener *l = evconnlistener_new_bind(
+        w->base, NULL, NULL,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+        1024, (const struct sockaddr *)sa, sizeof *sa);
+    if (l == NULL) {
+        log_error("worker %d: cannot listen on %s", w->index, cfg->listen);
+        return false;
+    }
+    w->bound = evhttp_bind_listener(w->http, l);
+    w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
+    return w->bound && w->stop_ev;
+}
+
+static struct worker *workers;
+static int nworkers;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    log_info("signal %d: finishing in-flight requests", (int)sig);
+    for (int i = 0; i < nworkers; i++)
+        event_active(workers[i].stop_ev, 0, 0);
+    event_base_loopexit(arg, NULL);
+}
+
+static void observe(int route, int status, uint64_t ns) { metrics_observe(route, status, ns); }
+
+int server_run(const struct crt_config *cfg)
+{
+    struct sockaddr_in sa;
+    int rc = 1, started = 0;
+    struct event_base *main_base = NULL;
+    struct event *sigterm = NULL, *sigint = NULL;
+    if (!parse_listen(cfg->listen, &sa)) {
+        log_error("CRT_LISTEN must be an IPv4 host:port, e.g. 127.0.0.1:8080");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (evthread_use_pthreads() != 0)
+        return 1;
+    metrics_init(api_routes, api_nroutes);
+    http_observe = observe;
+    nworkers = cfg->threads;
+    workers = calloc((size_t)nworkers, sizeof *workers);
+    main_base = event_base_new();
+    if (workers == NULL || main_base == NULL)
+        goto done;
+    for (int i = 0; i < nworkers; i++) {
+        workers[i].index = i;
+        if (!worker_init(&workers[i], cfg, &sa))
+            goto done;
+    }
+    sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
+    sigint = evsignal_new(main_base, SIGINT, on_signal, main_base);
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL))
+        goto done;
+    for (; started < nworkers; started++)
+        if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
+            goto done;
+    log_info("crt-api listening on %s with %d workers%s", cfg->listen, nworkers,
+             cfg->dev_auth ? " (DEVELOPMENT identity header enabled)" : "");
+    event_base_dispatch(main_base);
+    rc = 0;
+done:
+    for (int i = 0; i < started; i++) {
+        if (rc != 0)
+            event_active(workers[i].stop_ev, 0, 0);
+        pthread_join(workers[i].thread, NULL);
+    }
+    for (int i = 0; workers && i < nworkers; i++)
+        worker_free(&workers[i]);
+    free(workers);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    if (main_base)
+        event_base_free(main_base);
+    log_info("crt-api stopped");
+    return rc;
+}

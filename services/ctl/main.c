@@ -1,0 +1,49 @@
+/* crtctl: the administration command line. Parses the command and hands it to its module. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt/log.h"
+#include "crt/migrate.h"
+#include "ctl.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: crtctl <command>\n\n"
+                 "  migrate             apply pending sql/migrations (owner role)\n"
+                 "  seed-demo           create demo staff accounts <controller>.<role>\n"
+                 "  seed-bench N        add N synthetic persons over the four controllers\n"
+                 "  help                this text\n\n");
+    config_print_help(out, CFG_CTL);
+}
+
+int main(int argc, char **argv)
+{
+    struct crt_config cfg;
+    char err[256];
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!config_load(&cfg, CFG_CTL, err, sizeof err)) {
+        fprintf(stderr, "crtctl: %s\n", err);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    int rc = 2;
+    if (strcmp(argv[1], "migrate") == 0 && argc == 2) {
+        rc = migrate_run(cfg.owner_database_url, cfg.migrations_dir, stdout) ? 1 : 0;
+    } else if (strcmp(argv[1], "seed-demo") == 0 && argc == 2) {
+        rc = seed_demo(&cfg) ? 1 : 0;
+    } else if (strcmp(argv[1], "seed-bench") == 0 && argc == 3) {
+        char *end;
+        long n = strtol(argv[2], &end, 10);
+        rc = *end || n < 1 || n > 10000000 ? 2 : (seed_bench(&cfg, n) ? 1 : 0);
+        if (rc == 2)
+            fprintf(stderr, "crtctl: seed-bench needs a count from 1 to 10000000\n");
+    } else {
+        usage(stderr);
+    }
+    config_free(&cfg);
+    return rc;
+}

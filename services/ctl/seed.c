@@ -1,0 +1,92 @@
+/* Seeding for the local set-up: demo staff accounts per controller and role, and synthetic
+ * persons for benchmarks. Runs as the owner role, one controller context at a time (RLS is
+ * forced for the owner too). */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ctl.h"
+#include "crt/log.h"
+
+static int run(PGconn *c, const char *sql, int n, const char *const *p)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        log_error("seed: %s", PQerrorMessage(c));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static PGconn *connect_owner(const struct crt_config *cfg)
+{
+    PGconn *c = PQconnectdb(cfg->owner_database_url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        log_error("seed: cannot connect: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
+                                    "admin"};
+
+int seed_demo(const struct crt_config *cfg)
+{
+    PGconn *c = connect_owner(cfg);
+    int rc = c ? 0 : -1;
+    for (int ctl = 1; rc == 0 && ctl <= 4; ctl++) {
+        char id[4];
+        snprintf(id, sizeof id, "%d", ctl);
+        const char *p[] = {id};
+        rc = run(c, "BEGIN", 0, NULL) ||
+             run(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p);
+        for (size_t i = 0; rc == 0 && i < sizeof roles / sizeof roles[0]; i++) {
+            const char *q[] = {id, roles[i]};
+            rc = run(c,
+                     "INSERT INTO staff_users (controller_id, username, display_name, role) "
+                     "SELECT c.id, c.code || '.' || $2, 'Demo ' || $2 || ' (' || c.name || ')', $2 "
+                     "FROM controllers c WHERE c.id = $1::smallint "
+                     "ON CONFLICT (username) DO NOTHING",
+                     2, q);
+        }
+        rc = rc || run(c, "COMMIT", 0, NULL);
+    }
+    if (rc == 0)
+        printf("demo accounts: <controller>.<role> for controllers agii, huis, atlas, ingent\n");
+    PQfinish(c);
+    return rc;
+}
+
+int seed_bench(const struct crt_config *cfg, long n)
+{
+    PGconn *c = connect_owner(cfg);
+    int rc = c ? 0 : -1;
+    for (int ctl = 1; rc == 0 && ctl <= 4; ctl++) {
+        char id[4], count[24];
+        snprintf(id, sizeof id, "%d", ctl);
+        snprintf(count, sizeof count, "%ld", n / 4 + (ctl <= n % 4));
+        const char *p[] = {id}, *q[] = {id, count};
+        rc = run(c, "BEGIN", 0, NULL) ||
+             run(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p) ||
+             run(c,
+                 "INSERT INTO persons (controller_id, first_name, last_name, gender, birth_date, "
+                 "nationality, address_postcode, contact_preference, residence_status, sources, "
+                 "created_by) "
+                 "SELECT $1::smallint, 'Olena' || g, 'Bench' || (g % 5000), "
+                 "(ARRAY['female','male','x'])[1 + g % 3], date '1950-01-01' + (g % 20000), 'UA', "
+                 "(1000 + g % 9000)::text, 'email', 'temporary_protection', "
+                 "'{\"first_name\":\"person\"}', "
+                 "(SELECT id FROM staff_users WHERE controller_id = $1::smallint "
+                 " AND role = 'intake' ORDER BY username LIMIT 1) "
+                 "FROM generate_series(1, $2::int) g",
+                 2, q) ||
+             run(c, "COMMIT", 0, NULL);
+    }
+    rc = rc || run(c, "ANALYZE persons", 0, NULL);
+    if (rc == 0)
+        printf("seeded %ld persons\n", n);
+    PQfinish(c);
+    return rc;
+}

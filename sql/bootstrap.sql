@@ -1,0 +1,29 @@
+-- Cluster-level set-up run once by a superuser before `crtctl migrate`: the roles and the database.
+-- Idempotent; used by deploy/local/crt-local and by the postgres container's init step.
+
+DO $$
+BEGIN
+  -- Owns the schema; migrations run as this role.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crt_owner') THEN
+    CREATE ROLE crt_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+  END IF;
+  -- What crt-api connects as: owns nothing, never bypasses row-level security.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crt_api') THEN
+    CREATE ROLE crt_api LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+  END IF;
+  -- Owner of the one narrow SECURITY DEFINER lookup (username -> id, controller, role)
+  -- needed before a caller's controller is known. Cannot log in.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crt_auth') THEN
+    CREATE ROLE crt_auth NOLOGIN NOSUPERUSER BYPASSRLS;
+  END IF;
+  -- The review job (crt-review): reads the log, writes findings.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crt_review') THEN
+    CREATE ROLE crt_review LOGIN NOSUPERUSER NOBYPASSRLS;
+  END IF;
+END
+$$;
+
+GRANT crt_auth TO crt_owner;
+
+SELECT 'CREATE DATABASE crt OWNER crt_owner ENCODING ''UTF8'' TEMPLATE template0'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'crt')\gexec
