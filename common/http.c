@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <event2/buffer.h>
+#include <event2/http_struct.h> /* major/minor: evhttp has no setter for them */
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -144,6 +145,10 @@ void evhttp_send_error(struct evhttp_request *req, int error, const char *reason
 {
     (void)reason;
     char id[40];
+    if (req->major != 1) { /* the request line did not parse: answer as HTTP/1.1, not "HTTP/0.0" */
+        req->major = 1;
+        req->minor = 1;
+    }
     http_new_request_id(id);
     int status = error >= 400 && error <= 599 ? error : 400;
     const char *detail = status == 413   ? "the request is larger than this service accepts"

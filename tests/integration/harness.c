@@ -1,0 +1,216 @@
+/* Integration-test harness: crt-api child process, a minimal HTTP/1.1 client, SQL helpers. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int port;
+
+int api_port(void)
+{
+    const char *p = getenv("CRT_TEST_PORT");
+    return p ? atoi(p) : port;
+}
+
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) || getsockname(s, (struct sockaddr *)&sa, &len))
+        return -1;
+    close(s);
+    return ntohs(sa.sin_port);
+}
+
+pid_t api_start(const char *const *env_extra)
+{
+    port = free_port();
+    char listen[64], portstr[16];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(portstr, sizeof portstr, "%d", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("CRT_LISTEN", listen, 1);
+        setenv("CRT_DEV_AUTH", "1", 1);
+        setenv("CRT_THREADS", "2", 1);
+        setenv("CRT_LOG_LEVEL", "warn", 1);
+        for (size_t i = 0; env_extra && env_extra[i]; i++)
+            putenv((char *)env_extra[i]);
+        execl(CRT_API_BIN, "crt-api", (char *)NULL);
+        _exit(127);
+    }
+    setenv("CRT_TEST_PORT", portstr, 1);
+    for (int i = 0; i < 200; i++) { /* up to 10 s */
+        struct resp r;
+        if (api_req(&r, "GET", "/healthz", NULL, NULL) == 0 && r.status == 200) {
+            resp_free(&r);
+            return pid;
+        }
+        resp_free(&r);
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "harness: crt-api did not come up on %s\n", listen);
+    kill(pid, SIGKILL);
+    return -1;
+}
+
+int api_stop(pid_t pid)
+{
+    int status;
+    if (pid <= 0 || kill(pid, SIGTERM) != 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int connect_api(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port()),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof sa) == 0)
+        return s;
+    if (s >= 0)
+        close(s);
+    return -1;
+}
+
+static int parse(struct resp *r, char *buf, size_t len)
+{
+    char *end = memmem(buf, len, "\r\n\r\n", 4);
+    if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || end == NULL)
+        return -1;
+    r->status = atoi(buf + 9);
+    r->headers = strndup(buf, (size_t)(end - buf) + 2);
+    r->body = strndup(end + 4, len - (size_t)(end + 4 - buf));
+    r->json = json_loads(r->body, 0, NULL);
+    return 0;
+}
+
+int api_raw(struct resp *r, const char *raw, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    int s = connect_api();
+    if (s < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(s, raw + off, len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may answer and close before reading everything */
+        off += (size_t)w;
+    }
+    shutdown(s, SHUT_WR);
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while (buf && (got = recv(s, buf + n, cap - n - 1, 0)) > 0) {
+        n += (size_t)got;
+        if (n + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(s);
+    int rc = buf ? parse(r, buf, n) : -1;
+    free(buf);
+    return rc;
+}
+
+int api_req(struct resp *r, const char *method, const char *path, const char *user,
+            const char *body)
+{
+    size_t blen = body ? strlen(body) : 0;
+    char *req = NULL;
+    int n = asprintf(&req,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s%s"
+                     "%sContent-Length: %zu\r\n\r\n%s",
+                     method, path, user ? "X-CRT-Dev-User: " : "", user ? user : "",
+                     user ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "", blen,
+                     body ? body : "");
+    int rc = n < 0 ? -1 : api_raw(r, req, (size_t)n);
+    free(req);
+    return rc;
+}
+
+void resp_free(struct resp *r)
+{
+    free(r->headers);
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+const char *resp_header(const struct resp *r, const char *name)
+{
+    static _Thread_local char value[512];
+    size_t nl = strlen(name);
+    for (const char *line = r->headers ? strstr(r->headers, "\r\n") : NULL; line && line[2];
+         line = strstr(line + 2, "\r\n")) {
+        const char *h = line + 2;
+        if (strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
+            const char *v = h + nl + 1, *e = strstr(v, "\r\n");
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)(e ? e - v : (long)strlen(v)), v);
+            return value;
+        }
+    }
+    return NULL;
+}
+
+static PGconn *db_connect(const char *env)
+{
+    const char *url = getenv(env);
+    PGconn *c = PQconnectdb(url ? url : "");
+    if (PQstatus(c) != CONNECTION_OK)
+        fprintf(stderr, "harness: cannot connect with %s: %s", env, PQerrorMessage(c));
+    return c;
+}
+PGconn *db_api(void) { return db_connect("CRT_DATABASE_URL"); }
+PGconn *db_super(void) { return db_connect("CRT_SUPER_DATABASE_URL"); }
+PGconn *db_owner(void) { return db_connect("CRT_OWNER_DATABASE_URL"); }
+
+long sql_long(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    long v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = atol(PQgetvalue(r, 0, 0));
+    else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fprintf(stderr, "harness: %s", PQerrorMessage(c));
+    PQclear(r);
+    return v;
+}
+
+bool sql_ok(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok;
+}
+
+char *create_person(const char *user, const char *first, const char *last, const char *birth)
+{
+    char *body = NULL, *id = NULL;
+    struct resp r;
+    if (asprintf(&body,
+                 "{\"source\":\"person\",\"identification\":{\"first_name\":\"%s\","
+                 "\"last_name\":\"%s\",\"birth_date\":\"%s\"}}",
+                 first, last, birth) < 0)
+        return NULL;
+    if (api_req(&r, "POST", "/v1/persons", user, body) == 0 && r.status == 201)
+        id = strdup(json_string_value(json_object_get(r.json, "id")));
+    resp_free(&r);
+    free(body);
+    return id;
+}

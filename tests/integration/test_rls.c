@@ -1,0 +1,170 @@
+/* Integration: row-level security as the backstop — what the API role sees through plain SQL
+ * with another controller's setting, with none, and on a reused connection; roles, grants,
+ * the append-only log, and the plan shape of the RLS predicate. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static char person_id[40];
+
+/* An Atlas person written as the owner, within Atlas's context (RLS is forced on the owner). */
+static void seed_atlas_person(void)
+{
+    PGconn *c = db_owner();
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    PGresult *r = PQexec(c, "INSERT INTO persons (controller_id, first_name, last_name, birth_date, "
+                            "sources, created_by) SELECT 3, 'Rls', 'Backstop', '1990-01-01', '{}', id "
+                            "FROM staff_users WHERE username = 'atlas.intake' RETURNING id::text");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    snprintf(person_id, sizeof person_id, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    cr_assert(sql_ok(c, "COMMIT", 0, NULL));
+    PQfinish(c);
+}
+
+TestSuite(rls, .init = seed_atlas_person);
+
+static long visible(PGconn *c, const char *controller)
+{
+    const char *p[] = {controller, person_id};
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    if (controller)
+        cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p));
+    long n = sql_long(c, "SELECT count(*) FROM persons WHERE id = $1::uuid", 1, p + 1);
+    cr_assert(sql_ok(c, "COMMIT", 0, NULL));
+    return n;
+}
+
+Test(rls, another_controllers_setting_sees_nothing)
+{
+    PGconn *c = db_api();
+    cr_assert_eq(visible(c, "4"), 0, "IN-Gent must not see Atlas's person");
+    cr_assert_eq(visible(c, "3"), 1, "Atlas sees its own person");
+    PQfinish(c);
+}
+
+Test(rls, no_setting_sees_nothing)
+{
+    PGconn *c = db_api();
+    cr_assert_eq(visible(c, NULL), 0);
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM persons", 0, NULL), 0);
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM staff_users", 0, NULL), 0);
+    PQfinish(c);
+}
+
+Test(rls, a_reused_connection_sees_nothing_after_a_transaction_local_setting)
+{
+    PGconn *c = db_api();
+    cr_assert_eq(visible(c, "3"), 1);
+    /* current_setting(…, true) is now '' rather than NULL on this connection. */
+    PGresult *r = PQexec(c, "SELECT current_setting('crt.controller_id', true)");
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), "");
+    PQclear(r);
+    cr_assert_eq(visible(c, NULL), 0);
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM persons", 0, NULL), 0);
+    PQfinish(c);
+}
+
+Test(rls, writing_a_row_for_another_controller_is_refused)
+{
+    PGconn *c = db_api();
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '4', true)", 0, NULL));
+    PGresult *r = PQexec(c, "INSERT INTO persons (controller_id, first_name, last_name, birth_date, "
+                            "sources, created_by) VALUES (3, 'Sneaky', 'Insert', '1990-01-01', '{}', "
+                            "gen_random_uuid())");
+    cr_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+    PQclear(r);
+    cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '4', true)", 0, NULL));
+    const char *p[] = {person_id};
+    r = PQexecParams(c, "UPDATE persons SET last_name = 'Changed' WHERE id = $1::uuid", 1, NULL, p,
+                     NULL, NULL, 0);
+    cr_assert_str_eq(PQcmdTuples(r), "0", "an update through another controller touches nothing");
+    PQclear(r);
+    cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    PQfinish(c);
+}
+
+Test(rls, the_api_role_owns_nothing_and_cannot_bypass)
+{
+    PGconn *c = db_super();
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM pg_roles WHERE rolname = 'crt_api' AND "
+                             "(rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb)", 0, NULL), 0);
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM pg_class WHERE relowner = "
+                             "(SELECT oid FROM pg_roles WHERE rolname = 'crt_api')", 0, NULL), 0);
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM information_schema.role_table_grants WHERE "
+                             "grantee = 'crt_api' AND privilege_type IN ('DELETE', 'TRUNCATE')", 0, NULL), 0);
+    PQfinish(c);
+}
+
+Test(rls, every_table_with_a_controller_is_forced_under_rls)
+{
+    PGconn *c = db_super();
+    const char *q = "SELECT count(*) FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+                    "WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition "
+                    "AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'controller_id') "
+                    "AND t.relname <> 'controllers'";
+    long tables = sql_long(c, q, 0, NULL);
+    cr_assert_geq(tables, 6);
+    char forced[1024];
+    snprintf(forced, sizeof forced, "%s AND t.relrowsecurity AND t.relforcerowsecurity "
+             "AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = t.oid)", q);
+    cr_assert_eq(sql_long(c, forced, 0, NULL), tables);
+    PQfinish(c);
+}
+
+Test(rls, the_setting_is_evaluated_once_per_query)
+{
+    PGconn *s = db_super();
+    cr_assert(sql_ok(s, "ANALYZE persons", 0, NULL));
+    PQfinish(s);
+    PGconn *c = db_api();
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    PGresult *r = PQexec(c, "EXPLAIN SELECT * FROM persons WHERE birth_date = '1990-01-01'");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    bool initplan = false;
+    for (int i = 0; i < PQntuples(r); i++)
+        initplan |= strstr(PQgetvalue(r, i, 0), "InitPlan") != NULL;
+    cr_assert(initplan, "the RLS predicate must be an InitPlan (evaluated once)");
+    PQclear(r);
+    /* On a tiny test table a sequential scan is cheaper; forbid it to see the index is usable
+     * with the RLS predicate (the InitPlan's value becomes an index condition). */
+    cr_assert(sql_ok(c, "SET LOCAL enable_seqscan = off", 0, NULL));
+    r = PQexec(c, "EXPLAIN SELECT * FROM persons WHERE birth_date = '1990-01-01'");
+    bool index = false;
+    for (int i = 0; i < PQntuples(r); i++)
+        index |= strstr(PQgetvalue(r, i, 0), "Index Cond: ((controller_id = $0) AND (birth_date") != NULL;
+    cr_assert(index, "name + birth date search uses (controller_id, birth_date)");
+    PQclear(r);
+    cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    PQfinish(c);
+}
+
+Test(rls, the_access_log_is_append_only)
+{
+    PGconn *api = db_api(), *owner = db_owner();
+    cr_assert(sql_ok(api, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(api, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    cr_assert(sql_ok(api, "INSERT INTO access_log (controller_id, action, purpose, outcome, request_id) "
+                          "VALUES (3, 'read', 'guidance', 'allowed', 'rls-test')", 0, NULL));
+    cr_assert(!sql_ok(api, "UPDATE access_log SET outcome = 'denied' WHERE request_id = 'rls-test'", 0, NULL));
+    cr_assert(sql_ok(api, "ROLLBACK", 0, NULL));
+    cr_assert(sql_ok(owner, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(owner, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    PGresult *r = PQexec(owner, "DELETE FROM access_log");
+    cr_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501", "even the owner cannot delete");
+    PQclear(r);
+    cr_assert(sql_ok(owner, "ROLLBACK", 0, NULL));
+    r = PQexec(owner, "TRUNCATE access_log");
+    cr_assert_neq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(api);
+    PQfinish(owner);
+}

@@ -1,0 +1,65 @@
+/* Unit: configuration from CRT_* variables — defaults, validation by name, --help coverage. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt/config.h"
+
+static void clear_env(void)
+{
+    for (size_t i = 0; i < config_count(CFG_API | CFG_CTL); i++)
+        unsetenv(config_name(CFG_API | CFG_CTL, i));
+}
+
+TestSuite(config, .init = clear_env);
+
+Test(config, defaults_are_safe)
+{
+    struct crt_config c;
+    char err[128];
+    cr_assert(config_load(&c, CFG_API, err, sizeof err));
+    cr_assert_not(c.dev_auth, "the development identity is off by default");
+    cr_assert_str_eq(c.listen, "127.0.0.1:8080");
+    cr_assert_gt(c.threads, 0);
+    cr_assert_eq(c.max_body_bytes, 65536);
+    config_free(&c);
+}
+
+Test(config, values_are_read_and_checked)
+{
+    struct crt_config c;
+    char err[128];
+    setenv("CRT_THREADS", "7", 1);
+    setenv("CRT_DEV_AUTH", "1", 1);
+    cr_assert(config_load(&c, CFG_API, err, sizeof err));
+    cr_assert_eq(c.threads, 7);
+    cr_assert(c.dev_auth);
+    config_free(&c);
+    setenv("CRT_THREADS", "0", 1);
+    cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
+    cr_assert_not_null(strstr(err, "CRT_THREADS"));
+    setenv("CRT_THREADS", "4x", 1);
+    cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
+    setenv("CRT_THREADS", "4", 1);
+    setenv("CRT_DEV_AUTH", "true", 1);
+    cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
+    cr_assert_not_null(strstr(err, "CRT_DEV_AUTH"));
+    setenv("CRT_DEV_AUTH", "0", 1);
+    setenv("CRT_LOG_LEVEL", "chatty", 1);
+    cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
+    cr_assert_not_null(strstr(err, "CRT_LOG_LEVEL"));
+}
+
+Test(config, help_lists_every_setting_of_the_program)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    config_print_help(f, CFG_API);
+    fclose(f);
+    cr_assert_geq(config_count(CFG_API), 8);
+    for (size_t i = 0; i < config_count(CFG_API); i++)
+        cr_assert_not_null(strstr(buf, config_name(CFG_API, i)));
+    cr_assert_null(strstr(buf, "CRT_MIGRATIONS_DIR"), "crtctl-only settings are not shown");
+    free(buf);
+}

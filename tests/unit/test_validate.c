@@ -1,0 +1,126 @@
+/* Unit: validation of values against field specifications, calendar dates and UUIDs. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "crt/validate.h"
+
+static const char *const colours[] = {"red", "green", NULL};
+
+static bool check(const struct field_spec *f, const char *json, char *out)
+{
+    json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+    bool is_null;
+    struct field_error err;
+    bool ok = field_check(f, v, out, 64, &is_null, &err);
+    if (!ok)
+        cr_assert_str_eq(err.field, f->name, "the error names the field");
+    json_decref(v);
+    return ok;
+}
+
+Test(validate, dates_must_exist_on_the_calendar)
+{
+    cr_assert(validate_date("2024-02-29"));
+    cr_assert(validate_date("2000-02-29"));
+    cr_assert_not(validate_date("1900-02-29"));
+    cr_assert_not(validate_date("2023-02-29"));
+    cr_assert_not(validate_date("2024-04-31"));
+    cr_assert_not(validate_date("2024-13-01"));
+    cr_assert_not(validate_date("2024-1-01"));
+    cr_assert_not(validate_date("1899-12-31"));
+    cr_assert_not(validate_date("2024-01-01T00:00"));
+    cr_assert_not(validate_date("+024-01-01"));
+}
+
+Test(validate, future_dates_only_where_allowed)
+{
+    char out[64];
+    struct field_spec past = {"birth_date", FT_DATE, 0, NULL, 0, 0, true, false};
+    struct field_spec any = {"end", FT_DATE, 0, NULL, 0, 0, false, true};
+    cr_assert_not(check(&past, "\"2199-01-01\"", out));
+    cr_assert(check(&any, "\"2199-01-01\"", out));
+    cr_assert(check(&past, "\"1990-05-06\"", out));
+    cr_assert_str_eq(out, "1990-05-06");
+}
+
+Test(validate, text_length_counts_characters_not_bytes)
+{
+    char out[64];
+    struct field_spec f = {"name", FT_TEXT, 5, NULL, 0, 0, true, false};
+    cr_assert(check(&f, "\"\\u041e\\u043b\\u0435\\u043d\\u0430\"", out)); /* Олена: 5 chars */
+    cr_assert_not(check(&f, "\"Olenaa\"", out));
+    cr_assert_not(check(&f, "\"\"", out));
+    cr_assert_not(check(&f, "\"a\\nb\"", out), "control characters refused");
+    cr_assert_not(check(&f, "\"a\\u0000b\"", out), "NUL refused");
+    cr_assert_not(check(&f, "5", out));
+}
+
+Test(validate, enumerations_postcodes_and_countries)
+{
+    char out[64];
+    struct field_spec e = {"colour", FT_ENUM, 0, colours, 0, 0, false, false};
+    struct field_spec pc = {"postcode", FT_POSTCODE, 4, NULL, 0, 0, false, false};
+    struct field_spec cc = {"nationality", FT_COUNTRY, 2, NULL, 0, 0, false, false};
+    cr_assert(check(&e, "\"green\"", out));
+    cr_assert_not(check(&e, "\"Green\"", out));
+    cr_assert(check(&pc, "\"9000\"", out));
+    cr_assert_not(check(&pc, "\"0900\"", out));
+    cr_assert_not(check(&pc, "\"90000\"", out));
+    cr_assert_not(check(&pc, "9000", out));
+    cr_assert(check(&cc, "\"UA\"", out));
+    cr_assert_not(check(&cc, "\"ua\"", out));
+    cr_assert_not(check(&cc, "\"UKR\"", out));
+}
+
+Test(validate, required_null_and_optional_null)
+{
+    char out[64];
+    bool is_null;
+    struct field_error err;
+    struct field_spec req = {"first_name", FT_TEXT, 10, NULL, 0, 0, true, false};
+    struct field_spec opt = {"title", FT_TEXT, 10, NULL, 0, 0, false, false};
+    cr_assert_not(field_check(&req, NULL, out, sizeof out, &is_null, &err));
+    cr_assert_str_eq(err.detail, "is required");
+    cr_assert(field_check(&opt, json_null(), out, sizeof out, &is_null, &err));
+    cr_assert(is_null);
+}
+
+Test(validate, integers_booleans_emails_phones)
+{
+    char out[64];
+    struct field_spec i = {"children", FT_INT, 0, NULL, 0, 30, false, false};
+    struct field_spec b = {"buddy", FT_BOOL, 0, NULL, 0, 0, false, false};
+    struct field_spec m = {"email", FT_EMAIL, 254, NULL, 0, 0, false, false};
+    struct field_spec p = {"phone", FT_PHONE, 32, NULL, 0, 0, false, false};
+    cr_assert(check(&i, "3", out));
+    cr_assert_str_eq(out, "3");
+    cr_assert_not(check(&i, "31", out));
+    cr_assert_not(check(&i, "2.5", out));
+    cr_assert_not(check(&i, "\"3\"", out));
+    cr_assert(check(&b, "false", out));
+    cr_assert_str_eq(out, "false");
+    cr_assert_not(check(&b, "0", out));
+    cr_assert(check(&m, "\"a@b.be\"", out));
+    cr_assert_not(check(&m, "\"a@b\"", out));
+    cr_assert_not(check(&m, "\"a b@c.be\"", out));
+    cr_assert(check(&p, "\"+32 (0)9 265 78 40\"", out));
+    cr_assert_not(check(&p, "\"call me\"", out));
+}
+
+Test(validate, uuids)
+{
+    cr_assert(validate_uuid("0df7069a-9245-418d-ac54-a1e89170d25c"));
+    cr_assert_not(validate_uuid("0df7069a-9245-418d-ac54-a1e89170d25"));
+    cr_assert_not(validate_uuid("0df7069a-9245-418d-ac54-a1e89170d25g"));
+    cr_assert_not(validate_uuid("0df7069a9245-418d-ac54-a1e89170d25cc"));
+}
+
+Test(validate, only_known_keys)
+{
+    static const char *const allowed[] = {"a", "b", NULL};
+    json_t *o = json_pack("{s:i, s:i}", "a", 1, "zz", 2);
+    const char *unknown = NULL;
+    cr_assert_not(json_only_keys(o, allowed, &unknown));
+    cr_assert_str_eq(unknown, "zz");
+    json_decref(o);
+}
