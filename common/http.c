@@ -156,7 +156,11 @@ void evhttp_send_error(struct evhttp_request *req, int error, const char *reason
                          : status == 501 ? "this method is not supported"
                          : status == 503 ? "the service is shutting down or overloaded"
                                          : "the request could not be parsed as HTTP/1.1";
-    const char *type = status == 413 ? "too-large" : status >= 500 ? "unavailable" : "malformed";
+    const char *type = status == 413   ? "too-large"
+                       : status == 404 ? "not-found"
+                       : status == 501 ? "not-implemented"
+                       : status >= 500 ? "unavailable"
+                                       : "malformed";
     char *s = problem_body(status, type, detail, NULL, id);
     const char *body = s ? s : "{}";
     reply(req, id, status, "application/problem+json", body, strlen(body), true);

@@ -104,7 +104,7 @@ static bool parse_group(json_t *obj, int g, struct arena *a, struct person_input
         int i = field_index(group, key);
         if (i < 0)
             return refuse(err, a, group, key, "is not a field of this group");
-        char buf[1100];
+        char buf[4 * 1000 + 8]; /* the longest field, 1000 characters of up to 4 bytes */
         bool is_null;
         struct field_error fe;
         if (!field_check(&person_fields[i].spec, val, buf, sizeof buf, &is_null, &fe))
@@ -115,11 +115,10 @@ static bool parse_group(json_t *obj, int g, struct arena *a, struct person_input
             return refuse(err, a, NULL, key, "could not be stored");
     }
     in->group_present[g] = true;
-    in->ngroups_present++;
     return true;
 }
 
-/* "sources": {"group.field" or "field": source} overrides the default source per field. */
+/* "sources": {"field": source} overrides the default source for fields of this request. */
 static bool parse_sources(json_t *body, struct arena *a, struct person_input *in,
                           struct field_error *err)
 {
@@ -176,7 +175,7 @@ static bool parse_reason(json_t *body, struct arena *a, struct person_input *in,
     struct field_error fe;
     if (!field_check(&spec, r, buf, sizeof buf, &is_null, &fe))
         return refuse(err, a, NULL, "reason", fe.detail);
-    if (strlen(buf) < 3)
+    if (validate_text_length(buf) < 3)
         return refuse(err, a, NULL, "reason", "must say why, in at least 3 characters");
     in->reason = arena_strdup(a, buf);
     return in->reason != NULL;
@@ -202,11 +201,10 @@ bool person_parse(json_t *body, bool create, struct arena *a, struct person_inpu
         if (person_fields[i].spec.required && in->values[i] == NULL)
             return refuse(err, a, person_fields[i].group, person_fields[i].spec.name,
                           "is required");
-    for (int i = 0; !create && i < PERSON_NFIELDS; i++)
-        if (person_fields[i].spec.required && in->present[i] && in->values[i] == NULL)
-            return refuse(err, a, person_fields[i].group, person_fields[i].spec.name,
-                          "cannot be removed");
-    if (!create && in->ngroups_present == 0 && !in->household_present)
+    int nfields = 0;
+    for (int i = 0; i < PERSON_NFIELDS; i++)
+        nfields += in->present[i];
+    if (!create && nfields == 0 && !in->household_present)
         return refuse(err, a, NULL, "identification", "the request changes no field");
     if (!parse_sources(body, a, in, err))
         return false;

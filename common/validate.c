@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-static size_t utf8_length(const char *s)
+size_t validate_text_length(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
@@ -73,7 +73,7 @@ static bool fail(struct field_error *err, const char *field, const char *detail)
 
 static bool check_string(const struct field_spec *f, const char *s, struct field_error *err)
 {
-    size_t len = utf8_length(s);
+    size_t len = validate_text_length(s);
     const char *at, *p;
     switch (f->type) {
     case FT_TEXT:
@@ -110,7 +110,7 @@ static bool check_string(const struct field_spec *f, const char *s, struct field
     case FT_EMAIL:
         at = strchr(s, '@');
         if ((int)len > f->max_len || !at || at == s || !at[1] || strchr(at + 1, '@') ||
-            strpbrk(s, " \t\r\n") || !strchr(at + 1, '.'))
+            strpbrk(s, " ") || has_control(s) || !strchr(at + 1, '.'))
             return fail(err, f->name, "must be an e-mail address");
         return true;
     case FT_PHONE:

@@ -51,7 +51,7 @@ void h_household_create(struct http_ctx *ctx)
         return;
     }
     for (size_t i = 0; i < N_FIELDS; i++) {
-        char buf[512];
+        char buf[4 * 200 + 8];
         bool is_null;
         struct field_error err;
         json_t *v = json_object_get(ctx->body, household_fields[i].name);

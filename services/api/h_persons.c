@@ -152,7 +152,8 @@ static bool search_params(struct http_ctx *ctx, struct search_query *s)
         field = "oki_number", detail = "search either by oki_number or by q and birth_date";
     else if (s->oki_number && (strlen(s->oki_number) < 3 || strlen(s->oki_number) > 20))
         field = "oki_number", detail = "must be an OKI number such as OKI000100001";
-    else if (!s->oki_number && (!s->q || strlen(s->q) < 2 || strlen(s->q) > 100))
+    else if (!s->oki_number &&
+             (!s->q || validate_text_length(s->q) < 2 || validate_text_length(s->q) > 100))
         field = "q", detail = "a name of 2 to 100 characters is required (with birth_date)";
     else if (!s->oki_number && (!s->birth_date || !validate_date(s->birth_date)))
         field = "birth_date", detail = "a birth date YYYY-MM-DD is required (with q)";

@@ -44,9 +44,14 @@ void h_me(struct http_ctx *ctx)
     if (!api_begin(ctx))
         return;
     enum db_status st = db_exec(ctx_db(ctx), "me", 1, p, &r);
-    if (st != DB_OK || PQntuples(r) != 1) {
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (PQntuples(r) != 1) { /* the account went away within the identity cache's window */
         PQclear(r);
-        api_db_fail(ctx, st == DB_OK ? DB_ERROR : st);
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 401, "unauthorized", "unknown or disabled user", NULL);
         return;
     }
     json_t *o = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "id", ctx->who.user_id, "username",

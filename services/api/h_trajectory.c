@@ -60,6 +60,8 @@ static json_t *check_details(struct http_ctx *ctx, int kind, json_t *in, struct 
 {
     const struct field_spec *spec = details_of[kind];
     json_t *out = json_object();
+    if (json_is_null(in))
+        in = NULL;
     if (in && !json_is_object(in)) {
         *err = (struct field_error){"details", "must be an object"};
         goto fail;
@@ -78,7 +80,7 @@ static json_t *check_details(struct http_ctx *ctx, int kind, json_t *in, struct 
         }
     }
     for (const struct field_spec *f = spec; f->name; f++) {
-        char buf[256];
+        char buf[4 * 100 + 8];
         bool is_null;
         json_t *v = json_object_get(in, f->name);
         if (!field_check(f, v, buf, sizeof buf, &is_null, err)) {

@@ -89,9 +89,9 @@ static void dispatch(struct evhttp_request *req, void *arg)
     }
     ctx.route_index = ctx.match.index;
     const struct route *route = &api_routes[ctx.match.index];
-    if ((route->flags & ROUTE_BODY) && !read_body(&ctx))
-        goto done;
     if (!(route->flags & ROUTE_PUBLIC) && !identity_resolve(&ctx))
+        goto done;
+    if ((route->flags & ROUTE_BODY) && !read_body(&ctx))
         goto done;
     metrics_pool_busy(1);
     route->handler(&ctx);

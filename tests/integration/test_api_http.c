@@ -152,3 +152,11 @@ Test(http, unknown_purpose_is_refused)
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "field")), "X-CRT-Purpose");
     resp_free(&r);
 }
+
+Test(http, identity_is_checked_before_the_body_is_read)
+{
+    struct resp r;
+    cr_assert_eq(api_req(&r, "POST", "/v1/persons", NULL, "{not json"), 0);
+    assert_problem(&r, 401);
+    resp_free(&r);
+}

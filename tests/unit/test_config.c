@@ -1,5 +1,6 @@
 /* Unit: configuration from CRT_* variables — defaults, validation by name, --help coverage. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,4 +63,21 @@ Test(config, help_lists_every_setting_of_the_program)
         cr_assert_not_null(strstr(buf, config_name(CFG_API, i)));
     cr_assert_null(strstr(buf, "CRT_MIGRATIONS_DIR"), "crtctl-only settings are not shown");
     free(buf);
+}
+
+Test(config, the_configuration_page_documents_every_setting)
+{
+    FILE *f = fopen(CRT_SOURCE_DIR "/docs/configuration.md", "r");
+    cr_assert_not_null(f, "docs/configuration.md exists");
+    char *doc = calloc(1, 65536);
+    size_t n = fread(doc, 1, 65535, f);
+    fclose(f);
+    cr_assert_gt(n, 0);
+    unsigned all = CFG_API | CFG_CTL;
+    for (size_t i = 0; i < config_count(all); i++) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "`%s`", config_name(all, i));
+        cr_assert_not_null(strstr(doc, needle), "%s is not documented", config_name(all, i));
+    }
+    free(doc);
 }

@@ -97,3 +97,25 @@ Test(person, every_field_belongs_to_a_known_group)
     for (int i = 0; i < PERSON_NFIELDS; i++)
         cr_assert_geq(person_group_index(person_fields[i].group), 0, "%s", person_fields[i].spec.name);
 }
+
+Test(person, limits_count_characters_of_any_script)
+{
+    struct person_input in;
+    struct field_error err;
+    char body[8192];
+    int n = snprintf(body, sizeof body, "{\"source\":\"person\",\"reason\":\"\\u0441\\u0456\\u043c\","
+                     "\"situation\":{\"family_situation\":\"");
+    for (int i = 0; i < 1000; i++) /* 1000 Cyrillic characters, 2000 bytes */
+        n += snprintf(body + n, sizeof body - (size_t)n, "\xd0\x96");
+    snprintf(body + n, sizeof body - (size_t)n, "\"}}");
+    cr_assert(parse(body, false, &in, &err), "%s: %s", err.field, err.detail);
+    person_input_free(&in);
+}
+
+Test(person, an_update_with_only_empty_groups_changes_no_field)
+{
+    struct person_input in;
+    struct field_error err;
+    cr_assert_not(parse("{\"source\":\"staff\",\"reason\":\"nothing\",\"identification\":{}}", false, &in, &err));
+    person_input_free(&in);
+}

@@ -32,7 +32,6 @@ struct person_input {
     const char *source;       /* default source of every field in this body */
     json_t *sources;          /* field -> source for the fields present; owned */
     const char *reason;       /* PATCH only */
-    int ngroups_present;
     bool group_present[PERSON_NGROUPS];
 };
 

@@ -40,6 +40,8 @@ struct field_error {
 bool field_check(const struct field_spec *spec, json_t *value, char *out, size_t outlen,
                  bool *is_null, struct field_error *err);
 
+/* Length of UTF-8 text in characters (code points), as the database counts it. */
+size_t validate_text_length(const char *s);
 /* True when s is a valid calendar date "YYYY-MM-DD" between 1900-01-01 and 2199-12-31. */
 bool validate_date(const char *s);
 /* True when s is a canonical lower-case or upper-case UUID. */
