@@ -44,6 +44,10 @@ int db_http_status(enum db_status st, const char **type, const char **detail)
         *type = "forbidden";
         *detail = "not allowed";
         return 403;
+    case DB_UNAUTHORIZED:
+        *type = "unauthorized";
+        *detail = "the session has ended; log in again";
+        return 401;
     default:
         *type = "internal";
         *detail = "an internal error occurred";
@@ -68,10 +72,13 @@ static enum db_status result_status(struct db *db, PGresult *r, const char *what
     return st;
 }
 
-/* Prepared on every connection: the row-level security context of a transaction. */
-static const struct db_stmt context_stmt = {
-    "crt_context", "SELECT set_config('crt.controller_id', $1, true), "
-                   "set_config('crt.user_id', $2, true)"};
+/* Prepared on every connection: the row-level security context of a transaction, directly
+ * (login flows, before a session exists) or through a still-valid session. */
+static const struct db_stmt context_stmts[] = {
+    {"crt_context", "SELECT set_config('crt.controller_id', $1, true), "
+                    "set_config('crt.user_id', $2, true)"},
+    {"crt_session", "SELECT crt_session_begin($1::smallint, $2::uuid, $3::uuid, $4)"},
+};
 
 static enum db_status prepare_one(struct db *db, const struct db_stmt *s)
 {
@@ -85,7 +92,9 @@ static enum db_status prepare_one(struct db *db, const struct db_stmt *s)
 
 static enum db_status prepare_all(struct db *db)
 {
-    enum db_status st = prepare_one(db, &context_stmt);
+    enum db_status st = DB_OK;
+    for (size_t i = 0; st == DB_OK && i < sizeof context_stmts / sizeof context_stmts[0]; i++)
+        st = prepare_one(db, &context_stmts[i]);
     for (int i = 0; st == DB_OK && i < db->nstmts; i++)
         st = prepare_one(db, &db->stmts[i]);
     return st;
@@ -169,6 +178,28 @@ enum db_status db_begin(struct db *db, int controller_id, const char *user_id)
     snprintf(ctl, sizeof ctl, "%d", controller_id);
     const char *p[] = {ctl, user_id ? user_id : ""};
     st = db_exec(db, "crt_context", 2, p, NULL);
+    if (st != DB_OK)
+        db_rollback(db);
+    return st;
+}
+
+enum db_status db_begin_session(struct db *db, int controller_id, const char *user_id,
+                                const char *session_id, const char *role)
+{
+    PGresult *r = NULL;
+    enum db_status st = db_ensure(db);
+    if (st == DB_OK)
+        st = db_exec_sql(db, "BEGIN");
+    if (st != DB_OK)
+        return st;
+    db->in_tx = true;
+    char ctl[16];
+    snprintf(ctl, sizeof ctl, "%d", controller_id);
+    const char *p[] = {ctl, user_id, session_id, role};
+    st = db_exec(db, "crt_session", 4, p, &r);
+    if (st == DB_OK && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+        st = DB_UNAUTHORIZED;
+    PQclear(r);
     if (st != DB_OK)
         db_rollback(db);
     return st;

@@ -6,14 +6,29 @@
 #include <stdbool.h>
 
 #include "crt/config.h"
+#include "crt/crypto.h"
 #include "crt/db.h"
+#include "crt/offload.h"
+#include "crt/password.h"
+#include "crt/token.h"
 #include "crt/http.h"
 #include "crt/router.h"
 #include "crt/validate.h"
 
+/* Process-wide, read-only once the server runs (except the pool's own locking). */
+struct api_shared {
+    const struct crt_config *cfg;
+    struct token_keys keys;
+    struct keyring keyring;
+    struct password_params pw;
+    struct offload *hashing;
+    char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users: same cost, same answer */
+};
+
 struct worker {
     int index;
     const struct crt_config *cfg;
+    const struct api_shared *shared;
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
@@ -23,7 +38,7 @@ struct worker {
     int inflight;       /* requests routed and not yet fully written */
     bool stopping;
     uint64_t deadline_ns;
-    struct identity_cache *ids;
+    struct token_cache *tokens;
 };
 
 /* The route table (routes.c) and its size. */
@@ -33,12 +48,29 @@ extern const size_t api_nroutes;
 /* Prepared statements of every worker connection (statements.c); built once at start-up. */
 const struct db_stmt *api_statements(int *n);
 
-/* Resolves ctx->who for a non-public route, or answers 401 and returns false. */
+/* Resolves ctx->who from the Bearer access token of a non-public route (signature and claims;
+ * the session itself is checked by api_begin in the request's transaction), or answers 401
+ * with WWW-Authenticate and returns false. */
 bool identity_resolve(struct http_ctx *ctx);
-void identity_cache_free(struct identity_cache *c);
+void token_cache_free(struct token_cache *c);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit status. */
-int server_run(const struct crt_config *cfg);
+int server_run(const struct api_shared *shared);
+
+/* Ends a request whose handler set ctx->suspended and continued later (on the same worker's
+ * loop): releases everything the request holds. A response must have been sent. */
+void api_request_end(struct http_ctx *ctx);
+/* Runs work off the loop (password hashing), then done on this worker's loop; answers 503 and
+ * returns false when the hashing queue is full. On true the handler must set ctx->suspended
+ * and done must end with api_request_end. */
+bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *), void *arg);
+/* Reads a JSON body made only of the fields of specs (n of them) into out[] (arena strings,
+ * NULL for absent/null optional ones); false after answering 422 naming the field. */
+bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, const char **out);
+/* The caller's role must be one of roles (NULL-terminated); otherwise 403 and false. */
+bool api_require_role(struct http_ctx *ctx, const char *const *roles);
+/* The client's address as text (for login events), in the arena. */
+const char *api_client_ip(struct http_ctx *ctx);
 
 /* ---- helpers for handlers (routes.c) ---- */
 static inline struct worker *ctx_worker(struct http_ctx *ctx) { return ctx->worker; }
@@ -79,5 +111,15 @@ void h_household_create(struct http_ctx *ctx);
 void h_household_get(struct http_ctx *ctx);
 void h_trajectory_list(struct http_ctx *ctx);
 void h_trajectory_add(struct http_ctx *ctx);
+void h_auth_login(struct http_ctx *ctx);
+void h_auth_totp(struct http_ctx *ctx);
+void h_auth_enrol(struct http_ctx *ctx);
+void h_auth_enrol_confirm(struct http_ctx *ctx);
+void h_auth_logout(struct http_ctx *ctx);
+void h_auth_totp_reset(struct http_ctx *ctx);
+void h_admin_users_list(struct http_ctx *ctx);
+void h_admin_user_create(struct http_ctx *ctx);
+void h_admin_user_update(struct http_ctx *ctx);
+void h_admin_user_action(struct http_ctx *ctx);
 
 #endif

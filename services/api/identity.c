@@ -1,25 +1,29 @@
-/* Who is calling. Until staff login exists, a development-only header names the user
- * (X-CRT-Dev-User: <username>), honoured only when CRT_DEV_AUTH=1; otherwise every data route
- * answers 401. Lookups go through crt_auth_find_user and are cached per worker for 2 s. */
+/* Who is calling: the Bearer access token of the request, verified with token_verify
+ * (signature, algorithm, every claim). Verified tokens are remembered per worker until they
+ * expire, so a busy client costs one ECDSA verification per token, not per request; whether
+ * the session still stands is checked in the request's own transaction (api_begin). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "crt/log.h"
 
-#define CACHE_SLOTS 32
-#define CACHE_TTL_NS 2000000000ull
+#define CACHE_SLOTS 64
 
-struct identity_cache {
+struct token_cache {
     struct {
-        char username[64];
-        struct principal who;
-        bool disabled;
-        uint64_t at;
+        char *token;
+        struct token_claims claims;
     } slot[CACHE_SLOTS];
 };
 
-void identity_cache_free(struct identity_cache *c) { free(c); }
+void token_cache_free(struct token_cache *c)
+{
+    for (int i = 0; c && i < CACHE_SLOTS; i++)
+        free(c->slot[i].token);
+    free(c);
+}
 
 static unsigned slot_of(const char *s)
 {
@@ -35,70 +39,46 @@ static bool unauthorized(struct http_ctx *ctx, const char *detail)
     return false;
 }
 
-/* Looks the user up in the database; false when unknown. */
-static bool lookup(struct http_ctx *ctx, const char *username, struct principal *who,
-                   bool *disabled, enum db_status *st)
+/* Verifies token, through the worker's cache; TOKEN_OK fills *c. */
+static enum token_result verify(struct worker *w, const char *token, struct token_claims *c)
 {
-    PGresult *r = NULL;
-    const char *p[] = {username};
-    *st = db_ensure(ctx_db(ctx));
-    if (*st == DB_OK)
-        *st = db_exec(ctx_db(ctx), "auth_find_user", 1, p, &r);
-    if (*st != DB_OK)
-        return false;
-    bool found = PQntuples(r) == 1;
-    if (found) {
-        memset(who, 0, sizeof *who);
-        who->present = true;
-        snprintf(who->user_id, sizeof who->user_id, "%s", PQgetvalue(r, 0, 0));
-        who->controller_id = atoi(PQgetvalue(r, 0, 1));
-        snprintf(who->role, sizeof who->role, "%s", PQgetvalue(r, 0, 2));
-        *disabled = PQgetvalue(r, 0, 3)[0] == 't';
+    time_t now = time(NULL);
+    if (w->tokens == NULL)
+        w->tokens = calloc(1, sizeof *w->tokens);
+    unsigned s = slot_of(token);
+    if (w->tokens && w->tokens->slot[s].token && strcmp(w->tokens->slot[s].token, token) == 0) {
+        *c = w->tokens->slot[s].claims;
+        if (c->exp > now - TOKEN_CLOCK_SKEW)
+            return TOKEN_OK;
     }
-    PQclear(r);
-    return found;
+    enum token_result r = token_verify(&w->shared->keys, token, now, c);
+    if (r == TOKEN_OK && w->tokens) {
+        free(w->tokens->slot[s].token);
+        w->tokens->slot[s].token = strdup(token);
+        w->tokens->slot[s].claims = *c;
+    }
+    return r;
 }
 
 bool identity_resolve(struct http_ctx *ctx)
 {
-    struct worker *w = ctx_worker(ctx);
-    const char *user =
-        evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "X-CRT-Dev-User");
-    if (user == NULL)
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "Authorization");
+    if (h == NULL)
         return unauthorized(ctx, "authentication is required");
-    if (!w->cfg->dev_auth)
-        return unauthorized(ctx, "the development identity header is disabled on this server");
-    if (strlen(user) == 0 || strlen(user) >= 64)
-        return unauthorized(ctx, "unknown or disabled user");
-
-    if (w->ids == NULL)
-        w->ids = calloc(1, sizeof *w->ids);
-    uint64_t now = http_now_ns();
-    unsigned s = slot_of(user);
-    bool disabled = false;
-    if (w->ids && strcmp(w->ids->slot[s].username, user) == 0 &&
-        now - w->ids->slot[s].at < CACHE_TTL_NS) {
-        ctx->who = w->ids->slot[s].who;
-        disabled = w->ids->slot[s].disabled;
-    } else {
-        enum db_status st;
-        if (!lookup(ctx, user, &ctx->who, &disabled, &st)) {
-            if (st != DB_OK) {
-                api_db_fail(ctx, st);
-                return false;
-            }
-            return unauthorized(ctx, "unknown or disabled user");
-        }
-        if (w->ids) {
-            snprintf(w->ids->slot[s].username, sizeof w->ids->slot[s].username, "%s", user);
-            w->ids->slot[s].who = ctx->who;
-            w->ids->slot[s].disabled = disabled;
-            w->ids->slot[s].at = now;
-        }
+    if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) > TOKEN_MAX_LENGTH)
+        return unauthorized(ctx, "use an access token: Authorization: Bearer <token>");
+    struct token_claims c;
+    enum token_result r = verify(ctx_worker(ctx), h + 7, &c);
+    if (r != TOKEN_OK) {
+        log_debug("request_id=%s token refused (%d)", ctx->request_id, (int)r);
+        return unauthorized(ctx, r == TOKEN_EXPIRED ? "the access token has expired"
+                                                    : "the access token is not valid");
     }
-    if (disabled) {
-        ctx->who.present = false;
-        return unauthorized(ctx, "unknown or disabled user");
-    }
+    memset(&ctx->who, 0, sizeof ctx->who);
+    ctx->who.present = true;
+    ctx->who.controller_id = c.ctl;
+    snprintf(ctx->who.user_id, sizeof ctx->who.user_id, "%s", c.sub);
+    snprintf(ctx->who.role, sizeof ctx->who.role, "%s", c.role);
+    snprintf(ctx->who.session_id, sizeof ctx->who.session_id, "%s", c.sid);
     return true;
 }

@@ -1,9 +1,35 @@
-/* crt-api: parses options, loads the configuration and runs the server (server.c). */
+/* crt-api: parses options, loads the configuration, keys and the hashing pool, and runs the
+ * server (server.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "api.h"
 #include "crt/log.h"
+#include "crt/totp.h"
+
+/* Loads what every worker shares; false after printing why (never key material). */
+static bool load_shared(struct api_shared *s, const struct crt_config *cfg)
+{
+    char err[256];
+    s->cfg = cfg;
+    s->pw = password_default_params();
+    s->pw.log2n = cfg->scrypt_log2n;
+    if (!token_keys_load(&s->keys, cfg->jwt_private_key_file, cfg->jwt_public_key_file,
+                         cfg->jwt_issuer, cfg->jwt_audience, err, sizeof err) ||
+        !keyring_load(&s->keyring, cfg->data_key_file, err, sizeof err)) {
+        fprintf(stderr, "crt-api: %s\n", err);
+        return false;
+    }
+    if (!password_hash("no account has this password", s->pw, s->dummy_hash)) {
+        fprintf(stderr, "crt-api: scrypt with CRT_SCRYPT_LOG2N=%d failed\n", cfg->scrypt_log2n);
+        return false;
+    }
+    if (!totp_init() || !(s->hashing = offload_new(cfg->hash_threads, cfg->hash_queue))) {
+        fprintf(stderr, "crt-api: cannot start the hashing threads\n");
+        return false;
+    }
+    return true;
+}
 
 int main(int argc, char **argv)
 {
@@ -17,13 +43,20 @@ int main(int argc, char **argv)
         return 2;
     }
     struct crt_config cfg;
+    struct api_shared shared = {0};
     char err[256];
+    int rc = 2;
     if (!config_load(&cfg, CFG_API, err, sizeof err)) {
         fprintf(stderr, "crt-api: %s\n", err);
         return 2;
     }
     log_set_level(cfg.log_level);
-    int rc = server_run(&cfg);
+    if (load_shared(&shared, &cfg))
+        rc = server_run(&shared); /* frees shared.hashing */
+    else
+        offload_free(shared.hashing);
+    token_keys_free(&shared.keys);
+    keyring_wipe(&shared.keyring);
     config_free(&cfg);
     return rc;
 }

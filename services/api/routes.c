@@ -9,7 +9,18 @@ const struct route api_routes[] = {
     {HTTP_GET, "/healthz", h_healthz, ROUTE_PUBLIC},
     {HTTP_GET, "/readyz", h_readyz, ROUTE_PUBLIC},
     {HTTP_GET, "/metrics", h_metrics, ROUTE_PUBLIC},
+    {HTTP_POST, "/v1/auth/login", h_auth_login, ROUTE_PUBLIC | ROUTE_BODY},
+    {HTTP_POST, "/v1/auth/totp", h_auth_totp, ROUTE_PUBLIC | ROUTE_BODY},
+    {HTTP_POST, "/v1/auth/totp/enrol", h_auth_enrol, ROUTE_PUBLIC | ROUTE_BODY},
+    {HTTP_POST, "/v1/auth/totp/enrol/confirm", h_auth_enrol_confirm, ROUTE_PUBLIC | ROUTE_BODY},
+    {HTTP_POST, "/v1/auth/totp/reset", h_auth_totp_reset, ROUTE_BODY},
+    {HTTP_POST, "/v1/auth/logout", h_auth_logout, 0},
     {HTTP_GET, "/v1/me", h_me, 0},
+    {HTTP_GET, "/v1/admin/users", h_admin_users_list, 0},
+    {HTTP_POST, "/v1/admin/users", h_admin_user_create, ROUTE_BODY},
+    {HTTP_PATCH, "/v1/admin/users/{id}", h_admin_user_update, ROUTE_BODY},
+    {HTTP_POST, "/v1/admin/users/{id}/unlock", h_admin_user_action, 0},
+    {HTTP_POST, "/v1/admin/users/{id}/reset-mfa", h_admin_user_action, 0},
     {HTTP_POST, "/v1/persons", h_person_create, ROUTE_BODY},
     {HTTP_GET, "/v1/persons", h_person_search, 0},
     {HTTP_GET, "/v1/persons/{id}", h_person_get, 0},
@@ -25,6 +36,53 @@ const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
 static const char *const purposes[] = {"registration", "guidance", "duplicate_check",
                                        "rectification", "education", "data_subject_request",
                                        NULL};
+
+bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, const char **out)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(ctx->body, key, val)
+    {
+        size_t i = 0;
+        while (i < n && strcmp(specs[i].name, key) != 0)
+            i++;
+        if (i == n) {
+            problem_send(ctx, 422, "validation", "is not a field of this request", key);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        char buf[4 * 1000 + 8];
+        bool is_null;
+        struct field_error err;
+        if (!field_check(&specs[i], json_object_get(ctx->body, specs[i].name), buf, sizeof buf,
+                         &is_null, &err)) {
+            api_invalid(ctx, &err);
+            return false;
+        }
+        out[i] = is_null ? NULL : arena_strdup(&ctx->arena, buf);
+    }
+    return true;
+}
+
+bool api_require_role(struct http_ctx *ctx, const char *const *roles)
+{
+    for (const char *const *r = roles; *r; r++)
+        if (strcmp(*r, ctx->who.role) == 0)
+            return true;
+    problem_send(ctx, 403, "forbidden", "your role does not allow this", NULL);
+    return false;
+}
+
+const char *api_client_ip(struct http_ctx *ctx)
+{
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *c = evhttp_request_get_connection(ctx->req);
+    if (c)
+        evhttp_connection_get_peer(c, &host, &port);
+    return host ? arena_strdup(&ctx->arena, host) : NULL;
+}
 
 void api_db_fail(struct http_ctx *ctx, enum db_status st)
 {
@@ -66,7 +124,11 @@ const char *api_path_uuid(struct http_ctx *ctx, const char *name, const char *wh
 
 bool api_begin(struct http_ctx *ctx)
 {
-    enum db_status st = db_begin(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id);
+    enum db_status st =
+        ctx->who.session_id[0]
+            ? db_begin_session(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id,
+                               ctx->who.session_id, ctx->who.role)
+            : db_begin(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id);
     if (st == DB_OK)
         return true;
     api_db_fail(ctx, st);

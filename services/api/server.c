@@ -68,13 +68,48 @@ static bool read_body(struct http_ctx *ctx)
     return true;
 }
 
+void api_request_end(struct http_ctx *ctx)
+{
+    struct worker *w = ctx->worker;
+    db_rollback(&w->db); /* no-op unless a handler left a transaction open */
+    if (ctx->status == 0) {
+        log_error("request_id=%s route=%d: handler sent no response", ctx->request_id,
+                  ctx->route_index);
+        problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
+    }
+    if (ctx->status >= 500)
+        log_warn("request_id=%s status=%d", ctx->request_id, ctx->status);
+    json_decref(ctx->body);
+    arena_release(&ctx->arena);
+    free(ctx);
+}
+
+bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *), void *arg)
+{
+    struct worker *w = ctx->worker;
+    if (offload_submit(w->shared->hashing, w->base, work, done, arg))
+        return true;
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", "2");
+    problem_send(ctx, 503, "busy", "too many logins at once; try again in a moment", NULL);
+    return false;
+}
+
+/* Routing, identity, body, handler. The context lives on the heap so that a handler can
+ * suspend (offloaded work) and finish later with api_request_end. */
 static void dispatch(struct evhttp_request *req, void *arg)
 {
     struct worker *w = arg;
-    struct http_ctx ctx = {.req = req, .worker = w, .route_index = -1};
-    ctx.started_ns = http_now_ns();
-    arena_init(&ctx.arena);
-    http_take_request_id(req, ctx.request_id);
+    struct http_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        evhttp_send_error(req, 503, NULL);
+        return;
+    }
+    ctx->req = req;
+    ctx->worker = w;
+    ctx->route_index = -1;
+    ctx->started_ns = http_now_ns();
+    arena_init(&ctx->arena);
+    http_take_request_id(req, ctx->request_id);
     w->inflight++;
     evhttp_request_set_on_complete_cb(req, on_complete, w);
     if (w->stopping)
@@ -82,31 +117,21 @@ static void dispatch(struct evhttp_request *req, void *arg)
 
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum router_result rr = router_match(api_routes, api_nroutes, http_method_of(req),
-                                         path ? path : "/", &ctx.match);
+                                         path ? path : "/", &ctx->match);
     if (rr != ROUTER_OK) {
-        send_routing_problem(&ctx, rr);
-        goto done;
+        send_routing_problem(ctx, rr);
+    } else {
+        ctx->route_index = ctx->match.index;
+        const struct route *route = &api_routes[ctx->match.index];
+        if ((route->flags & ROUTE_PUBLIC || identity_resolve(ctx)) &&
+            (!(route->flags & ROUTE_BODY) || read_body(ctx))) {
+            metrics_pool_busy(1);
+            route->handler(ctx);
+            metrics_pool_busy(-1);
+        }
     }
-    ctx.route_index = ctx.match.index;
-    const struct route *route = &api_routes[ctx.match.index];
-    if (!(route->flags & ROUTE_PUBLIC) && !identity_resolve(&ctx))
-        goto done;
-    if ((route->flags & ROUTE_BODY) && !read_body(&ctx))
-        goto done;
-    metrics_pool_busy(1);
-    route->handler(&ctx);
-    metrics_pool_busy(-1);
-    db_rollback(&w->db); /* no-op unless a handler left a transaction open */
-    if (ctx.status == 0) {
-        log_error("request_id=%s route=%s: handler sent no response", ctx.request_id,
-                  route->pattern);
-        problem_send(&ctx, 500, "internal", "an internal error occurred", NULL);
-    }
-done:
-    if (ctx.status >= 500)
-        log_warn("request_id=%s status=%d", ctx.request_id, ctx.status);
-    json_decref(ctx.body);
-    arena_release(&ctx.arena);
+    if (!ctx->suspended)
+        api_request_end(ctx);
 }
 
 /* ---- start-up and shutdown ---- */
@@ -172,15 +197,17 @@ static void worker_free(struct worker *w)
     if (w->base)
         event_base_free(w->base);
     db_close(&w->db);
-    identity_cache_free(w->ids);
+    token_cache_free(w->tokens);
 }
 
-static bool worker_init(struct worker *w, const struct crt_config *cfg,
+static bool worker_init(struct worker *w, const struct api_shared *shared,
                         const struct sockaddr_in *sa)
 {
     int n;
+    const struct crt_config *cfg = shared->cfg;
     const struct db_stmt *stmts = api_statements(&n);
     w->cfg = cfg;
+    w->shared = shared;
     w->base = event_base_new();
     w->http = w->base ? evhttp_new(w->base) : NULL;
     if (w->http == NULL)
@@ -225,14 +252,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void observe(int route, int status, uint64_t ns) { metrics_observe(route, status, ns); }
 
-int server_run(const struct crt_config *cfg)
+int server_run(const struct api_shared *shared)
 {
+    const struct crt_config *cfg = shared->cfg;
     struct sockaddr_in sa;
     int rc = 1, started = 0;
     struct event_base *main_base = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
     if (!parse_listen(cfg->listen, &sa)) {
         log_error("CRT_LISTEN must be an IPv4 host:port, e.g. 127.0.0.1:8080");
+        offload_free(shared->hashing);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -247,7 +276,7 @@ int server_run(const struct crt_config *cfg)
         goto done;
     for (int i = 0; i < nworkers; i++) {
         workers[i].index = i;
-        if (!worker_init(&workers[i], cfg, &sa))
+        if (!worker_init(&workers[i], shared, &sa))
             goto done;
     }
     sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
@@ -257,8 +286,7 @@ int server_run(const struct crt_config *cfg)
     for (; started < nworkers; started++)
         if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
             goto done;
-    log_info("crt-api listening on %s with %d workers%s", cfg->listen, nworkers,
-             cfg->dev_auth ? " (DEVELOPMENT identity header enabled)" : "");
+    log_info("crt-api listening on %s with %d workers", cfg->listen, nworkers);
     event_base_dispatch(main_base);
     rc = 0;
 done:
@@ -267,6 +295,8 @@ done:
             event_active(workers[i].stop_ev, 0, 0);
         pthread_join(workers[i].thread, NULL);
     }
+    /* Loops have stopped: finish hashing jobs before the bases they report to are freed. */
+    offload_free(shared->hashing);
     for (int i = 0; workers && i < nworkers; i++)
         worker_free(&workers[i]);
     free(workers);

@@ -43,8 +43,101 @@ static struct db_stmt stmts[] = {
      "'allowed', $5, $6 FROM unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
      "THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END) AS u"},
     {"ping", "SELECT 1"},
-    {"auth_find_user",
-     "SELECT user_id::text, controller_id, role, disabled FROM crt_auth_find_user($1)"},
+    /* ---- authentication (h_auth.c, h_admin.c) ---- */
+    {"auth_lookup",
+     "SELECT user_id::text, controller_id, role, disabled, password_hash, locked, totp_active "
+     "FROM crt_auth_login_lookup($1)"},
+    {"auth_challenge",
+     "SELECT challenge_id::text, controller_id, user_id::text, kind FROM crt_auth_challenge($1)"},
+    {"auth_event_global", "SELECT crt_auth_event($1::smallint, $2::uuid, $3, $4, $5, $6)"},
+    {"auth_event",
+     "INSERT INTO login_events (controller_id, user_id, actor_id, event, outcome, ip, request_id) "
+     "VALUES (crt_current_controller(), $1::uuid, NULLIF($2, '')::uuid, $3, $4, $5, $6)"},
+    /* The credential row, locked for the whole check (counters, replay step). */
+    {"cred_lock",
+     "SELECT c.failed_passwords, c.failed_codes, COALESCE(c.locked_until > now(), false), "
+     "encode(c.totp_sealed, 'hex'), c.totp_key_id, c.totp_confirmed_at IS NOT NULL, "
+     "c.totp_last_step, u.role, u.disabled_at IS NOT NULL, u.username "
+     "FROM staff_credentials c JOIN staff_users u ON u.id = c.user_id "
+     "WHERE c.user_id = $1::uuid FOR UPDATE OF c"},
+    {"cred_hash", "SELECT password_hash FROM staff_credentials WHERE user_id = $1::uuid"},
+    {"cred_password_ok",
+     "UPDATE staff_credentials SET failed_passwords = 0, updated_at = now(), "
+     "password_hash = COALESCE($2, password_hash) WHERE user_id = $1::uuid"},
+    {"cred_password_fail",
+     "UPDATE staff_credentials SET failed_passwords = failed_passwords + 1, updated_at = now() "
+     "WHERE user_id = $1::uuid RETURNING failed_passwords"},
+    {"cred_code_ok",
+     "UPDATE staff_credentials SET failed_codes = 0, lockouts = 0, updated_at = now(), "
+     "totp_last_step = GREATEST(totp_last_step, $2::bigint) WHERE user_id = $1::uuid"},
+    {"cred_code_fail",
+     "UPDATE staff_credentials SET failed_codes = failed_codes + 1, updated_at = now() "
+     "WHERE user_id = $1::uuid RETURNING failed_codes"},
+    /* Lock with growing delays (1, 5, 15, 60, 240 minutes); outstanding tokens die with it. */
+    {"cred_lockout",
+     "WITH dead AS (UPDATE auth_challenges SET used_at = now() "
+     "  WHERE user_id = $1::uuid AND used_at IS NULL) "
+     "UPDATE staff_credentials SET lockouts = lockouts + 1, failed_passwords = 0, "
+     "failed_codes = 0, updated_at = now(), locked_until = now() + make_interval(mins => "
+     "(ARRAY[1, 5, 15, 60, 240])[LEAST(lockouts + 1, 5)]) WHERE user_id = $1::uuid"},
+    {"cred_totp_pending",
+     "UPDATE staff_credentials SET totp_sealed = decode($2, 'hex'), totp_key_id = $3, "
+     "totp_confirmed_at = NULL, totp_last_step = -1, updated_at = now() "
+     "WHERE user_id = $1::uuid"},
+    {"cred_totp_confirm",
+     "UPDATE staff_credentials SET totp_confirmed_at = now(), totp_last_step = $2::bigint, "
+     "failed_codes = 0, lockouts = 0, updated_at = now() WHERE user_id = $1::uuid"},
+    {"cred_totp_clear",
+     "WITH s AS (UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid "
+     "  AND revoked_at IS NULL), "
+     "c AS (UPDATE auth_challenges SET used_at = now() WHERE user_id = $1::uuid "
+     "  AND used_at IS NULL), "
+     "r AS (UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid "
+     "  AND used_at IS NULL) "
+     "UPDATE staff_credentials SET totp_sealed = NULL, totp_key_id = NULL, "
+     "totp_confirmed_at = NULL, totp_last_step = -1, updated_at = now() WHERE user_id = $1::uuid"},
+    {"challenge_insert",
+     "INSERT INTO auth_challenges (token_sha256, controller_id, user_id, kind, expires_at) "
+     "VALUES ($1, crt_current_controller(), $2::uuid, $3, now() + make_interval(secs => $4::int))"},
+    {"challenge_use",
+     "UPDATE auth_challenges SET used_at = now() WHERE id = $1::uuid AND used_at IS NULL "
+     "RETURNING 1"},
+    {"session_insert",
+     "INSERT INTO sessions (controller_id, user_id, role, amr, expires_at, ip) VALUES "
+     "(crt_current_controller(), $1::uuid, $2, '{pwd,otp}', "
+     "now() + make_interval(secs => $3::int), $4) "
+     "RETURNING id::text, extract(epoch FROM created_at)::bigint, "
+     "extract(epoch FROM expires_at)::bigint"},
+    {"session_revoke",
+     "UPDATE sessions SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL"},
+    {"recovery_replace",
+     "WITH old AS (UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid "
+     "  AND used_at IS NULL) "
+     "INSERT INTO recovery_codes (controller_id, user_id, code_sha256) "
+     "SELECT crt_current_controller(), $1::uuid, h FROM unnest($2::text[]) AS h"},
+    {"recovery_use",
+     "UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid "
+     "AND code_sha256 = $2 AND used_at IS NULL RETURNING id"},
+    /* ---- account administration within the caller's controller ---- */
+    {"admin_users",
+     "SELECT u.id::text, u.username, u.display_name, u.role, u.disabled_at IS NOT NULL, "
+     "COALESCE(c.locked_until > now(), false), c.totp_confirmed_at IS NOT NULL, "
+     "to_json(u.created_at) #>> '{}' FROM staff_users u "
+     "LEFT JOIN staff_credentials c ON c.user_id = u.id ORDER BY u.username"},
+    {"admin_user_insert",
+     "WITH u AS (INSERT INTO staff_users (controller_id, username, display_name, role) "
+     "  VALUES (crt_current_controller(), $1, $2, $3) RETURNING id), "
+     "c AS (INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
+     "  SELECT id, crt_current_controller(), $4 FROM u) "
+     "SELECT id::text FROM u"},
+    {"admin_user_update",
+     "UPDATE staff_users SET role = COALESCE($2, role), display_name = COALESCE($3, display_name), "
+     "disabled_at = CASE WHEN $4 = 'true' THEN COALESCE(disabled_at, now()) "
+     "  WHEN $4 = 'false' THEN NULL ELSE disabled_at END "
+     "WHERE id = $1::uuid RETURNING role, disabled_at IS NOT NULL"},
+    {"admin_user_unlock",
+     "UPDATE staff_credentials SET locked_until = NULL, lockouts = 0, failed_passwords = 0, "
+     "failed_codes = 0, updated_at = now() WHERE user_id = $1::uuid RETURNING 1"},
     {"me", "SELECT u.username, u.display_name, u.role, c.code, c.name FROM staff_users u "
            "JOIN controllers c ON c.id = u.controller_id WHERE u.id = $1::uuid"},
     {"person_read", person_read_sql},

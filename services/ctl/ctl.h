@@ -1,11 +1,24 @@
 /* crtctl internals: the commands main.c dispatches to. */
 #ifndef CRT_CTL_H
 #define CRT_CTL_H
+#include <libpq-fe.h>
+#include <stdio.h>
+
 #include "crt/config.h"
 
 /* Demo staff accounts, one per role in each controller ("atlas.intake", …); idempotent. */
 int seed_demo(const struct crt_config *cfg) CRT_MUST_CHECK;
 /* n synthetic persons spread over the four controllers, for benchmarks. */
 int seed_bench(const struct crt_config *cfg, long n) CRT_MUST_CHECK;
+
+/* A connection as the schema owner (CRT_OWNER_DATABASE_URL); NULL after logging why. */
+PGconn *ctl_connect(const struct crt_config *cfg);
+/* Runs a parameterised statement; 0 on success, -1 after logging the server's message. */
+int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p) CRT_MUST_CHECK;
+
+/* crtctl user …: accounts (see users.c for the subcommands); argv starts after "user". */
+int users_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
+/* Prints text as a QR code with Unicode half blocks (libqrencode). */
+int qr_print(FILE *out, const char *text) CRT_MUST_CHECK;
 
 #endif

@@ -13,6 +13,12 @@ static void usage(FILE *out)
                  "  migrate             apply pending sql/migrations (owner role)\n"
                  "  seed-demo           create demo staff accounts <controller>.<role>\n"
                  "  seed-bench N        add N synthetic persons over the four controllers\n"
+                 "  user create --controller CODE --role ROLE --name NAME USERNAME\n"
+                 "                      new account; the password is read from stdin\n"
+                 "  user list           every account with role, state and MFA\n"
+                 "  user disable|enable|unlock|reset-mfa USERNAME\n"
+                 "  user set-password USERNAME   (password from stdin)\n"
+                 "  user enrol USERNAME new TOTP secret: prints the otpauth URI and a QR code\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -41,6 +47,8 @@ int main(int argc, char **argv)
         rc = *end || n < 1 || n > 10000000 ? 2 : (seed_bench(&cfg, n) ? 1 : 0);
         if (rc == 2)
             fprintf(stderr, "crtctl: seed-bench needs a count from 1 to 10000000\n");
+    } else if (strcmp(argv[1], "user") == 0) {
+        rc = users_main(&cfg, argc - 2, argv + 2);
     } else {
         usage(stderr);
     }

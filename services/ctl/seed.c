@@ -5,24 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crt/password.h"
 #include "ctl.h"
 #include "crt/log.h"
 
-static int run(PGconn *c, const char *sql, int n, const char *const *p)
+int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p)
 {
     PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
-        log_error("seed: %s", PQerrorMessage(c));
+        log_error("crtctl: %s", PQerrorMessage(c));
     PQclear(r);
     return ok ? 0 : -1;
 }
 
-static PGconn *connect_owner(const struct crt_config *cfg)
+PGconn *ctl_connect(const struct crt_config *cfg)
 {
     PGconn *c = PQconnectdb(cfg->owner_database_url);
     if (PQstatus(c) != CONNECTION_OK) {
-        log_error("seed: cannot connect: %s", PQerrorMessage(c));
+        log_error("crtctl: cannot connect: %s", PQerrorMessage(c));
         PQfinish(c);
         return NULL;
     }
@@ -32,45 +33,61 @@ static PGconn *connect_owner(const struct crt_config *cfg)
 static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
                                     "admin"};
 
+/* The demo accounts' password (documented in the README; local set-up only). One hash serves
+ * every demo account, so seeding costs one scrypt run, not twenty-four. */
+#define DEMO_PASSWORD "crt-demo-password"
+
 int seed_demo(const struct crt_config *cfg)
 {
-    PGconn *c = connect_owner(cfg);
+    char hash[PASSWORD_HASH_MAX];
+    struct password_params params = password_default_params();
+    params.log2n = cfg->scrypt_log2n;
+    if (!password_hash(DEMO_PASSWORD, params, hash))
+        return -1;
+    PGconn *c = ctl_connect(cfg);
     int rc = c ? 0 : -1;
     for (int ctl = 1; rc == 0 && ctl <= 4; ctl++) {
         char id[4];
         snprintf(id, sizeof id, "%d", ctl);
         const char *p[] = {id};
-        rc = run(c, "BEGIN", 0, NULL) ||
-             run(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p);
+        rc = ctl_exec(c, "BEGIN", 0, NULL) ||
+             ctl_exec(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p);
         for (size_t i = 0; rc == 0 && i < sizeof roles / sizeof roles[0]; i++) {
             const char *q[] = {id, roles[i]};
-            rc = run(c,
+            rc = ctl_exec(c,
                      "INSERT INTO staff_users (controller_id, username, display_name, role) "
                      "SELECT c.id, c.code || '.' || $2, 'Demo ' || $2 || ' (' || c.name || ')', $2 "
                      "FROM controllers c WHERE c.id = $1::smallint "
                      "ON CONFLICT (username) DO NOTHING",
                      2, q);
         }
-        rc = rc || run(c, "COMMIT", 0, NULL);
+        const char *h[] = {id, hash};
+        rc = rc || ctl_exec(c,
+                            "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
+                            "SELECT id, controller_id, $2 FROM staff_users "
+                            "WHERE controller_id = $1::smallint ON CONFLICT (user_id) DO NOTHING",
+                            2, h);
+        rc = rc || ctl_exec(c, "COMMIT", 0, NULL);
     }
     if (rc == 0)
-        printf("demo accounts: <controller>.<role> for controllers agii, huis, atlas, ingent\n");
+        printf("demo accounts: <controller>.<role> (agii, huis, atlas, ingent), password "
+               "'" DEMO_PASSWORD "', second factor enrolled at first login\n");
     PQfinish(c);
     return rc;
 }
 
 int seed_bench(const struct crt_config *cfg, long n)
 {
-    PGconn *c = connect_owner(cfg);
+    PGconn *c = ctl_connect(cfg);
     int rc = c ? 0 : -1;
     for (int ctl = 1; rc == 0 && ctl <= 4; ctl++) {
         char id[4], count[24];
         snprintf(id, sizeof id, "%d", ctl);
         snprintf(count, sizeof count, "%ld", n / 4 + (ctl <= n % 4));
         const char *p[] = {id}, *q[] = {id, count};
-        rc = run(c, "BEGIN", 0, NULL) ||
-             run(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p) ||
-             run(c,
+        rc = ctl_exec(c, "BEGIN", 0, NULL) ||
+             ctl_exec(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p) ||
+             ctl_exec(c,
                  "INSERT INTO persons (controller_id, first_name, last_name, gender, birth_date, "
                  "nationality, address_postcode, contact_preference, residence_status, sources, "
                  "created_by) "
@@ -82,9 +99,9 @@ int seed_bench(const struct crt_config *cfg, long n)
                  " AND role = 'intake' ORDER BY username LIMIT 1) "
                  "FROM generate_series(1, $2::int) g",
                  2, q) ||
-             run(c, "COMMIT", 0, NULL);
+             ctl_exec(c, "COMMIT", 0, NULL);
     }
-    rc = rc || run(c, "ANALYZE persons", 0, NULL);
+    rc = rc || ctl_exec(c, "ANALYZE persons", 0, NULL);
     if (rc == 0)
         printf("seeded %ld persons\n", n);
     PQfinish(c);

@@ -19,7 +19,8 @@ Test(config, defaults_are_safe)
     struct crt_config c;
     char err[128];
     cr_assert(config_load(&c, CFG_API, err, sizeof err));
-    cr_assert_not(c.dev_auth, "the development identity is off by default");
+    cr_assert_eq(c.scrypt_log2n, 17, "OWASP scrypt cost by default");
+    cr_assert_eq(c.access_token_ttl_s, 900, "access tokens live 15 minutes");
     cr_assert_str_eq(c.listen, "127.0.0.1:8080");
     cr_assert_gt(c.threads, 0);
     cr_assert_eq(c.max_body_bytes, 65536);
@@ -31,10 +32,10 @@ Test(config, values_are_read_and_checked)
     struct crt_config c;
     char err[128];
     setenv("CRT_THREADS", "7", 1);
-    setenv("CRT_DEV_AUTH", "1", 1);
+    setenv("CRT_SCRYPT_LOG2N", "14", 1);
     cr_assert(config_load(&c, CFG_API, err, sizeof err));
     cr_assert_eq(c.threads, 7);
-    cr_assert(c.dev_auth);
+    cr_assert_eq(c.scrypt_log2n, 14);
     config_free(&c);
     setenv("CRT_THREADS", "0", 1);
     cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
@@ -42,10 +43,10 @@ Test(config, values_are_read_and_checked)
     setenv("CRT_THREADS", "4x", 1);
     cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
     setenv("CRT_THREADS", "4", 1);
-    setenv("CRT_DEV_AUTH", "true", 1);
-    cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
-    cr_assert_not_null(strstr(err, "CRT_DEV_AUTH"));
-    setenv("CRT_DEV_AUTH", "0", 1);
+    setenv("CRT_SCRYPT_LOG2N", "9", 1);
+    cr_assert_not(config_load(&c, CFG_API, err, sizeof err), "below the floor of 2^10");
+    cr_assert_not_null(strstr(err, "CRT_SCRYPT_LOG2N"));
+    setenv("CRT_SCRYPT_LOG2N", "17", 1);
     setenv("CRT_LOG_LEVEL", "chatty", 1);
     cr_assert_not(config_load(&c, CFG_API, err, sizeof err));
     cr_assert_not_null(strstr(err, "CRT_LOG_LEVEL"));

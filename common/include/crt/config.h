@@ -17,7 +17,16 @@ struct crt_config {
     int threads;              /* CRT_THREADS */
     int max_body_bytes;       /* CRT_MAX_BODY_BYTES */
     int max_header_bytes;     /* CRT_MAX_HEADER_BYTES */
-    bool dev_auth;            /* CRT_DEV_AUTH: development identity header; never in production */
+    char *jwt_private_key_file; /* CRT_JWT_PRIVATE_KEY_FILE: ES256 signing key (PEM) */
+    char *jwt_public_key_file;  /* CRT_JWT_PUBLIC_KEY_FILE */
+    char *jwt_issuer;           /* CRT_JWT_ISSUER */
+    char *jwt_audience;         /* CRT_JWT_AUDIENCE */
+    int access_token_ttl_s;     /* CRT_ACCESS_TOKEN_TTL_S */
+    int mfa_token_ttl_s;        /* CRT_MFA_TOKEN_TTL_S */
+    char *data_key_file;        /* CRT_DATA_KEY_FILE: keyring sealing TOTP secrets */
+    int scrypt_log2n;           /* CRT_SCRYPT_LOG2N */
+    int hash_threads;           /* CRT_HASH_THREADS */
+    int hash_queue;             /* CRT_HASH_QUEUE */
     int shutdown_grace_ms;    /* CRT_SHUTDOWN_GRACE_MS */
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     char *log_level;          /* CRT_LOG_LEVEL */

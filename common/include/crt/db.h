@@ -21,6 +21,7 @@ enum db_status {
     DB_CONFLICT,      /* unique violation, serialization failure: 409 */
     DB_INVALID,       /* check/not-null/FK violation, bad data format: 422 */
     DB_FORBIDDEN,     /* insufficient privilege, RLS WITH CHECK: 403 */
+    DB_UNAUTHORIZED,  /* the session behind a token is no longer valid: 401 */
     DB_ERROR,         /* anything else: 500 */
 };
 
@@ -43,6 +44,11 @@ enum db_status db_ensure(struct db *db) CRT_MUST_CHECK;
 /* BEGIN, then the transaction-local settings crt.controller_id and crt.user_id (the
  * row-level security context). user_id may be NULL. */
 enum db_status db_begin(struct db *db, int controller_id, const char *user_id) CRT_MUST_CHECK;
+/* BEGIN, then crt_session_begin(): the RLS context is set only when the session is still
+ * valid (not revoked or expired, user enabled, role unchanged); DB_UNAUTHORIZED otherwise
+ * (nothing is left open). One round trip after BEGIN, like db_begin. */
+enum db_status db_begin_session(struct db *db, int controller_id, const char *user_id,
+                                const char *session_id, const char *role) CRT_MUST_CHECK;
 enum db_status db_commit(struct db *db) CRT_MUST_CHECK;
 /* Rolls back an open transaction; harmless when none is open. */
 void db_rollback(struct db *db);

@@ -16,6 +16,7 @@ struct principal {
     int controller_id;
     char user_id[37];
     char role[16];
+    char session_id[37];
 };
 
 struct http_ctx {
@@ -29,6 +30,7 @@ struct http_ctx {
     void *worker;                /* the serving worker (services/api) */
     uint64_t started_ns;
     int status;                  /* status sent, 0 before */
+    bool suspended;              /* the handler continues later (offloaded work); see api.h */
 };
 
 /* Sends obj as application/json with the given status. Does not take the reference. */

@@ -1,0 +1,629 @@
+/* Staff login: password (scrypt, off the loop) -> MFA or enrolment token -> TOTP code or
+ * recovery code -> an ES256 access token bound to a session; TOTP enrolment with confirmation
+ * and recovery codes; logout; resetting one's own MFA with the password. Unknown users, wrong
+ * passwords, locked and disabled accounts get the same answer; every event is recorded in
+ * login_events (never the password or the code). */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "crt/log.h"
+#include "crt/totp.h"
+
+#define LOGIN_FAILED "invalid username or password"
+#define CODE_FAILED "invalid code, or the token has expired; log in again if it persists"
+#define TOKEN_FAILED "invalid or expired token; log in again"
+#define MAX_FAILURES 5
+#define RECOVERY_CODES 10
+
+/* Columns of cred_lock. */
+enum { C_FAILED_PW, C_FAILED_CODE, C_LOCKED, C_SEALED, C_KEY_ID, C_ACTIVE, C_LAST_STEP, C_ROLE,
+       C_DISABLED, C_USERNAME };
+
+/* ---- small pieces ---- */
+
+static const struct api_shared *shared_of(struct http_ctx *ctx) { return ctx_worker(ctx)->shared; }
+
+/* Records a login event in the open transaction (controller from its context). */
+static enum db_status event(struct http_ctx *ctx, const char *user, const char *name,
+                            const char *outcome)
+{
+    const char *p[] = {user, "", name, outcome, api_client_ip(ctx), ctx->request_id};
+    return db_exec(ctx_db(ctx), "auth_event", 6, p, NULL);
+}
+
+/* Records an event outside any controller context (unknown user, disabled account). */
+static void event_global(struct http_ctx *ctx, const char *ctl, const char *user,
+                         const char *name, const char *outcome)
+{
+    const char *p[] = {ctl, user, name, outcome, api_client_ip(ctx), ctx->request_id};
+    if (db_ensure(ctx_db(ctx)) != DB_OK || db_exec(ctx_db(ctx), "auth_event_global", 6, p, NULL) != DB_OK)
+        log_warn("request_id=%s: login event not recorded", ctx->request_id);
+}
+
+/* Commits, then answers 401 with detail (the failure is recorded, the caller learns nothing). */
+static void refuse(struct http_ctx *ctx, const char *detail)
+{
+    if (api_commit(ctx))
+        problem_send(ctx, 401, "unauthorized", detail, NULL);
+}
+
+/* Opens the transaction of user in controller ctl (no session yet). */
+static bool begin_as(struct http_ctx *ctx, int ctl, const char *user)
+{
+    ctx->who.controller_id = ctl;
+    snprintf(ctx->who.user_id, sizeof ctx->who.user_id, "%s", user);
+    ctx->who.session_id[0] = '\0';
+    return api_begin(ctx);
+}
+
+/* The locked credential row of the context's user, or NULL after answering. */
+static PGresult *lock_credentials(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    const char *p[] = {ctx->who.user_id};
+    enum db_status st = db_exec(ctx_db(ctx), "cred_lock", 1, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return NULL;
+    }
+    if (PQntuples(r) == 1)
+        return r;
+    PQclear(r);
+    refuse(ctx, LOGIN_FAILED);
+    return NULL;
+}
+
+/* Counts a failure (counter statement fail_stmt); at MAX_FAILURES the account is locked and
+ * every outstanding token dies. Then commits and answers 401 with detail. */
+static void count_failure(struct http_ctx *ctx, const char *fail_stmt, const char *what,
+                          const char *detail)
+{
+    PGresult *r = NULL;
+    const char *p[] = {ctx->who.user_id};
+    enum db_status st = db_exec(ctx_db(ctx), fail_stmt, 1, p, &r);
+    bool lock = st == DB_OK && atoi(PQgetvalue(r, 0, 0)) >= MAX_FAILURES;
+    PQclear(r);
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, what, "failure");
+    if (st == DB_OK && lock)
+        st = db_exec(ctx_db(ctx), "cred_lockout", 1, p, NULL);
+    if (st == DB_OK && lock)
+        st = event(ctx, ctx->who.user_id, "lockout", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (lock)
+        log_info("request_id=%s user=%s locked after %d failures", ctx->request_id,
+                 ctx->who.user_id, MAX_FAILURES);
+    refuse(ctx, detail);
+}
+
+/* A new single-use token of kind for the context's user; the raw token goes to out. */
+static enum db_status new_challenge(struct http_ctx *ctx, const char *kind, char out[64])
+{
+    char sha[65], ttl[16];
+    if (!crypto_token(32, out, 64))
+        return DB_ERROR;
+    crypto_sha256_hex(out, strlen(out), sha);
+    snprintf(ttl, sizeof ttl, "%d", ctx_worker(ctx)->cfg->mfa_token_ttl_s);
+    const char *p[] = {sha, ctx->who.user_id, kind, ttl};
+    return db_exec(ctx_db(ctx), "challenge_insert", 4, p, NULL);
+}
+
+/* Resolves an MFA or enrolment token to its user; false after answering 401. */
+static bool take_challenge(struct http_ctx *ctx, const char *token, const char *kind,
+                           char challenge_id[37])
+{
+    PGresult *r = NULL;
+    char sha[65];
+    crypto_sha256_hex(token, strlen(token), sha);
+    const char *p[] = {sha};
+    enum db_status st = db_ensure(ctx_db(ctx));
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "auth_challenge", 1, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return false;
+    }
+    bool ok = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 3), kind) == 0;
+    if (ok) {
+        snprintf(challenge_id, 37, "%s", PQgetvalue(r, 0, 0));
+        ok = begin_as(ctx, atoi(PQgetvalue(r, 0, 1)), PQgetvalue(r, 0, 2));
+        PQclear(r);
+        return ok; /* begin_as answered on failure */
+    }
+    PQclear(r);
+    problem_send(ctx, 401, "unauthorized", TOKEN_FAILED, NULL);
+    return false;
+}
+
+/* Opens the user's sealed TOTP secret (aad: the user id). */
+static bool open_secret(struct http_ctx *ctx, const PGresult *cred, unsigned char *secret,
+                        size_t *len)
+{
+    const char *hex = PQgetvalue(cred, 0, C_SEALED);
+    size_t n = strlen(hex) / 2;
+    unsigned char sealed[TOTP_SECRET_BYTES + CRYPTO_SEAL_OVERHEAD];
+    if (PQgetisnull(cred, 0, C_SEALED) || n != sizeof sealed)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return false;
+        sealed[i] = (unsigned char)v;
+    }
+    *len = TOTP_SECRET_BYTES;
+    return crypto_open(&shared_of(ctx)->keyring, PQgetvalue(cred, 0, C_KEY_ID), sealed, n,
+                       ctx->who.user_id, secret);
+}
+
+/* Checks a TOTP code against the locked row; on success *step is the matched step. */
+static bool code_matches(struct http_ctx *ctx, const PGresult *cred, const char *code,
+                         int64_t *step)
+{
+    unsigned char secret[TOTP_SECRET_BYTES];
+    size_t len = 0;
+    if (!open_secret(ctx, cred, secret, &len)) {
+        log_error("request_id=%s user=%s: TOTP secret cannot be opened (key id %s)",
+                  ctx->request_id, ctx->who.user_id, PQgetvalue(cred, 0, C_KEY_ID));
+        return false;
+    }
+    int64_t last = strtoll(PQgetvalue(cred, 0, C_LAST_STEP), NULL, 10);
+    enum totp_result r = totp_check(secret, len, time(NULL), code, last, step);
+    OPENSSL_cleanse(secret, sizeof secret);
+    return r == TOTP_OK; /* a replayed code is answered exactly like a wrong one */
+}
+
+/* Uses an unused recovery code of the user; true when it was one. */
+static bool recovery_matches(struct http_ctx *ctx, const char *code, enum db_status *st)
+{
+    char sha[65];
+    PGresult *r = NULL;
+    *st = DB_OK;
+    if (!recovery_code_hash(code, sha))
+        return false;
+    const char *p[] = {ctx->who.user_id, sha};
+    *st = db_exec(ctx_db(ctx), "recovery_use", 2, p, &r);
+    bool used = *st == DB_OK && PQntuples(r) == 1;
+    PQclear(r);
+    return used;
+}
+
+/* Creates the session and answers 200 with the access token (plus extra members, if any). */
+static void grant_access(struct http_ctx *ctx, const char *role, json_t *extra)
+{
+    PGresult *r = NULL;
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ctx_worker(ctx)->cfg->access_token_ttl_s);
+    const char *p[] = {ctx->who.user_id, role, ttl, api_client_ip(ctx)};
+    enum db_status st = db_exec(ctx_db(ctx), "session_insert", 4, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    struct token_claims c = {.ctl = ctx->who.controller_id};
+    snprintf(c.sub, sizeof c.sub, "%s", ctx->who.user_id);
+    snprintf(c.role, sizeof c.role, "%s", role);
+    snprintf(c.sid, sizeof c.sid, "%s", PQgetvalue(r, 0, 0));
+    c.iat = c.nbf = atol(PQgetvalue(r, 0, 1));
+    c.exp = atol(PQgetvalue(r, 0, 2));
+    PQclear(r);
+    char *jwt = token_issue(&shared_of(ctx)->keys, &c);
+    if (jwt == NULL) {
+        api_db_fail(ctx, DB_ERROR);
+        return;
+    }
+    if (api_commit(ctx)) {
+        json_t *o = extra ? extra : json_object();
+        json_object_set_new(o, "access_token", json_string(jwt));
+        json_object_set_new(o, "token_type", json_string("Bearer"));
+        json_object_set_new(o, "expires_in", json_integer(c.exp - c.iat));
+        http_send_json(ctx, 200, o);
+        if (!extra)
+            json_decref(o);
+    }
+    OPENSSL_cleanse(jwt, strlen(jwt));
+    free(jwt);
+}
+
+/* ---- password checks off the loop ---- */
+
+struct pw_job {
+    struct http_ctx *ctx;
+    char password[PASSWORD_MAX_LENGTH + 1];
+    char stored[PASSWORD_HASH_MAX];
+    struct password_params want;
+    bool ok, rehashed;
+    char new_hash[PASSWORD_HASH_MAX];
+    bool known, disabled, has_hash;
+    int ctl;
+    char user[37];
+    void (*then)(struct pw_job *);
+};
+
+static void pw_work(void *arg)
+{
+    struct pw_job *j = arg;
+    bool rehash = false;
+    j->ok = password_verify(j->password, j->stored, j->want, &rehash);
+    if (j->ok && rehash)
+        j->rehashed = password_hash(j->password, j->want, j->new_hash);
+    OPENSSL_cleanse(j->password, sizeof j->password);
+}
+
+static void pw_done(void *arg)
+{
+    struct pw_job *j = arg;
+    struct http_ctx *ctx = j->ctx;
+    j->then(j);
+    OPENSSL_cleanse(j, sizeof *j);
+    free(j);
+    api_request_end(ctx);
+}
+
+/* Queues the check of password against stored (or the dummy hash); false after answering. */
+static bool check_password(struct http_ctx *ctx, struct pw_job *j, const char *password,
+                           const char *stored)
+{
+    const struct api_shared *s = shared_of(ctx);
+    j->ctx = ctx;
+    j->want = s->pw;
+    snprintf(j->password, sizeof j->password, "%s", password);
+    snprintf(j->stored, sizeof j->stored, "%s", stored ? stored : s->dummy_hash);
+    if (!api_offload(ctx, pw_work, pw_done, j))
+        return false;
+    ctx->suspended = true;
+    return true;
+}
+
+/* ---- POST /v1/auth/login ---- */
+
+static const struct field_spec login_fields[] = {
+    {"username", FT_TEXT, 64, NULL, 0, 0, true, false},
+    {"password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, true, false},
+};
+
+static void login_then(struct pw_job *j)
+{
+    struct http_ctx *ctx = j->ctx;
+    char ctl[16], token[64];
+    snprintf(ctl, sizeof ctl, "%d", j->ctl);
+    if (!j->known || j->disabled || !j->has_hash) {
+        event_global(ctx, j->known ? ctl : NULL, j->known ? j->user : NULL, "password",
+                     j->known ? "refused" : "failure");
+        problem_send(ctx, 401, "unauthorized", LOGIN_FAILED, NULL);
+        return;
+    }
+    PGresult *cred = begin_as(ctx, j->ctl, j->user) ? lock_credentials(ctx) : NULL;
+    if (cred == NULL)
+        return;
+    bool locked = PQgetvalue(cred, 0, C_LOCKED)[0] == 't';
+    bool active = PQgetvalue(cred, 0, C_ACTIVE)[0] == 't';
+    PQclear(cred);
+    if (locked) {
+        if (event(ctx, j->user, "password", "refused") == DB_OK)
+            refuse(ctx, LOGIN_FAILED);
+        else
+            api_db_fail(ctx, DB_ERROR);
+        return;
+    }
+    if (!j->ok) {
+        count_failure(ctx, "cred_password_fail", "password", LOGIN_FAILED);
+        return;
+    }
+    const char *p[] = {j->user, j->rehashed ? j->new_hash : NULL};
+    enum db_status st = db_exec(ctx_db(ctx), "cred_password_ok", 2, p, NULL);
+    if (st == DB_OK)
+        st = new_challenge(ctx, active ? "mfa" : "enrol", token);
+    if (st == DB_OK)
+        st = event(ctx, j->user, "password", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (!api_commit(ctx))
+        return;
+    json_t *o = json_pack("{s:s, s:i}", active ? "mfa_token" : "enrol_token", token,
+                          "expires_in", ctx_worker(ctx)->cfg->mfa_token_ttl_s);
+    http_send_json(ctx, 200, o);
+    json_decref(o);
+}
+
+void h_auth_login(struct http_ctx *ctx)
+{
+    const char *in[2];
+    PGresult *r = NULL;
+    if (!api_fields(ctx, login_fields, 2, in))
+        return;
+    struct pw_job *j = calloc(1, sizeof *j);
+    enum db_status st = j ? db_ensure(ctx_db(ctx)) : DB_ERROR;
+    const char *p[] = {in[0]};
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "auth_lookup", 1, p, &r);
+    if (st != DB_OK) {
+        free(j);
+        api_db_fail(ctx, st);
+        return;
+    }
+    j->then = login_then;
+    j->known = PQntuples(r) == 1;
+    if (j->known) {
+        snprintf(j->user, sizeof j->user, "%s", PQgetvalue(r, 0, 0));
+        j->ctl = atoi(PQgetvalue(r, 0, 1));
+        j->disabled = PQgetvalue(r, 0, 3)[0] == 't';
+        j->has_hash = !PQgetisnull(r, 0, 4);
+    }
+    bool queued = check_password(ctx, j, in[1], j->has_hash ? PQgetvalue(r, 0, 4) : NULL);
+    PQclear(r);
+    if (!queued)
+        free(j);
+}
+
+/* ---- POST /v1/auth/totp ---- */
+
+static const struct field_spec totp_fields[] = {
+    {"mfa_token", FT_TEXT, 100, NULL, 0, 0, true, false},
+    {"code", FT_TEXT, 32, NULL, 0, 0, true, false},
+};
+
+void h_auth_totp(struct http_ctx *ctx)
+{
+    const char *in[2];
+    char challenge[37];
+    int64_t step = -1;
+    if (!api_fields(ctx, totp_fields, 2, in) || !take_challenge(ctx, in[0], "mfa", challenge))
+        return;
+    PGresult *cred = lock_credentials(ctx);
+    if (cred == NULL)
+        return;
+    char role[16];
+    snprintf(role, sizeof role, "%s", PQgetvalue(cred, 0, C_ROLE));
+    bool usable = PQgetvalue(cred, 0, C_LOCKED)[0] != 't' && PQgetvalue(cred, 0, C_ACTIVE)[0] == 't';
+    enum db_status st = DB_OK;
+    bool totp = usable && code_matches(ctx, cred, in[1], &step);
+    bool recovery = usable && !totp && recovery_matches(ctx, in[1], &st);
+    PQclear(cred);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (!usable) {
+        if (event(ctx, ctx->who.user_id, "totp", "refused") == DB_OK)
+            refuse(ctx, CODE_FAILED);
+        else
+            api_db_fail(ctx, DB_ERROR);
+        return;
+    }
+    if (!totp && !recovery) {
+        count_failure(ctx, "cred_code_fail", "totp", CODE_FAILED);
+        return;
+    }
+    char stepstr[24];
+    snprintf(stepstr, sizeof stepstr, "%lld", (long long)step);
+    const char *p[] = {ctx->who.user_id, stepstr}, *c[] = {challenge};
+    PGresult *used = NULL;
+    st = db_exec(ctx_db(ctx), "cred_code_ok", 2, p, NULL);
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "challenge_use", 1, c, &used);
+    bool once = st == DB_OK && PQntuples(used) == 1;
+    PQclear(used);
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, recovery ? "recovery_code" : "totp", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (!once) { /* a concurrent request used the token first */
+        refuse(ctx, TOKEN_FAILED);
+        return;
+    }
+    if (recovery)
+        log_info("request_id=%s user=%s logged in with a recovery code", ctx->request_id,
+                 ctx->who.user_id);
+    grant_access(ctx, role, NULL);
+}
+
+/* ---- POST /v1/auth/totp/enrol and /confirm ---- */
+
+static const struct field_spec enrol_fields[] = {
+    {"enrol_token", FT_TEXT, 100, NULL, 0, 0, true, false},
+    {"code", FT_TEXT, 32, NULL, 0, 0, true, false},
+};
+
+void h_auth_enrol(struct http_ctx *ctx)
+{
+    const char *in[1];
+    char challenge[37], b32[TOTP_BASE32_MAX], uri[TOTP_URI_MAX], key_id[CRYPTO_KEY_ID_MAX];
+    unsigned char secret[TOTP_SECRET_BYTES], sealed[TOTP_SECRET_BYTES + CRYPTO_SEAL_OVERHEAD];
+    char hex[2 * sizeof sealed + 1];
+    if (!api_fields(ctx, enrol_fields, 1, in) || !take_challenge(ctx, in[0], "enrol", challenge))
+        return;
+    PGresult *cred = lock_credentials(ctx);
+    if (cred == NULL)
+        return;
+    bool active = PQgetvalue(cred, 0, C_ACTIVE)[0] == 't';
+    char username[64];
+    snprintf(username, sizeof username, "%s", PQgetvalue(cred, 0, C_USERNAME));
+    PQclear(cred);
+    if (active) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 409, "conflict", "a second factor is already active", NULL);
+        return;
+    }
+    bool ok = totp_new_secret(secret) && totp_base32(secret, sizeof secret, b32) &&
+              totp_uri(username, b32, uri) &&
+              crypto_seal(&shared_of(ctx)->keyring, secret, sizeof secret, ctx->who.user_id,
+                          sealed, key_id);
+    OPENSSL_cleanse(secret, sizeof secret);
+    for (size_t i = 0; ok && i < sizeof sealed; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sealed[i]);
+    const char *p[] = {ctx->who.user_id, hex, key_id};
+    enum db_status st = ok ? db_exec(ctx_db(ctx), "cred_totp_pending", 3, p, NULL) : DB_ERROR;
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, "enrol_start", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s, s:s}", "secret", b32, "otpauth_uri", uri);
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
+    OPENSSL_cleanse(b32, sizeof b32);
+    OPENSSL_cleanse(uri, sizeof uri);
+}
+
+/* Ten new recovery codes: hashes stored (old ones retired), codes returned once in a JSON array. */
+static json_t *new_recovery_codes(struct http_ctx *ctx, enum db_status *st)
+{
+    const char *hashes[RECOVERY_CODES];
+    json_t *codes = json_array();
+    *st = DB_ERROR;
+    for (int i = 0; codes && i < RECOVERY_CODES; i++) {
+        char code[RECOVERY_CODE_LEN], *sha = arena_alloc(&ctx->arena, 65);
+        if (sha == NULL || !recovery_code_new(code) || !recovery_code_hash(code, sha)) {
+            json_decref(codes);
+            return NULL;
+        }
+        hashes[i] = sha;
+        json_array_append_new(codes, json_string(code));
+    }
+    const char *p[] = {ctx->who.user_id, db_array_literal(&ctx->arena, hashes, RECOVERY_CODES)};
+    *st = p[1] ? db_exec(ctx_db(ctx), "recovery_replace", 2, p, NULL) : DB_ERROR;
+    if (*st != DB_OK) {
+        json_decref(codes);
+        return NULL;
+    }
+    return codes;
+}
+
+void h_auth_enrol_confirm(struct http_ctx *ctx)
+{
+    const char *in[2];
+    char challenge[37], role[16], stepstr[24];
+    int64_t step = -1;
+    if (!api_fields(ctx, enrol_fields, 2, in) || !take_challenge(ctx, in[0], "enrol", challenge))
+        return;
+    PGresult *cred = lock_credentials(ctx);
+    if (cred == NULL)
+        return;
+    snprintf(role, sizeof role, "%s", PQgetvalue(cred, 0, C_ROLE));
+    bool pending = !PQgetisnull(cred, 0, C_SEALED) && PQgetvalue(cred, 0, C_ACTIVE)[0] != 't';
+    bool locked = PQgetvalue(cred, 0, C_LOCKED)[0] == 't';
+    bool ok = pending && !locked && code_matches(ctx, cred, in[1], &step);
+    PQclear(cred);
+    if (!pending) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 409, "conflict", "start the enrolment first (POST /v1/auth/totp/enrol)",
+                     NULL);
+        return;
+    }
+    if (!ok) {
+        if (locked)
+            refuse(ctx, CODE_FAILED);
+        else
+            count_failure(ctx, "cred_code_fail", "totp", CODE_FAILED);
+        return;
+    }
+    snprintf(stepstr, sizeof stepstr, "%lld", (long long)step);
+    const char *p[] = {ctx->who.user_id, stepstr}, *c[] = {challenge};
+    enum db_status st = db_exec(ctx_db(ctx), "cred_totp_confirm", 2, p, NULL);
+    json_t *codes = st == DB_OK ? new_recovery_codes(ctx, &st) : NULL;
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "challenge_use", 1, c, NULL);
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, "enrol_confirm", "success");
+    if (st != DB_OK) {
+        json_decref(codes);
+        api_db_fail(ctx, st);
+        return;
+    }
+    json_t *extra = json_pack("{s:o}", "recovery_codes", codes);
+    grant_access(ctx, role, extra);
+    json_decref(extra);
+}
+
+/* ---- POST /v1/auth/logout ---- */
+
+void h_auth_logout(struct http_ctx *ctx)
+{
+    if (!api_begin(ctx))
+        return;
+    const char *p[] = {ctx->who.session_id};
+    enum db_status st = db_exec(ctx_db(ctx), "session_revoke", 1, p, NULL);
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, "logout", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s}", "status", "logged_out");
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
+}
+
+/* ---- POST /v1/auth/totp/reset: one's own MFA, with the password again ---- */
+
+static const struct field_spec reset_fields[] = {
+    {"password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, true, false},
+};
+
+static void reset_then(struct pw_job *j)
+{
+    struct http_ctx *ctx = j->ctx;
+    char token[64];
+    if (!api_begin(ctx))
+        return;
+    if (!j->ok) {
+        count_failure(ctx, "cred_password_fail", "mfa_reset", "invalid password");
+        return;
+    }
+    const char *p[] = {ctx->who.user_id};
+    enum db_status st = db_exec(ctx_db(ctx), "cred_totp_clear", 1, p, NULL);
+    if (st == DB_OK)
+        st = new_challenge(ctx, "enrol", token);
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, "mfa_reset", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s, s:i}", "enrol_token", token, "expires_in",
+                              ctx_worker(ctx)->cfg->mfa_token_ttl_s);
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
+}
+
+void h_auth_totp_reset(struct http_ctx *ctx)
+{
+    const char *in[1];
+    PGresult *r = NULL;
+    if (!api_fields(ctx, reset_fields, 1, in) || !api_begin(ctx))
+        return;
+    const char *p[] = {ctx->who.user_id};
+    enum db_status st = db_exec(ctx_db(ctx), "cred_hash", 1, p, &r);
+    if (st != DB_OK || PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+        PQclear(r);
+        api_db_fail(ctx, st == DB_OK ? DB_ERROR : st);
+        return;
+    }
+    db_rollback(ctx_db(ctx)); /* nothing is held while the hash runs */
+    struct pw_job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->then = reset_then;
+        if (!check_password(ctx, j, in[0], PQgetvalue(r, 0, 0)))
+            free(j);
+    } else {
+        problem_send(ctx, 503, "busy", "try again in a moment", NULL);
+    }
+    PQclear(r);
+}
