@@ -144,7 +144,7 @@ bool keyring_load(struct keyring *kr, const char *path, char *err, size_t errlen
     struct stat st;
     bool ok = false;
     memset(kr, 0, sizeof *kr);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (f == NULL) {
         snprintf(err, errlen, "keyring %s: %s", path, strerror(errno));
         return false;

@@ -1,6 +1,8 @@
 /* Integration-test harness: crt-api child process, a minimal HTTP/1.1 client, SQL helpers. */
 #include "harness.h"
 
+#include "crt/totp.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -41,8 +43,8 @@ pid_t api_start(const char *const *env_extra)
     pid_t pid = fork();
     if (pid == 0) {
         setenv("CRT_LISTEN", listen, 1);
-        setenv("CRT_DEV_AUTH", "1", 1);
         setenv("CRT_THREADS", "2", 1);
+        setenv("CRT_SCRYPT_LOG2N", "14", 0);
         setenv("CRT_LOG_LEVEL", "warn", 1);
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
@@ -125,16 +127,22 @@ int api_raw(struct resp *r, const char *raw, size_t len)
     return rc;
 }
 
-int api_req(struct resp *r, const char *method, const char *path, const char *user,
+int api_req(struct resp *r, const char *method, const char *path, const char *who,
             const char *body)
+{
+    return api_req_token(r, method, path, who ? harness_token(who) : NULL, body);
+}
+
+int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
+                  const char *body)
 {
     size_t blen = body ? strlen(body) : 0;
     char *req = NULL;
     int n = asprintf(&req,
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s%s"
                      "%sContent-Length: %zu\r\n\r\n%s",
-                     method, path, user ? "X-CRT-Dev-User: " : "", user ? user : "",
-                     user ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "", blen,
+                     method, path, token ? "Authorization: Bearer " : "", token ? token : "",
+                     token ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "", blen,
                      body ? body : "");
     int rc = n < 0 ? -1 : api_raw(r, req, (size_t)n);
     free(req);
@@ -213,4 +221,152 @@ char *create_person(const char *user, const char *first, const char *last, const
     resp_free(&r);
     free(body);
     return id;
+}
+
+/* ---- accounts ---- */
+
+static const char *jget(json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
+
+static bool crtctl_create(const char *username, const char *ctl, const char *role, const char *pw)
+{
+    char cmd[512];
+    setenv("CRT_SCRYPT_LOG2N", "14", 0);
+    snprintf(cmd, sizeof cmd, "%s user create --controller %s --role %s --name 'Test %s' %s >/dev/null",
+             CRT_CTL_BIN, ctl, role, role, username);
+    FILE *p = popen(cmd, "w");
+    if (p == NULL)
+        return false;
+    fprintf(p, "%s\n", pw);
+    return pclose(p) == 0;
+}
+
+void account_code(const struct account *a, time_t t, char out[7])
+{
+    if (!totp_code(a->secret, sizeof a->secret, t, 6, out))
+        out[0] = '\0';
+}
+
+int account_login(struct resp *r, const struct account *a, const char *password)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", a->username, password);
+    return api_req_token(r, "POST", "/v1/auth/login", NULL, body);
+}
+
+/* Enrols through the API: login -> enrol -> confirm. */
+static bool enrol(struct account *a)
+{
+    struct resp r;
+    char body[512], enrol_token[128] = "";
+    bool ok = account_login(&r, a, a->password) == 0 && r.status == 200 && jget(r.json, "enrol_token");
+    if (ok)
+        snprintf(enrol_token, sizeof enrol_token, "%s", jget(r.json, "enrol_token"));
+    resp_free(&r);
+    snprintf(body, sizeof body, "{\"enrol_token\":\"%s\"}", enrol_token);
+    ok = ok && api_req_token(&r, "POST", "/v1/auth/totp/enrol", NULL, body) == 0 && r.status == 200;
+    ok = ok && totp_base32_decode(jget(r.json, "secret"), a->secret, sizeof a->secret) == 20;
+    resp_free(&r);
+    char code[7];
+    account_code(a, time(NULL), code);
+    snprintf(body, sizeof body, "{\"enrol_token\":\"%s\",\"code\":\"%s\"}", enrol_token, code);
+    ok = ok && api_req_token(&r, "POST", "/v1/auth/totp/enrol/confirm", NULL, body) == 0 &&
+         r.status == 200 && jget(r.json, "access_token");
+    if (ok) {
+        a->token = strdup(jget(r.json, "access_token"));
+        json_t *codes = json_object_get(r.json, "recovery_codes");
+        for (size_t i = 0; i < 2; i++)
+            snprintf(a->recovery[i], sizeof a->recovery[i], "%s",
+                     json_string_value(json_array_get(codes, i)) ? json_string_value(json_array_get(codes, i)) : "");
+    }
+    resp_free(&r);
+    if (ok && a->token) {
+        ok = api_req_token(&r, "GET", "/v1/me", a->token, NULL) == 0 && r.status == 200;
+        if (ok)
+            snprintf(a->user_id, sizeof a->user_id, "%s", jget(r.json, "id"));
+        resp_free(&r);
+    }
+    return ok;
+}
+
+bool account_new(struct account *a, const char *ctl, const char *role)
+{
+    static int serial;
+    memset(a, 0, sizeof *a);
+    if (!totp_init())
+        return false;
+    snprintf(a->username, sizeof a->username, "%s.%s.t%d.%d", ctl, role, (int)getpid(), ++serial);
+    snprintf(a->password, sizeof a->password, "pw-%d-%d-correct-horse", (int)getpid(), serial);
+    if (!crtctl_create(a->username, ctl, role, a->password)) {
+        fprintf(stderr, "harness: crtctl user create %s failed\n", a->username);
+        return false;
+    }
+    if (!enrol(a)) {
+        fprintf(stderr, "harness: enrolment of %s failed\n", a->username);
+        return false;
+    }
+    return true;
+}
+
+void account_free(struct account *a)
+{
+    free(a->token);
+    a->token = NULL;
+}
+
+char *account_full_login(const struct account *a, time_t t)
+{
+    struct resp r;
+    char body[256], code[7], *token = NULL;
+    if (account_login(&r, a, a->password) != 0 || r.status != 200 || !jget(r.json, "mfa_token")) {
+        resp_free(&r);
+        return NULL;
+    }
+    account_code(a, t, code);
+    snprintf(body, sizeof body, "{\"mfa_token\":\"%s\",\"code\":\"%s\"}", jget(r.json, "mfa_token"), code);
+    resp_free(&r);
+    if (api_req_token(&r, "POST", "/v1/auth/totp", NULL, body) == 0 && r.status == 200)
+        token = strdup(jget(r.json, "access_token"));
+    resp_free(&r);
+    return token;
+}
+
+static void env_key(const char *prefix, const char *key, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s", prefix, key);
+    for (char *p = out; *p; p++)
+        if (*p == '.')
+            *p = '_';
+}
+
+void harness_login_all(void)
+{
+    static const char *const keys[][2] = {{"atlas", "intake"},      {"ingent", "intake"},
+                                          {"atlas", "coordinator"}, {"huis", "coordinator"},
+                                          {"atlas", "admin"},       {"ingent", "admin"}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        struct account a;
+        char key[64], name[96];
+        snprintf(key, sizeof key, "%s.%s", keys[i][0], keys[i][1]);
+        if (!account_new(&a, keys[i][0], keys[i][1]))
+            continue;
+        env_key("CRT_TEST_TOKEN_", key, name, sizeof name);
+        setenv(name, a.token, 1);
+        env_key("CRT_TEST_USER_", key, name, sizeof name);
+        setenv(name, a.username, 1);
+        account_free(&a);
+    }
+}
+
+const char *harness_token(const char *key)
+{
+    char name[96];
+    env_key("CRT_TEST_TOKEN_", key, name, sizeof name);
+    return getenv(name);
+}
+
+const char *harness_username(const char *key)
+{
+    char name[96];
+    env_key("CRT_TEST_USER_", key, name, sizeof name);
+    return getenv(name);
 }

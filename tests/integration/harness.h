@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct resp {
     int status;
@@ -14,17 +15,22 @@ struct resp {
     json_t *json;  /* parsed body when it is JSON, else NULL */
 };
 
-/* Starts crt-api on a free loopback port with CRT_DEV_AUTH=1 (unless env_extra overrides)
- * and waits for /healthz. env_extra: NULL-terminated "NAME=value" strings. Returns the pid. */
+/* Starts crt-api on a free loopback port (2 workers, scrypt cost 2^14 for speed unless
+ * env_extra overrides) and waits for /healthz. env_extra: NULL-terminated "NAME=value"
+ * strings. Returns the pid. */
 pid_t api_start(const char *const *env_extra);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int api_stop(pid_t pid);
 /* The port of the last api_start in this process (or CRT_TEST_PORT when set). */
 int api_port(void);
 
-/* A request with the development identity `user` (NULL: none) and a JSON body (NULL: none). */
-int api_req(struct resp *r, const char *method, const char *path, const char *user,
+/* A request as the test account `who` (a key such as "atlas.intake", see harness_login_all;
+ * NULL or an unknown key: no Authorization header) with a JSON body (NULL: none). */
+int api_req(struct resp *r, const char *method, const char *path, const char *who,
             const char *body);
+/* The same with an explicit bearer token (NULL: none). */
+int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
+                  const char *body);
 /* Sends raw bytes and reads the whole answer. */
 int api_raw(struct resp *r, const char *raw, size_t len);
 void resp_free(struct resp *r);
@@ -39,6 +45,30 @@ PGconn *db_owner(void); /* CRT_OWNER_DATABASE_URL: owns the schema, still under 
 long sql_long(PGconn *c, const char *sql, int n, const char *const *params);
 /* Runs a statement; true when it succeeded. */
 bool sql_ok(PGconn *c, const char *sql, int n, const char *const *params);
+
+/* A test account: created with crtctl, second factor enrolled and confirmed through the API. */
+struct account {
+    char username[80], password[40], user_id[37];
+    unsigned char secret[20];
+    char recovery[2][16]; /* two of the ten recovery codes shown at enrolment */
+    char *token;          /* access token from the enrolment (malloc'ed) */
+};
+/* Creates and enrols a fresh account ctl.role.t<pid>.<n>; false on any failure. */
+bool account_new(struct account *a, const char *ctl, const char *role);
+void account_free(struct account *a);
+/* The TOTP code of the account for time t. */
+void account_code(const struct account *a, time_t t, char out[7]);
+/* POST /v1/auth/login; returns the response (caller frees). */
+int account_login(struct resp *r, const struct account *a, const char *password);
+/* Password then TOTP at code time t: a new access token (malloc'ed) or NULL. */
+char *account_full_login(const struct account *a, time_t t);
+
+/* For PRE_ALL hooks: one account per key (atlas.intake, ingent.intake, atlas.coordinator,
+ * huis.coordinator, atlas.admin, ingent.admin), tokens and usernames put in the environment
+ * for the test processes. */
+void harness_login_all(void);
+const char *harness_token(const char *key);
+const char *harness_username(const char *key);
 
 /* Registers a person at the demo user's controller and returns its id (static buffer per
  * call site is not safe: the caller gets a malloc'ed string to free). */

@@ -9,7 +9,12 @@
 #include "harness.h"
 
 static pid_t api;
-ReportHook(PRE_ALL)(struct criterion_test_set *set) { (void)set; api = api_start(NULL); }
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    api = api_start(NULL);
+    harness_login_all();
+}
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; api_stop(api); }
 
 static void assert_problem(struct resp *r, int status)
@@ -119,9 +124,10 @@ Test(http, oversized_headers_are_problem_json)
 Test(http, non_json_body_is_415)
 {
     struct resp r;
-    const char *raw = "POST /v1/persons HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                      "X-CRT-Dev-User: atlas.intake\r\nContent-Type: text/plain\r\n"
-                      "Content-Length: 2\r\n\r\nhi";
+    char raw[4096];
+    snprintf(raw, sizeof raw, "POST /v1/persons HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             "Authorization: Bearer %s\r\nContent-Type: text/plain\r\n"
+             "Content-Length: 2\r\n\r\nhi", harness_token("atlas.intake"));
     cr_assert_eq(api_raw(&r, raw, strlen(raw)), 0);
     assert_problem(&r, 415);
     resp_free(&r);
@@ -145,8 +151,10 @@ Test(http, request_id_is_echoed_when_well_formed_and_replaced_otherwise)
 Test(http, unknown_purpose_is_refused)
 {
     struct resp r;
-    const char *raw = "GET /v1/persons?q=ab&birth_date=1990-01-01 HTTP/1.1\r\nHost: x\r\n"
-                      "Connection: close\r\nX-CRT-Dev-User: atlas.intake\r\nX-CRT-Purpose: curiosity\r\n\r\n";
+    char raw[4096];
+    snprintf(raw, sizeof raw, "GET /v1/persons?q=ab&birth_date=1990-01-01 HTTP/1.1\r\nHost: x\r\n"
+             "Connection: close\r\nAuthorization: Bearer %s\r\nX-CRT-Purpose: curiosity\r\n\r\n",
+             harness_token("atlas.intake"));
     cr_assert_eq(api_raw(&r, raw, strlen(raw)), 0);
     assert_problem(&r, 400);
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "field")), "X-CRT-Purpose");
