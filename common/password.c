@@ -35,16 +35,19 @@ struct password_params password_default_params(void)
     return (struct password_params){.log2n = 17, .r = 8, .p = 1};
 }
 
-static bool params_ok(struct password_params pp)
-{
-    return pp.log2n >= LN_MIN && pp.log2n <= LN_MAX && pp.r >= R_MIN && pp.r <= R_MAX &&
-           pp.p >= P_MIN && pp.p <= P_MAX;
-}
-
 static uint64_t scrypt_memory(struct password_params pp)
 {
     uint64_t n = (uint64_t)1 << pp.log2n, r = (uint64_t)pp.r, p = (uint64_t)pp.p;
     return 128 * r * (n + 2) + 128 * r * p;
+}
+
+/* Parameters within the ranges, and within 1 GiB of memory: a corrupted or hostile stored hash
+ * must not make a login allocate gigabytes (ln=22, r=32 would ask for 16 GiB). */
+#define MEMORY_MAX ((uint64_t)1 << 30)
+static bool params_ok(struct password_params pp)
+{
+    return pp.log2n >= LN_MIN && pp.log2n <= LN_MAX && pp.r >= R_MIN && pp.r <= R_MAX &&
+           pp.p >= P_MIN && pp.p <= P_MAX && scrypt_memory(pp) <= MEMORY_MAX;
 }
 
 /* scrypt(password, salt) with pp into dk. Callers have checked pp with params_ok. */

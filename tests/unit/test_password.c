@@ -234,3 +234,12 @@ Test(password, policy_limits_bytes_and_requires_utf8)
     cr_assert_str_eq(password_policy("correct horse \xc0\xaf battery", "atlas"),
                      "must be valid UTF-8", "overlong encoding");
 }
+
+Test(password, a_stored_hash_asking_for_too_much_memory_is_refused_without_trying)
+{
+    bool rehash = false;
+    /* ln=22, r=32 would need 16 GiB; it must fail fast, not allocate. */
+    const char *hostile = "$scrypt$ln=22,r=32,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    cr_assert_not(password_verify("whatever password", hostile, password_default_params(), &rehash));
+}
