@@ -1,7 +1,7 @@
 /* Account administration for the admin role, within the admin's own controller (RLS): list,
  * create (password hashed off the loop), change role or name, disable/enable, unlock, reset
- * MFA. A disabled account or changed role stops every outstanding token at once, because each
- * request re-checks its session (crt_session_begin). Every action is a login event. */
+ * MFA. Disabling an account or changing its role revokes its sessions, so every outstanding
+ * token stops at once. Every security-relevant action is a login event. */
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -127,9 +127,12 @@ void h_admin_user_create(struct http_ctx *ctx)
         problem_send(ctx, 422, "validation", why, "password");
         return;
     }
+    if (!api_begin(ctx)) /* the session must stand before any hashing is spent on it */
+        return;
+    db_rollback(ctx_db(ctx));
     struct create_job *j = calloc(1, sizeof *j);
     if (j == NULL) {
-        problem_send(ctx, 503, "busy", "try again in a moment", NULL);
+        problem_send(ctx, 500, "internal", "out of memory", NULL);
         return;
     }
     *j = (struct create_job){.ctx = ctx, .params = ctx_worker(ctx)->shared->pw,
@@ -153,8 +156,10 @@ void h_admin_user_update(struct http_ctx *ctx)
 {
     const char *in[3];
     PGresult *r = NULL;
+    if (!api_require_role(ctx, admins))
+        return;
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
-    if (!id || !api_require_role(ctx, admins) || !api_fields(ctx, update_fields, 3, in))
+    if (!id || !api_fields(ctx, update_fields, 3, in))
         return;
     if (!in[0] && !in[1] && !in[2]) {
         problem_send(ctx, 422, "validation", "give role, display_name or disabled", "role");
@@ -195,13 +200,16 @@ void h_admin_user_update(struct http_ctx *ctx)
 void h_admin_user_action(struct http_ctx *ctx)
 {
     PGresult *r = NULL;
+    if (!api_require_role(ctx, admins))
+        return;
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
-    if (!id || !api_require_role(ctx, admins) || !api_begin(ctx))
+    if (!id || !api_begin(ctx))
         return;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ctx->req));
     bool unlock = strstr(path, "/unlock") != NULL;
     const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "admin_user_unlock", 1, p, &r);
+    enum db_status st = db_exec(ctx_db(ctx), unlock ? "admin_user_unlock" : "admin_user_exists", 1,
+                                p, &r);
     bool found = st == DB_OK && PQntuples(r) == 1; /* the row exists in this controller */
     if (found && !unlock)
         st = db_exec(ctx_db(ctx), "cred_totp_clear", 1, p, NULL);

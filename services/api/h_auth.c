@@ -161,15 +161,19 @@ static bool open_secret(struct http_ctx *ctx, const PGresult *cred, unsigned cha
                        ctx->who.user_id, secret);
 }
 
-/* Checks a TOTP code against the locked row; on success *step is the matched step. */
+/* Checks a TOTP code against the locked row; on success *step is the matched step. A secret
+ * that cannot be opened (its key left the keyring) is the server's fault, not the user's:
+ * *broken is set and the caller answers 500 without counting a failure. */
 static bool code_matches(struct http_ctx *ctx, const PGresult *cred, const char *code,
-                         int64_t *step)
+                         int64_t *step, bool *broken)
 {
     unsigned char secret[TOTP_SECRET_BYTES];
     size_t len = 0;
+    *broken = false;
     if (!open_secret(ctx, cred, secret, &len)) {
         log_error("request_id=%s user=%s: TOTP secret cannot be opened (key id %s)",
                   ctx->request_id, ctx->who.user_id, PQgetvalue(cred, 0, C_KEY_ID));
+        *broken = true;
         return false;
     }
     int64_t last = strtoll(PQgetvalue(cred, 0, C_LAST_STEP), NULL, 10);
@@ -234,7 +238,7 @@ static void grant_access(struct http_ctx *ctx, const char *role, json_t *extra)
 
 struct pw_job {
     struct http_ctx *ctx;
-    char password[PASSWORD_MAX_LENGTH + 1];
+    char password[4 * PASSWORD_MAX_LENGTH + 1]; /* up to 256 characters of up to 4 bytes */
     char stored[PASSWORD_HASH_MAX];
     struct password_params want;
     bool ok, rehashed;
@@ -384,11 +388,12 @@ void h_auth_totp(struct http_ctx *ctx)
     snprintf(role, sizeof role, "%s", PQgetvalue(cred, 0, C_ROLE));
     bool usable = PQgetvalue(cred, 0, C_LOCKED)[0] != 't' && PQgetvalue(cred, 0, C_ACTIVE)[0] == 't';
     enum db_status st = DB_OK;
-    bool totp = usable && code_matches(ctx, cred, in[1], &step);
+    bool broken = false;
+    bool totp = usable && code_matches(ctx, cred, in[1], &step, &broken);
     bool recovery = usable && !totp && recovery_matches(ctx, in[1], &st);
     PQclear(cred);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
+    if (st != DB_OK || (broken && !recovery)) {
+        api_db_fail(ctx, st != DB_OK ? st : DB_ERROR);
         return;
     }
     if (!usable) {
@@ -417,8 +422,9 @@ void h_auth_totp(struct http_ctx *ctx)
         api_db_fail(ctx, st);
         return;
     }
-    if (!once) { /* a concurrent request used the token first */
-        refuse(ctx, TOKEN_FAILED);
+    if (!once) { /* a concurrent request used the token first: undo everything */
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 401, "unauthorized", TOKEN_FAILED, NULL);
         return;
     }
     if (recovery)
@@ -484,7 +490,9 @@ static json_t *new_recovery_codes(struct http_ctx *ctx, enum db_status *st)
     const char *hashes[RECOVERY_CODES];
     json_t *codes = json_array();
     *st = DB_ERROR;
-    for (int i = 0; codes && i < RECOVERY_CODES; i++) {
+    if (codes == NULL)
+        return NULL;
+    for (int i = 0; i < RECOVERY_CODES; i++) {
         char code[RECOVERY_CODE_LEN], *sha = arena_alloc(&ctx->arena, 65);
         if (sha == NULL || !recovery_code_new(code) || !recovery_code_hash(code, sha)) {
             json_decref(codes);
@@ -515,12 +523,18 @@ void h_auth_enrol_confirm(struct http_ctx *ctx)
     snprintf(role, sizeof role, "%s", PQgetvalue(cred, 0, C_ROLE));
     bool pending = !PQgetisnull(cred, 0, C_SEALED) && PQgetvalue(cred, 0, C_ACTIVE)[0] != 't';
     bool locked = PQgetvalue(cred, 0, C_LOCKED)[0] == 't';
-    bool ok = pending && !locked && code_matches(ctx, cred, in[1], &step);
+    bool active = PQgetvalue(cred, 0, C_ACTIVE)[0] == 't', broken = false;
+    bool ok = pending && !locked && code_matches(ctx, cred, in[1], &step, &broken);
     PQclear(cred);
-    if (!pending) {
+    if (!pending || broken) {
         db_rollback(ctx_db(ctx));
-        problem_send(ctx, 409, "conflict", "start the enrolment first (POST /v1/auth/totp/enrol)",
-                     NULL);
+        if (broken)
+            problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
+        else
+            problem_send(ctx, 409, "conflict",
+                         active ? "a second factor is already active"
+                                : "start the enrolment first (POST /v1/auth/totp/enrol)",
+                         NULL);
         return;
     }
     if (!ok) {
@@ -579,8 +593,18 @@ static void reset_then(struct pw_job *j)
 {
     struct http_ctx *ctx = j->ctx;
     char token[64];
-    if (!api_begin(ctx))
+    PGresult *cred = api_begin(ctx) ? lock_credentials(ctx) : NULL;
+    if (cred == NULL)
         return;
+    bool locked = PQgetvalue(cred, 0, C_LOCKED)[0] == 't';
+    PQclear(cred);
+    if (locked) {
+        if (event(ctx, ctx->who.user_id, "mfa_reset", "refused") == DB_OK)
+            refuse(ctx, "invalid password");
+        else
+            api_db_fail(ctx, DB_ERROR);
+        return;
+    }
     if (!j->ok) {
         count_failure(ctx, "cred_password_fail", "mfa_reset", "invalid password");
         return;

@@ -48,7 +48,7 @@ void h_me(struct http_ctx *ctx)
         api_db_fail(ctx, st);
         return;
     }
-    if (PQntuples(r) != 1) { /* the account went away within the identity cache's window */
+    if (PQntuples(r) != 1) { /* cannot happen while the session stands; answer as if it ended */
         PQclear(r);
         db_rollback(ctx_db(ctx));
         problem_send(ctx, 401, "unauthorized", "unknown or disabled user", NULL);

@@ -130,11 +130,18 @@ static struct db_stmt stmts[] = {
      "c AS (INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
      "  SELECT id, crt_current_controller(), $4 FROM u) "
      "SELECT id::text FROM u"},
+    /* A disabled account or a changed role also ends its sessions, so re-enabling the account
+     * or restoring the role later does not bring old tokens back. */
     {"admin_user_update",
-     "UPDATE staff_users SET role = COALESCE($2, role), display_name = COALESCE($3, display_name), "
-     "disabled_at = CASE WHEN $4 = 'true' THEN COALESCE(disabled_at, now()) "
-     "  WHEN $4 = 'false' THEN NULL ELSE disabled_at END "
-     "WHERE id = $1::uuid RETURNING role, disabled_at IS NOT NULL"},
+     "WITH u AS (UPDATE staff_users SET role = COALESCE($2, role), "
+     "  display_name = COALESCE($3, display_name), "
+     "  disabled_at = CASE WHEN $4 = 'true' THEN COALESCE(disabled_at, now()) "
+     "    WHEN $4 = 'false' THEN NULL ELSE disabled_at END "
+     "  WHERE id = $1::uuid RETURNING id, role, disabled_at IS NOT NULL AS disabled), "
+     "s AS (UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid "
+     "  AND revoked_at IS NULL AND ($2 IS NOT NULL OR $4 = 'true')) "
+     "SELECT role, disabled FROM u"},
+    {"admin_user_exists", "SELECT 1 FROM staff_credentials WHERE user_id = $1::uuid"},
     {"admin_user_unlock",
      "UPDATE staff_credentials SET locked_until = NULL, lockouts = 0, failed_passwords = 0, "
      "failed_codes = 0, updated_at = now() WHERE user_id = $1::uuid RETURNING 1"},

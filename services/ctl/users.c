@@ -179,7 +179,9 @@ static int cmd_account(PGconn *c, const struct crt_config *cfg, const char *sub,
     int rc;
     if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0)
         rc = ctl_exec(c, strcmp(sub, "disable") == 0
-                             ? "UPDATE staff_users SET disabled_at = now() WHERE id = $1::uuid"
+                             ? "WITH s AS (UPDATE sessions SET revoked_at = now() "
+                               "WHERE user_id = $1::uuid AND revoked_at IS NULL) "
+                               "UPDATE staff_users SET disabled_at = now() WHERE id = $1::uuid"
                              : "UPDATE staff_users SET disabled_at = NULL WHERE id = $1::uuid",
                       1, p) || event(c, &a, sub);
     else if (strcmp(sub, "unlock") == 0)

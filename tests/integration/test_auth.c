@@ -259,6 +259,8 @@ Test(auth, disabling_a_user_or_changing_the_role_stops_the_token_at_once)
     cr_assert_eq(get_me(a.token), 200);
     cr_assert_eq(admin_patch(a.user_id, "{\"disabled\":true}"), 200);
     cr_assert_eq(get_me(a.token), 401, "disabled");
+    cr_assert_eq(admin_patch(a.user_id, "{\"disabled\":false}"), 200);
+    cr_assert_eq(get_me(a.token), 401, "re-enabling does not bring the old token back");
     cr_assert_eq(get_me(b.token), 200);
     cr_assert_eq(admin_patch(b.user_id, "{\"role\":\"caseworker\"}"), 200);
     cr_assert_eq(get_me(b.token), 401, "the token carries the old role");
