@@ -112,7 +112,9 @@ int api_raw(struct resp *r, const char *raw, size_t len)
             break; /* the server may answer and close before reading everything */
         off += (size_t)w;
     }
-    shutdown(s, SHUT_WR);
+    /* No shutdown(SHUT_WR): evhttp treats a half-closed connection as gone and drops a
+     * response larger than the socket buffer (as no real HTTP client half-closes, the harness
+     * does not either). */
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     ssize_t got;

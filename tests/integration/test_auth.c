@@ -276,7 +276,7 @@ Test(auth, administrators_manage_only_their_own_controller)
     resp_free(&r);
     cr_assert_eq(api_req(&r, "GET", "/v1/admin/users", "atlas.admin", NULL), 0);
     cr_assert_eq(r.status, 200);
-    cr_assert_not_null(strstr(r.body, harness_username("atlas.intake")));
+    cr_assert_not_null(strstr(r.body, harness_username("atlas.intake")), "looking for %s", harness_username("atlas.intake"));
     cr_assert_null(strstr(r.body, harness_username("ingent.intake")), "no other controller's staff");
     resp_free(&r);
     struct account g;
