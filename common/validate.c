@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,6 +40,44 @@ bool validate_date(const char *s)
         return false;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool validate_timestamp(const char *s)
+{
+    char date[11];
+    if (strlen(s) < 10)
+        return false;
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    if (!validate_date(date))
+        return false;
+    s += 10;
+    if (*s == '\0')
+        return true;
+    if ((*s != 'T' && *s != ' ') || !digits(s + 1, 2) || s[3] != ':' || !digits(s + 4, 2) ||
+        s[6] != ':' || !digits(s + 7, 2) || atoi(s + 1) > 23 || atoi(s + 4) > 59 || atoi(s + 7) > 60)
+        return false;
+    s += 9;
+    if (*s == '.') {
+        int n = 0;
+        while (isdigit((unsigned char)s[1 + n]))
+            n++;
+        if (n == 0 || n > 9)
+            return false;
+        s += 1 + n;
+    }
+    if (strcmp(s, "Z") == 0)
+        return true;
+    return (*s == '+' || *s == '-') && digits(s + 1, 2) && s[3] == ':' && digits(s + 4, 2) &&
+           s[6] == '\0' && atoi(s + 1) <= 14;
 }
 
 void validate_today(char out[11])

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "crt/access.h"
 #include "crt/config.h"
 #include "crt/crypto.h"
 #include "crt/db.h"
@@ -39,6 +40,8 @@ struct worker {
     bool stopping;
     uint64_t deadline_ns;
     struct token_cache *tokens;
+    struct access_matrix matrix; /* role x field group, refreshed every few seconds */
+    uint64_t matrix_at;
 };
 
 /* The route table (routes.c) and its size. */
@@ -97,6 +100,36 @@ enum db_status api_audit(struct http_ctx *ctx, const char *person_id, const char
 void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const char *household_id,
                           const char *action, const char *purpose, const char *what);
 
+/* The caller's read / write masks over field groups (bit i = field_group_names[i]), from the
+ * role x field-group matrix (cached per worker for ACCESS_MATRIX_TTL_S). */
+#define ACCESS_MATRIX_TTL_S 5
+unsigned api_read_mask(struct http_ctx *ctx);
+unsigned api_write_mask(struct http_ctx *ctx);
+
+/* Logs a denied access to person_id (may be NULL) with reason, commits, answers 403 with detail
+ * naming field (may be NULL). Opens the transaction itself when none is open. */
+void api_deny(struct http_ctx *ctx, const char *person_id, const char *action,
+              const char *purpose, const char *reason, const char *detail, const char *field);
+
+#define NO_NEED_TO_KNOW                                                                     \
+    "you have no need to know this person (no assignment or own recent registration); "     \
+    "in an emergency, use break-glass"
+enum gate { GATE_OK, GATE_NOT_FOUND, GATE_DENIED, GATE_MISMATCH };
+/* Decides from a row whose first nine columns are person_gate's (the database's facts and
+ * reason, whether the person exists in the controller and whether RLS shows it): the C rules
+ * (common/access.c) must agree with the database's, else GATE_MISMATCH. */
+enum gate api_gate_decide(struct http_ctx *ctx, const PGresult *r, const char *person_id,
+                          const char **reason);
+#define GATE_COLUMNS 9
+/* Answers a refused gate: 404 or 403, logging the attempt unless logged (the statement did). */
+void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
+                     const char *action, const char *purpose, bool logged);
+/* The need-to-know gate for one person inside the open transaction: true with *reason set
+ * ("assignment", "coordinator_scope", …) when the caller may see the person; otherwise the
+ * attempt is logged (not_found or denied), committed, and 404 or 403 answered. */
+bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose, const char **reason);
+
 /* Handlers. */
 void h_healthz(struct http_ctx *ctx);
 void h_readyz(struct http_ctx *ctx);
@@ -121,5 +154,10 @@ void h_admin_users_list(struct http_ctx *ctx);
 void h_admin_user_create(struct http_ctx *ctx);
 void h_admin_user_update(struct http_ctx *ctx);
 void h_admin_user_action(struct http_ctx *ctx);
+void h_break_glass(struct http_ctx *ctx);
+void h_assignments_list(struct http_ctx *ctx);
+void h_assignment_create(struct http_ctx *ctx);
+void h_assignment_end(struct http_ctx *ctx);
+void h_audit_access(struct http_ctx *ctx);
 
 #endif

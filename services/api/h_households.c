@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "crt/access.h"
 #include "crt/person.h"
 
 #define NOT_FOUND "no such household"
@@ -46,6 +47,11 @@ void h_household_create(struct http_ctx *ctx)
     const char *purpose = api_purpose(ctx, "registration");
     if (purpose == NULL)
         return;
+    if (!(api_write_mask(ctx) & (1u << FG_IDENTIFICATION))) {
+        api_deny(ctx, NULL, "household_write", purpose, "field_group_not_writable",
+                 "your role may not write this field group", "identification");
+        return;
+    }
     if (!json_only_keys(ctx->body, keys, &unknown)) {
         problem_send(ctx, 422, "validation", "is not a field of this request", unknown);
         return;
@@ -88,7 +94,14 @@ void h_household_get(struct http_ctx *ctx)
     PGresult *h = NULL, *m = NULL;
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_begin(ctx))
+    if (purpose == NULL)
+        return;
+    if (!(api_read_mask(ctx) & (1u << FG_IDENTIFICATION))) {
+        api_deny(ctx, NULL, "household_read", purpose, "role_has_no_access",
+                 "your role does not read households", NULL);
+        return;
+    }
+    if (!api_begin(ctx))
         return;
     const char *p[] = {id};
     enum db_status st = db_exec(ctx_db(ctx), "household_read", 1, p, &h);

@@ -5,21 +5,17 @@
 #include <string.h>
 
 #include "api.h"
+#include "crt/access.h"
 #include "crt/audit.h"
 #include "crt/person.h"
 
-#define ALL_GROUPS ((1u << PERSON_NGROUPS) - 1)
 #define NOT_FOUND "no such person"
 
-static const char *all_groups_literal(void)
+/* Sends row 0 of r (person columns from col0) as the person document, groups in mask only. */
+static void send_person(struct http_ctx *ctx, int status, const PGresult *r, int col0,
+                        unsigned mask)
 {
-    return "{identification,contact,trajectory,situation}";
-}
-
-/* Sends row 0 of r as the person document. */
-static void send_person(struct http_ctx *ctx, int status, const PGresult *r)
-{
-    json_t *p = person_to_json(r, 0, 0, ALL_GROUPS);
+    json_t *p = person_to_json(r, 0, col0, mask);
     if (p == NULL) {
         problem_send(ctx, 500, "internal", "the response could not be built", NULL);
         return;
@@ -69,6 +65,15 @@ void h_person_create(struct http_ctx *ctx)
         api_invalid(ctx, &err);
         goto out;
     }
+    /* Registering is intake's and coordinators' work: others could not see what they made. */
+    const char *missing = access_missing_group(groups_of(&in), api_write_mask(ctx));
+    if (missing || (strcmp(ctx->who.role, "intake") != 0 && strcmp(ctx->who.role, "coordinator") != 0)) {
+        api_deny(ctx, NULL, "create", purpose, "role_may_not_register",
+                 missing ? "your role may not write this field group"
+                         : "only intake staff and coordinators register persons",
+                 missing);
+        goto out;
+    }
     sources = json_dumps(in.sources, JSON_COMPACT);
     snprintf(ctl, sizeof ctl, "%d", ctx->who.controller_id);
     const char *params[4 + PERSON_NFIELDS] = {ctl, ctx->who.user_id, in.household_id, sources};
@@ -79,7 +84,7 @@ void h_person_create(struct http_ctx *ctx)
     audit_groups_literal(groups_of(&in), person_groups, groups, sizeof groups);
     if (st == DB_OK)
         st = api_audit(ctx, PQgetvalue(r, 0, 0), in.household_id, "create", groups, purpose,
-                       "allowed", NULL);
+                       "allowed", "own_registration");
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         goto out;
@@ -89,7 +94,7 @@ void h_person_create(struct http_ctx *ctx)
     char *loc = arena_printf(&ctx->arena, "/v1/persons/%s", PQgetvalue(r, 0, 0));
     if (loc)
         evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Location", loc);
-    send_person(ctx, 201, r);
+    send_person(ctx, 201, r, 0, api_read_mask(ctx) & FG_PERSON_MASK);
 out:
     PQclear(r);
     free(sources);
@@ -99,23 +104,33 @@ out:
 void h_person_get(struct http_ctx *ctx)
 {
     PGresult *r = NULL;
+    const char *reason = NULL;
+    char groups[128];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_begin(ctx))
+    if (purpose == NULL)
         return;
-    const char *p[] = {id, all_groups_literal(), purpose, NULL, ctx->request_id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_read", 5, p, &r);
+    unsigned mask = api_read_mask(ctx) & FG_PERSON_MASK;
+    if (mask == 0) {
+        api_deny(ctx, id, "read", purpose, "role_has_no_access",
+                 "your role does not read person records", NULL);
+        return;
+    }
+    if (!api_begin(ctx))
+        return;
+    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
+    const char *p[] = {id, groups, purpose, ctx->request_id};
+    enum db_status st = db_exec(ctx_db(ctx), "person_read", 4, p, &r);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         return;
     }
-    /* The statement wrote the log row (allowed or not_found); answer only once it is durable. */
-    if (api_commit(ctx)) {
-        if (PQntuples(r) == 1)
-            send_person(ctx, 200, r);
-        else
-            problem_send(ctx, 404, "not-found", NOT_FOUND, NULL);
-    }
+    /* The statement logged the access (allowed, denied or not_found); answer once durable. */
+    enum gate g = api_gate_decide(ctx, r, id, &reason);
+    if (g != GATE_OK)
+        api_gate_refuse(ctx, g, id, "read", purpose, true);
+    else if (api_commit(ctx))
+        send_person(ctx, 200, r, GATE_COLUMNS, mask);
     PQclear(r);
 }
 
@@ -185,12 +200,17 @@ void h_person_search(struct http_ctx *ctx)
     PGresult *r = NULL;
     json_t *items = NULL;
     const char *purpose = api_purpose(ctx, "duplicate_check");
-    if (purpose == NULL || !search_params(ctx, &s) || !api_begin(ctx))
+    if (purpose == NULL || !search_params(ctx, &s))
         return;
-    const char *by_name[] = {s.birth_date, s.q}, *by_oki[] = {s.oki_number};
-    enum db_status st =
-        s.oki_number ? db_exec(ctx_db(ctx), "person_search_oki", 1, by_oki, &r)
-                     : db_exec(ctx_db(ctx), "person_search_name", 2, by_name, &r);
+    if (!(api_read_mask(ctx) & (1u << FG_IDENTIFICATION))) {
+        api_deny(ctx, NULL, "search", purpose, "role_has_no_access",
+                 "your role does not search person records", NULL);
+        return;
+    }
+    if (!api_begin(ctx))
+        return;
+    const char *sp[] = {s.birth_date, s.q, s.oki_number};
+    enum db_status st = db_exec(ctx_db(ctx), "person_search", 3, sp, &r);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         return;
@@ -305,16 +325,19 @@ void h_person_patch(struct http_ctx *ctx)
         api_invalid(ctx, &err);
         goto out;
     }
-    if (!api_begin(ctx))
+    const char *reason = NULL;
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "update", purpose, &reason))
         goto out;
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_lock", 1, p, &old);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
+    const char *missing = access_missing_group(groups_of(&in), api_write_mask(ctx));
+    if (missing) {
+        api_deny(ctx, id, "update", purpose, "field_group_not_writable",
+                 "your role may not write this field group", missing);
         goto out;
     }
-    if (PQntuples(old) != 1) {
-        api_not_found_logged(ctx, id, NULL, "update", purpose, NOT_FOUND);
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), "person_lock", 1, p, &old);
+    if (st != DB_OK || PQntuples(old) != 1) {
+        api_db_fail(ctx, st == DB_OK ? DB_CONFLICT : st);
         goto out;
     }
     diff(ctx, old, &in, merged, &c);
@@ -329,18 +352,29 @@ void h_person_patch(struct http_ctx *ctx)
         st = write_update(ctx, id, &in, merged, &c, &upd);
     audit_groups_literal(c.groups, person_groups, groups, sizeof groups);
     if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "update", groups, purpose, "allowed",
-                       c.n ? NULL : "no_change");
+        st = api_audit(ctx, id, NULL, "update", groups, purpose, "allowed", reason);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         goto out;
     }
     if (api_commit(ctx))
-        send_person(ctx, 200, upd ? upd : old);
+        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx) & FG_PERSON_MASK);
 out:
     PQclear(old);
     PQclear(upd);
     person_input_free(&in);
+}
+
+/* A rectified field ("group.name" or "household_id") whose group the caller may read. */
+static bool readable_field(const char *field, unsigned mask)
+{
+    const char *dot = strchr(field, '.');
+    char group[32];
+    if (dot == NULL)
+        return mask & (1u << FG_IDENTIFICATION);
+    snprintf(group, sizeof group, "%.*s", (int)(dot - field), field);
+    int g = field_group_index(group);
+    return g >= 0 && (mask & (1u << g));
 }
 
 void h_person_rectifications(struct http_ctx *ctx)
@@ -350,20 +384,16 @@ void h_person_rectifications(struct http_ctx *ctx)
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
     if (purpose == NULL || !api_begin(ctx))
         return;
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_exists", 1, p, &r);
-    if (st == DB_OK && PQntuples(r) == 0) {
-        PQclear(r);
-        api_not_found_logged(ctx, id, NULL, "history_read", purpose, NOT_FOUND);
+    const char *reason = NULL;
+    unsigned mask = api_read_mask(ctx) & FG_PERSON_MASK;
+    char groups[128];
+    if (!api_person_gate(ctx, id, "history_read", purpose, &reason))
         return;
-    }
-    PQclear(r);
-    r = NULL;
+    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), "rectification_list", 1, p, &r);
     if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "rectification_list", 1, p, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "history_read", all_groups_literal(), purpose, "allowed",
-                       NULL);
+        st = api_audit(ctx, id, NULL, "history_read", groups, purpose, "allowed", reason);
     if (st != DB_OK) {
         PQclear(r);
         api_db_fail(ctx, st);
@@ -371,7 +401,8 @@ void h_person_rectifications(struct http_ctx *ctx)
     }
     json_t *items = json_array();
     for (int i = 0; items && i < PQntuples(r); i++)
-        json_array_append_new(
+        if (readable_field(PQgetvalue(r, i, 0), mask))
+            json_array_append_new(
             items, json_pack("{s:s, s:o, s:o, s:s, s:{s:s, s:s}, s:s, s:s}", "field",
                              PQgetvalue(r, i, 0),
                              "old_value", PQgetisnull(r, i, 1) ? json_null() : json_string(PQgetvalue(r, i, 1)),

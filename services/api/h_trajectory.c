@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "crt/access.h"
+#include "crt/audit.h"
 #include "crt/person.h"
 
 #define NOT_FOUND "no such person"
@@ -96,35 +98,34 @@ fail:
     return NULL;
 }
 
-/* Logs and answers 404 unless the person is visible; false when answered. */
-static bool person_visible(struct http_ctx *ctx, const char *id, const char *action,
-                           const char *purpose)
+/* The field group of an entry: test results are education data, the rest trajectory. */
+static int group_of_kind(const char *kind)
 {
-    PGresult *r = NULL;
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_exists", 1, p, &r);
-    bool found = st == DB_OK && PQntuples(r) == 1;
-    PQclear(r);
-    if (st != DB_OK)
-        api_db_fail(ctx, st);
-    else if (!found)
-        api_not_found_logged(ctx, id, NULL, action, purpose, NOT_FOUND);
-    return found;
+    return strcmp(kind, "test_result") == 0 ? FG_EDUCATION : FG_TRAJECTORY;
 }
 
 void h_trajectory_list(struct http_ctx *ctx)
 {
     PGresult *r = NULL;
+    const char *reason = NULL;
+    char groups[64];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_begin(ctx) ||
-        !person_visible(ctx, id, "trajectory_read", purpose))
+    if (purpose == NULL)
         return;
+    unsigned mask = api_read_mask(ctx) & ((1u << FG_TRAJECTORY) | (1u << FG_EDUCATION));
+    if (mask == 0) {
+        api_deny(ctx, id, "trajectory_read", purpose, "role_has_no_access",
+                 "your role reads neither trajectory nor education data", NULL);
+        return;
+    }
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "trajectory_read", purpose, &reason))
+        return;
+    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
     const char *p[] = {id};
     enum db_status st = db_exec(ctx_db(ctx), "trajectory_list", 1, p, &r);
     if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "trajectory_read", "{trajectory,education}", purpose,
-                       "allowed", NULL);
+        st = api_audit(ctx, id, NULL, "trajectory_read", groups, purpose, "allowed", reason);
     if (st != DB_OK) {
         PQclear(r);
         api_db_fail(ctx, st);
@@ -132,7 +133,8 @@ void h_trajectory_list(struct http_ctx *ctx)
     }
     json_t *items = json_array();
     for (int i = 0; items && i < PQntuples(r); i++)
-        json_array_append_new(items, entry_json(r, i));
+        if (mask & (1u << group_of_kind(PQgetvalue(r, i, 1))))
+            json_array_append_new(items, entry_json(r, i));
     PQclear(r);
     json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
     if (api_commit(ctx))
@@ -173,12 +175,17 @@ void h_trajectory_add(struct http_ctx *ctx)
     }
     char *dtext = json_dumps(details, JSON_COMPACT);
     json_decref(details);
-    const char *group = kind == 4 ? "{education}" : "{trajectory}";
+    int fg = group_of_kind(vals[0]);
+    const char *group = fg == FG_EDUCATION ? "{education}" : "{trajectory}", *reason = NULL;
     const char *p[] = {id, vals[0], vals[1], dtext, vals[2]};
-    if (dtext && api_begin(ctx) && person_visible(ctx, id, "trajectory_write", purpose)) {
+    if (dtext && !(api_write_mask(ctx) & (1u << fg))) {
+        api_deny(ctx, id, "trajectory_write", purpose, "field_group_not_writable",
+                 "your role may not write this field group", field_group_names[fg]);
+    } else if (dtext && api_begin(ctx) &&
+               api_person_gate(ctx, id, "trajectory_write", purpose, &reason)) {
         enum db_status st = db_exec(ctx_db(ctx), "trajectory_insert", 5, p, &r);
         if (st == DB_OK)
-            st = api_audit(ctx, id, NULL, "trajectory_write", group, purpose, "allowed", NULL);
+            st = api_audit(ctx, id, NULL, "trajectory_write", group, purpose, "allowed", reason);
         if (st != DB_OK)
             api_db_fail(ctx, st);
         else if (api_commit(ctx)) {

@@ -2,8 +2,12 @@
  * same routes, which tests/unit/test_openapi.c checks) and the helpers handlers share. */
 #include <string.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "api.h"
 #include "crt/audit.h"
+#include "crt/log.h"
 
 const struct route api_routes[] = {
     {HTTP_GET, "/healthz", h_healthz, ROUTE_PUBLIC},
@@ -26,6 +30,11 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1/persons/{id}", h_person_get, 0},
     {HTTP_PATCH, "/v1/persons/{id}", h_person_patch, ROUTE_BODY},
     {HTTP_GET, "/v1/persons/{id}/rectifications", h_person_rectifications, 0},
+    {HTTP_POST, "/v1/persons/{id}/break-glass", h_break_glass, ROUTE_BODY},
+    {HTTP_GET, "/v1/persons/{id}/assignments", h_assignments_list, 0},
+    {HTTP_POST, "/v1/persons/{id}/assignments", h_assignment_create, ROUTE_BODY},
+    {HTTP_POST, "/v1/persons/{id}/assignments/{assignment}/end", h_assignment_end, 0},
+    {HTTP_GET, "/v1/audit/access", h_audit_access, 0},
     {HTTP_GET, "/v1/persons/{id}/trajectory", h_trajectory_list, 0},
     {HTTP_POST, "/v1/persons/{id}/trajectory", h_trajectory_add, ROUTE_BODY},
     {HTTP_POST, "/v1/households", h_household_create, ROUTE_BODY},
@@ -35,7 +44,7 @@ const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
 
 static const char *const purposes[] = {"registration", "guidance", "duplicate_check",
                                        "rectification", "education", "data_subject_request",
-                                       NULL};
+                                       "emergency", "audit", NULL};
 
 bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, const char **out)
 {
@@ -108,7 +117,7 @@ const char *api_purpose(struct http_ctx *ctx, const char *dflt)
             return *v;
     problem_send(ctx, 400, "validation",
                  "unknown purpose; use registration, guidance, duplicate_check, rectification, "
-                 "education or data_subject_request",
+                 "education, data_subject_request, emergency or audit",
                  "X-CRT-Purpose");
     return NULL;
 }
@@ -164,4 +173,109 @@ void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const cha
     }
     if (api_commit(ctx))
         problem_send(ctx, 404, "not-found", what, NULL);
+}
+
+/* ---- need-to-know ---- */
+
+static const struct access_matrix *matrix(struct http_ctx *ctx)
+{
+    struct worker *w = ctx_worker(ctx);
+    uint64_t now = http_now_ns();
+    if (w->matrix.n > 0 && now - w->matrix_at < (uint64_t)ACCESS_MATRIX_TTL_S * 1000000000u)
+        return &w->matrix;
+    PGresult *r = NULL;
+    if (db_exec(ctx_db(ctx), "access_matrix", 0, NULL, &r) == DB_OK) {
+        struct access_matrix m = {0};
+        for (int i = 0; i < PQntuples(r); i++)
+            (void)access_matrix_set(&m, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                                    PQgetvalue(r, i, 2)[0] == 't', PQgetvalue(r, i, 3)[0] == 't');
+        w->matrix = m;
+        w->matrix_at = now;
+    }
+    PQclear(r); /* on failure the last matrix stays (empty: nothing is readable) */
+    return &w->matrix;
+}
+
+unsigned api_read_mask(struct http_ctx *ctx) { return access_read_mask(matrix(ctx), ctx->who.role); }
+unsigned api_write_mask(struct http_ctx *ctx) { return access_write_mask(matrix(ctx), ctx->who.role); }
+
+void api_deny(struct http_ctx *ctx, const char *person_id, const char *action,
+              const char *purpose, const char *reason, const char *detail, const char *field)
+{
+    if (!ctx_db(ctx)->in_tx && !api_begin(ctx))
+        return;
+    enum db_status st = api_audit(ctx, person_id, NULL, action, "{}", purpose, "denied", reason);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (api_commit(ctx))
+        problem_send(ctx, 403, "forbidden", detail, field);
+}
+
+/* Columns of person_gate and the first columns of person_read. */
+enum { G_RESTRICTED, G_CREATED_BY, G_AGE, G_WINDOW, G_ASSIGNED, G_BREAK_GLASS, G_REASON, G_FOUND,
+       G_VISIBLE };
+
+enum gate api_gate_decide(struct http_ctx *ctx, const PGresult *r, const char *person_id,
+                          const char **reason)
+{
+    bool found = PQgetvalue(r, 0, G_FOUND)[0] == 't', visible = PQgetvalue(r, 0, G_VISIBLE)[0] == 't';
+    if (!found)
+        return GATE_NOT_FOUND;
+    struct access_facts f = {
+        .restricted = PQgetvalue(r, 0, G_RESTRICTED)[0] == 't',
+        .assigned = PQgetvalue(r, 0, G_ASSIGNED)[0] == 't',
+        .break_glass = PQgetvalue(r, 0, G_BREAK_GLASS)[0] == 't',
+        .age_s = atol(PQgetvalue(r, 0, G_AGE)),
+        .window_days = atoi(PQgetvalue(r, 0, G_WINDOW)),
+    };
+    snprintf(f.created_by, sizeof f.created_by, "%s", PQgetvalue(r, 0, G_CREATED_BY));
+    const char *mine = access_reason(ctx->who.role, ctx->who.user_id, &f);
+    const char *theirs = PQgetisnull(r, 0, G_REASON) ? NULL : PQgetvalue(r, 0, G_REASON);
+    bool agree = (mine != NULL) == visible && (mine == NULL || (theirs && strcmp(mine, theirs) == 0));
+    if (!agree) {
+        log_error("request_id=%s person=%s: need-to-know checks disagree (C %s, SQL %s/%s)",
+                  ctx->request_id, person_id, mine ? mine : "deny", visible ? "row" : "no row",
+                  theirs ? theirs : "deny");
+        return GATE_MISMATCH;
+    }
+    *reason = mine; /* a static string */
+    return mine ? GATE_OK : GATE_DENIED;
+}
+
+void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
+                     const char *action, const char *purpose, bool logged)
+{
+    if (g == GATE_NOT_FOUND && logged) {
+        if (api_commit(ctx))
+            problem_send(ctx, 404, "not-found", "no such person", NULL);
+    } else if (g == GATE_NOT_FOUND) {
+        api_not_found_logged(ctx, person_id, NULL, action, purpose, "no such person");
+    } else if (g == GATE_DENIED && logged) {
+        if (api_commit(ctx))
+            problem_send(ctx, 403, "forbidden", NO_NEED_TO_KNOW, NULL);
+    } else {
+        if (g == GATE_MISMATCH)
+            db_rollback(ctx_db(ctx)); /* drop whatever the statement logged as allowed */
+        api_deny(ctx, person_id, action, purpose,
+                 g == GATE_MISMATCH ? "policy_mismatch" : "no_need_to_know", NO_NEED_TO_KNOW, NULL);
+    }
+}
+
+bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose, const char **reason)
+{
+    PGresult *r = NULL;
+    const char *p[] = {person_id};
+    enum db_status st = db_exec(ctx_db(ctx), "person_gate", 1, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return false;
+    }
+    enum gate g = api_gate_decide(ctx, r, person_id, reason);
+    PQclear(r);
+    if (g != GATE_OK)
+        api_gate_refuse(ctx, g, person_id, action, purpose, false);
+    return g == GATE_OK;
 }

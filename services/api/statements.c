@@ -13,18 +13,22 @@
 static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192],
     person_update_sql[8192];
 
-/* The hot path: the read and its access-log row in one statement (outcome allowed or
- * not_found decided by whether RLS let the row through). $1 id, $2 groups, $3 purpose,
- * $4 reason, $5 request id. */
+/* The hot path: the database's need-to-know facts, the read (through RLS) and its access-log
+ * row in one statement: allowed (with the database's reason), denied (in this controller but
+ * no need to know) or not_found. $1 id, $2 groups returned, $3 purpose, $4 request id. */
 static void build(void)
 {
     snprintf(person_read_sql, sizeof person_read_sql,
-             "WITH p AS (SELECT %s FROM persons WHERE id = $1::uuid), "
+             "WITH a AS (SELECT * FROM crt_access($1::uuid)), "
+             "p AS (SELECT %s FROM persons WHERE id = $1::uuid), "
              "l AS (INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", $1::uuid, NULL, "
              "'read', CASE WHEN f THEN $2::text[] ELSE '{}' END, $3, "
-             "CASE WHEN f THEN 'allowed' ELSE 'not_found' END, $4, $5 "
-             "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f) e) "
-             "SELECT * FROM p",
+             "CASE WHEN f THEN 'allowed' WHEN e THEN 'denied' ELSE 'not_found' END, "
+             "CASE WHEN f THEN (SELECT reason FROM a) WHEN e THEN 'no_need_to_know' END, $4 "
+             "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e) x) "
+             "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
+             "a.break_glass, a.reason, a.created_by IS NOT NULL, p.id IS NOT NULL, p.* "
+             "FROM (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
              person_sql_columns());
     snprintf(person_lock_sql, sizeof person_lock_sql,
              "SELECT %s FROM persons WHERE id = $1::uuid FOR UPDATE", person_sql_columns());
@@ -151,15 +155,49 @@ static struct db_stmt stmts[] = {
     {"person_lock", person_lock_sql},
     {"person_insert", person_insert_sql},
     {"person_update", person_update_sql},
-    {"person_exists", "SELECT 1 FROM persons WHERE id = $1::uuid"},
-    /* Search: recognisable fields only; at most 51 rows so the caller can say "more". */
-    {"person_search_name",
-     "SELECT id::text, oki_number, first_name, last_name, birth_date FROM persons "
-     "WHERE birth_date = $1::date AND strpos(lower(first_name || ' ' || last_name), lower($2)) > 0 "
-     "ORDER BY last_name, first_name, id LIMIT 51"},
-    {"person_search_oki",
-     "SELECT id::text, oki_number, first_name, last_name, birth_date FROM persons "
-     "WHERE oki_number = $1 LIMIT 51"},
+    /* ---- need-to-know: break-glass, assignments, the DPO's view of the log ---- */
+    {"break_glass_insert",
+     "INSERT INTO break_glass (controller_id, person_id, user_id, reason, expires_at) "
+     "SELECT c.id, $1::uuid, crt_current_user(), $2, now() + make_interval(mins => "
+     "c.break_glass_minutes) FROM controllers c WHERE c.id = crt_current_controller() "
+     "RETURNING id::text, to_json(expires_at) #>> '{}'"},
+    {"assignment_insert",
+     "INSERT INTO case_assignments (controller_id, person_id, user_id, assigned_by, reason) "
+     "SELECT crt_current_controller(), $1::uuid, u.id, crt_current_user(), $3 "
+     "FROM staff_users u WHERE u.id = $2::uuid AND u.role = 'caseworker' "
+     "AND u.disabled_at IS NULL RETURNING id::text, to_json(started_at) #>> '{}'"},
+    {"assignment_list",
+     "SELECT a.id::text, a.user_id::text, u.username, a.assigned_by::text, a.reason, "
+     "to_json(a.started_at) #>> '{}', to_json(a.ended_at) #>> '{}' "
+     "FROM case_assignments a JOIN staff_users u ON u.id = a.user_id "
+     "WHERE a.person_id = $1::uuid ORDER BY a.started_at, a.id"},
+    {"assignment_end",
+     "UPDATE case_assignments SET ended_at = now(), ended_by = crt_current_user() "
+     "WHERE id = $2::uuid AND person_id = $1::uuid AND ended_at IS NULL RETURNING id::text"},
+    {"audit_page",
+     "SELECT l.id, to_json(l.at) #>> '{}', l.user_id::text, u.username, l.person_id::text, "
+     "l.household_id::text, l.action, array_to_json(l.field_groups)::text, l.purpose, "
+     "l.outcome, l.reason, l.request_id FROM access_log l "
+     "LEFT JOIN staff_users u ON u.id = l.user_id "
+     "WHERE ($1::uuid IS NULL OR l.user_id = $1::uuid) "
+     "AND ($2::uuid IS NULL OR l.person_id = $2::uuid) "
+     "AND ($3::text IS NULL OR l.action = $3) AND ($4::text IS NULL OR l.outcome = $4) "
+     "AND ($5::timestamptz IS NULL OR l.at >= $5::timestamptz) "
+     "AND ($6::timestamptz IS NULL OR l.at < $6::timestamptz) "
+     "AND ($7::bigint IS NULL OR l.id < $7::bigint) "
+     "ORDER BY l.id DESC LIMIT $8::int"},
+    /* The need-to-know facts and decision of the database, and whether RLS shows the row. */
+    {"person_gate",
+     "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
+     "a.break_glass, a.reason, a.created_by IS NOT NULL, "
+     "EXISTS (SELECT 1 FROM persons WHERE id = $1::uuid) "
+     "FROM (SELECT 1) one LEFT JOIN crt_access($1::uuid) a ON true"},
+    {"access_matrix", "SELECT role, field_group, can_read, can_write FROM role_field_access"},
+    /* Search across the controller (duplicate check), recognisable fields only, at most 51
+     * rows so the caller can say "more": crt_person_search() in 004_need_to_know.sql. */
+    {"person_search",
+     "SELECT id::text, oki_number, first_name, last_name, birth_date "
+     "FROM crt_person_search($1::date, $2, $3)"},
     {"rectification_insert",
      "INSERT INTO person_rectifications (controller_id, person_id, field, old_value, new_value, "
      "reason, changed_by, request_id) SELECT crt_current_controller(), $1::uuid, f, o, n, $2, "

@@ -344,7 +344,9 @@ void harness_login_all(void)
 {
     static const char *const keys[][2] = {{"atlas", "intake"},      {"ingent", "intake"},
                                           {"atlas", "coordinator"}, {"huis", "coordinator"},
-                                          {"atlas", "admin"},       {"ingent", "admin"}};
+                                          {"atlas", "admin"},       {"ingent", "admin"},
+                                          {"atlas", "education"},   {"atlas", "caseworker"},
+                                          {"atlas", "dpo"}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         struct account a;
         char key[64], name[96];

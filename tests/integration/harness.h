@@ -64,7 +64,8 @@ int account_login(struct resp *r, const struct account *a, const char *password)
 char *account_full_login(const struct account *a, time_t t);
 
 /* For PRE_ALL hooks: one account per key (atlas.intake, ingent.intake, atlas.coordinator,
- * huis.coordinator, atlas.admin, ingent.admin), tokens and usernames put in the environment
+ * huis.coordinator, atlas.admin, ingent.admin, atlas.education, atlas.caseworker, atlas.dpo),
+ * tokens and usernames put in the environment
  * for the test processes. */
 void harness_login_all(void);
 const char *harness_token(const char *key);

@@ -356,23 +356,32 @@ Test(persons, trajectory_entries_are_validated_per_kind)
     char path[128];
     snprintf(path, sizeof path, "/v1/persons/%s/trajectory", id);
     struct resp r;
-    cr_assert_eq(api_req(&r, "POST", path, ATLAS,
-                         "{\"kind\":\"test_result\",\"occurred_on\":\"2024-03-01\",\"source\":\"test\","
-                         "\"details\":{\"test\":\"latin_script\",\"result\":\"passed\",\"score\":87}}"), 0);
+    const char *test = "{\"kind\":\"test_result\",\"occurred_on\":\"2024-03-01\",\"source\":\"test\","
+                       "\"details\":{\"test\":\"latin_script\",\"result\":\"passed\",\"score\":87}}";
+    cr_assert_eq(api_req(&r, "POST", path, ATLAS, test), 0);
+    cr_assert_eq(r.status, 403, "intake may not write education data");
+    cr_assert_str_eq(jstr(r.json, "field"), "education");
+    resp_free(&r);
+    cr_assert_eq(api_req(&r, "POST", path, "atlas.education", test), 0);
     cr_assert_eq(r.status, 201, "%s", r.body);
     resp_free(&r);
-    cr_assert_eq(api_req(&r, "POST", path, ATLAS,
+    cr_assert_eq(api_req(&r, "POST", path, "atlas.education",
                          "{\"kind\":\"test_result\",\"occurred_on\":\"2024-03-01\",\"source\":\"test\","
                          "\"details\":{\"test\":\"latin_script\",\"result\":\"passed\",\"notes\":\"x\"}}"), 0);
     cr_assert_eq(r.status, 422);
     cr_assert_str_eq(jstr(r.json, "field"), "details.notes");
     resp_free(&r);
-    cr_assert_eq(api_req(&r, "POST", path, ATLAS,
+    cr_assert_eq(api_req(&r, "POST", path, "atlas.education",
                          "{\"kind\":\"haircut\",\"occurred_on\":\"2024-03-01\",\"source\":\"test\"}"), 0);
     cr_assert_eq(r.status, 422);
     cr_assert_str_eq(jstr(r.json, "field"), "kind");
     resp_free(&r);
     cr_assert_eq(api_req(&r, "GET", path, ATLAS, NULL), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "items")), 0,
+                 "intake does not read education data");
+    resp_free(&r);
+    cr_assert_eq(api_req(&r, "GET", path, "atlas.education", NULL), 0);
     cr_assert_eq(r.status, 200);
     json_t *items = json_object_get(r.json, "items");
     cr_assert_eq(json_array_size(items), 1);

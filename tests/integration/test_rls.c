@@ -15,7 +15,8 @@ static void seed_atlas_person(void)
 {
     PGconn *c = db_owner();
     cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true), "
+                        "set_config('crt.role', 'coordinator', true)", 0, NULL));
     PGresult *r = PQexec(c, "INSERT INTO persons (controller_id, first_name, last_name, birth_date, "
                             "sources, created_by) SELECT 3, 'Rls', 'Backstop', '1990-01-01', '{}', id "
                             "FROM staff_users WHERE username = 'atlas.intake' RETURNING id::text");
@@ -33,7 +34,8 @@ static long visible(PGconn *c, const char *controller)
     const char *p[] = {controller, person_id};
     cr_assert(sql_ok(c, "BEGIN", 0, NULL));
     if (controller)
-        cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p));
+        cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true), "
+                            "set_config('crt.role', 'coordinator', true)", 1, p));
     long n = sql_long(c, "SELECT count(*) FROM persons WHERE id = $1::uuid", 1, p + 1);
     cr_assert(sql_ok(c, "COMMIT", 0, NULL));
     return n;
@@ -126,7 +128,8 @@ Test(rls, the_setting_is_evaluated_once_per_query)
     PQfinish(s);
     PGconn *c = db_api();
     cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true), "
+                        "set_config('crt.role', 'coordinator', true)", 0, NULL));
     PGresult *r = PQexec(c, "EXPLAIN SELECT * FROM persons WHERE birth_date = '1990-01-01'");
     cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK);
     bool initplan = false;
@@ -156,12 +159,23 @@ Test(rls, the_access_log_is_append_only)
                           "VALUES (3, 'read', 'guidance', 'allowed', 'rls-test')", 0, NULL));
     cr_assert(!sql_ok(api, "UPDATE access_log SET outcome = 'denied' WHERE request_id = 'rls-test'", 0, NULL));
     cr_assert(sql_ok(api, "ROLLBACK", 0, NULL));
+    /* The owner: no DELETE policy, so RLS lets no row be deleted. */
     cr_assert(sql_ok(owner, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(owner, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    cr_assert(sql_ok(owner, "SELECT set_config('crt.controller_id', '3', true), "
+                            "set_config('crt.role', 'dpo', true)", 0, NULL));
     PGresult *r = PQexec(owner, "DELETE FROM access_log");
-    cr_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501", "even the owner cannot delete");
+    cr_assert_str_eq(PQcmdTuples(r), "0", "RLS: the owner deletes nothing");
     PQclear(r);
     cr_assert(sql_ok(owner, "ROLLBACK", 0, NULL));
+    /* A superuser bypasses RLS; the trigger still refuses. */
+    PGconn *super = db_super();
+    r = PQexec(super, "DELETE FROM access_log WHERE request_id IS NOT NULL");
+    cr_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501", "the trigger refuses");
+    PQclear(r);
+    r = PQexec(super, "UPDATE access_log SET outcome = 'denied'");
+    cr_assert_str_eq(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+    PQclear(r);
+    PQfinish(super);
     r = PQexec(owner, "TRUNCATE access_log");
     cr_assert_neq(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);

@@ -44,6 +44,8 @@ bool field_check(const struct field_spec *spec, json_t *value, char *out, size_t
 size_t validate_text_length(const char *s);
 /* True when s is a valid calendar date "YYYY-MM-DD" between 1900-01-01 and 2199-12-31. */
 bool validate_date(const char *s);
+/* True for "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (RFC 3339). */
+bool validate_timestamp(const char *s);
 /* True when s is a canonical lower-case or upper-case UUID. */
 bool validate_uuid(const char *s);
 /* Today as YYYY-MM-DD in Europe/Brussels is not needed: dates compare as UTC calendar days. */
