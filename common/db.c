@@ -78,6 +78,7 @@ static const struct db_stmt context_stmts[] = {
     {"crt_context", "SELECT set_config('crt.controller_id', $1, true), "
                     "set_config('crt.user_id', $2, true)"},
     {"crt_session", "SELECT crt_session_begin($1::smallint, $2::uuid, $3::uuid, $4)"},
+    {"crt_partner", "SELECT crt_partner_begin($1::uuid)"},
 };
 
 static enum db_status prepare_one(struct db *db, const struct db_stmt *s)
@@ -183,8 +184,8 @@ enum db_status db_begin(struct db *db, int controller_id, const char *user_id)
     return st;
 }
 
-enum db_status db_begin_session(struct db *db, int controller_id, const char *user_id,
-                                const char *session_id, const char *role)
+/* BEGIN, then a context statement that answers true or false. */
+static enum db_status begin_checked(struct db *db, const char *stmt, int n, const char *const *p)
 {
     PGresult *r = NULL;
     enum db_status st = db_ensure(db);
@@ -193,16 +194,28 @@ enum db_status db_begin_session(struct db *db, int controller_id, const char *us
     if (st != DB_OK)
         return st;
     db->in_tx = true;
-    char ctl[16];
-    snprintf(ctl, sizeof ctl, "%d", controller_id);
-    const char *p[] = {ctl, user_id, session_id, role};
-    st = db_exec(db, "crt_session", 4, p, &r);
+    st = db_exec(db, stmt, n, p, &r);
     if (st == DB_OK && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
         st = DB_UNAUTHORIZED;
     PQclear(r);
     if (st != DB_OK)
         db_rollback(db);
     return st;
+}
+
+enum db_status db_begin_session(struct db *db, int controller_id, const char *user_id,
+                                const char *session_id, const char *role)
+{
+    char ctl[16];
+    snprintf(ctl, sizeof ctl, "%d", controller_id);
+    const char *p[] = {ctl, user_id, session_id, role};
+    return begin_checked(db, "crt_session", 4, p);
+}
+
+enum db_status db_begin_partner(struct db *db, const char *partner_id)
+{
+    const char *p[] = {partner_id};
+    return begin_checked(db, "crt_partner", 1, p);
 }
 
 enum db_status db_commit(struct db *db)

@@ -231,16 +231,24 @@ bool person_consistent(const char *const v[PERSON_NFIELDS], struct field_error *
 
 /* ---- SQL from the table ---- */
 
-static char sql_columns[2048], sql_insert[4096], sql_update[4096];
+static char sql_columns[2048], sql_columns_p[2048], sql_insert[4096], sql_update[4096];
+
+/* The column list, each column qualified with prefix ("" or "p."). */
+static void build_columns(char *out, size_t len, const char *x)
+{
+    size_t n = (size_t)snprintf(out, len,
+                                "%sid::text AS id, %soki_number, %shousehold_id::text, "
+                                "%ssources::text, %sversion, to_json(%screated_at) #>> '{}', "
+                                "to_json(%supdated_at) #>> '{}'",
+                                x, x, x, x, x, x, x);
+    for (int i = 0; i < PERSON_NFIELDS; i++)
+        n += (size_t)snprintf(out + n, len - n, ", %s%s", x, person_fields[i].spec.name);
+}
 
 static void build_sql(void)
 {
-    size_t n = (size_t)snprintf(sql_columns, sizeof sql_columns,
-                                "id::text, oki_number, household_id::text, sources::text, "
-                                "version, to_json(created_at) #>> '{}', to_json(updated_at) #>> '{}'");
-    for (int i = 0; i < PERSON_NFIELDS; i++)
-        n += (size_t)snprintf(sql_columns + n, sizeof sql_columns - n, ", %s",
-                              person_fields[i].spec.name);
+    build_columns(sql_columns, sizeof sql_columns, "");
+    build_columns(sql_columns_p, sizeof sql_columns_p, "p.");
 
     char cols[1024] = "", vals[1024] = "", sets[2048] = "";
     size_t c = 0, v = 0, s = 0;
@@ -269,6 +277,12 @@ const char *person_sql_columns(void)
     if (!sql_columns[0])
         build_sql();
     return sql_columns;
+}
+const char *person_sql_columns_p(void)
+{
+    if (!sql_columns_p[0])
+        build_sql();
+    return sql_columns_p;
 }
 const char *person_sql_insert(void)
 {

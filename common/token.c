@@ -79,7 +79,9 @@ char *token_issue(const struct token_keys *k, const struct token_claims *c)
         jwt_add_grant(jwt, "role", c->role) == 0 && jwt_add_grant(jwt, "sid", c->sid) == 0 &&
         jwt_add_grant_int(jwt, "iat", c->iat) == 0 && jwt_add_grant_int(jwt, "nbf", c->nbf) == 0 &&
         jwt_add_grant_int(jwt, "exp", c->exp) == 0 &&
-        jwt_add_grants_json(jwt, "{\"amr\":[\"pwd\",\"otp\"]}") == 0 &&
+        jwt_add_grants_json(jwt, strcmp(c->role, "partner") == 0
+                                     ? "{\"amr\":[\"client\"]}"
+                                     : "{\"amr\":[\"pwd\",\"otp\"]}") == 0 &&
         jwt_set_alg(jwt, JWT_ALG_ES256, k->priv, k->priv_len) == 0)
         out = jwt_encode_str(jwt);
     jwt_free(jwt);
@@ -87,7 +89,7 @@ char *token_issue(const struct token_keys *k, const struct token_claims *c)
 }
 
 static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
-                                    "admin", NULL};
+                                    "admin", "partner", NULL};
 
 static bool string_claim(json_t *claims, const char *name, char *out, size_t len)
 {
@@ -107,10 +109,15 @@ static bool int_claim(json_t *claims, const char *name, long *out)
     return true;
 }
 
-/* amr must be exactly ["pwd","otp"]: both factors were used. */
-static bool amr_ok(json_t *claims)
+/* amr must be exactly ["pwd","otp"] for staff (both factors were used) and ["client"] for a
+ * partner (OAuth2 client credentials). */
+static bool amr_ok(json_t *claims, bool partner)
 {
     json_t *amr = json_object_get(claims, "amr");
+    if (partner)
+        return json_is_array(amr) && json_array_size(amr) == 1 &&
+               json_is_string(json_array_get(amr, 0)) &&
+               strcmp(json_string_value(json_array_get(amr, 0)), "client") == 0;
     return json_is_array(amr) && json_array_size(amr) == 2 &&
            json_is_string(json_array_get(amr, 0)) && json_is_string(json_array_get(amr, 1)) &&
            strcmp(json_string_value(json_array_get(amr, 0)), "pwd") == 0 &&
@@ -127,9 +134,12 @@ static enum token_result check_claims(const struct token_keys *k, json_t *cl, ti
               string_claim(cl, "role", c->role, sizeof c->role) &&
               string_claim(cl, "sid", c->sid, sizeof c->sid) && int_claim(cl, "ctl", &ctl) &&
               int_claim(cl, "iat", &c->iat) && int_claim(cl, "nbf", &c->nbf) &&
-              int_claim(cl, "exp", &c->exp) && amr_ok(cl);
-    if (!ok || strcmp(iss, k->issuer) != 0 || strcmp(aud, k->audience) != 0 ||
-        !validate_uuid(c->sub) || !validate_uuid(c->sid) || ctl < 1 || ctl > 32767)
+              int_claim(cl, "exp", &c->exp);
+    bool partner = ok && strcmp(c->role, "partner") == 0;
+    /* A partner belongs to no controller (ctl 0); staff always to one. */
+    if (!ok || !amr_ok(cl, partner) || strcmp(iss, k->issuer) != 0 ||
+        strcmp(aud, k->audience) != 0 || !validate_uuid(c->sub) || !validate_uuid(c->sid) ||
+        (partner ? ctl != 0 : (ctl < 1 || ctl > 32767)))
         return TOKEN_BAD_CLAIMS;
     bool role_ok = false;
     for (const char *const *r = roles; *r; r++)

@@ -159,5 +159,12 @@ void h_assignments_list(struct http_ctx *ctx);
 void h_assignment_create(struct http_ctx *ctx);
 void h_assignment_end(struct http_ctx *ctx);
 void h_audit_access(struct http_ctx *ctx);
+void h_referral_create(struct http_ctx *ctx);
+void h_referrals_list(struct http_ctx *ctx);
+void h_referral_end(struct http_ctx *ctx);
+void h_partners_list(struct http_ctx *ctx);
+void h_oauth_token(struct http_ctx *ctx);
+void h_partner_persons(struct http_ctx *ctx);
+void h_partner_person(struct http_ctx *ctx);
 
 #endif

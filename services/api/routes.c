@@ -34,6 +34,13 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1/persons/{id}/assignments", h_assignments_list, 0},
     {HTTP_POST, "/v1/persons/{id}/assignments", h_assignment_create, ROUTE_BODY},
     {HTTP_POST, "/v1/persons/{id}/assignments/{assignment}/end", h_assignment_end, 0},
+    {HTTP_POST, "/v1/persons/{id}/referrals", h_referral_create, ROUTE_BODY},
+    {HTTP_GET, "/v1/persons/{id}/referrals", h_referrals_list, 0},
+    {HTTP_POST, "/v1/persons/{id}/referrals/{referral}/end", h_referral_end, 0},
+    {HTTP_GET, "/v1/partners", h_partners_list, 0},
+    {HTTP_POST, "/v1/oauth/token", h_oauth_token, ROUTE_PUBLIC},
+    {HTTP_GET, "/v1/partner/persons", h_partner_persons, ROUTE_PARTNER},
+    {HTTP_GET, "/v1/partner/persons/{id}", h_partner_person, ROUTE_PARTNER},
     {HTTP_GET, "/v1/audit/access", h_audit_access, 0},
     {HTTP_GET, "/v1/persons/{id}/trajectory", h_trajectory_list, 0},
     {HTTP_POST, "/v1/persons/{id}/trajectory", h_trajectory_add, ROUTE_BODY},
@@ -134,7 +141,8 @@ const char *api_path_uuid(struct http_ctx *ctx, const char *name, const char *wh
 bool api_begin(struct http_ctx *ctx)
 {
     enum db_status st =
-        ctx->who.session_id[0]
+        strcmp(ctx->who.role, "partner") == 0 ? db_begin_partner(ctx_db(ctx), ctx->who.user_id)
+        : ctx->who.session_id[0]
             ? db_begin_session(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id,
                                ctx->who.session_id, ctx->who.role)
             : db_begin(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id);

@@ -39,6 +39,19 @@ static void send_routing_problem(struct http_ctx *ctx, enum router_result rr)
                  NULL);
 }
 
+/* Partner tokens reach only partner routes, staff tokens only the others. */
+static bool kind_fits(struct http_ctx *ctx, const struct route *route)
+{
+    bool partner = strcmp(ctx->who.role, "partner") == 0;
+    if (partner == ((route->flags & ROUTE_PARTNER) != 0))
+        return true;
+    problem_send(ctx, 403, "forbidden",
+                 partner ? "partner credentials reach only /v1/partner/…"
+                         : "this route is for partner agencies",
+                 NULL);
+    return false;
+}
+
 /* Parses the JSON object body of a ROUTE_BODY route; false after answering. */
 static bool read_body(struct http_ctx *ctx)
 {
@@ -123,7 +136,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
     } else {
         ctx->route_index = ctx->match.index;
         const struct route *route = &api_routes[ctx->match.index];
-        if ((route->flags & ROUTE_PUBLIC || identity_resolve(ctx)) &&
+        if ((route->flags & ROUTE_PUBLIC || (identity_resolve(ctx) && kind_fits(ctx, route))) &&
             (!(route->flags & ROUTE_BODY) || read_body(ctx))) {
             metrics_pool_busy(1);
             route->handler(ctx);

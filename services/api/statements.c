@@ -11,7 +11,25 @@
 #define LOG_WHO "crt_current_controller(), NULLIF(current_setting('crt.user_id', true), '')::uuid"
 
 static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192],
-    person_update_sql[8192];
+    person_update_sql[8192], partner_page_sql[8192], partner_one_sql[8192];
+
+/* A partner's pull: persons with an active referral to the partner and an active,
+ * unambiguous grant for the referral's purpose (RLS allows exactly these), with the grant's
+ * field groups; a disclosure row and an access-log row per person in the same statement. */
+#define PARTNER_PULL                                                                          \
+    "WITH page AS (SELECT %s, r.controller_id AS ctl, r.purpose AS why, g.id AS gid, "        \
+    "  g.field_groups AS groups, g.legal_basis AS basis, p.updated_at AS changed "            \
+    "  FROM referrals r JOIN persons p ON p.id = r.person_id "                               \
+    "  JOIN partner_grants g ON g.id = crt_active_grant(r.partner_id, r.controller_id, r.purpose) " \
+    "  WHERE r.partner_id = crt_current_partner() AND r.ended_at IS NULL AND %s "            \
+    "  ORDER BY p.updated_at, p.id, r.purpose LIMIT %s), "                                   \
+    "d AS (INSERT INTO disclosures (controller_id, person_id, partner_id, grant_id, "         \
+    "  field_groups, purpose, legal_basis, request_id) SELECT ctl, id::uuid, "                \
+    "  crt_current_partner(), gid, groups, why, basis, $1 FROM page), "                       \
+    "l AS (INSERT INTO access_log (controller_id, person_id, action, field_groups, purpose, " \
+    "  outcome, reason, request_id, partner_id) SELECT ctl, id::uuid, 'disclosure', groups, " \
+    "  why, 'allowed', 'referral_grant', $1, crt_current_partner() FROM page) "                \
+    "SELECT *, array_to_json(groups)::text, to_json(changed) #>> '{}' FROM page"
 
 /* The hot path: the database's need-to-know facts, the read (through RLS) and its access-log
  * row in one statement: allowed (with the database's reason), denied (in this controller but
@@ -36,6 +54,14 @@ static void build(void)
              person_sql_columns());
     snprintf(person_update_sql, sizeof person_update_sql, "%s RETURNING %s", person_sql_update(),
              person_sql_columns());
+    /* $1 request id, then page: $2 changed_since, $3/$4 cursor (updated_at, id), $5 limit;
+     * one person: $2 id. */
+    snprintf(partner_page_sql, sizeof partner_page_sql, PARTNER_PULL, person_sql_columns_p(),
+             "($2::timestamptz IS NULL OR p.updated_at > $2::timestamptz) AND "
+             "($3::timestamptz IS NULL OR (p.updated_at, p.id) > ($3::timestamptz, $4::uuid))",
+             "$5::int");
+    snprintf(partner_one_sql, sizeof partner_one_sql, PARTNER_PULL, person_sql_columns_p(),
+             "p.id = $2::uuid", "1");
 }
 
 static struct db_stmt stmts[] = {
@@ -173,6 +199,33 @@ static struct db_stmt stmts[] = {
      "WHERE a.person_id = $1::uuid ORDER BY a.started_at, a.id"},
     {"assignment_end",
      "UPDATE case_assignments SET ended_at = now(), ended_by = crt_current_user() "
+     "WHERE id = $2::uuid AND person_id = $1::uuid AND ended_at IS NULL RETURNING id::text"},
+    /* ---- partners ---- */
+    {"partner_page", partner_page_sql},
+    {"partner_one", partner_one_sql},
+    {"partner_tests",
+     "SELECT person_id::text, kind, occurred_on, details::text, source, created_by::text, "
+     "to_json(created_at) #>> '{}' FROM trajectory_entries "
+     "WHERE kind = 'test_result' AND person_id = ANY ($1::uuid[]) ORDER BY occurred_on, id"},
+    {"partner_lookup",
+     "SELECT id::text, secret_sha256, disabled_at IS NOT NULL FROM partners WHERE client_id = $1"},
+    {"partners_list",
+     "SELECT p.id::text, p.name, p.kind, g.id::text, g.purpose, "
+     "array_to_json(g.field_groups)::text, g.legal_basis, to_json(g.valid_from) #>> '{}', "
+     "to_json(g.valid_to) #>> '{}' FROM partners p LEFT JOIN partner_grants g "
+     "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() < g.valid_to "
+     "WHERE p.disabled_at IS NULL ORDER BY p.name, g.purpose"},
+    {"referral_insert",
+     "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by) "
+     "SELECT crt_current_controller(), $1::uuid, $2::uuid, $3, crt_current_user() "
+     "WHERE crt_active_grant($2::uuid, crt_current_controller(), $3) IS NOT NULL "
+     "RETURNING id::text, to_json(created_at) #>> '{}'"},
+    {"referral_list",
+     "SELECT r.id::text, r.partner_id::text, p.name, r.purpose, to_json(r.created_at) #>> '{}', "
+     "to_json(r.ended_at) #>> '{}' FROM referrals r JOIN partners p ON p.id = r.partner_id "
+     "WHERE r.person_id = $1::uuid ORDER BY r.created_at, r.id"},
+    {"referral_end",
+     "UPDATE referrals SET ended_at = now(), ended_by = crt_current_user() "
      "WHERE id = $2::uuid AND person_id = $1::uuid AND ended_at IS NULL RETURNING id::text"},
     {"audit_page",
      "SELECT l.id, to_json(l.at) #>> '{}', l.user_id::text, u.username, l.person_id::text, "

@@ -19,6 +19,13 @@ static void usage(FILE *out)
                  "  user disable|enable|unlock|reset-mfa USERNAME\n"
                  "  user set-password USERNAME   (password from stdin)\n"
                  "  user enrol USERNAME new TOTP secret: prints the otpauth URI and a QR code\n"
+                 "  partner create --name NAME --kind KIND CLIENT_ID   (prints the secret once)\n"
+                 "                      kinds: employment social_welfare education housing other\n"
+                 "  partner rotate-secret|disable|enable CLIENT_ID;  partner list\n"
+                 "  grant add --partner CLIENT_ID --controller CODE --groups g1,g2\n"
+                 "            --purpose P --legal-basis TEXT [--from T] [--to T]\n"
+                 "  grant list --controller CODE;  grant revoke --controller CODE GRANT_ID\n"
+                 "  access list;  access set ROLE GROUP none|read|write\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -47,6 +54,9 @@ int main(int argc, char **argv)
         rc = *end || n < 1 || n > 10000000 ? 2 : (seed_bench(&cfg, n) ? 1 : 0);
         if (rc == 2)
             fprintf(stderr, "crtctl: seed-bench needs a count from 1 to 10000000\n");
+    } else if (strcmp(argv[1], "partner") == 0 || strcmp(argv[1], "grant") == 0 ||
+               strcmp(argv[1], "access") == 0) {
+        rc = partners_main(&cfg, argv[1], argc - 2, argv + 2);
     } else if (strcmp(argv[1], "user") == 0) {
         rc = users_main(&cfg, argc - 2, argv + 2);
     } else {

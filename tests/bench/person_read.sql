@@ -1,19 +1,21 @@
 -- pgbench script of tests/bench/run.sh (-M prepared): the SQL work of one GET /v1/persons/{id}
--- of crt-api, as services/api (db_begin, statement person_read, db_commit) sends it:
--- BEGIN; the RLS context in one statement (set_config ..., true: transaction-local; SET LOCAL
--- cannot take parameters and would not be prepared); the read that also inserts the access-log
--- row (statements.c person_read, columns of common/person.c person_sql_columns); COMMIT.
--- Keep in step with services/api/statements.c.
+-- of crt-api, statement for statement as services/api sends it (common/db.c db_begin_session,
+-- services/api/statements.c person_read with the columns of common/person.c
+-- person_sql_columns, db_commit): BEGIN; the request's RLS context, opened by
+-- crt_session_begin (one statement: checks the session of the access token, then
+-- set_config('crt.controller_id' / 'crt.user_id' / 'crt.session_id', ..., true) - transaction-
+-- local settings, not SET LOCAL, which takes no parameters and so cannot be prepared); the read
+-- that also inserts the access-log row; COMMIT. Keep in step with those files.
 --
--- The one difference: the API gets the person id as $1; pgbench has no list variables, so the
--- id is picked here by a random row number k from the helper table bench_ids (n serial primary
--- key, id uuid; controller 3's persons, unlogged, made by run.sh), inside the same statement
--- (CTE i): one extra primary-key probe of a small table, no extra round trip.
--- Variables from run.sh (-D): nids, ctl, uid, groups, purpose.
+-- The one difference: the API gets the person id as a parameter; pgbench has no list
+-- variables, so the id is picked by a random row number k from the helper table bench_ids
+-- (n serial primary key, id uuid: controller 3's persons, unlogged, made by run.sh) inside the
+-- same statement (CTE i): one extra primary-key probe of a small table, no extra round trip.
+-- Variables from run.sh (-D): nids, ctl, uid, sid, role, groups, purpose.
 \set k random(1, :nids)
 \set rid random(100000000000000000, 999999999999999999)
 BEGIN;
-SELECT set_config('crt.controller_id', :ctl, true), set_config('crt.user_id', :uid, true);
+SELECT crt_session_begin(:ctl::smallint, :uid::uuid, :sid::uuid, :role);
 WITH i AS (SELECT id FROM bench_ids WHERE n = :k),
 p AS (SELECT id::text, oki_number, household_id::text, sources::text, version,
              to_json(created_at) #>> '{}', to_json(updated_at) #>> '{}',

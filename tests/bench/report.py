@@ -6,6 +6,7 @@
   report.py table RESULTS.tsv ...   -> the table, medians, ratio, checks against the targets
 """
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -61,7 +62,8 @@ def parse_pgbench(path, logs):
 
 
 COLS = ["phase", "tag", "side", "threads", "rps", "p50", "p99", "ok", "errors", "server2xx",
-        "rows", "cpu_api", "cpu_gen", "cpu_pg", "busy", "secs"]
+        "rows", "cpu_api", "cpu_gen", "cpu_pg", "cpu_all", "window"]
+NCPU = os.cpu_count() or 1
 
 
 def num(v):
@@ -77,11 +79,18 @@ def table(args):
 
     def cpu_pct(r, key):
         v = num(r[key])
-        return "-" if v is None else f"{100 * v / float(r['secs']):.0f}%"
+        return "-" if v is None else f"{100 * v / float(r['window']):.0f}%"
+
+    def other(r):  # CPU of everything else on the machine (0 when it was quiet)
+        v = float(r["cpu_all"]) - sum(num(r[k]) or 0.0 for k in ("cpu_api", "cpu_gen", "cpu_pg"))
+        return f"{100 * v / float(r['window']):.0f}%"
+
+    def busy(r):
+        return f"{100 * float(r['cpu_all']) / (NCPU * float(r['window'])):.0f}%"
 
     hdr = (f"{'run':<10} {'side':<8} {'thr':>4} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
            f"{'2xx/tx':>8} {'non2xx':>6} {'srv 2xx':>8} {'log rows':>8}  {'rows=':<6} "
-           f"{'api cpu':>7} {'gen cpu':>7} {'pg cpu':>7} {'busy':>5}")
+           f"{'api cpu':>7} {'gen cpu':>7} {'pg cpu':>7} {'other':>6} {'busy':>5}")
 
     def line(r):
         rows_ = int(r["rows"])
@@ -95,7 +104,7 @@ def table(args):
                 f"{float(r['p50']):>7.2f} {float(r['p99']):>7.2f} {int(r['ok']):>8} "
                 f"{int(r['errors']):>6} {r['server2xx']:>8} {rows_:>8}  {check:<6} "
                 f"{cpu_pct(r, 'cpu_api'):>7} {cpu_pct(r, 'cpu_gen'):>7} {cpu_pct(r, 'cpu_pg'):>7} "
-                f"{r['busy'] + '%':>5}")
+                f"{other(r):>6} {busy(r):>5}")
 
     print()
     print("=" * len(hdr))
@@ -104,24 +113,32 @@ def table(args):
     print(f"machine: {args.machine}")
     print(f"data:    {args.data}")
     print(f"load:    {args.load}")
-    print("note:    load generator, crt-api and PostgreSQL share the same CPUs (cpu columns: % of one CPU)")
+    print("note:    load generator, crt-api and PostgreSQL share the same CPUs. cpu columns: % of one CPU")
+    print("         (api: crt-api, gen: wrk or pgbench, pg: PostgreSQL, other: the rest of the machine);")
+    print(f"         busy: % of all {NCPU} CPUs")
 
     sweep = [r for r in rows if r["phase"] == "sweep"]
     if sweep:
-        rss = dict(x.split(":") for x in args.sweep_rss.split()) if args.sweep_rss else {}
+        rss = {}
+        for x in args.sweep_rss.split():
+            t, kb = x.split(":")
+            rss[t] = str(max(int(kb), int(rss.get(t, 0))))
         print("\nCRT_THREADS sweep (wrk on crt-api only; medians over sweep rounds):")
         print(f"  {'CRT_THREADS':>11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'api cpu':>7} "
-              f"{'pg cpu':>7} {'peak RSS':>9}")
+              f"{'gen cpu':>7} {'pg cpu':>7} {'other':>7} {'peak RSS':>9}")
         by_t = {}
         for r in sweep:
             by_t.setdefault(int(r["threads"]), []).append(r)
         for t in sorted(by_t):
             rs = by_t[t]
             med = lambda k: statistics.median(float(r[k]) for r in rs)
-            secs = float(rs[0]["secs"])
+            secs = statistics.median(float(r["window"]) for r in rs)
             kb = rss.get(str(t))
+            oth = statistics.median(float(r["cpu_all"]) - float(r["cpu_api"]) - float(r["cpu_gen"])
+                                    - float(r["cpu_pg"]) for r in rs)
             print(f"  {t:>11} {med('rps'):>8.0f} {med('p50'):>7.2f} {med('p99'):>7.2f} "
-                  f"{100 * med('cpu_api') / secs:>6.0f}% {100 * med('cpu_pg') / secs:>6.0f}% "
+                  f"{100 * med('cpu_api') / secs:>6.0f}% {100 * med('cpu_gen') / secs:>6.0f}% "
+                  f"{100 * med('cpu_pg') / secs:>6.0f}% {100 * oth / secs:>6.0f}% "
                   f"{(int(kb) / 1024 if kb else float('nan')):>7.1f}MB")
 
     main = [r for r in rows if r["phase"] == "main"]
@@ -131,6 +148,12 @@ def table(args):
     print("  " + hdr)
     for r in main:
         print("  " + line(r))
+
+    noisy = [r for r in rows if r["phase"] == "noisy"]
+    if noisy:
+        print("\nrepeated runs, not counted (other processes were busy during them):")
+        for r in noisy:
+            print("  " + line(r))
 
     api = [r for r in main if r["side"] == "api"]
     pgb = [r for r in main if r["side"] == "pgbench"]
@@ -156,7 +179,13 @@ def table(args):
     print()
     print(f"  ratio API/pgbench (req/s)   {ratio:.2f}       (target >= 0.70: {target(ratio >= 0.7)})")
     print(f"  API p99                     {a99:.2f} ms   (target < 20 ms: {target(a99 < 20)})")
-    print(f"  crt-api peak RSS (VmHWM)    {rss_mb:.1f} MB    (target < 64 MB: {target(rss_mb < 64)})")
+    print(f"  crt-api peak RSS (VmHWM)    {rss_mb:.1f} MB    (target < 64 MB: {target(rss_mb < 64)}; "
+          f"peak of the reads: VmHWM reset after start-up and login)")
+    if args.rss_end_kb or args.login_rss_kb:
+        end = int(args.rss_end_kb) / 1024 if args.rss_end_kb else float("nan")
+        login = int(args.login_rss_kb) / 1024 if args.login_rss_kb else float("nan")
+        print(f"  crt-api RSS at the end      {end:.1f} MB;  peak with the login   {login:.1f} MB "
+              f"(scrypt of the password check)")
     print(f"  access-log rows = 2xx       {'yes' if ok_api and ok_pgb else 'NO'}"
           f"       (crt-api: rows = its 200 answers in every run: {'yes' if ok_api else 'NO'}; "
           f"wrk counted {min(in_flight)}..{max(in_flight)} fewer, still in flight at its end; "
@@ -178,6 +207,8 @@ def main():
         ap.add_argument("--data", default="")
         ap.add_argument("--load", default="")
         ap.add_argument("--rss-kb", default="")
+        ap.add_argument("--rss-end-kb", default="")
+        ap.add_argument("--login-rss-kb", default="")
         ap.add_argument("--sweep-rss", default="")
         table(ap.parse_args(sys.argv[2:]))
     else:

@@ -64,7 +64,7 @@ pid_t api_start(const char *const *env_extra)
     }
     fprintf(stderr, "harness: crt-api did not come up on %s\n", listen);
     kill(pid, SIGKILL);
-    return -1;
+    exit(1); /* nothing below can be meaningful; fail the whole binary at once */
 }
 
 int api_stop(pid_t pid)

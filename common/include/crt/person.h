@@ -53,6 +53,8 @@ bool person_consistent(const char *const values[PERSON_NFIELDS], struct field_er
  *                          then one parameter per field) */
 #define PERSON_META_COLS 7
 const char *person_sql_columns(void);
+/* The same, qualified as table alias "p" (for joins). */
+const char *person_sql_columns_p(void);
 const char *person_sql_insert(void);
 const char *person_sql_update(void);
 

@@ -23,7 +23,8 @@ typedef void (*route_handler)(struct http_ctx *ctx);
 
 /* Route flags. */
 enum { ROUTE_PUBLIC = 1u << 0, /* no identity needed (health, metrics) */
-       ROUTE_BODY = 1u << 1 /* expects a JSON object body */ };
+       ROUTE_BODY = 1u << 1, /* expects a JSON object body */
+       ROUTE_PARTNER = 1u << 2 /* for partner tokens only (staff tokens are refused) */ };
 
 struct route {
     enum http_method method;

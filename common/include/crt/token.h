@@ -20,8 +20,8 @@ struct token_keys {
 };
 
 struct token_claims {
-    char sub[37];  /* staff user id */
-    int ctl;       /* controller id */
+    char sub[37];  /* staff user id, or partner id when role is "partner" */
+    int ctl;       /* controller id; 0 for a partner */
     char role[16];
     char sid[37];  /* session id */
     long iat, nbf, exp;
@@ -33,8 +33,9 @@ bool token_keys_load(struct token_keys *keys, const char *priv_path, const char 
                      const char *issuer, const char *audience, char *err, size_t errlen) CRT_MUST_CHECK;
 void token_keys_free(struct token_keys *keys);
 
-/* Signs claims (iss, aud and amr ["pwd","otp"] are added) as an ES256 JWT. Returns a malloc'ed
- * string the caller frees, or NULL. */
+/* Signs claims (iss, aud and amr are added: ["pwd","otp"] for staff, ["client"] for the role
+ * "partner", whose ctl is 0) as an ES256 JWT. Returns a malloc'ed string the caller frees, or
+ * NULL. */
 char *token_issue(const struct token_keys *keys, const struct token_claims *c);
 
 enum token_result {

@@ -1,0 +1,300 @@
+/* Partner agencies: OAuth2 client credentials (POST /v1/oauth/token) and the pull of referred
+ * persons, exactly the field groups of the active grant, never a restricted person; every
+ * person returned has its disclosure row and access-log row written in the same transaction. */
+#include <sys/queue.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "crt/person.h"
+
+#define BAD_CLIENT "invalid client credentials"
+
+/* ---- POST /v1/oauth/token ---- */
+
+/* RFC 6749 errors, as problem+json with the OAuth "error" member added. */
+static void oauth_error(struct http_ctx *ctx, int status, const char *error, const char *detail)
+{
+    if (status == 401)
+        evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "WWW-Authenticate",
+                          "Basic realm=\"crt\"");
+    char *body = arena_printf(&ctx->arena,
+                              "{\"type\":\"urn:crt:problem:oauth\",\"title\":\"%s\",\"status\":%d,"
+                              "\"detail\":\"%s\",\"error\":\"%s\",\"request_id\":\"%s\"}",
+                              http_status_title(status), status, detail, error, ctx->request_id);
+    http_send_text(ctx, status, "application/problem+json", body ? body : "{}");
+}
+
+/* client_id and client_secret from HTTP Basic (RFC 6749 2.3.1) or the form. */
+static bool client_credentials(struct http_ctx *ctx, struct evkeyvalq *form, const char **id,
+                               const char **secret)
+{
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "Authorization");
+    if (auth && strncasecmp(auth, "Basic ", 6) == 0 && strlen(auth + 6) < 512) {
+        unsigned char *dec = arena_alloc(&ctx->arena, 400);
+        int n = dec ? EVP_DecodeBlock(dec, (const unsigned char *)auth + 6, (int)strlen(auth + 6)) : -1;
+        char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+        if (colon == NULL)
+            return false;
+        *colon = '\0';
+        *id = (char *)dec;
+        *secret = colon + 1; /* EVP_DecodeBlock NUL-pads; trailing zero bytes end the string */
+        return true;
+    }
+    *id = evhttp_find_header(form, "client_id");
+    *secret = evhttp_find_header(form, "client_secret");
+    return *id && *secret;
+}
+
+static bool new_uuid(char out[37])
+{
+    unsigned char b[16];
+    if (!crypto_random(b, sizeof b))
+        return false;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return true;
+}
+
+/* Issues the partner's access token (role "partner", no controller). */
+static void send_partner_token(struct http_ctx *ctx, const char *partner_id)
+{
+    struct token_claims c = {.ctl = 0};
+    time_t now = time(NULL);
+    snprintf(c.sub, sizeof c.sub, "%s", partner_id);
+    snprintf(c.role, sizeof c.role, "partner");
+    c.iat = c.nbf = now;
+    c.exp = now + ctx_worker(ctx)->cfg->access_token_ttl_s;
+    char *jwt = new_uuid(c.sid) ? token_issue(&ctx_worker(ctx)->shared->keys, &c) : NULL;
+    if (jwt == NULL) {
+        problem_send(ctx, 500, "internal", "the token could not be issued", NULL);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:i}", "access_token", jwt, "token_type", "Bearer",
+                          "expires_in", (int)(c.exp - c.iat));
+    http_send_json(ctx, 200, o);
+    json_decref(o);
+    free(jwt);
+}
+
+void h_oauth_token(struct http_ctx *ctx)
+{
+    struct evkeyvalq form;
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "Content-Type");
+    if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        problem_send(ctx, 415, "unsupported-media-type",
+                     "the body must be application/x-www-form-urlencoded (RFC 6749)", NULL);
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(ctx->req);
+    char *body = arena_strndup(&ctx->arena, (const char *)evbuffer_pullup(in, -1),
+                               evbuffer_get_length(in));
+    TAILQ_INIT(&form);
+    if (body == NULL || evhttp_parse_query_str(body, &form) != 0) {
+        oauth_error(ctx, 400, "invalid_request", "the form cannot be parsed");
+        goto done;
+    }
+    const char *grant = evhttp_find_header(&form, "grant_type"), *id, *secret;
+    if (grant == NULL || strcmp(grant, "client_credentials") != 0) {
+        oauth_error(ctx, 400, "unsupported_grant_type", "only client_credentials is supported");
+        goto done;
+    }
+    if (!client_credentials(ctx, &form, &id, &secret) || strlen(id) > 64 || strlen(secret) > 200) {
+        oauth_error(ctx, 401, "invalid_client", BAD_CLIENT);
+        goto done;
+    }
+    PGresult *r = NULL;
+    const char *p[] = {id};
+    enum db_status st = db_ensure(ctx_db(ctx));
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "partner_lookup", 1, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        goto done;
+    }
+    char sha[65], stored[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    bool known = PQntuples(r) == 1 && PQgetvalue(r, 0, 2)[0] != 't';
+    if (known)
+        snprintf(stored, sizeof stored, "%s", PQgetvalue(r, 0, 1));
+    crypto_sha256_hex(secret, strlen(secret), sha);
+    bool ok = crypto_equal(sha, stored, 64) && known; /* compared whether known or not */
+    if (ok)
+        send_partner_token(ctx, PQgetvalue(r, 0, 0));
+    else
+        oauth_error(ctx, 401, "invalid_client", BAD_CLIENT);
+    PQclear(r);
+done:
+    evhttp_clear_headers(&form);
+}
+
+/* ---- GET /v1/partner/persons[/{id}] ---- */
+
+/* Columns after the person's (person_sql_columns) in partner_page / partner_one. */
+#define PC (PERSON_META_COLS + PERSON_NFIELDS)
+enum { X_CTL = PC, X_PURPOSE, X_GRANT, X_GROUPS_RAW, X_BASIS, X_CHANGED_RAW, X_GROUPS, X_CHANGED };
+
+static unsigned groups_mask(const char *json_array_text)
+{
+    json_t *a = json_loads(json_array_text, 0, NULL);
+    unsigned m = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        int g = json_is_string(v) ? field_group_index(json_string_value(v)) : -1;
+        if (g >= 0)
+            m |= 1u << g;
+    }
+    json_decref(a);
+    return m;
+}
+
+/* Test results (education) of the page's persons whose grant includes education. */
+static json_t *education_of(struct http_ctx *ctx, const PGresult *r, enum db_status *st)
+{
+    const char **ids = arena_alloc(&ctx->arena, (size_t)(PQntuples(r) + 1) * sizeof *ids);
+    size_t n = 0;
+    json_t *by_person = json_object();
+    PGresult *t = NULL;
+    *st = DB_OK;
+    for (int i = 0; ids && i < PQntuples(r); i++)
+        if (groups_mask(PQgetvalue(r, i, X_GROUPS)) & (1u << FG_EDUCATION))
+            ids[n++] = PQgetvalue(r, i, 0);
+    if (n == 0 || by_person == NULL)
+        return by_person;
+    const char *p[] = {db_array_literal(&ctx->arena, ids, n)};
+    *st = p[0] ? db_exec(ctx_db(ctx), "partner_tests", 1, p, &t) : DB_ERROR;
+    for (int i = 0; *st == DB_OK && i < PQntuples(t); i++) {
+        const char *pid = PQgetvalue(t, i, 0);
+        if (!json_object_get(by_person, pid))
+            json_object_set_new(by_person, pid, json_array());
+        json_array_append_new(json_object_get(by_person, pid),
+                              json_pack("{s:s, s:o}", "occurred_on", PQgetvalue(t, i, 2), "details",
+                                        json_loads(PQgetvalue(t, i, 3), 0, NULL)));
+    }
+    PQclear(t);
+    return by_person;
+}
+
+static json_t *disclosed(const PGresult *r, int i, json_t *tests)
+{
+    unsigned mask = groups_mask(PQgetvalue(r, i, X_GROUPS));
+    json_t *o = person_to_json(r, i, 0, mask & FG_PERSON_MASK);
+    json_object_set_new(o, "controller_id", json_integer(atoi(PQgetvalue(r, i, X_CTL))));
+    json_object_set_new(o, "purpose", json_string(PQgetvalue(r, i, X_PURPOSE)));
+    json_object_set_new(o, "legal_basis", json_string(PQgetvalue(r, i, X_BASIS)));
+    json_object_set_new(o, "grant_id", json_string(PQgetvalue(r, i, X_GRANT)));
+    json_object_set_new(o, "field_groups", json_loads(PQgetvalue(r, i, X_GROUPS), 0, NULL));
+    if (mask & (1u << FG_EDUCATION)) {
+        json_t *e = json_object_get(tests, PQgetvalue(r, i, 0));
+        json_object_set_new(o, "education", e ? json_incref(e) : json_array());
+    }
+    json_object_del(o, "created_at"); /* internal bookkeeping is not part of any grant */
+    json_object_del(o, "version");
+    return o;
+}
+
+/* Reads "changed_since", "cursor" and "limit"; false after answering 400. */
+static bool page_params(struct http_ctx *ctx, const char **since, const char **ts,
+                        const char **id, const char **limit)
+{
+    const char **keys, **vals;
+    *since = *ts = *id = NULL;
+    *limit = "100";
+    if (!http_query(ctx, &keys, &vals)) {
+        problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
+        return false;
+    }
+    for (size_t i = 0; keys[i]; i++) {
+        const char *k = keys[i], *v = vals[i];
+        char *end;
+        if (strcmp(k, "changed_since") == 0 && validate_timestamp(v)) {
+            *since = v;
+        } else if (strcmp(k, "limit") == 0 && strtol(v, &end, 10) >= 1 && strtol(v, NULL, 10) <= 500 && !*end) {
+            *limit = v;
+        } else if (strcmp(k, "cursor") == 0 && strchr(v, ',') && validate_uuid(strchr(v, ',') + 1)) {
+            char *t = arena_strndup(&ctx->arena, v, (size_t)(strchr(v, ',') - v));
+            if (t == NULL || !validate_timestamp(t))
+                goto bad;
+            *ts = t;
+            *id = strchr(v, ',') + 1;
+        } else {
+        bad:
+            problem_send(ctx, 400, "validation",
+                         "use changed_since (RFC 3339), cursor (as returned) and limit (1-500)", k);
+            return false;
+        }
+    }
+    return true;
+}
+
+void h_partner_persons(struct http_ctx *ctx)
+{
+    const char *since, *ts, *id, *limit;
+    PGresult *r = NULL;
+    json_t *tests = NULL;
+    if (!page_params(ctx, &since, &ts, &id, &limit) || !api_begin(ctx))
+        return;
+    const char *p[] = {ctx->request_id, since, ts, id, limit};
+    enum db_status st = db_exec(ctx_db(ctx), "partner_page", 5, p, &r);
+    if (st == DB_OK)
+        tests = education_of(ctx, r, &st);
+    if (st != DB_OK) { /* nothing is returned unless every disclosure row was written */
+        PQclear(r);
+        json_decref(tests);
+        api_db_fail(ctx, st);
+        return;
+    }
+    int n = PQntuples(r);
+    json_t *items = json_array();
+    for (int i = 0; items && i < n; i++)
+        json_array_append_new(items, disclosed(r, i, tests));
+    char *next = n == atoi(limit) ? arena_printf(&ctx->arena, "%s,%s", PQgetvalue(r, n - 1, X_CHANGED),
+                                                 PQgetvalue(r, n - 1, 0))
+                                  : NULL;
+    json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_cursor",
+                          next ? json_string(next) : json_null());
+    PQclear(r);
+    json_decref(tests);
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}
+
+void h_partner_person(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    json_t *tests = NULL;
+    const char *id = api_path_uuid(ctx, "id", "no such person, or not disclosed to you");
+    if (id == NULL || !api_begin(ctx))
+        return;
+    const char *p[] = {ctx->request_id, id};
+    enum db_status st = db_exec(ctx_db(ctx), "partner_one", 2, p, &r);
+    if (st == DB_OK && PQntuples(r) == 1)
+        tests = education_of(ctx, r, &st);
+    if (st != DB_OK) {
+        PQclear(r);
+        json_decref(tests);
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (PQntuples(r) == 0) { /* no referral, no grant, restricted or unknown: fail closed */
+        PQclear(r);
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 404, "not-found", "no such person, or not disclosed to you", NULL);
+        return;
+    }
+    json_t *o = disclosed(r, 0, tests);
+    PQclear(r);
+    json_decref(tests);
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}

@@ -1,0 +1,149 @@
+/* Referrals (staff refer a person to a partner for a purpose covered by an active grant of
+ * their controller) and the list of partners with the caller's controller's grants. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+#define NOT_FOUND "no such person"
+static const char *const referrers[] = {"intake", "caseworker", "coordinator", NULL};
+
+static const struct field_spec referral_fields[] = {
+    {"partner_id", FT_TEXT, 36, NULL, 0, 0, true, false},
+    {"purpose", FT_TEXT, 64, NULL, 0, 0, true, false},
+};
+
+void h_referral_create(struct http_ctx *ctx)
+{
+    const char *in[2], *reason = NULL;
+    PGresult *r = NULL;
+    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
+    const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, referrers) ||
+        !api_fields(ctx, referral_fields, 2, in))
+        return;
+    if (!validate_uuid(in[0])) {
+        problem_send(ctx, 422, "validation", "must be a partner id (UUID)", "partner_id");
+        return;
+    }
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "referral_write", purpose, &reason))
+        return;
+    const char *p[] = {id, in[0], in[1]};
+    enum db_status st = db_exec(ctx_db(ctx), "referral_insert", 3, p, &r);
+    if (st == DB_OK && PQntuples(r) == 0) {
+        PQclear(r);
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 422, "validation",
+                     "no active grant of your organisation lets this partner receive data for "
+                     "this purpose",
+                     "purpose");
+        return;
+    }
+    if (st == DB_OK)
+        st = api_audit(ctx, id, NULL, "referral_write", "{}", purpose, "allowed", reason);
+    if (st != DB_OK) {
+        PQclear(r);
+        api_db_fail(ctx, st);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "person_id", id,
+                          "partner_id", in[0], "purpose", in[1], "created_at", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (api_commit(ctx))
+        http_send_json(ctx, 201, o);
+    json_decref(o);
+}
+
+void h_referrals_list(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    const char *reason = NULL;
+    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
+    const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, referrers) || !api_begin(ctx) ||
+        !api_person_gate(ctx, id, "referral_read", purpose, &reason))
+        return;
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), "referral_list", 1, p, &r);
+    if (st == DB_OK)
+        st = api_audit(ctx, id, NULL, "referral_read", "{}", purpose, "allowed", reason);
+    if (st != DB_OK) {
+        PQclear(r);
+        api_db_fail(ctx, st);
+        return;
+    }
+    json_t *items = json_array();
+    for (int i = 0; items && i < PQntuples(r); i++)
+        json_array_append_new(
+            items, json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}", "id", PQgetvalue(r, i, 0),
+                             "partner", "id", PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2),
+                             "purpose", PQgetvalue(r, i, 3), "created_at", PQgetvalue(r, i, 4),
+                             "ended_at",
+                             PQgetisnull(r, i, 5) ? json_null() : json_string(PQgetvalue(r, i, 5))));
+    PQclear(r);
+    json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}
+
+void h_referral_end(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    const char *reason = NULL;
+    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
+    const char *rid = id ? api_path_uuid(ctx, "referral", "no such referral") : NULL;
+    const char *purpose = rid ? api_purpose(ctx, "guidance") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, referrers) || !api_begin(ctx) ||
+        !api_person_gate(ctx, id, "referral_write", purpose, &reason))
+        return;
+    const char *p[] = {id, rid};
+    enum db_status st = db_exec(ctx_db(ctx), "referral_end", 2, p, &r);
+    bool ended = st == DB_OK && PQntuples(r) == 1;
+    PQclear(r);
+    if (ended)
+        st = api_audit(ctx, id, NULL, "referral_write", "{}", purpose, "allowed", reason);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!ended) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 404, "not-found", "no such active referral", NULL);
+    } else if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s, s:s}", "id", rid, "status", "ended");
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
+}
+
+/* Partners and the caller's controller's current grants (no personal data). */
+void h_partners_list(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    if (!api_require_role(ctx, referrers) || !api_begin(ctx))
+        return;
+    enum db_status st = db_exec(ctx_db(ctx), "partners_list", 0, NULL, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    json_t *items = json_array(), *cur = NULL;
+    for (int i = 0; items && i < PQntuples(r); i++) {
+        if (cur == NULL || strcmp(json_string_value(json_object_get(cur, "id")), PQgetvalue(r, i, 0))) {
+            cur = json_pack("{s:s, s:s, s:s, s:[]}", "id", PQgetvalue(r, i, 0), "name",
+                            PQgetvalue(r, i, 1), "kind", PQgetvalue(r, i, 2), "grants");
+            json_array_append_new(items, cur);
+        }
+        if (!PQgetisnull(r, i, 3))
+            json_array_append_new(
+                json_object_get(cur, "grants"),
+                json_pack("{s:s, s:s, s:o, s:s, s:s, s:s}", "id", PQgetvalue(r, i, 3), "purpose",
+                          PQgetvalue(r, i, 4), "field_groups", json_loads(PQgetvalue(r, i, 5), 0, NULL),
+                          "legal_basis", PQgetvalue(r, i, 6), "valid_from", PQgetvalue(r, i, 7),
+                          "valid_to", PQgetvalue(r, i, 8)));
+    }
+    PQclear(r);
+    json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}
