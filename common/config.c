@@ -49,6 +49,9 @@ static const struct cfg_entry entries[] = {
      "lifetime of the MFA and enrolment tokens login hands out, in seconds"},
     {"CRT_DATA_KEY_FILE", CFG_STR, "/etc/crt/data.key", OFF(data_key_file), 0, 0,
      CFG_API | CFG_CTL, "keyring sealing TOTP secrets: lines '<key id> <64 hex digits>', first seals (mode 600)"},
+    {"CRT_INDEX_KEY_FILE", CFG_STR, "/etc/crt/index.key", OFF(index_key_file), 0, 0, CFG_API,
+     "HMAC key of the blind indexes (national number, name + birth date): one line "
+     "'<id> <64 hex digits>' (mode 600); changing it means re-indexing"},
     {"CRT_SCRYPT_LOG2N", CFG_INT, "17", OFF(scrypt_log2n), 10, 22, CFG_API | CFG_CTL,
      "scrypt cost for new password hashes, N = 2^value (17 = OWASP; lower only for tests)"},
     {"CRT_HASH_THREADS", CFG_INT, "2", OFF(hash_threads), 1, 64, CFG_API,

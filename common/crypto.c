@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -342,4 +343,29 @@ long crypto_b64url_decode(const char *in, unsigned char *out, size_t outlen)
         out[o++] = (unsigned char)(acc >> 2);
     }
     return (long)o;
+}
+
+bool crypto_hmac_hex(const unsigned char *key, size_t keylen, const void *data, size_t len,
+                     char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &mdlen) == NULL || mdlen != 32)
+        return false;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return true;
+}
+
+bool crypto_uuid(char out[37])
+{
+    unsigned char b[16];
+    if (!crypto_random(b, sizeof b))
+        return false;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+    return true;
 }

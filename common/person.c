@@ -2,7 +2,9 @@
  * SQL generated from the table, and rows rendered as grouped JSON. */
 #include "crt/person.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const genders[] = {"female", "male", "x", "unknown", NULL};
@@ -54,9 +56,10 @@ const struct person_field person_fields[PERSON_NFIELDS] = {
 };
 
 static const char *const create_keys[] = {"identification", "contact", "trajectory", "situation",
-                                          "household_id", "source", "sources", NULL};
+                                          "sensitive", "household_id", "source", "sources", NULL};
 static const char *const update_keys[] = {"identification", "contact", "trajectory", "situation",
-                                          "household_id", "source", "sources", "reason", NULL};
+                                          "sensitive", "household_id", "source", "sources",
+                                          "reason", NULL};
 
 int person_group_index(const char *g)
 {
@@ -243,6 +246,8 @@ static void build_columns(char *out, size_t len, const char *x)
                                 x, x, x, x, x, x, x);
     for (int i = 0; i < PERSON_NFIELDS; i++)
         n += (size_t)snprintf(out + n, len - n, ", %s%s", x, person_fields[i].spec.name);
+    snprintf(out + n, len - n, ", encode(%snational_number_sealed, 'hex'), %snational_number_key_id",
+             x, x);
 }
 
 static void build_sql(void)
@@ -347,4 +352,51 @@ json_t *person_to_json(const PGresult *res, int row, int col0, unsigned group_ma
     json_object_set_new(p, "sources", shown_sources);
     json_decref(sources);
     return p;
+}
+
+/* ---- the sensitive group and the blind-index keys ---- */
+
+bool person_national_number(const char *in, char out[12])
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (n == 11)
+                return false;
+            out[n++] = *p;
+        } else if (!strchr(".- ", *p)) {
+            return false;
+        }
+    }
+    out[n] = '\0';
+    if (n != 11)
+        return false;
+    long long body = atoll((char[10]){out[0], out[1], out[2], out[3], out[4], out[5], out[6],
+                                      out[7], out[8], 0});
+    int check = atoi(out + 9);
+    /* Rijksregisternummer: 97 - (first nine digits mod 97); born from 2000: prefix a 2. */
+    return 97 - body % 97 == check || 97 - (2000000000LL + body) % 97 == check;
+}
+
+/* Lower-case ASCII letters and every non-ASCII byte; spaces, hyphens, apostrophes go. */
+static size_t normalise(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x80 || isalpha(c))
+            out[n++] = (char)(c < 0x80 ? tolower(c) : c);
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t person_name_key(const char *first, const char *last, const char *birth, char *out,
+                       size_t len)
+{
+    char f[404], l[404];
+    normalise(first, f, sizeof f);
+    normalise(last, l, sizeof l);
+    int n = snprintf(out, len, "name:%s|%s|%s", f, l, birth);
+    return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
 }

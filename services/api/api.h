@@ -20,7 +20,8 @@
 struct api_shared {
     const struct crt_config *cfg;
     struct token_keys keys;
-    struct keyring keyring;
+    struct keyring keyring;   /* seals TOTP secrets and national numbers */
+    struct keyring index_key; /* first key: HMAC key of the blind indexes */
     struct password_params pw;
     struct offload *hashing;
     char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users: same cost, same answer */
@@ -140,6 +141,8 @@ void h_person_search(struct http_ctx *ctx);
 void h_person_get(struct http_ctx *ctx);
 void h_person_patch(struct http_ctx *ctx);
 void h_person_rectifications(struct http_ctx *ctx);
+void h_person_duplicate_check(struct http_ctx *ctx);
+void h_person_transfer(struct http_ctx *ctx);
 void h_household_create(struct http_ctx *ctx);
 void h_household_get(struct http_ctx *ctx);
 void h_trajectory_list(struct http_ctx *ctx);

@@ -50,19 +50,6 @@ static bool client_credentials(struct http_ctx *ctx, struct evkeyvalq *form, con
     return *id && *secret;
 }
 
-static bool new_uuid(char out[37])
-{
-    unsigned char b[16];
-    if (!crypto_random(b, sizeof b))
-        return false;
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-    return true;
-}
-
 /* Issues the partner's access token (role "partner", no controller). */
 static void send_partner_token(struct http_ctx *ctx, const char *partner_id)
 {
@@ -72,7 +59,7 @@ static void send_partner_token(struct http_ctx *ctx, const char *partner_id)
     snprintf(c.role, sizeof c.role, "partner");
     c.iat = c.nbf = now;
     c.exp = now + ctx_worker(ctx)->cfg->access_token_ttl_s;
-    char *jwt = new_uuid(c.sid) ? token_issue(&ctx_worker(ctx)->shared->keys, &c) : NULL;
+    char *jwt = crypto_uuid(c.sid) ? token_issue(&ctx_worker(ctx)->shared->keys, &c) : NULL;
     if (jwt == NULL) {
         problem_send(ctx, 500, "internal", "the token could not be issued", NULL);
         return;
@@ -137,7 +124,7 @@ done:
 /* ---- GET /v1/partner/persons[/{id}] ---- */
 
 /* Columns after the person's (person_sql_columns) in partner_page / partner_one. */
-#define PC (PERSON_META_COLS + PERSON_NFIELDS)
+#define PC PERSON_COLS
 enum { X_CTL = PC, X_PURPOSE, X_GRANT, X_GROUPS_RAW, X_BASIS, X_CHANGED_RAW, X_GROUPS, X_CHANGED };
 
 static unsigned groups_mask(const char *json_array_text)

@@ -7,15 +7,128 @@
 #include "api.h"
 #include "crt/access.h"
 #include "crt/audit.h"
+#include "crt/log.h"
 #include "crt/person.h"
 
 #define NOT_FOUND "no such person"
+
+/* ---- the sensitive group: the national register number, sealed, with blind indexes ---- */
+
+/* Opens the sealed number in row 0 (columns after the fields); NULL when none or unreadable. */
+static json_t *national_number_json(struct http_ctx *ctx, const PGresult *r, int col0)
+{
+    int col = col0 + PERSON_META_COLS + PERSON_NFIELDS;
+    const char *hex = PQgetvalue(r, 0, col);
+    unsigned char sealed[11 + CRYPTO_SEAL_OVERHEAD], plain[12] = {0};
+    if (PQgetisnull(r, 0, col) || strlen(hex) != 2 * sizeof sealed)
+        return json_null();
+    for (size_t i = 0; i < sizeof sealed; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return json_null();
+        sealed[i] = (unsigned char)v;
+    }
+    if (!crypto_open(&ctx_worker(ctx)->shared->keyring, PQgetvalue(r, 0, col + 1), sealed,
+                     sizeof sealed, PQgetvalue(r, 0, col0), plain)) {
+        log_error("request_id=%s: a national number cannot be opened (key id %s)",
+                  ctx->request_id, PQgetvalue(r, 0, col + 1));
+        return json_null();
+    }
+    return json_stringn((const char *)plain, 11);
+}
+
+/* Body "sensitive": {"national_number": "…" | null}. *present when given; *nn the 11 digits or
+ * NULL (clear). False after answering 422. */
+static bool parse_sensitive(struct http_ctx *ctx, bool *present, const char **nn)
+{
+    static const char *const keys[] = {"national_number", NULL};
+    json_t *s = json_object_get(ctx->body, "sensitive"), *v;
+    const char *unknown;
+    *present = false;
+    *nn = NULL;
+    if (s == NULL)
+        return true;
+    if (!json_is_object(s) || !json_only_keys(s, keys, &unknown)) {
+        problem_send(ctx, 422, "validation", "only national_number belongs to this group",
+                     json_is_object(s) ? arena_printf(&ctx->arena, "sensitive.%s", unknown) : "sensitive");
+        return false;
+    }
+    v = json_object_get(s, "national_number");
+    *present = v != NULL;
+    if (v == NULL || json_is_null(v))
+        return true;
+    char *digits = arena_alloc(&ctx->arena, 12);
+    if (!json_is_string(v) || !digits || !person_national_number(json_string_value(v), digits)) {
+        problem_send(ctx, 422, "validation",
+                     "must be a Belgian national register number with valid check digits",
+                     "sensitive.national_number");
+        return false;
+    }
+    *nn = digits;
+    return true;
+}
+
+static bool blind_index(struct http_ctx *ctx, const char *text, char out[65])
+{
+    const struct keyring *k = &ctx_worker(ctx)->shared->index_key;
+    return crypto_hmac_hex(k->key[0], sizeof k->key[0], text, strlen(text), out);
+}
+
+struct indexes {
+    char name[65], nn[65];
+    bool has_nn;
+};
+
+/* Writes the name + birth date index from values, and the sealed number with its index when
+ * the body gave one (nn NULL clears it). */
+static enum db_status write_indexes(struct http_ctx *ctx, const char *id,
+                                    const char *const *values, bool nn_present, const char *nn,
+                                    struct indexes *ix)
+{
+    char key[1024];
+    int first = 1, last = 2, birth = 4; /* positions in person_fields */
+    if (!person_name_key(values[first], values[last], values[birth], key, sizeof key) ||
+        !blind_index(ctx, key, ix->name))
+        return DB_ERROR;
+    const char *p[] = {id, ix->name};
+    enum db_status st = db_exec(ctx_db(ctx), "person_name_index", 2, p, NULL);
+    ix->has_nn = nn != NULL;
+    if (st != DB_OK || !nn_present)
+        return st;
+    unsigned char sealed[11 + CRYPTO_SEAL_OVERHEAD];
+    char hex[2 * sizeof sealed + 1], key_id[CRYPTO_KEY_ID_MAX], nnkey[32];
+    snprintf(nnkey, sizeof nnkey, "nn:%s", nn ? nn : "");
+    if (nn && (!crypto_seal(&ctx_worker(ctx)->shared->keyring, (const unsigned char *)nn, 11, id,
+                            sealed, key_id) || !blind_index(ctx, nnkey, ix->nn)))
+        return DB_ERROR;
+    for (size_t i = 0; nn && i < sizeof sealed; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sealed[i]);
+    const char *q[] = {id, nn ? hex : NULL, nn ? key_id : NULL, nn ? ix->nn : NULL};
+    return db_exec(ctx_db(ctx), "person_nn_set", 4, q, NULL);
+}
+
+/* Where else this person is registered (other controllers: code and what matched). */
+static json_t *elsewhere(struct http_ctx *ctx, const struct indexes *ix, enum db_status *st)
+{
+    PGresult *r = NULL;
+    const char *p[] = {ix->has_nn ? ix->nn : NULL, ix->name};
+    json_t *a = json_array();
+    *st = db_exec(ctx_db(ctx), "person_duplicates", 2, p, &r);
+    for (int i = 0; *st == DB_OK && a && i < PQntuples(r); i++)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "controller", PQgetvalue(r, i, 0),
+                                           "matched_on", PQgetvalue(r, i, 1)));
+    PQclear(r);
+    return a;
+}
 
 /* Sends row 0 of r (person columns from col0) as the person document, groups in mask only. */
 static void send_person(struct http_ctx *ctx, int status, const PGresult *r, int col0,
                         unsigned mask)
 {
-    json_t *p = person_to_json(r, 0, col0, mask);
+    json_t *p = person_to_json(r, 0, col0, mask & FG_PERSON_MASK);
+    if (p && (mask & (1u << FG_SENSITIVE)))
+        json_object_set_new(p, "sensitive",
+                            json_pack("{s:o}", "national_number", national_number_json(ctx, r, col0)));
     if (p == NULL) {
         problem_send(ctx, 500, "internal", "the response could not be built", NULL);
         return;
@@ -54,10 +167,14 @@ static unsigned groups_of(const struct person_input *in)
 
 void h_person_create(struct http_ctx *ctx)
 {
-    struct person_input in;
+    struct person_input in = {0};
     struct field_error err;
+    struct indexes ix = {0};
     PGresult *r = NULL;
+    json_t *doc = NULL, *dups = NULL;
     char *sources = NULL, ctl[16], groups[128];
+    const char *nn = NULL;
+    bool nn_present = false;
     const char *purpose = api_purpose(ctx, "registration");
     if (purpose == NULL)
         return;
@@ -65,8 +182,11 @@ void h_person_create(struct http_ctx *ctx)
         api_invalid(ctx, &err);
         goto out;
     }
+    if (!parse_sensitive(ctx, &nn_present, &nn))
+        goto out;
     /* Registering is intake's and coordinators' work: others could not see what they made. */
-    const char *missing = access_missing_group(groups_of(&in), api_write_mask(ctx));
+    unsigned want = groups_of(&in) | (nn_present ? 1u << FG_SENSITIVE : 0);
+    const char *missing = access_missing_group(want, api_write_mask(ctx));
     if (missing || (strcmp(ctx->who.role, "intake") != 0 && strcmp(ctx->who.role, "coordinator") != 0)) {
         api_deny(ctx, NULL, "create", purpose, "role_may_not_register",
                  missing ? "your role may not write this field group"
@@ -81,24 +201,130 @@ void h_person_create(struct http_ctx *ctx)
     if (!api_begin(ctx) || (in.household_id && !household_visible(ctx, in.household_id)))
         goto out;
     enum db_status st = db_exec(ctx_db(ctx), "person_insert", 4 + PERSON_NFIELDS, params, &r);
-    audit_groups_literal(groups_of(&in), person_groups, groups, sizeof groups);
+    const char *id = st == DB_OK ? PQgetvalue(r, 0, 0) : NULL;
+    audit_groups_literal(want, field_group_names, groups, sizeof groups);
     if (st == DB_OK)
-        st = api_audit(ctx, PQgetvalue(r, 0, 0), in.household_id, "create", groups, purpose,
-                       "allowed", "own_registration");
+        st = write_indexes(ctx, id, in.values, nn_present, nn, &ix);
+    if (st == DB_OK)
+        dups = elsewhere(ctx, &ix, &st);
+    if (st == DB_OK)
+        st = api_audit(ctx, id, in.household_id, "create", groups, purpose, "allowed",
+                       "own_registration");
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         goto out;
     }
-    if (!api_commit(ctx))
+    unsigned mask = api_read_mask(ctx);
+    doc = person_to_json(r, 0, 0, mask & FG_PERSON_MASK);
+    if (doc && (mask & (1u << FG_SENSITIVE)))
+        json_object_set_new(doc, "sensitive", json_pack("{s:o}", "national_number",
+                                                        nn ? json_string(nn) : json_null()));
+    /* Registered elsewhere too: only where and on what it matched, nothing of theirs. */
+    if (doc)
+        json_object_set(doc, "elsewhere", dups);
+    if (doc == NULL || !api_commit(ctx)) {
+        if (doc == NULL)
+            api_db_fail(ctx, DB_ERROR);
         goto out;
-    char *loc = arena_printf(&ctx->arena, "/v1/persons/%s", PQgetvalue(r, 0, 0));
+    }
+    char *loc = arena_printf(&ctx->arena, "/v1/persons/%s", id);
     if (loc)
         evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Location", loc);
-    send_person(ctx, 201, r, 0, api_read_mask(ctx) & FG_PERSON_MASK);
+    http_send_json(ctx, 201, doc);
 out:
+    json_decref(doc);
+    json_decref(dups);
     PQclear(r);
     free(sources);
     person_input_free(&in);
+}
+
+/* POST /v1/persons/duplicate-check: before registering, whether this person is registered
+ * at another controller (national number, or normalised name + birth date). */
+static const struct field_spec dup_fields[] = {
+    {"first_name", FT_TEXT, 100, NULL, 0, 0, true, false},
+    {"last_name", FT_TEXT, 100, NULL, 0, 0, true, false},
+    {"birth_date", FT_DATE, 0, NULL, 0, 0, true, false},
+    {"national_number", FT_TEXT, 20, NULL, 0, 0, false, false},
+};
+
+void h_person_duplicate_check(struct http_ctx *ctx)
+{
+    const char *in[4];
+    struct indexes ix = {0};
+    char key[1024], digits[12], nnkey[32];
+    enum db_status st;
+    const char *purpose = api_purpose(ctx, "duplicate_check");
+    if (purpose == NULL || !api_fields(ctx, dup_fields, 4, in))
+        return;
+    if (in[3] && !person_national_number(in[3], digits)) {
+        problem_send(ctx, 422, "validation",
+                     "must be a Belgian national register number with valid check digits",
+                     "national_number");
+        return;
+    }
+    if (strcmp(ctx->who.role, "intake") != 0 && strcmp(ctx->who.role, "coordinator") != 0) {
+        api_deny(ctx, NULL, "duplicate_check", purpose, "role_may_not_register",
+                 "only intake staff and coordinators register persons", NULL);
+        return;
+    }
+    snprintf(nnkey, sizeof nnkey, "nn:%s", in[3] ? digits : "");
+    ix.has_nn = in[3] != NULL;
+    if (!person_name_key(in[0], in[1], in[2], key, sizeof key) || !blind_index(ctx, key, ix.name) ||
+        (ix.has_nn && !blind_index(ctx, nnkey, ix.nn))) {
+        problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
+        return;
+    }
+    if (!api_begin(ctx))
+        return;
+    json_t *dups = elsewhere(ctx, &ix, &st);
+    if (st == DB_OK)
+        st = api_audit(ctx, NULL, NULL, "duplicate_check", "{identification}", purpose, "allowed",
+                       NULL);
+    if (st != DB_OK) {
+        json_decref(dups);
+        api_db_fail(ctx, st);
+        return;
+    }
+    json_t *o = json_pack("{s:o}", "elsewhere", dups);
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}
+
+/* POST /v1/persons/{id}/transfer: a coordinator moves the person to another controller. */
+static const struct field_spec transfer_fields[] = {
+    {"to_controller", FT_TEXT, 32, NULL, 0, 0, true, false},
+    {"reason", FT_TEXT, 500, NULL, 0, 0, true, false},
+};
+
+void h_person_transfer(struct http_ctx *ctx)
+{
+    static const char *const coordinators[] = {"coordinator", NULL};
+    const char *in[2], *reason = NULL;
+    PGresult *r = NULL;
+    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
+    const char *purpose = id ? api_purpose(ctx, "registration") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, coordinators) ||
+        !api_fields(ctx, transfer_fields, 2, in))
+        return;
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "transfer_out", purpose, &reason))
+        return;
+    const char *p[] = {id, in[0], in[1], ctx->request_id};
+    enum db_status st = db_exec(ctx_db(ctx), "person_transfer", 4, p, &r);
+    bool moved = st == DB_OK && !PQgetisnull(r, 0, 0);
+    PQclear(r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!moved) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 422, "validation", "not another controller's code (agii, huis, atlas, ingent)",
+                     "to_controller");
+    } else if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s, s:s}", "id", id, "controller", in[0]);
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
 }
 
 void h_person_get(struct http_ctx *ctx)
@@ -110,8 +336,8 @@ void h_person_get(struct http_ctx *ctx)
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
     if (purpose == NULL)
         return;
-    unsigned mask = api_read_mask(ctx) & FG_PERSON_MASK;
-    if (mask == 0) {
+    unsigned mask = api_read_mask(ctx) & (FG_PERSON_MASK | (1u << FG_SENSITIVE));
+    if ((mask & FG_PERSON_MASK) == 0) {
         api_deny(ctx, id, "read", purpose, "role_has_no_access",
                  "your role does not read person records", NULL);
         return;
@@ -253,7 +479,7 @@ static bool same(const char *a, const char *b)
 }
 
 struct changes {
-    const char *field[PERSON_NFIELDS + 1], *old[PERSON_NFIELDS + 1], *new[PERSON_NFIELDS + 1];
+    const char *field[PERSON_NFIELDS + 2], *old[PERSON_NFIELDS + 2], *new[PERSON_NFIELDS + 2];
     size_t n;
     unsigned groups;
 };
@@ -321,14 +547,19 @@ void h_person_patch(struct http_ctx *ctx)
     const char *purpose = id ? api_purpose(ctx, "rectification") : NULL;
     if (purpose == NULL)
         return;
+    const char *nn = NULL;
+    bool nn_present = false;
     if (!person_parse(ctx->body, false, &ctx->arena, &in, &err)) {
         api_invalid(ctx, &err);
         goto out;
     }
+    if (!parse_sensitive(ctx, &nn_present, &nn))
+        goto out;
     const char *reason = NULL;
     if (!api_begin(ctx) || !api_person_gate(ctx, id, "update", purpose, &reason))
         goto out;
-    const char *missing = access_missing_group(groups_of(&in), api_write_mask(ctx));
+    unsigned want = groups_of(&in) | (nn_present ? 1u << FG_SENSITIVE : 0);
+    const char *missing = access_missing_group(want, api_write_mask(ctx));
     if (missing) {
         api_deny(ctx, id, "update", purpose, "field_group_not_writable",
                  "your role may not write this field group", missing);
@@ -341,6 +572,12 @@ void h_person_patch(struct http_ctx *ctx)
         goto out;
     }
     diff(ctx, old, &in, merged, &c);
+    if (nn_present) { /* recorded as changed, never with its values: they stay sealed */
+        c.field[c.n] = "sensitive.national_number";
+        c.old[c.n] = "(sealed)";
+        c.new[c.n++] = nn ? "(sealed)" : NULL;
+        c.groups |= 1u << FG_SENSITIVE;
+    }
     if (!person_consistent(merged, &err)) {
         api_invalid(ctx, &err);
         goto out;
@@ -348,9 +585,17 @@ void h_person_patch(struct http_ctx *ctx)
     if (in.household_id && !same(in.household_id, PQgetisnull(old, 0, 2) ? NULL : PQgetvalue(old, 0, 2)) &&
         !household_visible(ctx, in.household_id))
         goto out;
+    struct indexes ix = {0};
     if (c.n > 0)
         st = write_update(ctx, id, &in, merged, &c, &upd);
-    audit_groups_literal(c.groups, person_groups, groups, sizeof groups);
+    if (c.n > 0 && st == DB_OK)
+        st = write_indexes(ctx, id, merged, nn_present, nn, &ix);
+    if (nn_present && st == DB_OK) { /* the answer shows the number as now sealed */
+        PQclear(upd);
+        upd = NULL;
+        st = db_exec(ctx_db(ctx), "person_lock", 1, p, &upd);
+    }
+    audit_groups_literal(c.groups, field_group_names, groups, sizeof groups);
     if (st == DB_OK)
         st = api_audit(ctx, id, NULL, "update", groups, purpose, "allowed", reason);
     if (st != DB_OK) {
@@ -358,7 +603,7 @@ void h_person_patch(struct http_ctx *ctx)
         goto out;
     }
     if (api_commit(ctx))
-        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx) & FG_PERSON_MASK);
+        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx));
 out:
     PQclear(old);
     PQclear(upd);

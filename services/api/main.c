@@ -16,7 +16,8 @@ static bool load_shared(struct api_shared *s, const struct crt_config *cfg)
     s->pw.log2n = cfg->scrypt_log2n;
     if (!token_keys_load(&s->keys, cfg->jwt_private_key_file, cfg->jwt_public_key_file,
                          cfg->jwt_issuer, cfg->jwt_audience, err, sizeof err) ||
-        !keyring_load(&s->keyring, cfg->data_key_file, err, sizeof err)) {
+        !keyring_load(&s->keyring, cfg->data_key_file, err, sizeof err) ||
+        !keyring_load(&s->index_key, cfg->index_key_file, err, sizeof err)) {
         fprintf(stderr, "crt-api: %s\n", err);
         return false;
     }
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
         offload_free(shared.hashing);
     token_keys_free(&shared.keys);
     keyring_wipe(&shared.keyring);
+    keyring_wipe(&shared.index_key);
     config_free(&cfg);
     return rc;
 }

@@ -26,6 +26,8 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1/admin/users/{id}/unlock", h_admin_user_action, 0},
     {HTTP_POST, "/v1/admin/users/{id}/reset-mfa", h_admin_user_action, 0},
     {HTTP_POST, "/v1/persons", h_person_create, ROUTE_BODY},
+    {HTTP_POST, "/v1/persons/duplicate-check", h_person_duplicate_check, ROUTE_BODY},
+    {HTTP_POST, "/v1/persons/{id}/transfer", h_person_transfer, ROUTE_BODY},
     {HTTP_GET, "/v1/persons", h_person_search, 0},
     {HTTP_GET, "/v1/persons/{id}", h_person_get, 0},
     {HTTP_PATCH, "/v1/persons/{id}", h_person_patch, ROUTE_BODY},

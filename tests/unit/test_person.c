@@ -119,3 +119,25 @@ Test(person, an_update_with_only_empty_groups_changes_no_field)
     cr_assert_not(parse("{\"source\":\"staff\",\"reason\":\"nothing\",\"identification\":{}}", false, &in, &err));
     person_input_free(&in);
 }
+
+Test(person, national_numbers_need_valid_check_digits)
+{
+    char out[12];
+    cr_assert(person_national_number("85.07.30-033.28", out));
+    cr_assert_str_eq(out, "85073003328");
+    cr_assert(person_national_number("05010100113", out), "born in 2005: the 2-prefixed check");
+    cr_assert_not(person_national_number("85.07.30-033.29", out), "wrong check digits");
+    cr_assert_not(person_national_number("8507300332", out), "ten digits");
+    cr_assert_not(person_national_number("850730033288", out), "twelve digits");
+    cr_assert_not(person_national_number("85O73003328", out), "a letter");
+}
+
+Test(person, the_name_key_ignores_case_spaces_and_hyphens)
+{
+    char k1[256], k2[256];
+    cr_assert_gt(person_name_key("Olena-Maria", "O'Brien", "1990-01-02", k1, sizeof k1), 0);
+    cr_assert_gt(person_name_key("olena maria", "OBRIEN", "1990-01-02", k2, sizeof k2), 0);
+    cr_assert_str_eq(k1, k2);
+    cr_assert_gt(person_name_key("Olena", "Obrien", "1990-01-03", k2, sizeof k2), 0);
+    cr_assert_str_neq(k1, k2);
+}

@@ -46,6 +46,11 @@ bool crypto_random(void *buf, size_t len) CRT_MUST_CHECK;
 bool crypto_token(size_t nbytes, char *out, size_t outlen) CRT_MUST_CHECK;
 /* SHA-256 of data as 64 lower-case hex characters + NUL. */
 void crypto_sha256_hex(const void *data, size_t len, char out[65]);
+/* HMAC-SHA-256 of data under key as 64 lower-case hex characters (blind indexes). */
+bool crypto_hmac_hex(const unsigned char *key, size_t keylen, const void *data, size_t len,
+                     char out[65]) CRT_MUST_CHECK;
+/* A random (version 4) UUID in canonical form. */
+bool crypto_uuid(char out[37]) CRT_MUST_CHECK;
 /* Constant-time equality of two buffers of length len. */
 bool crypto_equal(const void *a, const void *b, size_t len);
 /* base64url without padding; returns the length written (excluding NUL) or 0 when out is too

@@ -52,6 +52,8 @@ bool person_consistent(const char *const values[PERSON_NFIELDS], struct field_er
  *   person_sql_update(): UPDATE … SET every field ($1 id, $2 household, $3 sources delta,
  *                          then one parameter per field) */
 #define PERSON_META_COLS 7
+/* After the fields: the sealed national number (hex) and its key id. */
+#define PERSON_COLS (PERSON_META_COLS + PERSON_NFIELDS + 2)
 const char *person_sql_columns(void);
 /* The same, qualified as table alias "p" (for joins). */
 const char *person_sql_columns_p(void);
@@ -65,5 +67,13 @@ json_t *person_to_json(const PGresult *res, int row, int col0, unsigned group_ma
 json_t *person_value_json(int i, const char *text);
 /* Index of the field group named g, or -1. */
 int person_group_index(const char *g);
+
+/* The national register number in any usual notation (digits with . - or spaces) as its 11
+ * digits, if the check digits are right (also for those born from 2000). */
+bool person_national_number(const char *in, char out[12]);
+/* "name:<first>|<last>|<birth>" with names normalised (lower-case, letters only): the input of
+ * the name + birth date blind index. Returns the length, 0 if it does not fit. */
+size_t person_name_key(const char *first, const char *last, const char *birth, char *out,
+                       size_t len);
 
 #endif
