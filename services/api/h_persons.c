@@ -156,13 +156,20 @@ static bool household_visible(struct http_ctx *ctx, const char *id)
     return found;
 }
 
+/* The groups an update body touches (the household link is identification). */
+static unsigned groups_touched(const struct person_input *in)
+{
+    unsigned m = in->household_present ? 1u << FG_IDENTIFICATION : 0;
+    for (int i = 0; i < PERSON_NFIELDS; i++)
+        if (in->present[i])
+            m |= 1u << person_group_index(person_fields[i].group);
+    return m;
+}
+
+/* A registration always writes identification (the required names and birth date). */
 static unsigned groups_of(const struct person_input *in)
 {
-    unsigned m = 1u; /* identification: every write identifies the person */
-    for (int g = 0; g < PERSON_NGROUPS; g++)
-        if (in->group_present[g])
-            m |= 1u << g;
-    return m;
+    return groups_touched(in) | 1u << FG_IDENTIFICATION;
 }
 
 void h_person_create(struct http_ctx *ctx)
@@ -558,7 +565,7 @@ void h_person_patch(struct http_ctx *ctx)
     const char *reason = NULL;
     if (!api_begin(ctx) || !api_person_gate(ctx, id, "update", purpose, &reason))
         goto out;
-    unsigned want = groups_of(&in) | (nn_present ? 1u << FG_SENSITIVE : 0);
+    unsigned want = groups_touched(&in) | (nn_present ? 1u << FG_SENSITIVE : 0);
     const char *missing = access_missing_group(want, api_write_mask(ctx));
     if (missing) {
         api_deny(ctx, id, "update", purpose, "field_group_not_writable",
