@@ -131,6 +131,25 @@ void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
 bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *action,
                      const char *purpose, const char **reason);
 
+/* A text column as JSON: a string, or null. New reference. */
+static inline json_t *api_text(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? json_null() : json_string(PQgetvalue(r, row, col));
+}
+
+/* One item of a list from row i of r; NULL leaves the row out (not readable by mask). */
+typedef json_t *(*api_row_fn)(const PGresult *r, int i, unsigned mask);
+/* A list about one person: the need-to-know gate, statement stmt ($1 = person id), one
+ * access-log row (action, groups), then 200 {"items": [...]} built by row. The caller has
+ * checked the role; purpose is resolved. */
+void api_person_list(struct http_ctx *ctx, const char *id, const char *action,
+                     const char *purpose, const char *stmt, const char *groups, api_row_fn row,
+                     unsigned mask);
+/* Ends something about one person (assignment, referral): the gate, stmt ($1 person id, $2 the
+ * {param} of the path) must return a row, one access-log row (action), then 200. */
+void api_person_end(struct http_ctx *ctx, const char *action, const char *stmt,
+                    const char *param, const char *what);
+
 /* Handlers. */
 void h_healthz(struct http_ctx *ctx);
 void h_readyz(struct http_ctx *ctx);

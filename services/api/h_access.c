@@ -71,38 +71,22 @@ void h_break_glass(struct http_ctx *ctx)
     json_decref(o);
 }
 
+static json_t *assignment_json(const PGresult *r, int i, unsigned mask)
+{
+    (void)mask;
+    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:s, s:o}", "id", PQgetvalue(r, i, 0),
+                     "caseworker", "id", PQgetvalue(r, i, 1), "username", PQgetvalue(r, i, 2),
+                     "assigned_by", PQgetvalue(r, i, 3), "reason", api_text(r, i, 4),
+                     "started_at", PQgetvalue(r, i, 5), "ended_at", api_text(r, i, 6));
+}
+
 void h_assignments_list(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_require_role(ctx, case_roles) || !api_begin(ctx) ||
-        !api_person_gate(ctx, id, "assignment_read", purpose, &reason))
-        return;
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "assignment_list", 1, p, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "assignment_read", "{}", purpose, "allowed", reason);
-    if (st != DB_OK) {
-        PQclear(r);
-        api_db_fail(ctx, st);
-        return;
-    }
-    json_t *items = json_array();
-    for (int i = 0; items && i < PQntuples(r); i++)
-        json_array_append_new(
-            items, json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:s, s:o}", "id", PQgetvalue(r, i, 0),
-                             "caseworker", "id", PQgetvalue(r, i, 1), "username",
-                             PQgetvalue(r, i, 2), "assigned_by", PQgetvalue(r, i, 3), "reason",
-                             PQgetisnull(r, i, 4) ? json_null() : json_string(PQgetvalue(r, i, 4)),
-                             "started_at", PQgetvalue(r, i, 5), "ended_at",
-                             PQgetisnull(r, i, 6) ? json_null() : json_string(PQgetvalue(r, i, 6))));
-    PQclear(r);
-    json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
-    json_decref(o);
+    if (purpose && api_require_role(ctx, case_roles))
+        api_person_list(ctx, id, "assignment_read", purpose, "assignment_list", "{}",
+                        assignment_json, 0);
 }
 
 static const struct field_spec assign_fields[] = {
@@ -153,28 +137,7 @@ void h_assignment_create(struct http_ctx *ctx)
 
 void h_assignment_end(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
-    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
-    const char *aid = id ? api_path_uuid(ctx, "assignment", "no such assignment") : NULL;
-    const char *purpose = aid ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_require_role(ctx, coordinators) || !api_begin(ctx) ||
-        !api_person_gate(ctx, id, "assignment_write", purpose, &reason))
-        return;
-    const char *p[] = {id, aid};
-    enum db_status st = db_exec(ctx_db(ctx), "assignment_end", 2, p, &r);
-    bool ended = st == DB_OK && PQntuples(r) == 1;
-    PQclear(r);
-    if (ended)
-        st = api_audit(ctx, id, NULL, "assignment_write", "{}", purpose, "allowed", reason);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
-    } else if (!ended) {
-        db_rollback(ctx_db(ctx));
-        problem_send(ctx, 404, "not-found", "no such active assignment", NULL);
-    } else if (api_commit(ctx)) {
-        json_t *o = json_pack("{s:s, s:s}", "id", aid, "status", "ended");
-        http_send_json(ctx, 200, o);
-        json_decref(o);
-    }
+    if (api_require_role(ctx, coordinators))
+        api_person_end(ctx, "assignment_write", "assignment_end", "assignment",
+                       "no such active assignment");
 }

@@ -629,45 +629,31 @@ static bool readable_field(const char *field, unsigned mask)
     return g >= 0 && (mask & (1u << g));
 }
 
+static json_t *rectification_json(const PGresult *r, int i, unsigned mask)
+{
+    if (!readable_field(PQgetvalue(r, i, 0), mask))
+        return NULL;
+    return json_pack("{s:s, s:o, s:o, s:s, s:{s:s, s:s}, s:s, s:s}", "field", PQgetvalue(r, i, 0),
+                     "old_value", api_text(r, i, 1), "new_value", api_text(r, i, 2), "reason",
+                     PQgetvalue(r, i, 3), "changed_by", "id", PQgetvalue(r, i, 4), "username",
+                     PQgetvalue(r, i, 5), "changed_at", PQgetvalue(r, i, 6), "request_id",
+                     PQgetvalue(r, i, 7));
+}
+
 void h_person_rectifications(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
+    char groups[128];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_begin(ctx))
+    if (purpose == NULL)
         return;
-    const char *reason = NULL;
-    unsigned mask = api_read_mask(ctx) & FG_PERSON_MASK;
-    char groups[128];
-    if (!api_person_gate(ctx, id, "history_read", purpose, &reason))
+    unsigned mask = api_read_mask(ctx) & (FG_PERSON_MASK | (1u << FG_SENSITIVE));
+    if ((mask & FG_PERSON_MASK) == 0) {
+        api_deny(ctx, id, "history_read", purpose, "role_has_no_access",
+                 "your role does not read person records", NULL);
         return;
+    }
     audit_groups_literal(mask, field_group_names, groups, sizeof groups);
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "rectification_list", 1, p, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "history_read", groups, purpose, "allowed", reason);
-    if (st != DB_OK) {
-        PQclear(r);
-        api_db_fail(ctx, st);
-        return;
-    }
-    json_t *items = json_array();
-    for (int i = 0; items && i < PQntuples(r); i++)
-        if (readable_field(PQgetvalue(r, i, 0), mask))
-            json_array_append_new(
-            items, json_pack("{s:s, s:o, s:o, s:s, s:{s:s, s:s}, s:s, s:s}", "field",
-                             PQgetvalue(r, i, 0),
-                             "old_value", PQgetisnull(r, i, 1) ? json_null() : json_string(PQgetvalue(r, i, 1)),
-                             "new_value", PQgetisnull(r, i, 2) ? json_null() : json_string(PQgetvalue(r, i, 2)),
-                             "reason", PQgetvalue(r, i, 3), "changed_by", "id",
-                             PQgetvalue(r, i, 4), "username", PQgetvalue(r, i, 5), "changed_at",
-                             PQgetvalue(r, i, 6), "request_id", PQgetvalue(r, i, 7)));
-    PQclear(r);
-    if (api_commit(ctx)) {
-        json_t *o = json_pack("{s:o}", "items", items);
-        http_send_json(ctx, 200, o);
-        json_decref(o);
-    } else {
-        json_decref(items);
-    }
+    api_person_list(ctx, id, "history_read", purpose, "rectification_list", groups,
+                    rectification_json, mask);
 }

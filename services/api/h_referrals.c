@@ -54,65 +54,27 @@ void h_referral_create(struct http_ctx *ctx)
     json_decref(o);
 }
 
+static json_t *referral_json(const PGresult *r, int i, unsigned mask)
+{
+    (void)mask;
+    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}", "id", PQgetvalue(r, i, 0), "partner",
+                     "id", PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2), "purpose",
+                     PQgetvalue(r, i, 3), "created_at", PQgetvalue(r, i, 4), "ended_at",
+                     api_text(r, i, 5));
+}
+
 void h_referrals_list(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_require_role(ctx, referrers) || !api_begin(ctx) ||
-        !api_person_gate(ctx, id, "referral_read", purpose, &reason))
-        return;
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "referral_list", 1, p, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "referral_read", "{}", purpose, "allowed", reason);
-    if (st != DB_OK) {
-        PQclear(r);
-        api_db_fail(ctx, st);
-        return;
-    }
-    json_t *items = json_array();
-    for (int i = 0; items && i < PQntuples(r); i++)
-        json_array_append_new(
-            items, json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}", "id", PQgetvalue(r, i, 0),
-                             "partner", "id", PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2),
-                             "purpose", PQgetvalue(r, i, 3), "created_at", PQgetvalue(r, i, 4),
-                             "ended_at",
-                             PQgetisnull(r, i, 5) ? json_null() : json_string(PQgetvalue(r, i, 5))));
-    PQclear(r);
-    json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
-    json_decref(o);
+    if (purpose && api_require_role(ctx, referrers))
+        api_person_list(ctx, id, "referral_read", purpose, "referral_list", "{}", referral_json, 0);
 }
 
 void h_referral_end(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
-    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
-    const char *rid = id ? api_path_uuid(ctx, "referral", "no such referral") : NULL;
-    const char *purpose = rid ? api_purpose(ctx, "guidance") : NULL;
-    if (purpose == NULL || !api_require_role(ctx, referrers) || !api_begin(ctx) ||
-        !api_person_gate(ctx, id, "referral_write", purpose, &reason))
-        return;
-    const char *p[] = {id, rid};
-    enum db_status st = db_exec(ctx_db(ctx), "referral_end", 2, p, &r);
-    bool ended = st == DB_OK && PQntuples(r) == 1;
-    PQclear(r);
-    if (ended)
-        st = api_audit(ctx, id, NULL, "referral_write", "{}", purpose, "allowed", reason);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
-    } else if (!ended) {
-        db_rollback(ctx_db(ctx));
-        problem_send(ctx, 404, "not-found", "no such active referral", NULL);
-    } else if (api_commit(ctx)) {
-        json_t *o = json_pack("{s:s, s:s}", "id", rid, "status", "ended");
-        http_send_json(ctx, 200, o);
-        json_decref(o);
-    }
+    if (api_require_role(ctx, referrers))
+        api_person_end(ctx, "referral_write", "referral_end", "referral", "no such active referral");
 }
 
 /* Partners and the caller's controller's current grants (no personal data). */

@@ -104,10 +104,14 @@ static int group_of_kind(const char *kind)
     return strcmp(kind, "test_result") == 0 ? FG_EDUCATION : FG_TRAJECTORY;
 }
 
+/* An entry, when its group (trajectory, or education for test results) is readable. */
+static json_t *readable_entry(const PGresult *r, int i, unsigned mask)
+{
+    return mask & (1u << group_of_kind(PQgetvalue(r, i, 1))) ? entry_json(r, i) : NULL;
+}
+
 void h_trajectory_list(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
     char groups[64];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
@@ -119,27 +123,9 @@ void h_trajectory_list(struct http_ctx *ctx)
                  "your role reads neither trajectory nor education data", NULL);
         return;
     }
-    if (!api_begin(ctx) || !api_person_gate(ctx, id, "trajectory_read", purpose, &reason))
-        return;
     audit_groups_literal(mask, field_group_names, groups, sizeof groups);
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "trajectory_list", 1, p, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, id, NULL, "trajectory_read", groups, purpose, "allowed", reason);
-    if (st != DB_OK) {
-        PQclear(r);
-        api_db_fail(ctx, st);
-        return;
-    }
-    json_t *items = json_array();
-    for (int i = 0; items && i < PQntuples(r); i++)
-        if (mask & (1u << group_of_kind(PQgetvalue(r, i, 1))))
-            json_array_append_new(items, entry_json(r, i));
-    PQclear(r);
-    json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
-    json_decref(o);
+    api_person_list(ctx, id, "trajectory_read", purpose, "trajectory_list", groups,
+                    readable_entry, mask);
 }
 
 void h_trajectory_add(struct http_ctx *ctx)

@@ -289,3 +289,61 @@ bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *ac
         api_gate_refuse(ctx, g, person_id, action, purpose, false);
     return g == GATE_OK;
 }
+
+void api_person_list(struct http_ctx *ctx, const char *id, const char *action,
+                     const char *purpose, const char *stmt, const char *groups, api_row_fn row,
+                     unsigned mask)
+{
+    PGresult *r = NULL;
+    const char *reason = NULL;
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, action, purpose, &reason))
+        return;
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), stmt, 1, p, &r);
+    if (st == DB_OK)
+        st = api_audit(ctx, id, NULL, action, groups, purpose, "allowed", reason);
+    if (st != DB_OK) {
+        PQclear(r);
+        api_db_fail(ctx, st);
+        return;
+    }
+    json_t *items = json_array();
+    for (int i = 0; items && i < PQntuples(r); i++) {
+        json_t *item = row(r, i, mask);
+        if (item)
+            json_array_append_new(items, item);
+    }
+    PQclear(r);
+    json_t *o = json_pack("{s:o}", "items", items ? items : json_array());
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}
+
+void api_person_end(struct http_ctx *ctx, const char *action, const char *stmt,
+                    const char *param, const char *what)
+{
+    PGresult *r = NULL;
+    const char *reason = NULL;
+    const char *id = api_path_uuid(ctx, "id", "no such person");
+    const char *sub = id ? api_path_uuid(ctx, param, what) : NULL;
+    const char *purpose = sub ? api_purpose(ctx, "guidance") : NULL;
+    if (purpose == NULL || !api_begin(ctx) || !api_person_gate(ctx, id, action, purpose, &reason))
+        return;
+    const char *p[] = {id, sub};
+    enum db_status st = db_exec(ctx_db(ctx), stmt, 2, p, &r);
+    bool ended = st == DB_OK && PQntuples(r) == 1;
+    PQclear(r);
+    if (ended)
+        st = api_audit(ctx, id, NULL, action, "{}", purpose, "allowed", reason);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!ended) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 404, "not-found", what, NULL);
+    } else if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s, s:s}", "id", sub, "status", "ended");
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
+}

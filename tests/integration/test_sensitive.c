@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crt/crypto.h"
 #include "harness.h"
 
 static pid_t api;
@@ -21,10 +22,12 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; api_st
 
 static const char *jget(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-/* A valid national number unique to this run: nine digits from the pid, check digits computed. */
-static void fresh_nn(char out[16], int salt)
+/* A valid national number no earlier run used: nine random digits, check digits computed. */
+static void fresh_nn(char out[16])
 {
-    long long body = 100000000LL + (getpid() * 10 + salt) % 800000000LL;
+    unsigned long long r = 0;
+    cr_assert(crypto_random(&r, sizeof r));
+    long long body = 100000000LL + (long long)(r % 800000000ULL);
     snprintf(out, 16, "%09lld%02lld", body, 97 - body % 97);
 }
 
@@ -48,7 +51,7 @@ static char *register_with_nn(const char *who, const char *first, const char *la
 Test(sensitive, the_national_number_is_sealed_and_shown_only_to_roles_that_read_it)
 {
     char nn[16], path[128];
-    fresh_nn(nn, 1);
+    fresh_nn(nn);
     char *id = register_with_nn("atlas.intake", "Sealed", "Number", nn, NULL);
     PGconn *c = db_super();
     const char *p[] = {id, nn};
@@ -85,8 +88,8 @@ Test(sensitive, registering_tells_where_else_the_person_is_known_and_nothing_mor
 {
     char nn[16], last[64];
     json_t *first_seen = NULL, *second_seen = NULL;
-    fresh_nn(nn, 2);
-    snprintf(last, sizeof last, "Twice%d", (int)getpid());
+    fresh_nn(nn);
+    snprintf(last, sizeof last, "Twice%.6s", nn); /* as fresh as the number */
     char *a = register_with_nn("atlas.intake", "Oksana", last, nn, &first_seen);
     cr_assert_eq(json_array_size(first_seen), 0, "first registration: nowhere else");
     char *b = register_with_nn("ingent.intake", "Oksana", last, nn, &second_seen);
