@@ -207,7 +207,7 @@ bool person_parse(json_t *body, bool create, struct arena *a, struct person_inpu
     int nfields = 0;
     for (int i = 0; i < PERSON_NFIELDS; i++)
         nfields += in->present[i];
-    if (!create && nfields == 0 && !in->household_present)
+    if (!create && nfields == 0 && !in->household_present && !json_object_get(body, "sensitive"))
         return refuse(err, a, NULL, "identification", "the request changes no field");
     if (!parse_sources(body, a, in, err))
         return false;

@@ -62,8 +62,8 @@ static json_t *row_json(const PGresult *r, int i)
     json_t *o = json_object();
     static const char *const names[] = {"id", "at", "user_id", "username", "person_id",
                                         "household_id", "action", "field_groups", "purpose",
-                                        "outcome", "reason", "request_id"};
-    for (int c = 0; o && c < 12; c++) {
+                                        "outcome", "reason", "request_id", "partner_id"};
+    for (int c = 0; o && c < 13; c++) {
         json_t *v = PQgetisnull(r, i, c) ? json_null()
                     : c == 0 ? json_integer(strtoll(PQgetvalue(r, i, c), NULL, 10))
                     : c == 7 ? json_loads(PQgetvalue(r, i, c), 0, NULL)

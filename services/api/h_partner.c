@@ -89,7 +89,11 @@ void h_oauth_token(struct http_ctx *ctx)
         goto done;
     }
     const char *grant = evhttp_find_header(&form, "grant_type"), *id, *secret;
-    if (grant == NULL || strcmp(grant, "client_credentials") != 0) {
+    if (grant == NULL) {
+        oauth_error(ctx, 400, "invalid_request", "grant_type is required");
+        goto done;
+    }
+    if (strcmp(grant, "client_credentials") != 0) {
         oauth_error(ctx, 400, "unsupported_grant_type", "only client_credentials is supported");
         goto done;
     }
@@ -185,15 +189,39 @@ static json_t *disclosed(const PGresult *r, int i, json_t *tests)
     }
     json_object_del(o, "created_at"); /* internal bookkeeping is not part of any grant */
     json_object_del(o, "version");
+    if (!(mask & (1u << FG_IDENTIFICATION))) { /* the OKI number and household identify */
+        json_object_del(o, "oki_number");
+        json_object_del(o, "household_id");
+    }
     return o;
+}
+
+/* A cursor "<updated_at, RFC 3339 UTC>,<person id>,<purpose>" as next_cursor gave it. */
+static bool cursor_parse(struct http_ctx *ctx, const char *v, const char **ts, const char **id,
+                         const char **purpose)
+{
+    const char *c1 = strchr(v, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+    if (c2 == NULL || c2 - c1 - 1 != 36 || strlen(c2 + 1) == 0 || strlen(c2 + 1) > 64)
+        return false;
+    char *t = arena_strndup(&ctx->arena, v, (size_t)(c1 - v));
+    char *i = arena_strndup(&ctx->arena, c1 + 1, 36);
+    if (!t || !i || !validate_timestamp(t) || !validate_uuid(i))
+        return false;
+    for (const char *p = c2 + 1; *p; p++)
+        if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') && *p != '_')
+            return false;
+    *ts = t;
+    *id = i;
+    *purpose = c2 + 1;
+    return true;
 }
 
 /* Reads "changed_since", "cursor" and "limit"; false after answering 400. */
 static bool page_params(struct http_ctx *ctx, const char **since, const char **ts,
-                        const char **id, const char **limit)
+                        const char **id, const char **purpose, const char **limit)
 {
     const char **keys, **vals;
-    *since = *ts = *id = NULL;
+    *since = *ts = *id = *purpose = NULL;
     *limit = "100";
     if (!http_query(ctx, &keys, &vals)) {
         problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
@@ -206,14 +234,7 @@ static bool page_params(struct http_ctx *ctx, const char **since, const char **t
             *since = v;
         } else if (strcmp(k, "limit") == 0 && strtol(v, &end, 10) >= 1 && strtol(v, NULL, 10) <= 500 && !*end) {
             *limit = v;
-        } else if (strcmp(k, "cursor") == 0 && strchr(v, ',') && validate_uuid(strchr(v, ',') + 1)) {
-            char *t = arena_strndup(&ctx->arena, v, (size_t)(strchr(v, ',') - v));
-            if (t == NULL || !validate_timestamp(t))
-                goto bad;
-            *ts = t;
-            *id = strchr(v, ',') + 1;
-        } else {
-        bad:
+        } else if (!(strcmp(k, "cursor") == 0 && cursor_parse(ctx, v, ts, id, purpose))) {
             problem_send(ctx, 400, "validation",
                          "use changed_since (RFC 3339), cursor (as returned) and limit (1-500)", k);
             return false;
@@ -224,13 +245,13 @@ static bool page_params(struct http_ctx *ctx, const char **since, const char **t
 
 void h_partner_persons(struct http_ctx *ctx)
 {
-    const char *since, *ts, *id, *limit;
+    const char *since, *ts, *id, *purpose, *limit;
     PGresult *r = NULL;
     json_t *tests = NULL;
-    if (!page_params(ctx, &since, &ts, &id, &limit) || !api_begin(ctx))
+    if (!page_params(ctx, &since, &ts, &id, &purpose, &limit) || !api_begin(ctx))
         return;
-    const char *p[] = {ctx->request_id, since, ts, id, limit};
-    enum db_status st = db_exec(ctx_db(ctx), "partner_page", 5, p, &r);
+    const char *p[] = {ctx->request_id, since, ts, id, limit, purpose};
+    enum db_status st = db_exec(ctx_db(ctx), "partner_page", 6, p, &r);
     if (st == DB_OK)
         tests = education_of(ctx, r, &st);
     if (st != DB_OK) { /* nothing is returned unless every disclosure row was written */
@@ -243,8 +264,8 @@ void h_partner_persons(struct http_ctx *ctx)
     json_t *items = json_array();
     for (int i = 0; items && i < n; i++)
         json_array_append_new(items, disclosed(r, i, tests));
-    char *next = n == atoi(limit) ? arena_printf(&ctx->arena, "%s,%s", PQgetvalue(r, n - 1, X_CHANGED),
-                                                 PQgetvalue(r, n - 1, 0))
+    char *next = n == atoi(limit) ? arena_printf(&ctx->arena, "%s,%s,%s", PQgetvalue(r, n - 1, X_CHANGED),
+                                                 PQgetvalue(r, n - 1, 0), PQgetvalue(r, n - 1, X_PURPOSE))
                                   : NULL;
     json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_cursor",
                           next ? json_string(next) : json_null());

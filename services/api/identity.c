@@ -80,5 +80,6 @@ bool identity_resolve(struct http_ctx *ctx)
     snprintf(ctx->who.user_id, sizeof ctx->who.user_id, "%s", c.sub);
     snprintf(ctx->who.role, sizeof ctx->who.role, "%s", c.role);
     snprintf(ctx->who.session_id, sizeof ctx->who.session_id, "%s", c.sid);
+    ctx->who.issued_at = c.iat;
     return true;
 }

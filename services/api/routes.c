@@ -143,7 +143,8 @@ const char *api_path_uuid(struct http_ctx *ctx, const char *name, const char *wh
 bool api_begin(struct http_ctx *ctx)
 {
     enum db_status st =
-        strcmp(ctx->who.role, "partner") == 0 ? db_begin_partner(ctx_db(ctx), ctx->who.user_id)
+        strcmp(ctx->who.role, "partner") == 0
+            ? db_begin_partner(ctx_db(ctx), ctx->who.user_id, ctx->who.issued_at)
         : ctx->who.session_id[0]
             ? db_begin_session(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id,
                                ctx->who.session_id, ctx->who.role)

@@ -29,7 +29,8 @@ static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192
     "l AS (INSERT INTO access_log (controller_id, person_id, action, field_groups, purpose, " \
     "  outcome, reason, request_id, partner_id) SELECT ctl, id::uuid, 'disclosure', groups, " \
     "  why, 'allowed', 'referral_grant', $1, crt_current_partner() FROM page) "                \
-    "SELECT *, array_to_json(groups)::text, to_json(changed) #>> '{}' FROM page"
+    "SELECT *, array_to_json(groups)::text, "                                                 \
+    "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page"
 
 /* The hot path: the database's need-to-know facts, the read (through RLS) and its access-log
  * row in one statement: allowed (with the database's reason), denied (in this controller but
@@ -58,7 +59,8 @@ static void build(void)
      * one person: $2 id. */
     snprintf(partner_page_sql, sizeof partner_page_sql, PARTNER_PULL, person_sql_columns_p(),
              "($2::timestamptz IS NULL OR p.updated_at > $2::timestamptz) AND "
-             "($3::timestamptz IS NULL OR (p.updated_at, p.id) > ($3::timestamptz, $4::uuid))",
+             "($3::timestamptz IS NULL OR (p.updated_at, p.id, r.purpose) > "
+             "($3::timestamptz, $4::uuid, $6))",
              "$5::int");
     snprintf(partner_one_sql, sizeof partner_one_sql, PARTNER_PULL, person_sql_columns_p(),
              "p.id = $2::uuid", "1");
@@ -213,8 +215,8 @@ static struct db_stmt stmts[] = {
      "SELECT p.id::text, p.name, p.kind, g.id::text, g.purpose, "
      "array_to_json(g.field_groups)::text, g.legal_basis, to_json(g.valid_from) #>> '{}', "
      "to_json(g.valid_to) #>> '{}' FROM partners p LEFT JOIN partner_grants g "
-     "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() < g.valid_to "
-     "WHERE p.disabled_at IS NULL ORDER BY p.name, g.purpose"},
+     "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() >= g.valid_from "
+     "AND now() < g.valid_to WHERE p.disabled_at IS NULL ORDER BY p.name, p.id, g.purpose"},
     {"referral_insert",
      "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by) "
      "SELECT crt_current_controller(), $1::uuid, $2::uuid, $3, crt_current_user() "
@@ -230,7 +232,7 @@ static struct db_stmt stmts[] = {
     {"audit_page",
      "SELECT l.id, to_json(l.at) #>> '{}', l.user_id::text, u.username, l.person_id::text, "
      "l.household_id::text, l.action, array_to_json(l.field_groups)::text, l.purpose, "
-     "l.outcome, l.reason, l.request_id FROM access_log l "
+     "l.outcome, l.reason, l.request_id, l.partner_id::text FROM access_log l "
      "LEFT JOIN staff_users u ON u.id = l.user_id "
      "WHERE ($1::uuid IS NULL OR l.user_id = $1::uuid) "
      "AND ($2::uuid IS NULL OR l.person_id = $2::uuid) "

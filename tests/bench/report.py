@@ -113,6 +113,8 @@ def table(args):
     print(f"machine: {args.machine}")
     print(f"data:    {args.data}")
     print(f"load:    {args.load}")
+    if args.script:
+        print(f"sql:     {args.script}")
     print("note:    load generator, crt-api and PostgreSQL share the same CPUs. cpu columns: % of one CPU")
     print("         (api: crt-api, gen: wrk or pgbench, pg: PostgreSQL, other: the rest of the machine);")
     print(f"         busy: % of all {NCPU} CPUs")
@@ -206,6 +208,7 @@ def main():
         ap.add_argument("--machine", default="")
         ap.add_argument("--data", default="")
         ap.add_argument("--load", default="")
+        ap.add_argument("--script", default="")
         ap.add_argument("--rss-kb", default="")
         ap.add_argument("--rss-end-kb", default="")
         ap.add_argument("--login-rss-kb", default="")

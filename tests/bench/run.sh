@@ -43,8 +43,6 @@ PORT=${BENCH_PORT:-18080}
 PGBENCH=${PGBENCH:-/usr/lib/postgresql/15/bin/pgbench}
 CONTROLLER_CODE=atlas              # controller 3
 BENCH_USER=${BENCH_USER:-bench.coordinator}   # a coordinator sees every person of its controller
-GROUPS_LIT='{identification,contact,trajectory,situation}'   # h_persons.c all_groups_literal
-PURPOSE=guidance                   # the default purpose of a read
 
 # ---- set-up checks ----
 : "${CRT_BUILD_DIR:?CRT_BUILD_DIR must name the build folder (run through deploy/local/crt-local bench)}"
@@ -65,8 +63,10 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/crt-bench.XXXXXX")
 API_PID=
+LOGGING_ON=0
 cleanup() {
   if [ -n "$API_PID" ]; then kill -TERM "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
+  if [ "$LOGGING_ON" = 1 ]; then statement_logging RESET || true; fi
   if [ "${BENCH_KEEP:-0}" = 1 ]; then say "outputs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -118,8 +118,11 @@ login() {  # through the running crt-api; sets the token file and the session va
   local line
   line=$(python3 "$HERE/login.py" "http://127.0.0.1:$PORT" "$BENCH_USER" "$WORK/password" "$WORK/totp.json") ||
     die "login of $BENCH_USER failed"
+  local old_sid=${SESSION_ID:-}
   read -r TOKEN USER_ID SESSION_ID TOKEN_CTL ROLE TOKEN_EXP <<<"$line"
   (umask 077; printf '%s\n' "$TOKEN" >"$WORK/token")
+  # the captured statements name the session: keep pgbench on the live one
+  if [ -n "$old_sid" ] && [ -s "$WORK/pgbench.vars" ]; then sed -i "s/$old_sid/$SESSION_ID/g" "$WORK/pgbench.vars"; fi
   [ "$TOKEN_CTL" = "$CONTROLLER" ] || die "the token is for controller $TOKEN_CTL"
 }
 
@@ -275,8 +278,9 @@ run_wrk() {  # phase tag seconds
 
 # pgbench runs in the same session (the one of the access token), as the API role: same RLS.
 pgb_vars() {
-  PGB_VARS=(-D "nids=$NIDS" -D "ctl=$CONTROLLER" -D "uid=$USER_ID" -D "sid=$SESSION_ID" -D "role=$ROLE"
-            -D "groups=$GROUPS_LIT" -D "purpose=$PURPOSE")
+  local v
+  PGB_VARS=(-D "nids=$NIDS")
+  while IFS= read -r v; do PGB_VARS+=(-D "$v"); done <"$WORK/pgbench.vars"
 }
 run_pgbench() {  # phase tag seconds
   local phase=$1 tag=$2 secs=$3 out=$WORK/pgbench-$2.txt
@@ -287,7 +291,7 @@ run_pgbench() {  # phase tag seconds
   local rows0 pg0 m0 rows1 pg1 m1 kids0
   rows0=$(log_rows); kids0=$(pg_children); pg0=$(pg_ticks); m0=$(machine_ticks)
   ( cd "$WORK" && rc=0
-    "$PGBENCH" -n -M prepared -c "$CONNS" -j "$GEN_THREADS" -T "$secs" -f "$HERE/person_read.sql" \
+    "$PGBENCH" -n -M prepared -c "$CONNS" -j "$GEN_THREADS" -T "$secs" -f "$WORK/person_read.sql" \
       "${PGB_VARS[@]}" -l --log-prefix="pgblog-$tag" "$CRT_DATABASE_URL" >"$out" 2>&1 || rc=$?
     times >"$out.cpu"; exit "$rc" ) || { cat "$out" >&2; die "pgbench failed"; }
   pg_settle "$kids0"; pg1=$(pg_ticks); m1=$(machine_ticks); rows1=$(log_rows)
@@ -308,6 +312,47 @@ MEM_GB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
 say "machine: $(nproc) CPUs ($CPU_MODEL), ${MEM_GB} GiB; PostgreSQL $PG_VERSION"
 say "data: $TOTAL persons (controller:count $PER_CONTROLLER); reading controller $CONTROLLER ($NIDS ids) as $BENCH_USER"
 say "note: wrk/pgbench, crt-api and PostgreSQL share these $(nproc) CPUs: the load generator competes with the server"
+
+# ---- the SQL of one read, as crt-api sends it -> the pgbench script ----
+# PostgreSQL logs every statement of crt_api for the time of one read by a 1-thread crt-api (the
+# log is the postmaster's stderr, the file crt-local gives pg_ctl -l); pgbench_script.py turns
+# that transaction into $WORK/person_read.sql. pgbench thus always repeats what this build of
+# crt-api does; tests/bench/person_read.sql is a copy kept for reading and is compared.
+DBNAME=$(sq -c "SELECT current_database()")
+statement_logging() {  # SET|RESET
+  if [ "$1" = SET ]; then
+    sq -c "ALTER ROLE crt_api IN DATABASE $DBNAME SET log_statement = 'all'"; LOGGING_ON=1
+  else
+    sq -c "ALTER ROLE crt_api IN DATABASE $DBNAME RESET log_statement"; LOGGING_ON=0
+  fi
+}
+PGLOG=$( [ -n "$PM_PID" ] && readlink -f "/proc/$PM_PID/fd/2" || true)
+[ -n "$PGLOG" ] && [ -f "$PGLOG" ] && [ -r "$PGLOG" ] ||
+  die "cannot read PostgreSQL's log (postmaster stderr: ${PGLOG:-unknown}); it is needed to capture crt-api's statements"
+API_THREADS_NOW=1
+start_api 1   # logs the account in first, so that no login statement is logged
+stop_api
+statement_logging SET
+log_size=$(stat -c %s "$PGLOG")
+start_api 1
+CAPTURE_ID=bench-capture-$(date +%s)-$$
+CAPTURE_PERSON=$(sed -n '2p' "$WORK/ids.txt")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "X-Request-Id: $CAPTURE_ID" \
+       "http://127.0.0.1:$PORT/v1/persons/$CAPTURE_PERSON")
+stop_api
+statement_logging RESET
+[ "$code" = 200 ] || die "the captured read answered $code"
+tail -c +"$((log_size + 1))" "$PGLOG" >"$WORK/capture.log"
+python3 "$HERE/pgbench_script.py" "$WORK/capture.log" "$CAPTURE_ID" "$CAPTURE_PERSON" \
+  "$WORK/person_read.sql" "$WORK/pgbench.vars" || die "cannot make the pgbench script (see $WORK/capture.log, BENCH_KEEP=1)"
+if ! diff -q <(grep -v '^--' "$WORK/person_read.sql") <(grep -v '^--' "$HERE/person_read.sql") >/dev/null 2>&1; then
+  say "note: crt-api's statements differ from tests/bench/person_read.sql (the copy kept for reading);"
+  say "      this run uses the ones just captured (BENCH_KEEP=1 keeps $WORK/person_read.sql)"
+  SCRIPT_NOTE="pgbench script: captured from this build (differs from tests/bench/person_read.sql)"
+else
+  SCRIPT_NOTE="pgbench script: captured from this build (= tests/bench/person_read.sql)"
+fi
+say "$SCRIPT_NOTE: $(grep -c ';$' "$WORK/person_read.sql") statements per transaction"
 
 # ---- optional sweep of CRT_THREADS ----
 SWEEP_RSS=
@@ -336,8 +381,8 @@ if (( WARMUP > 0 )); then
   wrk -t "$GEN_THREADS" -c "$CONNS" -d "${WARMUP}s" -s "$HERE/random_ids.lua" \
     "http://127.0.0.1:$PORT" -- "$WORK/ids.txt" "$WORK/token" >/dev/null
   (cd "$WORK" && "$PGBENCH" -n -M prepared -c "$CONNS" -j "$GEN_THREADS" -T "$WARMUP" \
-     -f "$HERE/person_read.sql" "${PGB_VARS[@]}" "$CRT_DATABASE_URL" >/dev/null 2>&1) ||
-    die "pgbench warm-up failed (try it by hand: see tests/bench/person_read.sql)"
+     -f "$WORK/person_read.sql" "${PGB_VARS[@]}" "$CRT_DATABASE_URL" >/dev/null 2>&1) ||
+    die "pgbench warm-up failed (try it by hand with $WORK/person_read.sql, BENCH_KEEP=1)"
 fi
 # A run during which other processes took more than BENCH_NOISE % of a CPU is marked noisy
 # (listed, not counted) and repeated, at most twice.
@@ -366,5 +411,6 @@ stop_api
 python3 "$HERE/report.py" table "$RESULTS" \
   --machine "$(nproc) CPUs ($CPU_MODEL), ${MEM_GB} GiB RAM; PostgreSQL $PG_VERSION (fsync=$FSYNC, synchronous_commit=$SYNC_COMMIT); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" \
   --data "$TOTAL persons (controller:count $PER_CONTROLLER); reads of controller $CONTROLLER's $NIDS persons as $BENCH_USER (Bearer token)" \
+  --script "$SCRIPT_NOTE" \
   --load "$CONNS connections, wrk -t$GEN_THREADS / pgbench -j$GEN_THREADS, ${SECS}s per run, $ROUNDS rounds, crt-api CRT_THREADS=$API_THREADS" \
   --rss-kb "$RSS_KB" --rss-end-kb "$IDLE_KB" --login-rss-kb "$LOGIN_PEAK_KB" --sweep-rss "$SWEEP_RSS"

@@ -17,6 +17,7 @@ struct principal {
     char user_id[37];
     char role[16];
     char session_id[37];
+    long issued_at; /* the token's iat */
 };
 
 struct http_ctx {
