@@ -22,16 +22,17 @@ static const char *const keys[] = {"family_name",  "address_street",   "address_
                                    "address_box",  "address_postcode", "address_city",
                                    "source",       NULL};
 
-/* Household row (household_insert / household_read columns) plus members as JSON. */
-static json_t *household_json(const PGresult *h, const PGresult *members)
+/* Household row (household_insert / household_read columns) plus members as JSON; the address
+ * (columns 2-6) belongs to the contact group and is left out unless with_address. */
+static json_t *household_json(const PGresult *h, const PGresult *members, bool with_address)
 {
     json_t *o = json_object();
     static const char *const cols[] = {"id", "family_name", "address_street", "address_number",
                                        "address_box", "address_postcode", "address_city",
                                        "source", "created_at"};
     for (int c = 0; o && c < 9; c++)
-        json_object_set_new(o, cols[c], PQgetisnull(h, 0, c) ? json_null()
-                                                              : json_string(PQgetvalue(h, 0, c)));
+        if (with_address || c < 2 || c > 6)
+            json_object_set_new(o, cols[c], api_text(h, 0, c));
     json_t *m = json_array();
     for (int i = 0; m && members && i < PQntuples(members); i++)
         json_array_append_new(m, json_pack("{s:s, s:s}", "id", PQgetvalue(members, i, 0),
@@ -47,9 +48,14 @@ void h_household_create(struct http_ctx *ctx)
     const char *purpose = api_purpose(ctx, "registration");
     if (purpose == NULL)
         return;
-    if (!(api_write_mask(ctx) & (1u << FG_IDENTIFICATION))) {
+    unsigned want = 1u << FG_IDENTIFICATION;
+    for (size_t i = 1; i <= 5; i++) /* the address fields */
+        if (json_object_get(ctx->body, household_fields[i].name))
+            want |= 1u << FG_CONTACT;
+    const char *missing = access_missing_group(want, api_write_mask(ctx));
+    if (missing) {
         api_deny(ctx, NULL, "household_write", purpose, "field_group_not_writable",
-                 "your role may not write this field group", "identification");
+                 "your role may not write this field group", missing);
         return;
     }
     if (!json_only_keys(ctx->body, keys, &unknown)) {
@@ -71,14 +77,15 @@ void h_household_create(struct http_ctx *ctx)
         return;
     enum db_status st = db_exec(ctx_db(ctx), "household_insert", (int)N_FIELDS, vals, &r);
     if (st == DB_OK)
-        st = api_audit(ctx, NULL, PQgetvalue(r, 0, 0), "household_write", "{identification,contact}",
+        st = api_audit(ctx, NULL, PQgetvalue(r, 0, 0), "household_write",
+                       want & (1u << FG_CONTACT) ? "{identification,contact}" : "{identification}",
                        purpose, "allowed", NULL);
     if (st != DB_OK) {
         PQclear(r);
         api_db_fail(ctx, st);
         return;
     }
-    json_t *o = household_json(r, NULL);
+    json_t *o = household_json(r, NULL, api_read_mask(ctx) & (1u << FG_CONTACT));
     if (api_commit(ctx)) {
         char *loc = arena_printf(&ctx->arena, "/v1/households/%s", PQgetvalue(r, 0, 0));
         if (loc)
@@ -103,6 +110,7 @@ void h_household_get(struct http_ctx *ctx)
     }
     if (!api_begin(ctx))
         return;
+    bool address = api_read_mask(ctx) & (1u << FG_CONTACT);
     const char *p[] = {id};
     enum db_status st = db_exec(ctx_db(ctx), "household_read", 1, p, &h);
     if (st == DB_OK && PQntuples(h) == 0) {
@@ -113,12 +121,13 @@ void h_household_get(struct http_ctx *ctx)
     if (st == DB_OK)
         st = db_exec(ctx_db(ctx), "household_members", 1, p, &m);
     if (st == DB_OK)
-        st = api_audit(ctx, NULL, id, "household_read", "{identification,contact}", purpose,
+        st = api_audit(ctx, NULL, id, "household_read",
+                       address ? "{identification,contact}" : "{identification}", purpose,
                        "allowed", NULL);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
     } else {
-        json_t *o = household_json(h, m);
+        json_t *o = household_json(h, m, address);
         if (api_commit(ctx))
             http_send_json(ctx, 200, o);
         json_decref(o);
