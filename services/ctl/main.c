@@ -26,6 +26,7 @@ static void usage(FILE *out)
                  "            --purpose P --legal-basis TEXT [--from T] [--to T]\n"
                  "  grant list --controller CODE;  grant revoke --controller CODE GRANT_ID\n"
                  "  access list;  access set ROLE GROUP none|read|write\n"
+                 "  controller list;  controller set CODE intake_window_days|break_glass_minutes N\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
         if (rc == 2)
             fprintf(stderr, "crtctl: seed-bench needs a count from 1 to 10000000\n");
     } else if (strcmp(argv[1], "partner") == 0 || strcmp(argv[1], "grant") == 0 ||
-               strcmp(argv[1], "access") == 0) {
+               strcmp(argv[1], "access") == 0 || strcmp(argv[1], "controller") == 0) {
         rc = partners_main(&cfg, argv[1], argc - 2, argv + 2);
     } else if (strcmp(argv[1], "user") == 0) {
         rc = users_main(&cfg, argc - 2, argv + 2);

@@ -1,6 +1,6 @@
-/* crtctl partner …, grant … and access …: partner agencies (OAuth2 clients, secrets shown
- * once and stored as SHA-256), their grants per controller, and the role x field-group
- * matrix. */
+/* crtctl partner …, grant …, access … and controller …: partner agencies (OAuth2 clients,
+ * secrets shown once and stored as SHA-256), their grants per controller, the role x
+ * field-group matrix, and the controllers' need-to-know settings. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,14 +169,47 @@ static int access_cmd(PGconn *c, int argc, char **argv)
     return 2;
 }
 
+/* controller list | controller set CODE intake_window_days|break_glass_minutes VALUE */
+static int controller_cmd(PGconn *c, int argc, char **argv)
+{
+    if (argc == 1 && strcmp(argv[0], "list") == 0)
+        return print_rows(c, "SELECT id, code, name, kbo_number, dpo_email, intake_window_days, "
+                             "break_glass_minutes FROM controllers ORDER BY id", 0, NULL);
+    if (argc != 4 || strcmp(argv[0], "set") != 0)
+        return 2;
+    const char *p[] = {argv[1], argv[3]};
+    const char *sql = strcmp(argv[2], "intake_window_days") == 0
+                          ? "UPDATE controllers SET intake_window_days = $2::int WHERE code = $1 RETURNING id"
+                      : strcmp(argv[2], "break_glass_minutes") == 0
+                          ? "UPDATE controllers SET break_glass_minutes = $2::int WHERE code = $1 RETURNING id"
+                          : NULL;
+    if (sql == NULL)
+        return 2;
+    /* A window of 0 days would hide a registration from its own author at once. */
+    if (atoi(argv[3]) < 1) {
+        fprintf(stderr, "crtctl: %s must be at least 1\n", argv[2]);
+        return 1;
+    }
+    PGresult *r = PQexecParams(c, sql, 2, NULL, p, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok)
+        printf("%s: %s = %s\n", argv[1], argv[2], argv[3]);
+    else
+        fprintf(stderr, "crtctl: %s", PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r)
+                                                                 : "no such controller\n");
+    PQclear(r);
+    return ok ? 0 : 1;
+}
+
 int partners_main(const struct crt_config *cfg, const char *what, int argc, char **argv)
 {
     PGconn *c = ctl_connect(cfg);
     if (c == NULL)
         return 1;
-    int rc = strcmp(what, "partner") == 0 ? partner_cmd(c, argc, argv)
-             : strcmp(what, "grant") == 0 ? grant_cmd(c, argc, argv)
-                                          : access_cmd(c, argc, argv);
+    int rc = strcmp(what, "partner") == 0      ? partner_cmd(c, argc, argv)
+             : strcmp(what, "grant") == 0      ? grant_cmd(c, argc, argv)
+             : strcmp(what, "controller") == 0 ? controller_cmd(c, argc, argv)
+                                               : access_cmd(c, argc, argv);
     if (rc == 2)
         fprintf(stderr, "crtctl: unknown or incomplete %s command (see crtctl help)\n", what);
     PQfinish(c);
