@@ -71,8 +71,11 @@ cleanup() {
 }
 trap cleanup EXIT
 # Copies of the binaries: a concurrent rebuild of the build folder cannot swap them mid-run.
-cp "$CRT_BUILD_DIR/services/api/crt-api" "$CRT_BUILD_DIR/services/ctl/crtctl" "$WORK/"
-API_BIN=$WORK/crt-api
+# The server's copy has a name of its own, so that a test suite's clean-up stopping its crt-api
+# processes by name on the same machine does not stop this one.
+cp "$CRT_BUILD_DIR/services/api/crt-api" "$WORK/bench-server"
+cp "$CRT_BUILD_DIR/services/ctl/crtctl" "$WORK/"
+API_BIN=$WORK/bench-server
 CTL_BIN=$WORK/crtctl
 
 sq() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$CRT_SUPER_DATABASE_URL" "$@"; }
@@ -264,6 +267,7 @@ run_wrk() {  # phase tag seconds
       -s "$HERE/random_ids.lua" "http://127.0.0.1:$PORT" -- "$WORK/ids.txt" "$WORK/token" >"$out" 2>&1 || rc=$?
     times >"$out.cpu"; exit "$rc" ) || { cat "$out" >&2; die "wrk failed"; }
   api1=$(ticks_of "$API_PID"); pg1=$(pg_ticks); m1=$(machine_ticks)
+  kill -0 "$API_PID" 2>/dev/null || { tail -5 "$WORK/crt-api.log" >&2; die "crt-api stopped during the run (signalled from outside?)"; }
   srv1=$(route_count_settled); rows1=$(log_rows)
   python3 "$HERE/report.py" wrk "$out" >"$out.parsed" || { cat "$out" >&2; die "cannot read wrk output"; }
   local rps p50 p99 total non2xx

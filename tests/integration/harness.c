@@ -75,6 +75,15 @@ int api_stop(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void api_stop_checked(pid_t pid)
+{
+    int rc = api_stop(pid);
+    if (rc != 0) {
+        fprintf(stderr, "harness: crt-api exited with status %d on SIGTERM (see its report above)\n", rc);
+        exit(1);
+    }
+}
+
 static int connect_api(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);

@@ -21,6 +21,9 @@ struct resp {
 pid_t api_start(const char *const *env_extra);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int api_stop(pid_t pid);
+/* For POST_ALL hooks: api_stop, and a non-zero exit (a sanitizer's leak report, a crash) fails
+ * the whole test binary. */
+void api_stop_checked(pid_t pid);
 /* The port of the last api_start in this process (or CRT_TEST_PORT when set). */
 int api_port(void);
 

@@ -18,7 +18,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     api = api_start(NULL);
     harness_login_all();
 }
-ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; api_stop(api); }
+ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; api_stop_checked(api); }
 
 static const char *jget(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
