@@ -181,6 +181,7 @@ void h_assignments_list(struct http_ctx *ctx);
 void h_assignment_create(struct http_ctx *ctx);
 void h_assignment_end(struct http_ctx *ctx);
 void h_audit_access(struct http_ctx *ctx);
+void h_audit_logins(struct http_ctx *ctx);
 void h_referral_create(struct http_ctx *ctx);
 void h_referrals_list(struct http_ctx *ctx);
 void h_referral_end(struct http_ctx *ctx);

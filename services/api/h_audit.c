@@ -1,5 +1,6 @@
-/* The DPO's view of the access log of their own controller: pages of rows, newest first, with
- * filters (user, person, action, outcome, time range). Reading the log is itself logged. */
+/* The DPO's view of their own controller's logs: the access log (filters user, person, action,
+ * outcome, time range) and the login events (recovery-code use, lockouts, …), pages newest
+ * first. Reading a log is itself logged. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,82 @@ void h_audit_access(struct http_ctx *ctx)
     json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_before",
                           n == limit ? json_integer(strtoll(PQgetvalue(r, n - 1, 0), NULL, 10))
                                      : json_null());
+    PQclear(r);
+    if (api_commit(ctx))
+        http_send_json(ctx, 200, o);
+    json_decref(o);
+}
+
+/* ---- GET /v1/audit/logins ---- */
+
+static const char *const login_params[] = {"user", "event", "outcome", "from", "to", "before",
+                                           "limit", NULL};
+
+static json_t *login_json(const PGresult *r, int i)
+{
+    static const char *const names[] = {"id", "at", "user_id", "username", "actor_id", "event",
+                                        "outcome", "ip", "request_id"};
+    json_t *o = json_object();
+    for (int c = 0; o && c < 9; c++)
+        json_object_set_new(o, names[c], c == 0 ? json_integer(strtoll(PQgetvalue(r, i, 0), NULL, 10))
+                                                : api_text(r, i, c));
+    return o;
+}
+
+void h_audit_logins(struct http_ctx *ctx)
+{
+    const char **keys, **vals, *v[7] = {0}, *bad = NULL;
+    PGresult *r = NULL;
+    const char *purpose = api_purpose(ctx, "audit");
+    if (purpose == NULL || !api_require_role(ctx, dpos))
+        return;
+    if (!http_query(ctx, &keys, &vals)) {
+        problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
+        return;
+    }
+    for (size_t i = 0; keys[i] && !bad; i++) {
+        int k = 0;
+        while (login_params[k] && strcmp(login_params[k], keys[i]) != 0)
+            k++;
+        if (login_params[k] == NULL || v[k])
+            bad = keys[i];
+        else
+            v[k] = vals[i];
+    }
+    char *end;
+    if (!bad && v[0] && !validate_uuid(v[0]))
+        bad = "user";
+    else if (!bad && ((v[3] && !validate_timestamp(v[3])) || (v[4] && !validate_timestamp(v[4]))))
+        bad = v[3] && !validate_timestamp(v[3]) ? "from" : "to";
+    else if (!bad && v[5] && (strtoll(v[5], &end, 10) <= 0 || *end))
+        bad = "before";
+    else if (!bad && v[6] && (strtol(v[6], &end, 10) < 1 || strtol(v[6], NULL, 10) > 500 || *end))
+        bad = "limit";
+    if (bad) {
+        problem_send(ctx, 400, "validation",
+                     "filters: user (uuid), event, outcome, from/to (RFC 3339), before (id), limit (1-500)",
+                     bad);
+        return;
+    }
+    if (!v[6])
+        v[6] = "50";
+    if (!api_begin(ctx))
+        return;
+    enum db_status st = db_exec(ctx_db(ctx), "login_page", 7, v, &r);
+    if (st == DB_OK)
+        st = api_audit(ctx, NULL, NULL, "audit_read", "{}", purpose, "allowed", "login_events");
+    if (st != DB_OK) {
+        PQclear(r);
+        api_db_fail(ctx, st);
+        return;
+    }
+    int n = PQntuples(r);
+    json_t *items = json_array();
+    for (int i = 0; items && i < n; i++)
+        json_array_append_new(items, login_json(r, i));
+    json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_before",
+                          n == atoi(v[6]) ? json_integer(strtoll(PQgetvalue(r, n - 1, 0), NULL, 10))
+                                          : json_null());
     PQclear(r);
     if (api_commit(ctx))
         http_send_json(ctx, 200, o);

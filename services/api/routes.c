@@ -44,6 +44,7 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1/partner/persons", h_partner_persons, ROUTE_PARTNER},
     {HTTP_GET, "/v1/partner/persons/{id}", h_partner_person, ROUTE_PARTNER},
     {HTTP_GET, "/v1/audit/access", h_audit_access, 0},
+    {HTTP_GET, "/v1/audit/logins", h_audit_logins, 0},
     {HTTP_GET, "/v1/persons/{id}/trajectory", h_trajectory_list, 0},
     {HTTP_POST, "/v1/persons/{id}/trajectory", h_trajectory_add, ROUTE_BODY},
     {HTTP_POST, "/v1/households", h_household_create, ROUTE_BODY},

@@ -229,6 +229,15 @@ static struct db_stmt stmts[] = {
     {"referral_end",
      "UPDATE referrals SET ended_at = now(), ended_by = crt_current_user() "
      "WHERE id = $2::uuid AND person_id = $1::uuid AND ended_at IS NULL RETURNING id::text"},
+    {"login_page",
+     "SELECT e.id, to_json(e.at) #>> '{}', e.user_id::text, u.username, e.actor_id::text, "
+     "e.event, e.outcome, e.ip, e.request_id FROM login_events e "
+     "LEFT JOIN staff_users u ON u.id = e.user_id "
+     "WHERE ($1::uuid IS NULL OR e.user_id = $1::uuid) AND ($2::text IS NULL OR e.event = $2) "
+     "AND ($3::text IS NULL OR e.outcome = $3) "
+     "AND ($4::timestamptz IS NULL OR e.at >= $4::timestamptz) "
+     "AND ($5::timestamptz IS NULL OR e.at < $5::timestamptz) "
+     "AND ($6::bigint IS NULL OR e.id < $6::bigint) ORDER BY e.id DESC LIMIT $7::int"},
     {"audit_page",
      "SELECT l.id, to_json(l.at) #>> '{}', l.user_id::text, u.username, l.person_id::text, "
      "l.household_id::text, l.action, array_to_json(l.field_groups)::text, l.purpose, "

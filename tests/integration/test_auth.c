@@ -190,6 +190,17 @@ Test(auth, a_recovery_code_works_once_and_is_recorded)
                              "WHERE u.username = $1 AND e.event = 'recovery_code' AND e.outcome = 'success'",
                           1, p), 1);
     PQfinish(c);
+    /* … and shown to the controller's DPO. */
+    struct resp r;
+    char path[160];
+    snprintf(path, sizeof path, "/v1/audit/logins?user=%s&event=recovery_code", a.user_id);
+    cr_assert_eq(api_req(&r, "GET", path, "atlas.dpo", NULL), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "items")), 1);
+    resp_free(&r);
+    cr_assert_eq(api_req(&r, "GET", path, "atlas.admin", NULL), 0);
+    cr_assert_eq(r.status, 403, "only the DPO reads login events");
+    resp_free(&r);
     account_free(&a);
 }
 
