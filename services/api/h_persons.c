@@ -317,8 +317,8 @@ void h_person_transfer(struct http_ctx *ctx)
         return;
     if (!api_begin(ctx) || !api_person_gate(ctx, id, "transfer_out", purpose, &reason))
         return;
-    const char *p[] = {id, in[0], in[1], ctx->request_id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_transfer", 4, p, &r);
+    const char *p[] = {id, in[0], in[1], ctx->request_id, purpose};
+    enum db_status st = db_exec(ctx_db(ctx), "person_transfer", 5, p, &r);
     bool moved = st == DB_OK && !PQgetisnull(r, 0, 0);
     PQclear(r);
     if (st != DB_OK) {

@@ -256,7 +256,7 @@ static struct db_stmt stmts[] = {
      "UPDATE persons SET national_number_sealed = decode($2, 'hex'), national_number_key_id = $3, "
      "national_number_bidx = $4 WHERE id = $1::uuid"},
     {"person_duplicates", "SELECT controller, matched_on FROM crt_duplicates($1, $2)"},
-    {"person_transfer", "SELECT crt_transfer_person($1::uuid, $2, $3, $4)"},
+    {"person_transfer", "SELECT crt_transfer_person($1::uuid, $2, $3, $4, $5)"},
     {"person_gate",
      "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
      "a.break_glass, a.reason, a.created_by IS NOT NULL, "
