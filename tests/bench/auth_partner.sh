@@ -127,7 +127,7 @@ machine_ticks() {  # "busy total" over all CPUs
 busy_pct() {  # the machine's busy % over 2 s
   local a b
   a=$(machine_ticks); sleep 2; b=$(machine_ticks)
-  echo "$a $b" | awk '{ d = $4 - $2; printf "%d", d > 0 ? 100 * ($3 - $1) / d : 0 }'
+  echo "$a $b" | awk '{ d = $4 - $2; printf "%d", (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
 others() {  # other load generators on the machine (ours are not running when this is asked)
   { pgrep -a -x wrk || true; pgrep -a -x pgbench || true; } | awk '{ printf "%s%s[%s]", (NR > 1 ? ", " : ""), $2, $1 }'
@@ -400,7 +400,6 @@ sq -c "INSERT INTO case_assignments (controller_id, person_id, user_id, assigned
 ASSIGNED=$(sq -c "SELECT count(*) FROM case_assignments WHERE user_id = '$CASEW_ID' AND ended_at IS NULL")
 ASSIGN_ROWS=$(sq -c "SELECT count(*) FROM case_assignments")
 
-TOKENS_AT=0
 write_tokens() {  # token files for wrk; the new-token variant's tokens are minted for the coordinator's session
   head -1 "$WORK/acct/$COORD.token" >"$WORK/coord.tokens"
   head -1 "$WORK/acct/$CASEW.token" >"$WORK/case.tokens"
@@ -413,7 +412,6 @@ write_tokens() {  # token files for wrk; the new-token variant's tokens are mint
   CASE_EXP=$(claims_of "$(cat "$WORK/case.tokens")" | cut -d' ' -f6)
   (umask 077; "$TV_BIN" --mint "$MISS_TOKENS" "$1" "$2" "$3" "$4" "$5" "$6" >"$WORK/miss.tokens") ||
     die "cannot mint the tokens of the new-token variant"
-  TOKENS_AT=$(date +%s)
 }
 # Tokens live 1 h (crt-api runs with CRT_ACCESS_TOKEN_TTL_S=3600): log in again when one would end
 # within the next run.
@@ -431,7 +429,7 @@ write_tokens
 check_read() {  # token-file expected-reason -> "bytes" (dies on an unexpected answer)
   local tok rid code out
   tok=$(head -1 "$1")
-  rid=auth-partner-$2-$$-$RANDOM
+  rid=ap-check-$$-$RANDOM$RANDOM   # crt-api keeps a client's X-Request-Id of up to 36 characters
   out=$(curl -sS -o "$WORK/read.json" -w '%{http_code} %{size_download}' -H "Authorization: Bearer $tok" \
         -H "X-Request-Id: $rid" "$API/v1/persons/$(sed -n 7p "$WORK/ids.txt")")
   code=${out%% *}
@@ -550,7 +548,7 @@ REFERRED=$(sq -c "SELECT count(*) FROM referrals WHERE partner_id = '$PARTNER_ID
 EXPECTED=$(sq -c "SELECT count(*) FROM referrals r JOIN persons p ON p.id = r.person_id
                    WHERE r.partner_id = '$PARTNER_ID' AND r.ended_at IS NULL AND p.restricted_at IS NULL")
 (( REFERRED < REFERRALS )) && say "note: only $REFERRED persons of controller $CONTROLLER to refer (BENCH_REFERRALS=$REFERRALS)"
-(umask 077; jq -rn --arg id "$CLIENT" --rawfile s "$WORK/partner.secret" \
+(umask 077; jq -jn --arg id "$CLIENT" --rawfile s "$WORK/partner.secret" \
    '"grant_type=client_credentials&client_id=\($id | @uri)&client_secret=\($s | rtrimstr("\n") | @uri)"' >"$WORK/partner.form")
 out=$(curl -sS -m 30 -o "$WORK/ptoken.json" -w '%{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' \
       --data-binary @"$WORK/partner.form" "$API/v1/oauth/token")

@@ -12,7 +12,7 @@
 #   BENCH_LOADGEN_THREADS (2) wrk -t = pgbench -j
 #   BENCH_WARMUP (5)          seconds of unmeasured load on each side before round 1
 #   CRT_THREADS (8)           crt-api worker threads (= its database connections); 8 was the
-#                             best of 2..64 on the 2-CPU machine of docs/performance.md
+#                             best of 4..32 on the 2-CPU machine of docs/performance.md
 #   BENCH_SWEEP ("")          e.g. "4 8 16 32": first one wrk run per CRT_THREADS value
 #   BENCH_SWEEP_ROUNDS (1), BENCH_SWEEP_SECONDS (BENCH_SECONDS)
 #   BENCH_PORT (18080)        where crt-api listens (127.0.0.1)
