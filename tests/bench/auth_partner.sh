@@ -9,6 +9,9 @@
 #      time: what the per-worker token cache saves)
 #   4. a partner's pull: GET /v1/partner/persons?limit=500 followed to the end, with the check that
 #      every person returned left exactly one disclosure row
+# Files: this script, tests/bench/token_verify.c (part 1; its --mint makes the tokens of part 3's
+# new-token variant), tests/bench/auth_partner_ids.lua (the wrk script); figures and their reading
+# in docs/performance-auth-partner.md.
 #
 # Environment: what `deploy/local/crt-local bench` exports (CRT_BUILD_DIR, CRT_DATABASE_URL,
 # CRT_OWNER_DATABASE_URL, CRT_SUPER_DATABASE_URL, CRT_JWT_PRIVATE_KEY_FILE,
@@ -118,6 +121,9 @@ pg_ticks() {  # our cluster: the postmaster (reaped backends land in its cutime)
   t=$(ticks_of "$PM_PID")
   for c in $(ps -o pid= --ppid "$PM_PID"); do t=$(( t + $(ticks_of "$c") )); done
   echo "$t"
+}
+child_cpu() {  # second line of bash's `times` ("XmY.YYYs XmY.YYYs": the children) -> seconds
+  awk '{ t = 0; for (k = 1; k <= 2; k++) { split($k, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.2f", t }'
 }
 machine_ticks() {  # "busy total" over all CPUs
   local _c u n s i w q sq_ st _r
@@ -350,30 +356,34 @@ for r in $(seq 1 "$LOGIN_ROUNDS"); do
   wait_new_step "${LOGIN_USERS[@]}"
   rm -f "$WORK"/login/bench.*.res
   say "login burst $r/$LOGIN_ROUNDS: $K logins at once (password + TOTP)"
-  api0=$(api_cpu); pg0=$(pg_ticks); m0=$(machine_ticks)
+  api0=$(api_cpu); pg0=$(pg_ticks); m0=$(machine_ticks); times >"$WORK/times0"; cl0=$(tail -1 "$WORK/times0" | child_cpu)
   tb0=$EPOCHREALTIME
   pids=()
   for u in "${LOGIN_USERS[@]}"; do login_flow "$u" & pids+=($!); done
   wait "${pids[@]}" || true
   tb1=$EPOCHREALTIME
-  api1=$(api_cpu); pg1=$(pg_ticks); m1=$(machine_ticks)
+  api1=$(api_cpu); pg1=$(pg_ticks); m1=$(machine_ticks); times >"$WORK/times1"; cl1=$(tail -1 "$WORK/times1" | child_cpu)
   for u in "${LOGIN_USERS[@]}"; do echo "$(cat "$WORK/login/$u.res" 2>/dev/null || echo "noresult 0 0 0")" >>"$WORK/login/all.tsv"; done
   ok=0; for u in "${LOGIN_USERS[@]}"; do [ "$(cut -d' ' -f1 "$WORK/login/$u.res" 2>/dev/null)" = ok ] && ok=$((ok + 1)); done
-  printf '%s %s %s %s %s %s\n' "$r" "$ok" \
+  printf '%s %s %s %s %s %s %s\n' "$r" "$ok" \
     "$(awk -v a="$tb0" -v b="$tb1" 'BEGIN { printf "%.3f", b - a }')" \
     "$(awk -v a="$api0" -v b="$api1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
     "$(awk -v a="$pg0" -v b="$pg1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
-    "$(echo "$m0 $m1" | awk -v c="$CLK" '{ printf "%.2f", ($3 - $1) / c }')" >>"$WORK/login/bursts.tsv"
+    "$(echo "$m0 $m1" | awk -v c="$CLK" '{ printf "%.2f", ($3 - $1) / c }')" \
+    "$(awk -v a="$cl0" -v b="$cl1" 'BEGIN { printf "%.2f", b - a }')" >>"$WORK/login/bursts.tsv"
 done
 echo
 echo "== 2. logins (password + TOTP), $K accounts at once, CRT_SCRYPT_LOG2N=$CRT_SCRYPT_LOG2N, CRT_HASH_THREADS=$CRT_HASH_THREADS (${QUIET[login]})"
 echo "password step alone (one login, nothing else running in crt-api): ${SINGLE_S} s (median of 3: ${SINGLE[*]})"
 awk -v k="$K" -v ht="$CRT_HASH_THREADS" -v np="$NPROC" -v one="$SINGLE_S" '
-  { n++; ok += $2; wall += $3; api += $4; pg += $5; mach += $6 }
+  { n++; ok += $2; wall += $3; api += $4; pg += $5; mach += $6; cl += $7; rates = rates sprintf(" %.2f", $2 / $3) }
   END {
     printf "bursts: %d; logins completed: %d of %d\n", n, ok, n * k
-    printf "logins/s: %.2f  (%d logins in %.2f s of wall time)\n", ok / wall, ok, wall
-    printf "CPU per login: crt-api %.3f s, PostgreSQL %.3f s, whole machine %.3f s\n", api / (n * k), pg / (n * k), mach / (n * k)
+    printf "logins/s: %.2f  (%d logins in %.2f s of wall time; per burst:%s)\n", ok / wall, ok, wall, rates
+    oth = mach - api - pg - cl; if (oth < 0) oth = 0
+    printf "CPU per login: crt-api %.3f s, PostgreSQL %.3f s, the clients (curl, jq, oathtool, bash) %.3f s, whole machine %.3f s\n",
+      api / (n * k), pg / (n * k), cl / (n * k), mach / (n * k)
+    printf "other processes during the bursts: %.0f%% of one CPU\n", 100 * oth / wall
     lim = (ht < np ? ht : np)
     printf "bound: min(CRT_HASH_THREADS, CPUs) / scrypt time = %d / %.2f s = %.2f logins/s\n", lim, one, lim / one
   }' "$WORK/login/bursts.tsv" | tee "$WORK/login/summary.txt"
@@ -470,7 +480,7 @@ run_wrk() {  # round variant tokens-file
   non2xx=$(awk -F': ' '/Non-2xx or 3xx responses/ { print $2 }' "$out"); non2xx=${non2xx:-0}
   sockerr=$(awk '/Socket errors/ { s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s }' "$out"); sockerr=${sockerr:-0}
   [ -n "$rps" ] && [ -n "$reqs" ] || { cat "$out" >&2; die "cannot read wrk's output"; }
-  wrkcpu=$(tail -1 "$out.cpu" | awk '{ t = 0; for (k = 1; k <= 2; k++) { split($k, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.2f", t }')
+  wrkcpu=$(tail -1 "$out.cpu" | child_cpu)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$rps" "$p50" "$p99" "$reqs" "$non2xx" "$sockerr" \
     "$(awk -v a="$api0" -v b="$api1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
     "$(awk -v a="$pg0" -v b="$pg1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
@@ -587,12 +597,15 @@ echo
 echo "== 4. partner pull: GET /v1/partner/persons?limit=$PAGE to the end (${QUIET[partner]})"
 echo "partner $CLIENT: grant identification,contact for employment_guidance at $CONTROLLER_CODE; $REFERRED referrals ($EXPECTED disclosable)"
 awk -v a="$t0" -v b="$t1" -v rows="$rows" -v pages="$pages" -v ac="$api0" -v bc="$api1" -v ap="$pg0" -v bp="$pg1" -v c="$CLK" '
-  { srv += $3; bytes += $4; if (NR == 1) first = $3; if ($2 > 0) last = $3; if ($3 > mx) mx = $3 }
+  { srv += $3; bytes += $4; if (NR == 1) first = $3; if ($2 > 0) { last = $3; full[++nf] = $3 } if ($3 > mx) mx = $3; lastpage = $3 }
   END {
+    for (i = 2; i <= nf; i++) { t = full[i]; for (j = i - 1; j >= 1 && full[j] > t; j--) full[j + 1] = full[j]; full[j + 1] = t }
     printf "total rows %d in %d pages, %.2f s wall: %.0f rows/s (%.0f rows/s counting only the HTTP time of the pages)\n",
       rows, pages, b - a, rows / (b - a), rows / srv
-    printf "page time: first %.3f s, last full page %.3f s, slowest %.3f s; %.1f MB of JSON; CPU crt-api %.2f s, PostgreSQL %.2f s\n",
-      first, last, mx, bytes / 1e6, (bc - ac) / c, (bp - ap) / c
+    printf "page time: first %.3f s, median %.3f s, last full page %.3f s, slowest %.3f s, final page %.3f s; %.1f MB of JSON\n",
+      first, full[int((nf + 1) / 2)], last, mx, lastpage, bytes / 1e6
+    printf "CPU: crt-api %.2f s (%.0f us per row), PostgreSQL %.2f s (%.0f us per row)\n",
+      (bc - ac) / c, 1e6 * (bc - ac) / c / rows, (bp - ap) / c, 1e6 * (bp - ap) / c / rows
   }' "$WORK/pages.tsv"
 d=$((DISC1 - DISC0)); l=$((LOG1 - LOG0))
 if [ "$d" = "$rows" ] && [ "$rows" = "$EXPECTED" ] && [ "$DISTINCT" = "$rows" ] && [ "$l" = "$rows" ]; then
