@@ -19,9 +19,9 @@ static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192
 #define PARTNER_PULL                                                                          \
     "WITH page AS (SELECT %s, r.controller_id AS ctl, r.purpose AS why, g.id AS gid, "        \
     "  g.field_groups AS groups, g.legal_basis AS basis, p.updated_at AS changed "            \
-    "  FROM referrals r JOIN persons p ON p.id = r.person_id "                               \
-    "  JOIN partner_grants g ON g.id = crt_active_grant(r.partner_id, r.controller_id, r.purpose) " \
-    "  WHERE r.partner_id = crt_current_partner() AND r.ended_at IS NULL AND %s "            \
+    "  FROM crt_partner_referrals() a JOIN referrals r ON r.id = a.referral_id "             \
+    "  JOIN persons p ON p.id = a.person_id JOIN partner_grants g ON g.id = a.grant_id "     \
+    "  WHERE %s "                                                                             \
     "  ORDER BY p.updated_at, p.id, r.purpose LIMIT %s), "                                   \
     "d AS (INSERT INTO disclosures (controller_id, person_id, partner_id, grant_id, "         \
     "  field_groups, purpose, legal_basis, request_id) SELECT ctl, id::uuid, "                \
