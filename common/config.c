@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+enum cfg_type { CFG_STR, CFG_INT };
 
 struct cfg_entry {
     const char *name;
@@ -105,13 +105,6 @@ static bool load_entry(struct crt_config *cfg, const struct cfg_entry *e, char *
             return true;
         snprintf(err, errlen, "%s must be an integer from %d to %d", e->name, e->min, e->max);
         return false;
-    case CFG_BOOL:
-        if (strcmp(v, "0") && strcmp(v, "1")) {
-            snprintf(err, errlen, "%s must be 0 or 1", e->name);
-            return false;
-        }
-        *(bool *)base = v[0] == '1';
-        return true;
     }
     return false;
 }

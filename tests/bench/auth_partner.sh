@@ -10,7 +10,7 @@
 #   4. a partner's pull: GET /v1/partner/persons?limit=500 followed to the end, with the check that
 #      every person returned left exactly one disclosure row
 # Files: this script, tests/bench/token_verify.c (part 1; its --mint makes the tokens of part 3's
-# new-token variant), tests/bench/auth_partner_ids.lua (the wrk script); figures and their reading
+# new-token variant), tests/bench/random_ids.lua (the wrk script); figures and their reading
 # in docs/performance-auth-partner.md.
 #
 # Environment: what `deploy/local/crt-local bench` exports (CRT_BUILD_DIR, CRT_DATABASE_URL,
@@ -469,7 +469,7 @@ run_wrk() {  # round variant tokens-file
   api0=$(api_cpu); pg0=$(pg_ticks); m0=$(machine_ticks)
   ( rc=0
     wrk -t "$GEN_THREADS" -c "$CONNS" -d "${SECS}s" --timeout 10s --latency \
-      -s "$HERE/auth_partner_ids.lua" "$API" -- "$WORK/ids.txt" "$tf" >"$out" 2>&1 || rc=$?
+      -s "$HERE/random_ids.lua" "$API" -- "$WORK/ids.txt" "$tf" >"$out" 2>&1 || rc=$?
     times >"$out.cpu"; exit "$rc" ) || { cat "$out" >&2; die "wrk failed"; }
   api1=$(api_cpu); pg1=$(pg_ticks); m1=$(machine_ticks)
   local rps p50 p99 reqs non2xx sockerr wrkcpu
@@ -495,7 +495,7 @@ wait_quiet "reads" "$QUIET_WAIT"
 say "reads: $NIDS persons of controller $CONTROLLER, $CONNS connections, ${SECS}s per run, $ROUNDS rounds"
 if (( WARMUP > 0 )); then
   for v in coord case miss; do
-    wrk -t "$GEN_THREADS" -c "$CONNS" -d "${WARMUP}s" -s "$HERE/auth_partner_ids.lua" "$API" -- \
+    wrk -t "$GEN_THREADS" -c "$CONNS" -d "${WARMUP}s" -s "$HERE/random_ids.lua" "$API" -- \
       "$WORK/ids.txt" "$WORK/$v.tokens" >/dev/null 2>&1 || die "wrk warm-up failed"
   done
 fi
