@@ -8,7 +8,7 @@
 
 static void clear_env(void)
 {
-    for (size_t i = 0; i < config_count(CFG_API | CFG_CTL); i++)
+    for (size_t i = 0; i < config_count(CFG_API | CFG_CTL | CFG_REVIEW); i++)
         unsetenv(config_name(CFG_API | CFG_CTL, i));
 }
 
@@ -74,7 +74,7 @@ Test(config, the_configuration_page_documents_every_setting)
     size_t n = fread(doc, 1, 65535, f);
     fclose(f);
     cr_assert_gt(n, 0);
-    unsigned all = CFG_API | CFG_CTL;
+    unsigned all = CFG_API | CFG_CTL | CFG_REVIEW;
     for (size_t i = 0; i < config_count(all); i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "`%s`", config_name(all, i));

@@ -8,7 +8,7 @@
 #define CRT_MUST_CHECK __attribute__((warn_unused_result))
 
 /* Which program reads a setting (a setting may belong to several). */
-enum { CFG_API = 1u << 0, CFG_CTL = 1u << 1 };
+enum { CFG_API = 1u << 0, CFG_CTL = 1u << 1, CFG_REVIEW = 1u << 2 };
 
 struct crt_config {
     char *database_url;       /* CRT_DATABASE_URL: libpq conninfo of the API role */
@@ -32,6 +32,28 @@ struct crt_config {
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     char *log_level;          /* CRT_LOG_LEVEL */
     char *migrations_dir;     /* CRT_MIGRATIONS_DIR */
+    /* crt-review */
+    char *review_database_url;   /* CRT_REVIEW_DATABASE_URL: the crt_review role */
+    char *seal_key_file;         /* CRT_REVIEW_SEAL_KEY_FILE: Ed25519 private key (PEM) */
+    char *seal_public_key_file;  /* CRT_REVIEW_SEAL_PUBLIC_KEY_FILE: public key(s) (PEM) */
+    char *seal_head_file;        /* CRT_REVIEW_SEAL_HEAD_FILE: newest seal, outside the DB */
+    char *report_dir;            /* CRT_REVIEW_REPORT_DIR */
+    int seal_tolerance_s;        /* CRT_REVIEW_SEAL_TOLERANCE_S */
+    int repeat_days;             /* CRT_REVIEW_REPEAT_DAYS */
+    int break_glass_repeat;      /* CRT_REVIEW_BREAK_GLASS_REPEAT */
+    int break_glass_days;        /* CRT_REVIEW_BREAK_GLASS_DAYS */
+    int denied_burst;            /* CRT_REVIEW_DENIED_BURST */
+    int denied_burst_minutes;    /* CRT_REVIEW_DENIED_BURST_MINUTES */
+    int volume_min;              /* CRT_REVIEW_VOLUME_MIN */
+    int volume_factor;           /* CRT_REVIEW_VOLUME_FACTOR */
+    int volume_mad_k;            /* CRT_REVIEW_VOLUME_MAD_K */
+    int dormant_days;            /* CRT_REVIEW_DORMANT_DAYS */
+    int off_hours_min;           /* CRT_REVIEW_OFF_HOURS_MIN */
+    int enum_searches;           /* CRT_REVIEW_ENUM_SEARCHES */
+    int enum_results;            /* CRT_REVIEW_ENUM_RESULTS */
+    int search_open_minutes;     /* CRT_REVIEW_SEARCH_OPEN_MINUTES */
+    int export_repeat;           /* CRT_REVIEW_EXPORT_REPEAT */
+    int partner_bulk;            /* CRT_REVIEW_PARTNER_BULK */
 };
 
 /* Fills cfg from the environment (defaults for unset variables) for the settings of `who`.
