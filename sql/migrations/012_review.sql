@@ -31,7 +31,7 @@ CREATE TABLE log_seals (
   CHECK ((id = 1) = (prev_id IS NULL))
 );
 CREATE TABLE log_seal_blocks (
-  seal_id  bigint NOT NULL REFERENCES log_seals(id),
+  seal_id  bigint NOT NULL REFERENCES log_seals(id) DEFERRABLE INITIALLY DEFERRED,
   block_no integer NOT NULL CHECK (block_no >= 0),
   manifest bytea NOT NULL,
   PRIMARY KEY (seal_id, block_no)
