@@ -1,0 +1,139 @@
+/* The explanation pass: every access of a seal is explained (assignment, own record, intake
+ * that day, team, referral + grant, repeat) or not, into the temporary table rv, set-based. */
+#include <stdio.h>
+
+#include "crt/log.h"
+#include "review.h"
+
+/* Actions that are an access to one person (searches, duplicate checks and log reads are not). */
+#define PERSON_ACCESS_ACTIONS                                                                \
+    "'create', 'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "    \
+    "'assignment_write', 'assignment_read', 'referral_write', 'referral_read', 'disclosure', " \
+    "'transfer_out', 'transfer_in', 'export'"
+
+/* $1, $2: the seal's transaction range; $3: repeat window in days. Each explanation source is
+ * aggregated once per (who, person) — validity as a multirange — and hash-joined to the rows. */
+static const char explain_sql[] =
+    "CREATE TEMP TABLE rv ON COMMIT DROP AS "
+    "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
+    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, l.purpose, "
+    "  l.reason, l.request_id, l.field_groups FROM access_log l "
+    "  WHERE l.txid >= $1::bigint AND l.txid < $2::bigint), "
+    "wp AS (SELECT DISTINCT person_id FROM w WHERE person_id IS NOT NULL), "
+    "asg AS (SELECT a.user_id, a.person_id, range_agg(tstzrange(a.started_at, a.ended_at)) r "
+    "  FROM case_assignments a JOIN wp USING (person_id) GROUP BY 1, 2), "
+    "own AS (SELECT u, p, min(t) t FROM ("
+    "    SELECT created_by u, id p, created_at t FROM persons JOIN wp ON wp.person_id = persons.id "
+    "    UNION ALL SELECT changed_by, person_id, changed_at FROM person_rectifications JOIN wp USING (person_id) "
+    "    UNION ALL SELECT created_by, person_id, created_at FROM trajectory_entries JOIN wp USING (person_id)"
+    "  ) x GROUP BY 1, 2), "
+    "intake AS (SELECT DISTINCT s.team, t.person_id, t.occurred_on FROM trajectory_entries t "
+    "  JOIN wp USING (person_id) JOIN staff_users s ON s.id = t.created_by "
+    "  WHERE t.kind = 'intake' AND s.team IS NOT NULL), "
+    "team AS (SELECT s.team, a.person_id, range_agg(tstzrange(a.started_at, a.ended_at)) r "
+    "  FROM case_assignments a JOIN wp USING (person_id) JOIN staff_users s ON s.id = a.user_id "
+    "  WHERE s.team IS NOT NULL GROUP BY 1, 2), "
+    "ref AS (SELECT partner_id, person_id, purpose, "
+    "  range_agg(tstzrange(created_at, ended_at)) r FROM referrals JOIN wp USING (person_id) "
+    "  GROUP BY 1, 2, 3), "
+    "grnt AS (SELECT partner_id, controller_id, purpose, "
+    "  range_agg(tstzrange(valid_from, LEAST(valid_to, COALESCE(revoked_at, valid_to)))) r "
+    "  FROM partner_grants WHERE LEAST(valid_to, COALESCE(revoked_at, valid_to)) > valid_from "
+    "  GROUP BY 1, 2, 3), "
+    "bg AS (SELECT DISTINCT f.user_id, f.person_id FROM review_findings f "
+    "  WHERE f.rule_id = 'BG-01' AND f.decision = 'justified'), "
+    "b AS (SELECT w.*, u.role, u.team, (w.at AT TIME ZONE c.timezone) AS local_at, "
+    "  (w.person_id IS NOT NULL AND w.outcome = 'allowed' "
+    "   AND w.action IN (" PERSON_ACCESS_ACTIONS ")) AS is_access, "
+    "  CASE WHEN w.action = 'create' THEN 'registered' "
+    "       WHEN w.action IN ('assignment_write', 'referral_write', 'transfer_in') "
+    "         THEN 'documented_action' "
+    "       WHEN asg.r @> w.at THEN 'assignment' "
+    "       WHEN own.t <= w.at THEN 'own_record' "
+    "       WHEN intake.person_id IS NOT NULL THEN 'intake_that_day' "
+    "       WHEN team.r @> w.at THEN 'team_assignment' "
+    "       WHEN ref.r @> w.at AND grnt.r @> w.at THEN 'referral_grant' "
+    "       WHEN bg.user_id IS NOT NULL THEN 'break_glass_justified' END AS base "
+    "  FROM w JOIN controllers c ON c.id = w.controller_id "
+    "  LEFT JOIN staff_users u ON u.id = w.user_id "
+    "  LEFT JOIN asg ON asg.user_id = w.user_id AND asg.person_id = w.person_id "
+    "  LEFT JOIN own ON own.u = w.user_id AND own.p = w.person_id "
+    "  LEFT JOIN intake ON intake.team = u.team AND intake.person_id = w.person_id "
+    "    AND intake.occurred_on = (w.at AT TIME ZONE c.timezone)::date "
+    "  LEFT JOIN team ON team.team = u.team AND team.person_id = w.person_id "
+    "  LEFT JOIN ref ON ref.partner_id = w.partner_id AND ref.person_id = w.person_id "
+    "    AND ref.purpose = w.purpose "
+    "  LEFT JOIN grnt ON grnt.partner_id = w.partner_id AND grnt.controller_id = w.controller_id "
+    "    AND grnt.purpose = w.purpose "
+    "  LEFT JOIN bg ON bg.user_id = w.user_id AND bg.person_id = w.person_id) "
+    "SELECT b.*, "
+    "  (b.is_access AND pr.actor_id IS NULL AND row_number() OVER win = 1) AS first_access, "
+    "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
+    "       WHEN GREATEST(pr.last_explained_at, max(CASE WHEN b.base IS NOT NULL THEN b.at END) "
+    "              OVER (win ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) "
+    "            >= b.at - make_interval(days => $3::int) THEN 'repeat' END AS explanation "
+    "FROM b LEFT JOIN review_pairs pr ON b.is_access AND pr.actor_id = b.actor "
+    "  AND pr.person_id = b.person_id "
+    "WINDOW win AS (PARTITION BY b.actor, b.person_id, b.is_access ORDER BY b.at, b.id)";
+
+/* What the review has now seen of each (actor, person) pair. */
+static const char pairs_sql[] =
+    "INSERT INTO review_pairs (controller_id, actor_id, person_id, first_at, last_at, "
+    "  last_explained_at) "
+    "SELECT min(controller_id), actor, person_id, min(at), max(at), "
+    "  max(at) FILTER (WHERE base IS NOT NULL) FROM rv WHERE is_access AND actor IS NOT NULL "
+    "GROUP BY actor, person_id "
+    "ON CONFLICT (actor_id, person_id) DO UPDATE SET "
+    "  first_at = LEAST(review_pairs.first_at, EXCLUDED.first_at), "
+    "  last_at = GREATEST(review_pairs.last_at, EXCLUDED.last_at), "
+    "  last_explained_at = GREATEST(review_pairs.last_explained_at, EXCLUDED.last_explained_at)";
+
+bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+{
+    char from[24], to[24], days[16];
+    snprintf(from, sizeof from, "%lld", seal->txid_from);
+    snprintf(to, sizeof to, "%lld", seal->txid_to);
+    snprintf(days, sizeof days, "%d", cfg->repeat_days);
+    const char *p[] = {from, to, days};
+    if (!review_ok(pg, explain_sql, 3, p) ||
+        !review_ok(pg, "CREATE INDEX ON rv (controller_id, actor, at)", 0, NULL) ||
+        !review_ok(pg, "ANALYZE rv", 0, NULL) || !review_ok(pg, pairs_sql, 0, NULL))
+        return false;
+    log_debug("explained seal=%lld", seal->id);
+    return true;
+}
+
+/* Per controller and per actor: the counts the DPO reads. $1 run id. */
+static const char reviews_sql[] =
+    "INSERT INTO reviews (run_id, controller_id, window_from, window_to, log_rows, accesses, "
+    "  explained, first_accesses, first_explained, denied, searches, by_explanation) "
+    "SELECT $1::bigint, controller_id, min(at), max(at), count(*), "
+    "  count(*) FILTER (WHERE is_access), "
+    "  count(*) FILTER (WHERE is_access AND explanation IS NOT NULL), "
+    "  count(*) FILTER (WHERE first_access), "
+    "  count(*) FILTER (WHERE first_access AND explanation IS NOT NULL), "
+    "  count(*) FILTER (WHERE outcome = 'denied'), "
+    "  count(DISTINCT request_id) FILTER (WHERE action = 'search'), "
+    "  COALESCE((SELECT jsonb_object_agg(e, n) FROM (SELECT COALESCE(r2.explanation, "
+    "    'unexplained') e, count(*) n FROM rv r2 WHERE r2.controller_id = rv.controller_id "
+    "    AND r2.is_access GROUP BY 1) x), '{}') "
+    "FROM rv GROUP BY controller_id";
+
+static const char user_stats_sql[] =
+    "INSERT INTO review_user_stats (review_id, controller_id, actor_id, actor_kind, accesses, "
+    "  explained, first_accesses, first_explained) "
+    "SELECT r.id, rv.controller_id, rv.actor, "
+    "  CASE WHEN rv.partner_id IS NOT NULL THEN 'partner' ELSE 'staff' END, count(*), "
+    "  count(*) FILTER (WHERE explanation IS NOT NULL), count(*) FILTER (WHERE first_access), "
+    "  count(*) FILTER (WHERE first_access AND explanation IS NOT NULL) "
+    "FROM rv JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = rv.controller_id "
+    "WHERE rv.is_access AND rv.actor IS NOT NULL "
+    "GROUP BY r.id, rv.controller_id, rv.actor, rv.partner_id IS NOT NULL";
+
+bool explain_record_stats(PGconn *pg, long long run_id)
+{
+    char run[24];
+    snprintf(run, sizeof run, "%lld", run_id);
+    const char *p[] = {run};
+    return review_ok(pg, reviews_sql, 1, p) && review_ok(pg, user_stats_sql, 1, p);
+}

@@ -1,0 +1,195 @@
+/* crt-review: the command line (run [--every DURATION], verify), the run loop that seals new log
+ * rows and reviews every unreviewed seal once, and the small query helpers the modules share. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crt/log.h"
+#include "review.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+PGresult *review_exec(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    log_error("query failed sqlstate=%s: %s", state ? state : "-", PQerrorMessage(pg));
+    PQclear(r);
+    return NULL;
+}
+
+bool review_ok(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = review_exec(pg, sql, n, params);
+    PQclear(r);
+    return r != NULL;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: crt-review <command>\n\n"
+                 "  run [--every DURATION]  seal the log rows committed since the last seal and\n"
+                 "                          review them (findings, cases, reports); with --every\n"
+                 "                          (e.g. 15m, 1h) repeat until SIGTERM\n"
+                 "  verify                  recompute every seal, check signatures and the head\n"
+                 "                          file; exit 0 clean, 1 altered, 2 could not verify\n"
+                 "  help                    this text\n\n");
+    config_print_help(out, CFG_REVIEW);
+}
+
+/* Reviews one seal's rows in one transaction; a seal already reviewed is skipped. */
+static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+{
+    char sid[24];
+    snprintf(sid, sizeof sid, "%lld", seal->id);
+    const char *p[] = {sid};
+    if (!review_ok(pg, "BEGIN", 0, NULL))
+        return false;
+    PGresult *r = review_exec(pg, "INSERT INTO review_runs (seal_id) VALUES ($1::bigint) "
+                                  "ON CONFLICT (seal_id) DO NOTHING RETURNING id", 1, p);
+    long long run_id = r && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    char run[24];
+    snprintf(run, sizeof run, "%lld", run_id);
+    const char *q[] = {run, sid};
+    bool ok = r && (run_id == 0 ||
+                    (explain_seal(pg, cfg, seal) && explain_record_stats(pg, run_id) &&
+                     rules_apply(pg, cfg, run_id) && cases_update(pg, run_id) &&
+                     review_ok(pg, "UPDATE review_runs SET finished_at = clock_timestamp(), "
+                                   "log_rows = (SELECT row_count FROM log_seals WHERE id = $2::bigint) "
+                                   "WHERE id = $1::bigint", 2, q)));
+    if (!ok || !review_ok(pg, "COMMIT", 0, NULL)) {
+        review_ok(pg, "ROLLBACK", 0, NULL);
+        return false;
+    }
+    if (run_id == 0)
+        return true;
+    log_info("reviewed seal=%lld run=%lld rows=%lld", seal->id, run_id, seal->row_count);
+    return report_write(pg, cfg, run_id);
+}
+
+/* Seals without a run (a run that sealed and then failed): reviewed now, oldest first. */
+static bool review_pending(PGconn *pg, const struct crt_config *cfg)
+{
+    PGresult *r = review_exec(pg, "SELECT id, txid_from, txid_to, row_count FROM log_seals s "
+                                  "WHERE NOT EXISTS (SELECT 1 FROM review_runs r "
+                                  "WHERE r.seal_id = s.id) ORDER BY id", 0, NULL);
+    if (r == NULL)
+        return false;
+    bool ok = true;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        struct seal_info s = {atoll(PQgetvalue(r, i, 0)), atoll(PQgetvalue(r, i, 3)),
+                              atoll(PQgetvalue(r, i, 1)), atoll(PQgetvalue(r, i, 2)), ""};
+        ok = review_seal(pg, cfg, &s);
+    }
+    PQclear(r);
+    return ok;
+}
+
+/* One run under the advisory lock: a concurrent run finds the lock taken and does nothing. */
+static int run_once(PGconn *pg, const struct crt_config *cfg)
+{
+    PGresult *r = review_exec(pg, "SELECT pg_try_advisory_lock($1::bigint)", 1,
+                              (const char *[]){"1129469010"});
+    bool locked = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (r == NULL)
+        return 1;
+    if (!locked) {
+        log_info("another crt-review run holds the lock; nothing to do");
+        return 0;
+    }
+    struct seal_info seal;
+    enum seal_outcome so = seal_new(pg, cfg, &seal);
+    bool ok = so != SEAL_ERROR && review_pending(pg, cfg);
+    if (so == SEAL_NOTHING)
+        log_info("no new log rows since the last seal");
+    review_ok(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, (const char *[]){"1129469010"});
+    return ok ? 0 : 1;
+}
+
+/* "90s", "15m", "1h", "1d" → seconds; 0 when invalid. */
+static long parse_duration(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    long unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 0;
+    return v > 0 && unit && end[1] == '\0' && v <= 7 * 86400 / unit ? v * unit : 0;
+}
+
+static PGconn *connect_db(const struct crt_config *cfg)
+{
+    PGconn *pg = PQconnectdb(cfg->review_database_url);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        log_error("cannot connect to the database: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return NULL;
+    }
+    PGresult *r = PQexec(pg, "SET application_name = 'crt-review'");
+    PQclear(r);
+    return pg;
+}
+
+static int cmd_run(const struct crt_config *cfg, long every)
+{
+    int rc = 0;
+    do {
+        PGconn *pg = connect_db(cfg);
+        rc = pg ? run_once(pg, cfg) : 1;
+        PQfinish(pg);
+        for (long s = 0; every && s < every && !stop_requested; s++)
+            sleep(1);
+    } while (every && !stop_requested);
+    return rc;
+}
+
+static int cmd_verify(const struct crt_config *cfg)
+{
+    PGconn *pg = connect_db(cfg);
+    int rc = pg ? verify_run(pg, cfg, stdout) : -1;
+    PQfinish(pg);
+    return rc < 0 ? 2 : rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct crt_config cfg;
+    char err[256];
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!config_load(&cfg, CFG_REVIEW, err, sizeof err)) {
+        fprintf(stderr, "crt-review: %s\n", err);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    int rc = 2;
+    long every = 0;
+    if (strcmp(argv[1], "run") == 0 && argc == 2) {
+        rc = cmd_run(&cfg, 0);
+    } else if (strcmp(argv[1], "run") == 0 && argc == 4 && strcmp(argv[2], "--every") == 0 &&
+               (every = parse_duration(argv[3])) > 0) {
+        rc = cmd_run(&cfg, every);
+    } else if (strcmp(argv[1], "verify") == 0 && argc == 2) {
+        rc = cmd_verify(&cfg);
+    } else {
+        usage(stderr);
+    }
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,85 @@
+/* crt-review internals shared by its modules: sealing (seal.c), verification (verify.c), the
+ * explanation pass (explain.c), the rules (rules.c), cases (cases.c) and reports (report.c). */
+#ifndef CRT_REVIEW_H
+#define CRT_REVIEW_H
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crt/config.h"
+
+/* The advisory lock that serialises runs (sealing and reviewing) across processes. */
+#define REVIEW_LOCK_KEY 0x43525452 /* "CRTR" */
+
+/* ---- seal.c ---- */
+enum seal_outcome { SEAL_NEW, SEAL_NOTHING, SEAL_ERROR };
+struct seal_info {
+    long long id, row_count, txid_from, txid_to;
+    char chain[65];
+};
+/* Seals the log rows of every transaction ended since the previous seal: streams them in id
+ * order, writes the manifest blocks and the signed seal row in one transaction, then the head
+ * file. SEAL_NOTHING when no new row has committed. */
+enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out);
+
+/* The canonical form of a log row, shared by sealing and verification. */
+#define SEAL_ROW_COLUMNS                                                                   \
+    "id, txid, (extract(epoch FROM at) * 1000000)::bigint, controller_id, user_id, "       \
+    "person_id, household_id, action, field_groups::text, purpose, outcome, reason, "      \
+    "request_id, partner_id"
+#define SEAL_ROW_NCOLS 14
+#define SEAL_ENTRY_BYTES 24 /* 8-byte big-endian id + the first 16 bytes of the row digest */
+#define SEAL_BLOCK_ROWS 65536
+/* SHA-256 of row i of r (columns SEAL_ROW_COLUMNS), each column length-prefixed. */
+void seal_row_digest(const PGresult *r, int i, unsigned char out[32]);
+/* The seal statement that is hashed into the chain and signed. */
+int seal_statement(char *buf, size_t len, long long id, long long prev_id, long long txid_from,
+                   long long txid_to, long long rows, long long first_id, long long last_id,
+                   const char *manifest_hex, const char *prev_chain, const char *sealed_at);
+/* Hex encoding of n bytes into out (2n + 1). */
+void seal_hex(const unsigned char *in, size_t n, char *out);
+/* The key id of a seal key: the first 16 hex digits of SHA-256 over its public key (DER). */
+struct evp_pkey_st;
+bool seal_key_id(struct evp_pkey_st *key, char out[17]);
+
+/* ---- verify.c ---- */
+/* Recomputes every seal, checks signatures and the external head; prints one line per
+ * problem to out. Returns 0 clean, 1 altered, -1 could not verify. */
+int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out);
+
+/* ---- explain.c ---- */
+/* Loads the rows of the seal into the session's temporary table rv and classifies each
+ * access as explained (and by what) or not; updates review_pairs. */
+bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+/* Writes the reviews (one per controller with rows in rv) of run_id and their per-actor stats. */
+bool explain_record_stats(PGconn *pg, long long run_id);
+
+/* ---- rules.c ---- */
+struct rule {
+    const char *id;       /* stable: AA-nn */
+    const char *severity; /* low, medium, high */
+    const char *many;     /* narrative for several findings of the rule in one case ("%d …") */
+    const char *sql;      /* the rows that become findings (see rules.c) */
+};
+extern const struct rule rules[];
+extern const size_t n_rules;
+/* Runs every rule over rv, inserting or updating findings of the reviews of run_id. */
+bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id);
+
+/* ---- cases.c ---- */
+/* Groups the open findings of each user or partner into one case and rewrites its narrative. */
+bool cases_update(PGconn *pg, long long run_id);
+
+/* ---- report.c ---- */
+/* Writes the JSON and HTML report of every review of run_id under cfg->report_dir. */
+bool report_write(PGconn *pg, const struct crt_config *cfg, long long run_id);
+
+/* ---- main.c helpers used by the modules ---- */
+/* Runs sql with text params; returns the result when its status is ok (caller PQclears),
+ * else logs the error (no parameter values) and returns NULL. */
+PGresult *review_exec(PGconn *pg, const char *sql, int n, const char *const *params);
+/* Same, discarding the result; false on error. */
+bool review_ok(PGconn *pg, const char *sql, int n, const char *const *params);
+
+#endif

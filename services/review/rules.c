@@ -1,0 +1,336 @@
+/* The review rules: each a stable id, a severity and one set-based query over rv (and the log's
+ * history) whose rows become findings, deduplicated across runs by rule, subject and pattern. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt/log.h"
+#include "review.h"
+
+/* Every rule query yields: controller_id, user_id, partner_id, person_id, bucket (the pattern's
+ * period: a day, an hour, '-'), first_at, last_at, summary, evidence (jsonb).
+ * Parameters: $1 run id, then the thresholds in the order of rule_params(). */
+#define ACCESS "rv.is_access"
+#define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at))[1:50])"
+#define DAY "(rv.local_at)::date"
+#define TZ_DAY_START(d) "((" d ")::timestamp AT TIME ZONE 'Europe/Brussels')"
+
+static const char bg01[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, rv.id::text, rv.at, rv.at, "
+    "format('used break-glass at %s: \"%s\"', to_char(rv.local_at, 'YYYY-MM-DD HH24:MI'), "
+    "  left(rv.reason, 300)), "
+    "jsonb_build_object('log_ids', jsonb_build_array(rv.id), 'reason', rv.reason) "
+    "FROM rv WHERE rv.action = 'break_glass' AND rv.outcome = 'allowed' AND rv.user_id IS NOT NULL";
+
+static const char bg02[] =
+    "SELECT w.controller_id, w.user_id, NULL::uuid, NULL::uuid, "
+    "to_char(date_bin(make_interval(days => $3::int), w.last_at, '2000-01-01'), 'YYYY-MM-DD'), "
+    "min(l.at), max(l.at), format('used break-glass %s times on %s persons within %s days', "
+    "  count(*), count(DISTINCT l.person_id), $3::int), "
+    "jsonb_build_object('log_ids', to_jsonb((array_agg(l.id ORDER BY l.at))[1:50]), 'count', count(*), "
+    "  'threshold', $2::int, 'days', $3::int) "
+    "FROM (SELECT controller_id, user_id, max(at) last_at FROM rv WHERE action = 'break_glass' "
+    "      AND outcome = 'allowed' AND user_id IS NOT NULL GROUP BY 1, 2) w "
+    "JOIN access_log l ON l.controller_id = w.controller_id AND l.user_id = w.user_id "
+    "  AND l.action = 'break_glass' AND l.outcome = 'allowed' "
+    "  AND l.at > w.last_at - make_interval(days => $3::int) AND l.at <= w.last_at "
+    "GROUP BY w.controller_id, w.user_id, w.last_at HAVING count(*) >= $2::int";
+
+static const char dn01[] =
+    "SELECT rv.controller_id, rv.user_id, rv.partner_id, NULL::uuid, " DAY "::text, min(rv.at), "
+    "max(rv.at), format('%s denied attempt(s) on %s (%s)', count(*), " DAY ", "
+    "  string_agg(DISTINCT COALESCE(rv.reason, rv.action), ', ')), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'count', count(*), "
+    "  'persons', count(DISTINCT rv.person_id)) "
+    "FROM rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL "
+    "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, " DAY;
+
+static const char dn02[] =
+    "SELECT rv.controller_id, rv.user_id, rv.partner_id, NULL::uuid, " DAY "::text, min(rv.at), "
+    "max(rv.at), format('%s denied attempts within %s minutes on %s', max(rv.n), $5::int, " DAY "), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'burst', max(rv.n), "
+    "  'threshold', $4::int, 'minutes', $5::int) "
+    "FROM (SELECT rv.*, count(*) OVER (PARTITION BY rv.actor ORDER BY rv.at RANGE BETWEEN "
+    "      make_interval(mins => $5::int) PRECEDING AND CURRENT ROW) n "
+    "      FROM rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL) rv "
+    "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, " DAY " HAVING max(rv.n) >= $4::int";
+
+/* Volume: the day's distinct persons against the user's own median day (previous 30 days) and
+ * the median + k * MAD of the same role in the same controller that day. */
+static const char vo01[] =
+    "WITH days AS (SELECT rv.controller_id, rv.user_id, rv.role, " DAY " d, min(rv.at) f, "
+    "  max(rv.at) l, count(DISTINCT rv.person_id) FILTER (WHERE rv.explanation IS NULL) unexpl "
+    "  FROM rv WHERE " ACCESS " AND rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4), "
+    "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
+    "daily AS (SELECT l.controller_id, l.user_id, u.role, (l.at AT TIME ZONE 'Europe/Brussels')::date d, "
+    "  count(DISTINCT l.person_id) n FROM access_log l JOIN staff_users u ON u.id = l.user_id, span "
+    "  WHERE l.controller_id IN (SELECT controller_id FROM days) "
+    "  AND l.at >= " TZ_DAY_START("span.lo") " AND l.at < " TZ_DAY_START("span.hi") " "
+    "  AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
+    "  GROUP BY 1, 2, 3, 4), "
+    "peer AS (SELECT controller_id, role, d, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) med, "
+    "  count(*) users FROM daily GROUP BY 1, 2, 3), "
+    "mad AS (SELECT p.controller_id, p.role, p.d, p.med, p.users, percentile_cont(0.5) "
+    "  WITHIN GROUP (ORDER BY abs(x.n - p.med)) mad FROM peer p JOIN daily x USING (controller_id, role, d) "
+    "  GROUP BY 1, 2, 3, 4, 5) "
+    "SELECT dy.controller_id, dy.user_id, NULL::uuid, NULL::uuid, dy.d::text, dy.f, dy.l, "
+    "format('opened %s distinct persons on %s, %s unexplained (own median day %s, %s peers: "
+    "median %s, MAD %s)', cur.n, dy.d, dy.unexpl, round(o.own::numeric, 1), m.users - 1, "
+    "  round(m.med::numeric, 1), round(m.mad::numeric, 1)), "
+    "jsonb_build_object('persons', cur.n, 'unexplained', dy.unexpl, 'own_median', o.own, "
+    "  'peer_median', m.med, 'peer_mad', m.mad, 'peers', m.users - 1, 'statistic', "
+    "  'n >= min AND n > factor * own 30-day median AND n > peer median + k * MAD', "
+    "  'min', $6::int, 'factor', $7::int, 'k', $8::int) "
+    "FROM days dy JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
+    "JOIN mad m ON m.controller_id = dy.controller_id AND m.role = dy.role AND m.d = dy.d "
+    "CROSS JOIN LATERAL (SELECT COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n), 0) own "
+    "  FROM daily h WHERE h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d) o "
+    "WHERE cur.n >= $6::int AND cur.n > $7::int * o.own AND cur.n > m.med + $8::int * m.mad";
+
+static const char oh01[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
+    "max(rv.at), format('opened %s persons between %s and %s %s, %s unexplained', "
+    "  count(DISTINCT rv.person_id), to_char(min(rv.local_at), 'HH24:MI'), "
+    "  to_char(max(rv.local_at), 'HH24:MI'), CASE WHEN bool_or(h.day IS NOT NULL) THEN "
+    "  'on a holiday (' || min(h.name) || ')' WHEN NOT bool_or(extract(isodow FROM rv.local_at)::smallint "
+    "  = ANY (c.work_days)) THEN 'on a ' || to_char(min(rv.local_at), 'FMDay') ELSE 'outside "
+    "  working hours on ' || " DAY " END, count(DISTINCT rv.person_id) FILTER (WHERE "
+    "  rv.explanation IS NULL)), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'accesses', count(*), 'unexplained', "
+    "  count(*) FILTER (WHERE rv.explanation IS NULL), 'work_start', min(c.work_start), "
+    "  'work_end', min(c.work_end)) "
+    "FROM rv JOIN controllers c ON c.id = rv.controller_id "
+    "LEFT JOIN controller_holidays h ON h.controller_id = rv.controller_id AND h.day = " DAY " "
+    "WHERE " ACCESS " AND rv.user_id IS NOT NULL AND (h.day IS NOT NULL "
+    "  OR NOT (extract(isodow FROM rv.local_at)::smallint = ANY (c.work_days)) "
+    "  OR rv.local_at::time < c.work_start OR rv.local_at::time >= c.work_end) "
+    "GROUP BY rv.controller_id, rv.user_id, " DAY " "
+    "HAVING count(*) FILTER (WHERE rv.explanation IS NULL) >= $10::int";
+
+static const char nb01[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, '-', min(rv.at), max(rv.at), "
+    "format('opened %s time(s) a person who shares the user''s %s', count(*), "
+    "  CASE WHEN bool_or(m.nm) AND bool_or(m.ad) THEN 'family name and home address' "
+    "       WHEN bool_or(m.nm) THEN 'family name' ELSE 'home address' END), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'same_family_name', bool_or(m.nm), "
+    "  'same_address', bool_or(m.ad), 'explained', count(*) FILTER (WHERE rv.explanation IS NOT NULL)) "
+    "FROM rv JOIN staff_users u ON u.id = rv.user_id JOIN persons p ON p.id = rv.person_id "
+    "CROSS JOIN LATERAL (SELECT u.family_name IS NOT NULL AND lower(p.last_name) = lower(u.family_name) nm, "
+    "  u.home_postcode IS NOT NULL AND p.address_postcode = u.home_postcode "
+    "  AND lower(p.address_street) = lower(u.home_street) "
+    "  AND lower(COALESCE(p.address_number, '')) = lower(COALESCE(u.home_number, '')) ad) m "
+    "WHERE " ACCESS " AND (m.nm OR m.ad) GROUP BY rv.controller_id, rv.user_id, rv.person_id";
+
+static const char ac01[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, '-', min(rv.at), max(rv.at), "
+    "format('opened a person %s time(s) after the assignment ended on %s', count(*), "
+    "  to_char(max(a.ended_at) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD')), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'assignment_ended', max(a.ended_at)) "
+    "FROM rv CROSS JOIN LATERAL (SELECT max(x.ended_at) ended_at FROM case_assignments x "
+    "  WHERE x.user_id = rv.user_id AND x.person_id = rv.person_id AND x.ended_at <= rv.at) a "
+    "WHERE " ACCESS " AND rv.user_id IS NOT NULL AND (rv.explanation IS NULL "
+    "  OR rv.explanation = 'repeat') AND a.ended_at IS NOT NULL "
+    "GROUP BY rv.controller_id, rv.user_id, rv.person_id";
+
+static const char ac02[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
+    "max(rv.at), format('%s access(es) on %s by an account disabled since %s', count(*), " DAY ", "
+    "  to_char(min(u.disabled_at) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD HH24:MI')), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'disabled_at', min(u.disabled_at)) "
+    "FROM rv JOIN staff_users u ON u.id = rv.user_id "
+    "WHERE u.disabled_at IS NOT NULL AND rv.at >= u.disabled_at "
+    "GROUP BY rv.controller_id, rv.user_id, " DAY;
+
+/* Dormant: an access after >= N days without any (before the window: from the log). */
+static const char ac03[] =
+    "WITH acts AS (SELECT rv.controller_id, rv.user_id, rv.at, rv.id, "
+    "  lag(rv.at) OVER w prev, row_number() OVER w rn FROM rv WHERE rv.user_id IS NOT NULL "
+    "  WINDOW w AS (PARTITION BY rv.user_id ORDER BY rv.at, rv.id)), "
+    "gaps AS (SELECT a.controller_id, a.user_id, a.at, a.id, CASE WHEN a.rn = 1 THEN "
+    "  (SELECT max(l.at) FROM access_log l WHERE l.controller_id = a.controller_id "
+    "   AND l.user_id = a.user_id AND l.at < a.at) ELSE a.prev END prev FROM acts a "
+    "  WHERE a.rn = 1 OR a.at - a.prev >= make_interval(days => $9::int)) "
+    "SELECT g.controller_id, g.user_id, NULL::uuid, NULL::uuid, "
+    "  to_char(g.at AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD'), g.at, g.at, "
+    "format('account used on %s after %s days without any access%s', "
+    "  to_char(g.at AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD HH24:MI'), "
+    "  extract(day FROM g.at - COALESCE(g.prev, u.created_at))::int, "
+    "  CASE WHEN g.prev IS NULL THEN ' (first use since the account was created)' ELSE '' END), "
+    "jsonb_build_object('log_ids', jsonb_build_array(g.id), 'previous_access', g.prev, "
+    "  'account_created', u.created_at, 'days', $9::int) "
+    "FROM gaps g JOIN staff_users u ON u.id = g.user_id "
+    "WHERE g.at - COALESCE(g.prev, u.created_at) >= make_interval(days => $9::int)";
+
+static const char pa01[] =
+    "SELECT rv.controller_id, NULL::uuid, rv.partner_id, rv.person_id, '-', min(rv.at), "
+    "max(rv.at), format('partner received a person %s time(s) that was never referred to it', "
+    "  count(*)), jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'purposes', "
+    "  to_jsonb(array_agg(DISTINCT rv.purpose))) "
+    "FROM rv WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND NOT EXISTS (SELECT 1 FROM "
+    "  referrals r WHERE r.partner_id = rv.partner_id AND r.person_id = rv.person_id "
+    "  AND r.created_at <= rv.at) "
+    "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
+
+static const char pa02[] =
+    "SELECT rv.controller_id, NULL::uuid, rv.partner_id, rv.person_id, '-', min(rv.at), "
+    "max(rv.at), format('partner received a person %s time(s) %s', count(*), "
+    "  CASE WHEN bool_or(NOT x.referred) THEN 'after its referral ended or for another purpose' "
+    "       WHEN bool_or(NOT x.granted) THEN 'without a grant for purpose ' || min(rv.purpose) "
+    "       ELSE 'outside the validity of its grant' END), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'purposes', "
+    "  to_jsonb(array_agg(DISTINCT rv.purpose))) "
+    "FROM rv CROSS JOIN LATERAL (SELECT "
+    "  EXISTS (SELECT 1 FROM referrals r WHERE r.partner_id = rv.partner_id "
+    "    AND r.person_id = rv.person_id AND r.purpose = rv.purpose AND r.created_at <= rv.at "
+    "    AND (r.ended_at IS NULL OR rv.at < r.ended_at)) referred, "
+    "  EXISTS (SELECT 1 FROM partner_grants g WHERE g.partner_id = rv.partner_id "
+    "    AND g.controller_id = rv.controller_id AND g.purpose = rv.purpose) granted) x "
+    "WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND rv.base IS NULL AND EXISTS (SELECT 1 "
+    "  FROM referrals r WHERE r.partner_id = rv.partner_id AND r.person_id = rv.person_id "
+    "  AND r.created_at <= rv.at) "
+    "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
+
+static const char se01[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, "
+    "to_char(date_trunc('hour', rv.local_at), 'YYYY-MM-DD\"T\"HH24'), min(rv.at), max(rv.at), "
+    "format('%s searches returning %s distinct persons in the hour from %s', "
+    "  count(DISTINCT rv.request_id), count(DISTINCT rv.person_id), "
+    "  to_char(date_trunc('hour', min(rv.local_at)), 'YYYY-MM-DD HH24:MI')), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'searches', count(DISTINCT rv.request_id), "
+    "  'persons', count(DISTINCT rv.person_id), 'threshold_searches', $11::int, "
+    "  'threshold_persons', $12::int) "
+    "FROM rv WHERE rv.action = 'search' AND rv.user_id IS NOT NULL "
+    "GROUP BY rv.controller_id, rv.user_id, date_trunc('hour', rv.local_at) "
+    "HAVING count(DISTINCT rv.request_id) >= $11::int OR count(DISTINCT rv.person_id) >= $12::int";
+
+static const char se02[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, '-', min(rv.at), max(rv.at), "
+    "format('opened a person %s time(s) shortly after finding it by a name search, with no "
+    "documented action', count(*)), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'minutes', $13::int) "
+    "FROM rv WHERE rv.action = 'read' AND " ACCESS " AND rv.explanation IS NULL "
+    "AND rv.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM rv s WHERE s.controller_id = "
+    "  rv.controller_id AND s.actor = rv.actor AND s.action = 'search' AND s.person_id = "
+    "  rv.person_id AND s.at <= rv.at AND s.at >= rv.at - make_interval(mins => $13::int)) "
+    "AND NOT EXISTS (SELECT 1 FROM access_log d WHERE d.controller_id = rv.controller_id "
+    "  AND d.person_id = rv.person_id AND d.user_id = rv.user_id "
+    "  AND d.action IN ('update', 'trajectory_write') AND d.at >= " TZ_DAY_START(DAY) " "
+    "  AND d.at < " TZ_DAY_START(DAY " + 1") ") "
+    "GROUP BY rv.controller_id, rv.user_id, rv.person_id";
+
+static const char ex01[] =
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
+    "max(rv.at), format('%s exports of %s persons on %s', count(*), count(DISTINCT rv.person_id), "
+    "  " DAY "), jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'exports', count(*), "
+    "  'threshold', $14::int) "
+    "FROM rv WHERE rv.action = 'export' AND rv.outcome = 'allowed' AND rv.user_id IS NOT NULL "
+    "GROUP BY rv.controller_id, rv.user_id, " DAY " HAVING count(*) >= $14::int "
+    "UNION ALL "
+    "SELECT d.controller_id, NULL::uuid, d.partner_id, NULL::uuid, d.d::text, min(l.at), "
+    "max(l.at), format('partner received %s distinct persons on %s', "
+    "  count(DISTINCT l.person_id), d.d), jsonb_build_object('persons', "
+    "  count(DISTINCT l.person_id), 'threshold', $15::int) "
+    "FROM (SELECT DISTINCT rv.controller_id, rv.partner_id, " DAY " d FROM rv "
+    "      WHERE rv.partner_id IS NOT NULL AND " ACCESS ") d "
+    "JOIN access_log l ON l.controller_id = d.controller_id AND l.partner_id = d.partner_id "
+    "  AND l.at >= " TZ_DAY_START("d.d") " AND l.at < " TZ_DAY_START("d.d + 1") " "
+    "  AND l.outcome = 'allowed' AND l.person_id IS NOT NULL "
+    "GROUP BY d.controller_id, d.partner_id, d.d HAVING count(DISTINCT l.person_id) > $15::int";
+
+static const char rp01[] =
+    "SELECT rv.controller_id, rv.user_id, rv.partner_id, rv.person_id, '-', min(rv.at), "
+    "max(rv.at), format('%s access(es) to a person %s', count(*), "
+    "  CASE WHEN bool_or(p.restricted_at <= rv.at) THEN 'under a processing restriction' "
+    "       ELSE 'flagged as protected' END), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'restricted', "
+    "  bool_or(p.restricted_at <= rv.at), 'protected', bool_or(p.protected_at <= rv.at)) "
+    "FROM rv JOIN persons p ON p.id = rv.person_id WHERE " ACCESS " AND "
+    "  (p.restricted_at <= rv.at OR p.protected_at <= rv.at) "
+    "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, rv.person_id";
+
+const struct rule rules[] = {
+    {"BG-01", "high", "%d break-glass uses", bg01},
+    {"BG-02", "high", "break-glass used repeatedly (%d periods)", bg02},
+    {"DN-01", "low", "denied attempts on %d days", dn01},
+    {"DN-02", "medium", "bursts of denied attempts on %d days", dn02},
+    {"VO-01", "medium", "unusual volume on %d days", vo01},
+    {"OH-01", "medium", "off-hours accesses on %d days", oh01},
+    {"NB-01", "high", "%d persons share the user's family name or address", nb01},
+    {"AC-01", "medium", "%d persons opened after the assignment ended", ac01},
+    {"AC-02", "high", "used while disabled on %d days", ac02},
+    {"AC-03", "medium", "dormant account used (%d times)", ac03},
+    {"PA-01", "high", "%d persons received that were never referred", pa01},
+    {"PA-02", "high", "%d persons received outside referral or grant", pa02},
+    {"SE-01", "medium", "enumeration-like searching in %d hours", se01},
+    {"SE-02", "low", "%d persons opened after a name search with no documented action", se02},
+    {"EX-01", "medium", "bulk or repeated exports on %d days", ex01},
+    {"RP-01", "medium", "%d restricted or protected persons accessed", rp01},
+};
+const size_t n_rules = sizeof rules / sizeof rules[0];
+
+/* Inserts the rule's rows as findings of this run's reviews, or updates the finding of the same
+ * pattern found by an earlier run. All thresholds are typed in k so every statement has them. */
+#define FINDINGS_WRAPPER                                                                      \
+    "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
+    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int), "                        \
+    "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
+    "   evidence) AS (%s) "                                                                   \
+    "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \
+    "  partner_id, person_id, first_review_id, last_review_id, first_at, last_at, summary, "  \
+    "  evidence) "                                                                            \
+    "SELECT c.controller_id, '%s', '%s', '%s:' || COALESCE(c.user_id, c.partner_id)::text || " \
+    "  ':' || COALESCE(c.person_id::text, '-') || ':' || c.bucket, c.user_id, c.partner_id, " \
+    "  c.person_id, r.id, r.id, c.first_at, c.last_at, c.summary, c.evidence "              \
+    "FROM c JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = c.controller_id "   \
+    "ON CONFLICT (controller_id, dedup_key) DO UPDATE SET "                                   \
+    "  last_review_id = EXCLUDED.last_review_id, occurrences = f.occurrences + 1, "           \
+    "  first_at = LEAST(f.first_at, EXCLUDED.first_at), "                                     \
+    "  last_at = GREATEST(f.last_at, EXCLUDED.last_at), summary = EXCLUDED.summary, "          \
+    "  evidence = f.evidence || EXCLUDED.evidence || jsonb_build_object('log_ids', "           \
+    "    COALESCE((SELECT jsonb_agg(DISTINCT x) FROM jsonb_array_elements("                    \
+    "      COALESCE(f.evidence->'log_ids', '[]') || COALESCE(EXCLUDED.evidence->'log_ids', "  \
+    "      '[]')) x), '[]')), updated_at = clock_timestamp()"
+
+static bool apply_rule(PGconn *pg, const struct rule *rule, const char *const *params)
+{
+    size_t len = sizeof FINDINGS_WRAPPER + strlen(rule->sql) + 64;
+    char *sql = malloc(len);
+    if (sql == NULL)
+        return false;
+    snprintf(sql, len, FINDINGS_WRAPPER, rule->sql, rule->id, rule->severity, rule->id);
+    PGresult *r = review_exec(pg, sql, 15, params);
+    free(sql);
+    if (r == NULL) {
+        log_error("rule failed rule=%s", rule->id);
+        return false;
+    }
+    log_debug("rule=%s findings=%s", rule->id, PQcmdTuples(r));
+    PQclear(r);
+    return true;
+}
+
+static const char counts_sql[] =
+    "UPDATE reviews SET "
+    "findings_new = (SELECT count(*) FROM review_findings f WHERE f.first_review_id = reviews.id), "
+    "findings_updated = (SELECT count(*) FROM review_findings f WHERE f.last_review_id = reviews.id "
+    "  AND f.first_review_id <> reviews.id) WHERE run_id = $1::bigint";
+
+bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
+{
+    int v[] = {cfg->break_glass_repeat, cfg->break_glass_days, cfg->denied_burst,
+               cfg->denied_burst_minutes, cfg->volume_min, cfg->volume_factor, cfg->volume_mad_k,
+               cfg->dormant_days, cfg->off_hours_min, cfg->enum_searches, cfg->enum_results,
+               cfg->search_open_minutes, cfg->export_repeat, cfg->partner_bulk};
+    char buf[15][24];
+    const char *params[15];
+    snprintf(buf[0], sizeof buf[0], "%lld", run_id);
+    params[0] = buf[0];
+    for (int i = 0; i < 14; i++) {
+        snprintf(buf[i + 1], sizeof buf[i + 1], "%d", v[i]);
+        params[i + 1] = buf[i + 1];
+    }
+    for (size_t i = 0; i < n_rules; i++)
+        if (!apply_rule(pg, &rules[i], params))
+            return false;
+    return review_ok(pg, counts_sql, 1, params);
+}

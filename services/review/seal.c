@@ -1,0 +1,323 @@
+/* Sealing the access log: the rows of every transaction ended since the previous seal, hashed
+ * in id order into a manifest and a chain, signed with an Ed25519 key the database never sees. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crt/crypto.h"
+#include "crt/log.h"
+#include "review.h"
+
+#define FETCH_ROWS "10000"
+
+void seal_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void seal_row_digest(const PGresult *r, int i, unsigned char out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        memset(out, 0, 32);
+        EVP_MD_CTX_free(md);
+        return;
+    }
+    for (int c = 0; c < SEAL_ROW_NCOLS; c++) {
+        unsigned char tag = PQgetisnull(r, i, c) ? 0 : 1;
+        EVP_DigestUpdate(md, &tag, 1);
+        if (tag) {
+            uint32_t n = htonl((uint32_t)PQgetlength(r, i, c));
+            EVP_DigestUpdate(md, &n, sizeof n);
+            EVP_DigestUpdate(md, PQgetvalue(r, i, c), (size_t)PQgetlength(r, i, c));
+        }
+    }
+    EVP_DigestFinal_ex(md, out, &len);
+    EVP_MD_CTX_free(md);
+}
+
+int seal_statement(char *buf, size_t len, long long id, long long prev_id, long long txid_from,
+                   long long txid_to, long long rows, long long first_id, long long last_id,
+                   const char *manifest_hex, const char *prev_chain, const char *sealed_at)
+{
+    return snprintf(buf, len,
+                    "crt-seal-v1\nseal %lld\nprev %lld\ntxid %lld %lld\nrows %lld\nids %lld %lld\n"
+                    "manifest %s\nprev_chain %s\nsealed_at %s\n",
+                    id, prev_id, txid_from, txid_to, rows, first_id, last_id, manifest_hex,
+                    prev_chain, sealed_at);
+}
+
+/* The signing key: an Ed25519 private key in a PEM file nobody else may read. */
+static EVP_PKEY *load_signing_key(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || (st.st_mode & 077)) {
+        log_error("seal key file missing or readable by group/others path=%s", path);
+        return NULL;
+    }
+    FILE *f = fopen(path, "r");
+    EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    if (k && EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(k);
+        k = NULL;
+    }
+    if (k == NULL)
+        log_error("seal key is not an Ed25519 private key in PEM path=%s", path);
+    return k;
+}
+
+/* key id: the first 16 hex digits of SHA-256 over the public key (DER). */
+bool seal_key_id(EVP_PKEY *k, char out[17])
+{
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(k, &der);
+    if (n <= 0)
+        return false;
+    char hex[65];
+    crypto_sha256_hex(der, (size_t)n, hex);
+    OPENSSL_free(der);
+    memcpy(out, hex, 16);
+    out[16] = '\0';
+    return true;
+}
+
+static bool sign(EVP_PKEY *k, const char *msg, char out[129])
+{
+    unsigned char sig[64];
+    size_t siglen = sizeof sig;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = md && EVP_DigestSignInit(md, NULL, NULL, NULL, k) == 1 &&
+              EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg, strlen(msg)) == 1 &&
+              siglen == 64;
+    EVP_MD_CTX_free(md);
+    if (ok)
+        seal_hex(sig, 64, out);
+    return ok;
+}
+
+/* Where the previous seal ended; id 0 and a zero chain before the first. */
+struct seal_prev {
+    long long id, txid_to;
+    char chain[65];
+};
+
+static bool read_prev(PGconn *pg, struct seal_prev *p)
+{
+    PGresult *r = review_exec(pg, "SELECT id, txid_to, chain FROM log_seals ORDER BY id DESC LIMIT 1",
+                              0, NULL);
+    if (r == NULL)
+        return false;
+    p->id = 0;
+    p->txid_to = 0;
+    memset(p->chain, '0', 64);
+    p->chain[64] = '\0';
+    if (PQntuples(r) == 1) {
+        p->id = atoll(PQgetvalue(r, 0, 0));
+        p->txid_to = atoll(PQgetvalue(r, 0, 1));
+        snprintf(p->chain, sizeof p->chain, "%s", PQgetvalue(r, 0, 2));
+    }
+    PQclear(r);
+    return true;
+}
+
+/* The manifest being built: the current block and the running digest over all blocks. */
+struct manifest {
+    EVP_MD_CTX *md;
+    unsigned char *block;
+    int in_block, block_no;
+    long long rows, first_id, last_id;
+};
+
+static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
+{
+    if (m->in_block == 0)
+        return true;
+    char sid[24], bno[16];
+    snprintf(sid, sizeof sid, "%lld", seal_id);
+    snprintf(bno, sizeof bno, "%d", m->block_no);
+    const char *vals[] = {sid, bno, (const char *)m->block};
+    int lens[] = {0, 0, m->in_block * SEAL_ENTRY_BYTES};
+    int fmts[] = {0, 0, 1};
+    PGresult *r = PQexecParams(pg, "INSERT INTO log_seal_blocks (seal_id, block_no, manifest) "
+                                   "VALUES ($1, $2, $3)", 3, NULL, vals, lens, fmts, 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        log_error("seal block insert failed: %s", PQerrorMessage(pg));
+    PQclear(r);
+    m->block_no++;
+    m->in_block = 0;
+    return ok;
+}
+
+static bool add_rows(PGconn *pg, struct manifest *m, const PGresult *r, long long seal_id)
+{
+    for (int i = 0; i < PQntuples(r); i++) {
+        unsigned char digest[32], *e = m->block + (size_t)m->in_block * SEAL_ENTRY_BYTES;
+        long long id = atoll(PQgetvalue(r, i, 0));
+        seal_row_digest(r, i, digest);
+        for (int b = 0; b < 8; b++)
+            e[b] = (unsigned char)((unsigned long long)id >> (56 - 8 * b));
+        memcpy(e + 8, digest, 16);
+        EVP_DigestUpdate(m->md, e, SEAL_ENTRY_BYTES);
+        if (m->rows++ == 0)
+            m->first_id = id;
+        m->last_id = id;
+        if (++m->in_block == SEAL_BLOCK_ROWS && !flush_block(pg, m, seal_id))
+            return false;
+    }
+    return true;
+}
+
+/* Streams the rows of txid [from, to) in id order into the manifest and its blocks. */
+static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long long from,
+                        long long to)
+{
+    char f[24], t[24];
+    snprintf(f, sizeof f, "%lld", from);
+    snprintf(t, sizeof t, "%lld", to);
+    const char *p[] = {f, t};
+    if (!review_ok(pg, "DECLARE seal_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                       " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id", 2, p))
+        return false;
+    for (;;) {
+        PGresult *r = review_exec(pg, "FETCH " FETCH_ROWS " FROM seal_rows", 0, NULL);
+        if (r == NULL)
+            return false;
+        int n = PQntuples(r);
+        bool ok = add_rows(pg, m, r, seal_id);
+        PQclear(r);
+        if (!ok)
+            return false;
+        if (n == 0)
+            break;
+    }
+    return flush_block(pg, m, seal_id) && review_ok(pg, "CLOSE seal_rows", 0, NULL);
+}
+
+/* Writes the newest seal outside the database: a temporary file, fsync, rename. */
+static bool write_head(const char *path, const struct seal_info *s, const char *sig,
+                       const char *key_id, const char *sealed_at)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    json_t *o = json_pack("{sI sI ss ss ss ss}", "seal_id", (json_int_t)s->id, "rows",
+                          (json_int_t)s->row_count, "chain", s->chain, "signature", sig,
+                          "key_id", key_id, "sealed_at", sealed_at);
+    bool ok = false;
+    int fd = o ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
+    if (fd >= 0) {
+        char *text = json_dumps(o, JSON_INDENT(2));
+        size_t n = text ? strlen(text) : 0;
+        ok = text && write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+        free(text);
+        ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+    }
+    json_decref(o);
+    if (!ok)
+        log_error("could not write the seal head file path=%s", path);
+    return ok;
+}
+
+struct seal_work {
+    EVP_PKEY *key;
+    char key_id[17], sealed_at[40], sig[129];
+    struct seal_prev prev;
+    struct manifest m;
+};
+
+/* Inside the open repeatable-read transaction: horizon, rows, seal row. */
+static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out)
+{
+    PGresult *r = review_exec(pg, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, "
+                                  "to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", 0, NULL);
+    if (r == NULL)
+        return SEAL_ERROR;
+    long long horizon = atoll(PQgetvalue(r, 0, 0));
+    snprintf(w->sealed_at, sizeof w->sealed_at, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (!read_prev(pg, &w->prev))
+        return SEAL_ERROR;
+    out->id = w->prev.id + 1;
+    out->txid_from = w->prev.txid_to;
+    out->txid_to = horizon;
+    if (horizon <= w->prev.txid_to)
+        return SEAL_NOTHING;
+    if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to))
+        return SEAL_ERROR;
+    if (w->m.rows == 0)
+        return SEAL_NOTHING;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    char manifest_hex[65], stmt[1024];
+    EVP_DigestFinal_ex(w->m.md, md, &mdlen);
+    seal_hex(md, 32, manifest_hex);
+    seal_statement(stmt, sizeof stmt, out->id, w->prev.id, out->txid_from, out->txid_to,
+                   w->m.rows, w->m.first_id, w->m.last_id, manifest_hex, w->prev.chain,
+                   w->sealed_at);
+    crypto_sha256_hex(stmt, strlen(stmt), out->chain);
+    out->row_count = w->m.rows;
+    if (!sign(w->key, stmt, w->sig))
+        return SEAL_ERROR;
+    char v[10][72];
+    snprintf(v[0], 24, "%lld", out->id);
+    snprintf(v[1], 24, "%lld", w->prev.id);
+    snprintf(v[2], 24, "%lld", out->txid_from);
+    snprintf(v[3], 24, "%lld", out->txid_to);
+    snprintf(v[4], 24, "%lld", w->m.rows);
+    snprintf(v[5], 24, "%lld", w->m.first_id);
+    snprintf(v[6], 24, "%lld", w->m.last_id);
+    const char *p[] = {v[0], w->prev.id ? v[1] : NULL, v[2], v[3], v[4], v[5], v[6],
+                       manifest_hex, w->prev.chain, out->chain, w->key_id, w->sig, w->sealed_at};
+    return review_ok(pg, "INSERT INTO log_seals (id, prev_id, txid_from, txid_to, row_count, "
+                         "first_row_id, last_row_id, manifest_sha256, prev_chain, chain, key_id, "
+                         "signature, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                         "$11, $12, $13::timestamptz)", 13, p)
+               ? SEAL_NEW
+               : SEAL_ERROR;
+}
+
+enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out)
+{
+    struct seal_work w;
+    memset(&w, 0, sizeof w);
+    memset(out, 0, sizeof *out);
+    enum seal_outcome rc = SEAL_ERROR;
+    w.key = load_signing_key(cfg->seal_key_file);
+    w.m.md = EVP_MD_CTX_new();
+    w.m.block = malloc((size_t)SEAL_BLOCK_ROWS * SEAL_ENTRY_BYTES);
+    if (w.key == NULL || w.m.md == NULL || w.m.block == NULL || !seal_key_id(w.key, w.key_id) ||
+        !EVP_DigestInit_ex(w.m.md, EVP_sha256(), NULL))
+        goto out;
+    if (!review_ok(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL))
+        goto out;
+    rc = seal_in_tx(pg, &w, out);
+    if (rc != SEAL_NEW || !review_ok(pg, "COMMIT", 0, NULL)) {
+        review_ok(pg, "ROLLBACK", 0, NULL);
+        rc = rc == SEAL_NOTHING ? SEAL_NOTHING : SEAL_ERROR;
+        goto out;
+    }
+    log_info("sealed seal=%lld rows=%lld txid=[%lld,%lld)", out->id, out->row_count,
+             out->txid_from, out->txid_to);
+    if (!write_head(cfg->seal_head_file, out, w.sig, w.key_id, w.sealed_at))
+        rc = SEAL_ERROR;
+out:
+    EVP_PKEY_free(w.key);
+    EVP_MD_CTX_free(w.m.md);
+    free(w.m.block);
+    return rc;
+}

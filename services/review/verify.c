@@ -1,0 +1,325 @@
+/* crt-review verify: recomputes every seal from the rows now in the log, checks the chain, the
+ * signatures and the head file kept outside the database, and names the first rows that differ. */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt/crypto.h"
+#include "crt/log.h"
+#include "review.h"
+
+#define MAX_KEYS 8
+#define MAX_REPORTED 200
+
+struct verifier {
+    FILE *out;
+    const struct crt_config *cfg;
+    EVP_PKEY *keys[MAX_KEYS];
+    char key_ids[MAX_KEYS][17];
+    int nkeys;
+    long problems;
+    long long max_at;          /* latest access time seen so far, in id order (µs) */
+    long long prev_sealed_at;  /* µs; 0 before the first seal */
+};
+
+static void problem(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct verifier *v, const char *fmt, ...)
+{
+    if (v->problems++ < MAX_REPORTED) {
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(v->out, fmt, ap);
+        va_end(ap);
+        fputc('\n', v->out);
+    }
+}
+
+static bool load_public_keys(struct verifier *v)
+{
+    FILE *f = fopen(v->cfg->seal_public_key_file, "r");
+    if (f == NULL) {
+        log_error("cannot open the seal public key file path=%s", v->cfg->seal_public_key_file);
+        return false;
+    }
+    EVP_PKEY *k;
+    while (v->nkeys < MAX_KEYS && (k = PEM_read_PUBKEY(f, NULL, NULL, NULL)) != NULL) {
+        if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519 || !seal_key_id(k, v->key_ids[v->nkeys])) {
+            EVP_PKEY_free(k);
+            continue;
+        }
+        v->keys[v->nkeys++] = k;
+    }
+    fclose(f);
+    if (v->nkeys == 0)
+        log_error("no Ed25519 public key in path=%s", v->cfg->seal_public_key_file);
+    return v->nkeys > 0;
+}
+
+static bool signature_ok(struct verifier *v, const char *key_id, const char *sig_hex,
+                         const char *msg)
+{
+    unsigned char sig[64];
+    if (strlen(sig_hex) != 128)
+        return false;
+    for (int i = 0; i < 64; i++) {
+        unsigned int b;
+        if (sscanf(sig_hex + 2 * i, "%2x", &b) != 1)
+            return false;
+        sig[i] = (unsigned char)b;
+    }
+    for (int i = 0; i < v->nkeys; i++) {
+        if (strcmp(v->key_ids[i], key_id) != 0)
+            continue;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        bool ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, v->keys[i]) == 1 &&
+                  EVP_DigestVerify(md, sig, 64, (const unsigned char *)msg, strlen(msg)) == 1;
+        EVP_MD_CTX_free(md);
+        return ok;
+    }
+    return false;
+}
+
+/* One stored seal row, as text. */
+enum { S_ID, S_PREV, S_FROM, S_TO, S_ROWS, S_FIRST, S_LAST, S_MANIFEST, S_PREVCHAIN, S_CHAIN,
+       S_KEY, S_SIG, S_AT, S_AT_US, S_NCOLS };
+#define SEAL_SELECT                                                                          \
+    "SELECT id, COALESCE(prev_id, 0), txid_from, txid_to, row_count, COALESCE(first_row_id, 0), " \
+    "COALESCE(last_row_id, 0), manifest_sha256, prev_chain, chain, key_id, signature, "       \
+    "to_char(sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "            \
+    "(extract(epoch FROM sealed_at) * 1000000)::bigint FROM log_seals ORDER BY id"
+
+/* The seal's own fields: statement, chain, signature, link to the previous seal. */
+static void check_seal_fields(struct verifier *v, const PGresult *s, int i, const char *prev_chain,
+                              long long prev_id, long long prev_to)
+{
+    const char *f[S_NCOLS];
+    for (int c = 0; c < S_NCOLS; c++)
+        f[c] = PQgetvalue(s, i, c);
+    long long id = atoll(f[S_ID]);
+    char stmt[1024], chain[65];
+    seal_statement(stmt, sizeof stmt, id, atoll(f[S_PREV]), atoll(f[S_FROM]), atoll(f[S_TO]),
+                   atoll(f[S_ROWS]), atoll(f[S_FIRST]), atoll(f[S_LAST]), f[S_MANIFEST],
+                   f[S_PREVCHAIN], f[S_AT]);
+    crypto_sha256_hex(stmt, strlen(stmt), chain);
+    if (id != prev_id + 1)
+        problem(v, "seal %lld: missing (seal %lld follows seal %lld) (removed)", prev_id + 1, id,
+                prev_id);
+    if (atoll(f[S_PREV]) != prev_id || strcmp(f[S_PREVCHAIN], prev_chain) != 0 ||
+        atoll(f[S_FROM]) != prev_to)
+        problem(v, "seal %lld: does not continue the chain of seal %lld (rewritten)", id, prev_id);
+    if (strcmp(chain, f[S_CHAIN]) != 0 || !signature_ok(v, f[S_KEY], f[S_SIG], stmt))
+        problem(v, "seal %lld: signature invalid (rewritten)", id);
+}
+
+/* Stored manifest entries of a seal, block by block. */
+struct stored {
+    PGresult *block;
+    int block_no, pos, n;
+    const unsigned char *bytes;
+    unsigned char *owned;
+    EVP_MD_CTX *md;
+};
+
+static bool stored_next(PGconn *pg, struct stored *st, const char *seal_id, long long *id,
+                        const unsigned char **digest)
+{
+    while (st->pos >= st->n) {
+        PQfreemem(st->owned);
+        st->owned = NULL;
+        char bno[16];
+        snprintf(bno, sizeof bno, "%d", st->block_no++);
+        const char *p[] = {seal_id, bno};
+        PGresult *r = review_exec(pg, "SELECT manifest FROM log_seal_blocks WHERE seal_id = $1 "
+                                      "AND block_no = $2", 2, p);
+        if (r == NULL || PQntuples(r) == 0) {
+            PQclear(r);
+            return false;
+        }
+        size_t len = 0;
+        st->owned = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &len);
+        PQclear(r);
+        if (st->owned == NULL)
+            return false;
+        EVP_DigestUpdate(st->md, st->owned, len);
+        st->bytes = st->owned;
+        st->n = (int)(len / SEAL_ENTRY_BYTES);
+        st->pos = 0;
+    }
+    const unsigned char *e = st->bytes + (size_t)st->pos++ * SEAL_ENTRY_BYTES;
+    unsigned long long x = 0;
+    for (int b = 0; b < 8; b++)
+        x = (x << 8) | e[b];
+    *id = (long long)x;
+    *digest = e + 8;
+    return true;
+}
+
+/* Time order: a row dated well before rows logged earlier (lower ids) or before the previous
+ * seal was taken was not written when its id and transaction say it was. */
+static void check_time(struct verifier *v, long long id, long long at, const char *where)
+{
+    long long tol = (long long)v->cfg->seal_tolerance_s * 1000000;
+    if (at < v->max_at - tol || (v->prev_sealed_at && at < v->prev_sealed_at - tol))
+        problem(v, "row %lld: back-dated (dated before rows logged earlier%s)", id, where);
+    if (at > v->max_at)
+        v->max_at = at;
+}
+
+struct current {
+    PGresult *r;
+    int pos;
+};
+
+static bool current_next(PGconn *pg, struct current *cur, long long *id, unsigned char digest[32],
+                         long long *at)
+{
+    if (cur->r == NULL || cur->pos >= PQntuples(cur->r)) {
+        PQclear(cur->r);
+        cur->r = review_exec(pg, "FETCH 10000 FROM verify_rows", 0, NULL);
+        cur->pos = 0;
+        if (cur->r == NULL || PQntuples(cur->r) == 0)
+            return false;
+    }
+    *id = atoll(PQgetvalue(cur->r, cur->pos, 0));
+    *at = atoll(PQgetvalue(cur->r, cur->pos, 2));
+    seal_row_digest(cur->r, cur->pos++, digest);
+    return true;
+}
+
+/* Merges the rows now in the seal's transaction range with its stored manifest. */
+static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, const char *from,
+                         const char *to, const char *manifest_hex)
+{
+    struct stored st = {.md = EVP_MD_CTX_new()};
+    struct current cur = {0};
+    const char *p[] = {from, to};
+    bool ok = st.md && EVP_DigestInit_ex(st.md, EVP_sha256(), NULL) &&
+              review_ok(pg, "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                            " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id", 2, p);
+    long long sid = 0, cid = 0, at = 0;
+    const unsigned char *sdig = NULL;
+    unsigned char cdig[32];
+    bool have_s = ok && stored_next(pg, &st, seal_id, &sid, &sdig);
+    bool have_c = ok && current_next(pg, &cur, &cid, cdig, &at);
+    while (ok && (have_s || have_c)) {
+        if (have_s && have_c && sid == cid) {
+            if (memcmp(sdig, cdig, 16) != 0)
+                problem(v, "row %lld: altered (seal %s)", cid, seal_id);
+            check_time(v, cid, at, "");
+        } else if (have_s && (!have_c || sid < cid)) {
+            problem(v, "row %lld: removed (seal %s)", sid, seal_id);
+            have_s = stored_next(pg, &st, seal_id, &sid, &sdig);
+            continue;
+        } else {
+            problem(v, "row %lld: inserted (seal %s)", cid, seal_id);
+            check_time(v, cid, at, "");
+            have_c = current_next(pg, &cur, &cid, cdig, &at);
+            continue;
+        }
+        have_s = stored_next(pg, &st, seal_id, &sid, &sdig);
+        have_c = current_next(pg, &cur, &cid, cdig, &at);
+    }
+    if (ok) {
+        unsigned char md[32];
+        unsigned int len = 0;
+        char hex[65];
+        EVP_DigestFinal_ex(st.md, md, &len);
+        seal_hex(md, 32, hex);
+        if (strcmp(hex, manifest_hex) != 0)
+            problem(v, "seal %s: manifest blocks do not match the seal (rewritten)", seal_id);
+    }
+    PQclear(cur.r);
+    PQfreemem(st.owned);
+    EVP_MD_CTX_free(st.md);
+    return ok && review_ok(pg, "CLOSE verify_rows", 0, NULL);
+}
+
+/* Rows not sealed yet: they must not be dated before the newest seal either. */
+static bool check_tail(PGconn *pg, struct verifier *v, long long from)
+{
+    char f[24];
+    snprintf(f, sizeof f, "%lld", from);
+    const char *p[] = {f};
+    if (!review_ok(pg, "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                       " FROM access_log WHERE txid >= $1 ORDER BY id", 1, p))
+        return false;
+    struct current cur = {0};
+    long long id, at;
+    unsigned char dig[32];
+    while (current_next(pg, &cur, &id, dig, &at))
+        check_time(v, id, at, ", not sealed yet");
+    PQclear(cur.r);
+    return review_ok(pg, "CLOSE verify_rows", 0, NULL);
+}
+
+/* The head file written after every seal: a removed tail of seals shows here. */
+static void check_head(struct verifier *v, const PGresult *s)
+{
+    json_error_t jerr;
+    json_t *h = json_load_file(v->cfg->seal_head_file, 0, &jerr);
+    int n = PQntuples(s);
+    json_int_t hid = 0;
+    const char *hchain = NULL;
+    if (h == NULL || json_unpack(h, "{sI ss}", "seal_id", &hid, "chain", &hchain) != 0) {
+        if (n > 0)
+            problem(v, "head file %s unreadable: the newest seals cannot be anchored (truncated?)",
+                    v->cfg->seal_head_file);
+        json_decref(h);
+        return;
+    }
+    long long newest = n ? atoll(PQgetvalue(s, n - 1, S_ID)) : 0;
+    if (newest < hid)
+        problem(v, "seals after %lld missing: head file names seal %lld (tail truncated)", newest,
+                (long long)hid);
+    for (int i = 0; i < n; i++)
+        if (atoll(PQgetvalue(s, i, S_ID)) == hid && strcmp(PQgetvalue(s, i, S_CHAIN), hchain))
+            problem(v, "seal %lld: differs from the head file (rewritten)", (long long)hid);
+    if (newest > hid)
+        fprintf(v->out, "warning: head file names seal %lld, the database has %lld "
+                        "(the head was not written after the last run)\n", (long long)hid, newest);
+    json_decref(h);
+}
+
+static bool verify_seals(PGconn *pg, struct verifier *v, const PGresult *s)
+{
+    long long prev_id = 0, prev_to = 0;
+    const char *prev_chain = "0000000000000000000000000000000000000000000000000000000000000000";
+    for (int i = 0; i < PQntuples(s); i++) {
+        check_seal_fields(v, s, i, prev_chain, prev_id, prev_to);
+        if (!compare_rows(pg, v, PQgetvalue(s, i, S_ID), PQgetvalue(s, i, S_FROM),
+                          PQgetvalue(s, i, S_TO), PQgetvalue(s, i, S_MANIFEST)))
+            return false;
+        prev_id = atoll(PQgetvalue(s, i, S_ID));
+        prev_to = atoll(PQgetvalue(s, i, S_TO));
+        prev_chain = PQgetvalue(s, i, S_CHAIN);
+        v->prev_sealed_at = atoll(PQgetvalue(s, i, S_AT_US));
+    }
+    return check_tail(pg, v, prev_to);
+}
+
+int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
+{
+    struct verifier v = {.out = out, .cfg = cfg};
+    PGresult *s = NULL;
+    int rc = -1;
+    if (!load_public_keys(&v) || !review_ok(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
+        goto out;
+    s = review_exec(pg, SEAL_SELECT, 0, NULL);
+    if (s == NULL || !verify_seals(pg, &v, s))
+        goto out;
+    check_head(&v, s);
+    if (v.problems > MAX_REPORTED)
+        fprintf(out, "... and %ld more problems\n", v.problems - MAX_REPORTED);
+    if (v.problems == 0)
+        fprintf(out, "clean: %d seals verified, no row altered, removed or inserted\n",
+                PQntuples(s));
+    rc = v.problems ? 1 : 0;
+out:
+    review_ok(pg, "ROLLBACK", 0, NULL);
+    PQclear(s);
+    for (int i = 0; i < v.nkeys; i++)
+        EVP_PKEY_free(v.keys[i]);
+    return rc;
+}
