@@ -43,6 +43,10 @@ void seal_hex(const unsigned char *in, size_t n, char *out);
 struct evp_pkey_st;
 bool seal_key_id(struct evp_pkey_st *key, char out[17]);
 
+/* The copy of a seal's manifest kept outside the database, next to the head file
+ * (<head file>.manifests/seal-<id>.bin): with it, verify names the rows of a rewritten seal. */
+void seal_archive_path(const struct crt_config *cfg, long long seal_id, char *out, size_t len);
+
 /* ---- verify.c ---- */
 /* Recomputes every seal, checks signatures and the external head; prints one line per
  * problem to out. Returns 0 clean, 1 altered, -1 could not verify. */

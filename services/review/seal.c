@@ -1,6 +1,7 @@
 /* Sealing the access log: the rows of every transaction ended since the previous seal, hashed
  * in id order into a manifest and a chain, signed with an Ed25519 key the database never sees. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -134,8 +135,14 @@ static bool read_prev(PGconn *pg, struct seal_prev *p)
     return true;
 }
 
+void seal_archive_path(const struct crt_config *cfg, long long seal_id, char *out, size_t len)
+{
+    snprintf(out, len, "%s.manifests/seal-%lld.bin", cfg->seal_head_file, seal_id);
+}
+
 /* The manifest being built: the current block and the running digest over all blocks. */
 struct manifest {
+    FILE *archive; /* the outside copy being written (a temporary name until committed) */
     EVP_MD_CTX *md;
     unsigned char *block;
     int in_block, block_no;
@@ -146,6 +153,10 @@ static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
 {
     if (m->in_block == 0)
         return true;
+    if (fwrite(m->block, SEAL_ENTRY_BYTES, (size_t)m->in_block, m->archive) != (size_t)m->in_block) {
+        log_error("could not write the outside copy of the manifest");
+        return false;
+    }
     char sid[24], bno[16];
     snprintf(sid, sizeof sid, "%lld", seal_id);
     snprintf(bno, sizeof bno, "%d", m->block_no);
@@ -303,6 +314,13 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     if (w.key == NULL || w.m.md == NULL || w.m.block == NULL || !seal_key_id(w.key, w.key_id) ||
         !EVP_DigestInit_ex(w.m.md, EVP_sha256(), NULL))
         goto out;
+    char dir[4096], tmp[4200], final[4200];
+    snprintf(dir, sizeof dir, "%s.manifests", cfg->seal_head_file);
+    snprintf(tmp, sizeof tmp, "%s/pending.tmp", dir);
+    if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || (w.m.archive = fopen(tmp, "w")) == NULL) {
+        log_error("cannot write seal manifests next to the head file dir=%s", dir);
+        goto out;
+    }
     if (!review_ok(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL))
         goto out;
     rc = seal_in_tx(pg, &w, out);
@@ -313,9 +331,20 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     }
     log_info("sealed seal=%lld rows=%lld txid=[%lld,%lld)", out->id, out->row_count,
              out->txid_from, out->txid_to);
-    if (!write_head(cfg->seal_head_file, out, w.sig, w.key_id, w.sealed_at))
+    seal_archive_path(cfg, out->id, final, sizeof final);
+    bool kept = fflush(w.m.archive) == 0 && fsync(fileno(w.m.archive)) == 0;
+    kept = fclose(w.m.archive) == 0 && kept && rename(tmp, final) == 0;
+    w.m.archive = NULL;
+    if (!kept || !write_head(cfg->seal_head_file, out, w.sig, w.key_id, w.sealed_at)) {
+        log_error("seal %lld committed but its outside copy or the head file was not written",
+                  out->id);
         rc = SEAL_ERROR;
+    }
 out:
+    if (w.m.archive) {
+        fclose(w.m.archive);
+        unlink(tmp);
+    }
     EVP_PKEY_free(w.key);
     EVP_MD_CTX_free(w.m.md);
     free(w.m.block);

@@ -20,8 +20,8 @@ struct verifier {
     char key_ids[MAX_KEYS][17];
     int nkeys;
     long problems;
-    long long max_at;          /* latest access time seen so far, in id order (µs) */
     long long prev_sealed_at;  /* µs; 0 before the first seal */
+    long long prev_seal_id;
 };
 
 static void problem(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -91,7 +91,7 @@ enum { S_ID, S_PREV, S_FROM, S_TO, S_ROWS, S_FIRST, S_LAST, S_MANIFEST, S_PREVCH
     "(extract(epoch FROM sealed_at) * 1000000)::bigint FROM log_seals ORDER BY id"
 
 /* The seal's own fields: statement, chain, signature, link to the previous seal. */
-static void check_seal_fields(struct verifier *v, const PGresult *s, int i, const char *prev_chain,
+static bool check_seal_fields(struct verifier *v, const PGresult *s, int i, const char *prev_chain,
                               long long prev_id, long long prev_to)
 {
     const char *f[S_NCOLS];
@@ -109,13 +109,18 @@ static void check_seal_fields(struct verifier *v, const PGresult *s, int i, cons
     if (atoll(f[S_PREV]) != prev_id || strcmp(f[S_PREVCHAIN], prev_chain) != 0 ||
         atoll(f[S_FROM]) != prev_to)
         problem(v, "seal %lld: does not continue the chain of seal %lld (rewritten)", id, prev_id);
-    if (strcmp(chain, f[S_CHAIN]) != 0 || !signature_ok(v, f[S_KEY], f[S_SIG], stmt))
-        problem(v, "seal %lld: signature invalid (rewritten)", id);
+    if (strcmp(chain, f[S_CHAIN]) == 0 && signature_ok(v, f[S_KEY], f[S_SIG], stmt))
+        return true;
+    problem(v, "seal %lld: signature invalid (rewritten; its rows %s-%s cannot be trusted)", id,
+            f[S_FIRST], f[S_LAST]);
+    return false;
 }
 
-/* Stored manifest entries of a seal, block by block. */
+/* Stored manifest entries of a seal, block by block from the database, or entry by entry from
+ * the copy kept outside it. */
 struct stored {
-    PGresult *block;
+    FILE *archive;
+    unsigned char entry[SEAL_ENTRY_BYTES];
     int block_no, pos, n;
     const unsigned char *bytes;
     unsigned char *owned;
@@ -125,6 +130,13 @@ struct stored {
 static bool stored_next(PGconn *pg, struct stored *st, const char *seal_id, long long *id,
                         const unsigned char **digest)
 {
+    if (st->archive) {
+        if (fread(st->entry, SEAL_ENTRY_BYTES, 1, st->archive) != 1)
+            return false;
+        st->bytes = st->entry;
+        st->pos = 0;
+        st->n = 1;
+    }
     while (st->pos >= st->n) {
         PQfreemem(st->owned);
         st->owned = NULL;
@@ -156,15 +168,14 @@ static bool stored_next(PGconn *pg, struct stored *st, const char *seal_id, long
     return true;
 }
 
-/* Time order: a row dated well before rows logged earlier (lower ids) or before the previous
- * seal was taken was not written when its id and transaction say it was. */
-static void check_time(struct verifier *v, long long id, long long at, const char *where)
+/* Time order: a row of a seal (or not sealed yet) dated well before the previous seal was taken
+ * was not written when its transaction says it was — rows are dated by the database clock. */
+static void check_time(struct verifier *v, long long id, long long at, const char *seal_id)
 {
     long long tol = (long long)v->cfg->seal_tolerance_s * 1000000;
-    if (at < v->max_at - tol || (v->prev_sealed_at && at < v->prev_sealed_at - tol))
-        problem(v, "row %lld: back-dated (dated before rows logged earlier%s)", id, where);
-    if (at > v->max_at)
-        v->max_at = at;
+    if (v->prev_sealed_at && at < v->prev_sealed_at - tol)
+        problem(v, "row %lld: back-dated (dated before seal %lld was taken; %s%s)", id,
+                v->prev_seal_id, seal_id ? "in seal " : "not sealed yet", seal_id ? seal_id : "");
 }
 
 struct current {
@@ -190,9 +201,10 @@ static bool current_next(PGconn *pg, struct current *cur, long long *id, unsigne
 
 /* Merges the rows now in the seal's transaction range with its stored manifest. */
 static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, const char *from,
-                         const char *to, const char *manifest_hex)
+                         const char *to, const char *manifest_hex, FILE *archive)
 {
-    struct stored st = {.md = EVP_MD_CTX_new()};
+    struct stored st = {.archive = archive, .md = EVP_MD_CTX_new()};
+    const char *by = archive ? ", by the outside copy of its manifest" : "";
     struct current cur = {0};
     const char *p[] = {from, to};
     bool ok = st.md && EVP_DigestInit_ex(st.md, EVP_sha256(), NULL) &&
@@ -206,15 +218,15 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
     while (ok && (have_s || have_c)) {
         if (have_s && have_c && sid == cid) {
             if (memcmp(sdig, cdig, 16) != 0)
-                problem(v, "row %lld: altered (seal %s)", cid, seal_id);
-            check_time(v, cid, at, "");
+                problem(v, "row %lld: altered (seal %s%s)", cid, seal_id, by);
+            check_time(v, cid, at, seal_id);
         } else if (have_s && (!have_c || sid < cid)) {
-            problem(v, "row %lld: removed (seal %s)", sid, seal_id);
+            problem(v, "row %lld: removed (seal %s%s)", sid, seal_id, by);
             have_s = stored_next(pg, &st, seal_id, &sid, &sdig);
             continue;
         } else {
-            problem(v, "row %lld: inserted (seal %s)", cid, seal_id);
-            check_time(v, cid, at, "");
+            problem(v, "row %lld: inserted (seal %s%s)", cid, seal_id, by);
+            check_time(v, cid, at, seal_id);
             have_c = current_next(pg, &cur, &cid, cdig, &at);
             continue;
         }
@@ -228,7 +240,9 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
         EVP_DigestFinal_ex(st.md, md, &len);
         seal_hex(md, 32, hex);
         if (strcmp(hex, manifest_hex) != 0)
-            problem(v, "seal %s: manifest blocks do not match the seal (rewritten)", seal_id);
+            problem(v, "seal %s: %s (rewritten)", seal_id,
+                    archive ? "the outside copy of its manifest differs from the database's"
+                            : "manifest blocks do not match the seal");
     }
     PQclear(cur.r);
     PQfreemem(st.owned);
@@ -249,7 +263,7 @@ static bool check_tail(PGconn *pg, struct verifier *v, long long from)
     long long id, at;
     unsigned char dig[32];
     while (current_next(pg, &cur, &id, dig, &at))
-        check_time(v, id, at, ", not sealed yet");
+        check_time(v, id, at, NULL);
     PQclear(cur.r);
     return review_ok(pg, "CLOSE verify_rows", 0, NULL);
 }
@@ -282,19 +296,37 @@ static void check_head(struct verifier *v, const PGresult *s)
     json_decref(h);
 }
 
+/* The outside copy of a seal's manifest, to name the rows of a seal rewritten in the database. */
+static FILE *open_archive(struct verifier *v, long long seal_id)
+{
+    char path[4200];
+    seal_archive_path(v->cfg, seal_id, path, sizeof path);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fprintf(v->out, "note: no outside copy of seal %lld's manifest (%s): its rows cannot be "
+                        "named\n", seal_id, path);
+    return f;
+}
+
 static bool verify_seals(PGconn *pg, struct verifier *v, const PGresult *s)
 {
     long long prev_id = 0, prev_to = 0;
     const char *prev_chain = "0000000000000000000000000000000000000000000000000000000000000000";
     for (int i = 0; i < PQntuples(s); i++) {
-        check_seal_fields(v, s, i, prev_chain, prev_id, prev_to);
-        if (!compare_rows(pg, v, PQgetvalue(s, i, S_ID), PQgetvalue(s, i, S_FROM),
-                          PQgetvalue(s, i, S_TO), PQgetvalue(s, i, S_MANIFEST)))
+        FILE *archive = NULL;
+        if (!check_seal_fields(v, s, i, prev_chain, prev_id, prev_to))
+            archive = open_archive(v, atoll(PQgetvalue(s, i, S_ID)));
+        bool ok = compare_rows(pg, v, PQgetvalue(s, i, S_ID), PQgetvalue(s, i, S_FROM),
+                               PQgetvalue(s, i, S_TO), PQgetvalue(s, i, S_MANIFEST), archive);
+        if (archive)
+            fclose(archive);
+        if (!ok)
             return false;
         prev_id = atoll(PQgetvalue(s, i, S_ID));
         prev_to = atoll(PQgetvalue(s, i, S_TO));
         prev_chain = PQgetvalue(s, i, S_CHAIN);
         v->prev_sealed_at = atoll(PQgetvalue(s, i, S_AT_US));
+        v->prev_seal_id = prev_id;
     }
     return check_tail(pg, v, prev_to);
 }
