@@ -12,7 +12,9 @@
     "'transfer_out', 'transfer_in', 'export'"
 
 /* $1, $2: the seal's transaction range; $3: repeat window in days. Each explanation source is
- * aggregated once per (who, person) — validity as a multirange — and hash-joined to the rows. */
+ * aggregated once per (who, person) — validity as a multirange — and hash-joined to the rows.
+ * A repeat looks at the latest base-explained access up to this row (this row's own is NULL
+ * when it needs the repeat), so one window serves first access and repeat. */
 static const char explain_sql[] =
     "CREATE TEMP TABLE rv ON COMMIT DROP AS "
     "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
@@ -70,8 +72,8 @@ static const char explain_sql[] =
     "  (b.is_access AND pr.actor_id IS NULL AND row_number() OVER win = 1) AS first_access, "
     "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
     "       WHEN GREATEST(pr.last_explained_at, max(CASE WHEN b.base IS NOT NULL THEN b.at END) "
-    "              OVER (win ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) "
-    "            >= b.at - make_interval(days => $3::int) THEN 'repeat' END AS explanation "
+    "              OVER win) >= b.at - make_interval(days => $3::int) THEN 'repeat' END "
+    "  AS explanation "
     "FROM b LEFT JOIN review_pairs pr ON b.is_access AND pr.actor_id = b.actor "
     "  AND pr.person_id = b.person_id "
     "WINDOW win AS (PARTITION BY b.actor, b.person_id, b.is_access ORDER BY b.at, b.id)";

@@ -137,8 +137,17 @@ static PGconn *connect_db(const struct crt_config *cfg)
         PQfinish(pg);
         return NULL;
     }
-    PGresult *r = PQexec(pg, "SET application_name = 'crt-review'");
+    /* The review works in large set-based statements over one temporary table: give them
+     * memory for hashes and sorts, and keep the temporary table in memory where it fits. */
+    PGresult *r = PQexec(pg, "SET application_name = 'crt-review'; SET work_mem = '256MB'; "
+                             "SET temp_buffers = '512MB'; SET jit = off");
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
+    if (!ok) {
+        log_error("cannot set up the session: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return NULL;
+    }
     return pg;
 }
 

@@ -75,17 +75,19 @@ static const char vo01[] =
     "  GROUP BY 1, 2, 3, 4, 5) "
     "SELECT dy.controller_id, dy.user_id, NULL::uuid, NULL::uuid, dy.d::text, dy.f, dy.l, "
     "format('opened %s distinct persons on %s, %s unexplained (own median day %s, %s peers: "
-    "median %s, MAD %s)', cur.n, dy.d, dy.unexpl, round(o.own::numeric, 1), m.users - 1, "
+    "median %s, MAD %s)', cur.n, dy.d, dy.unexpl, round(COALESCE(o.own, 0)::numeric, 1), m.users - 1, "
     "  round(m.med::numeric, 1), round(m.mad::numeric, 1)), "
-    "jsonb_build_object('persons', cur.n, 'unexplained', dy.unexpl, 'own_median', o.own, "
+    "jsonb_build_object('persons', cur.n, 'unexplained', dy.unexpl, 'own_median', COALESCE(o.own, 0), "
     "  'peer_median', m.med, 'peer_mad', m.mad, 'peers', m.users - 1, 'statistic', "
     "  'n >= min AND n > factor * own 30-day median AND n > peer median + k * MAD', "
     "  'min', $6::int, 'factor', $7::int, 'k', $8::int) "
     "FROM days dy JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
     "JOIN mad m ON m.controller_id = dy.controller_id AND m.role = dy.role AND m.d = dy.d "
-    "CROSS JOIN LATERAL (SELECT COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n), 0) own "
-    "  FROM daily h WHERE h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d) o "
-    "WHERE cur.n >= $6::int AND cur.n > $7::int * o.own AND cur.n > m.med + $8::int * m.mad";
+    "LEFT JOIN (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
+    "  FROM days dy JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
+    "  GROUP BY 1, 2) o ON o.user_id = dy.user_id AND o.d = dy.d "
+    "WHERE cur.n >= $6::int AND cur.n > $7::int * COALESCE(o.own, 0) "
+    "AND cur.n > m.med + $8::int * m.mad";
 
 static const char oh01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
@@ -141,15 +143,18 @@ static const char ac02[] =
     "WHERE u.disabled_at IS NOT NULL AND rv.at >= u.disabled_at "
     "GROUP BY rv.controller_id, rv.user_id, " DAY;
 
-/* Dormant: an access after >= N days without any (before the window: from the log). */
+/* Dormant: an access after >= N days without any (before the window: from the log). Gaps
+ * longer than a day lie between active days, so the rows are first folded per user and day. */
 static const char ac03[] =
-    "WITH acts AS (SELECT rv.controller_id, rv.user_id, rv.at, rv.id, "
-    "  lag(rv.at) OVER w prev, row_number() OVER w rn FROM rv WHERE rv.user_id IS NOT NULL "
-    "  WINDOW w AS (PARTITION BY rv.user_id ORDER BY rv.at, rv.id)), "
-    "gaps AS (SELECT a.controller_id, a.user_id, a.at, a.id, CASE WHEN a.rn = 1 THEN "
+    "WITH days AS (SELECT rv.controller_id, rv.user_id, min(rv.at) f, max(rv.at) l, "
+    "  (array_agg(rv.id ORDER BY rv.at))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
+    "  GROUP BY rv.controller_id, rv.user_id, " DAY "), "
+    "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
+    "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
+    "gaps AS (SELECT a.controller_id, a.user_id, a.f at, a.first_id id, CASE WHEN a.rn = 1 THEN "
     "  (SELECT max(l.at) FROM access_log l WHERE l.controller_id = a.controller_id "
-    "   AND l.user_id = a.user_id AND l.at < a.at) ELSE a.prev END prev FROM acts a "
-    "  WHERE a.rn = 1 OR a.at - a.prev >= make_interval(days => $9::int)) "
+    "   AND l.user_id = a.user_id AND l.at < a.f) ELSE a.prev END prev FROM acts a "
+    "  WHERE a.rn = 1 OR a.f - a.prev >= make_interval(days => $9::int)) "
     "SELECT g.controller_id, g.user_id, NULL::uuid, NULL::uuid, "
     "  to_char(g.at AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD'), g.at, g.at, "
     "format('account used on %s after %s days without any access%s', "
