@@ -169,34 +169,73 @@ static int access_cmd(PGconn *c, int argc, char **argv)
     return 2;
 }
 
-/* controller list | controller set CODE intake_window_days|break_glass_minutes VALUE */
+/* The controller settings crtctl may change, each with its cast and a floor check. */
+static const struct {
+    const char *name, *sql;
+} controller_settings[] = {
+    /* A window of 0 days would hide a registration from its own author at once. */
+    {"intake_window_days", "UPDATE controllers SET intake_window_days = $2::int WHERE code = $1 "
+                           "AND $2::int >= 1 RETURNING id"},
+    {"break_glass_minutes", "UPDATE controllers SET break_glass_minutes = $2::int WHERE code = $1 "
+                            "RETURNING id"},
+    /* Working hours and days (ISO: 1 = Monday) used by the review's off-hours rule. */
+    {"work_start", "UPDATE controllers SET work_start = $2::time WHERE code = $1 RETURNING id"},
+    {"work_end", "UPDATE controllers SET work_end = $2::time WHERE code = $1 RETURNING id"},
+    {"work_days", "UPDATE controllers SET work_days = ('{' || $2 || '}')::smallint[] "
+                  "WHERE code = $1 RETURNING id"},
+};
+
+/* controller holiday add CODE DATE NAME | remove CODE DATE | list CODE */
+static int holiday_cmd(PGconn *c, int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[0], "list") == 0) {
+        const char *q[] = {argv[1]};
+        return ctl_exec(c, "BEGIN", 0, NULL) ||
+               ctl_exec(c, "SELECT set_config('crt.controller_id', id::text, true) FROM "
+                           "controllers WHERE code = $1", 1, q) ||
+               print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0, NULL) ||
+               ctl_exec(c, "COMMIT", 0, NULL) ? 1 : 0;
+    }
+    if (argc == 4 && strcmp(argv[0], "add") == 0) {
+        const char *p[] = {argv[2], argv[3]};
+        return in_controller(c, argv[1], "INSERT INTO controller_holidays (controller_id, day, name) "
+                                         "VALUES (crt_current_controller(), $1::date, $2) ON CONFLICT "
+                                         "(controller_id, day) DO UPDATE SET name = $2", 2, p) ? 1 : 0;
+    }
+    if (argc == 3 && strcmp(argv[0], "remove") == 0) {
+        const char *p[] = {argv[2]};
+        return in_controller(c, argv[1], "DELETE FROM controller_holidays WHERE controller_id = "
+                                         "crt_current_controller() AND day = $1::date", 1, p) ? 1 : 0;
+    }
+    return 2;
+}
+
+/* controller list | controller set CODE SETTING VALUE | controller holiday … */
 static int controller_cmd(PGconn *c, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "list") == 0)
         return print_rows(c, "SELECT id, code, name, kbo_number, dpo_email, intake_window_days, "
-                             "break_glass_minutes FROM controllers ORDER BY id", 0, NULL);
+                             "break_glass_minutes, work_start, work_end, work_days "
+                             "FROM controllers ORDER BY id", 0, NULL);
+    if (argc >= 1 && strcmp(argv[0], "holiday") == 0)
+        return holiday_cmd(c, argc - 1, argv + 1);
     if (argc != 4 || strcmp(argv[0], "set") != 0)
         return 2;
-    const char *p[] = {argv[1], argv[3]};
-    const char *sql = strcmp(argv[2], "intake_window_days") == 0
-                          ? "UPDATE controllers SET intake_window_days = $2::int WHERE code = $1 RETURNING id"
-                      : strcmp(argv[2], "break_glass_minutes") == 0
-                          ? "UPDATE controllers SET break_glass_minutes = $2::int WHERE code = $1 RETURNING id"
-                          : NULL;
+    const char *sql = NULL;
+    for (size_t i = 0; i < sizeof controller_settings / sizeof controller_settings[0]; i++)
+        if (strcmp(argv[2], controller_settings[i].name) == 0)
+            sql = controller_settings[i].sql;
     if (sql == NULL)
         return 2;
-    /* A window of 0 days would hide a registration from its own author at once. */
-    if (atoi(argv[3]) < 1) {
-        fprintf(stderr, "crtctl: %s must be at least 1\n", argv[2]);
-        return 1;
-    }
+    const char *p[] = {argv[1], argv[3]};
     PGresult *r = PQexecParams(c, sql, 2, NULL, p, NULL, NULL, 0);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     if (ok)
         printf("%s: %s = %s\n", argv[1], argv[2], argv[3]);
     else
-        fprintf(stderr, "crtctl: %s", PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r)
-                                                                 : "no such controller\n");
+        fprintf(stderr, "crtctl: %s", PQresultErrorMessage(r)[0]
+                                          ? PQresultErrorMessage(r)
+                                          : "no such controller, or a value below the minimum\n");
     PQclear(r);
     return ok ? 0 : 1;
 }

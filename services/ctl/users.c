@@ -216,6 +216,32 @@ static int cmd_account(PGconn *c, const struct crt_config *cfg, const char *sub,
     return rc ? 1 : 0;
 }
 
+/* The review's facts about a staff member: team, family name and home address (the
+ * family/neighbour rule), set with crtctl user set USERNAME FIELD VALUE ('' clears). */
+static int cmd_set(PGconn *c, const char *user, const char *field, const char *value)
+{
+    static const char *const fields[] = {"team", "family_name", "home_street", "home_number",
+                                         "home_postcode", NULL};
+    size_t i = 0;
+    while (fields[i] && strcmp(fields[i], field) != 0)
+        i++;
+    if (fields[i] == NULL)
+        return 2;
+    struct account a = {{0}, 0};
+    if (enter_account(c, user, &a) != 0)
+        return 1;
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE staff_users SET %s = NULLIF($2, '') WHERE id = $1::uuid",
+             fields[i]);
+    const char *p[] = {a.id, value};
+    int rc = ctl_exec(c, sql, 2, p) || ctl_exec(c, "COMMIT", 0, NULL);
+    if (rc == 0)
+        printf("%s: %s set\n", user, field);
+    else
+        PQclear(PQexec(c, "ROLLBACK"));
+    return rc ? 1 : 0;
+}
+
 int users_main(const struct crt_config *cfg, int argc, char **argv)
 {
     if (argc < 1) {
@@ -233,6 +259,8 @@ int users_main(const struct crt_config *cfg, int argc, char **argv)
         rc = cmd_list(c);
     else if (argc == 2)
         rc = cmd_account(c, cfg, argv[0], argv[1]);
+    else if (argc == 4 && strcmp(argv[0], "set") == 0)
+        rc = cmd_set(c, argv[1], argv[2], argv[3]);
     else
         rc = 2;
     if (rc == 2)
