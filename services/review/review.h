@@ -65,6 +65,8 @@ struct rule {
     const char *severity; /* low, medium, high */
     const char *many;     /* narrative for several findings of the rule in one case ("%d …") */
     const char *sql;      /* the rows that become findings (see rules.c) */
+    bool hash_joins;      /* joins of aggregates whose sizes the planner cannot estimate:
+                           * forbid nested loops for this statement */
 };
 extern const struct rule rules[];
 extern const size_t n_rules;
