@@ -96,7 +96,8 @@ void http_send_text(struct http_ctx *ctx, int status, const char *content_type, 
 
 void http_send_json(struct http_ctx *ctx, int status, json_t *obj)
 {
-    char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+    /* 15 significant digits: a numeric such as 0.9523 prints as 0.9523, not 0.95230000000000004. */
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
     if (s == NULL) {
         problem_send(ctx, 500, "internal", "the response could not be encoded", NULL);
         return;
@@ -105,9 +106,10 @@ void http_send_json(struct http_ctx *ctx, int status, json_t *obj)
     free(s);
 }
 
-/* Builds the problem document; NULL only when out of memory. */
+/* Builds the problem document (with the members of extra, which may be NULL); NULL only when
+ * out of memory. */
 static char *problem_body(int status, const char *type, const char *detail, const char *field,
-                          const char *request_id)
+                          const char *request_id, json_t *extra)
 {
     char urn[64];
     snprintf(urn, sizeof urn, "urn:crt:problem:%s", type);
@@ -119,6 +121,8 @@ static char *problem_body(int status, const char *type, const char *detail, cons
         snprintf(f, sizeof f, "%s", field); /* field names are short; cap what is echoed */
         json_object_set_new(p, "field", json_string(f));
     }
+    if (p && extra)
+        json_object_update_missing(p, extra); /* the standard members stay as they are */
     char *s = p ? json_dumps(p, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(p);
     return s;
@@ -127,10 +131,16 @@ static char *problem_body(int status, const char *type, const char *detail, cons
 void problem_send(struct http_ctx *ctx, int status, const char *type, const char *detail,
                   const char *field)
 {
+    problem_send_ext(ctx, status, type, detail, field, NULL);
+}
+
+void problem_send_ext(struct http_ctx *ctx, int status, const char *type, const char *detail,
+                      const char *field, json_t *extra)
+{
     if (status == 401)
         evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "WWW-Authenticate",
                           "Bearer realm=\"crt\"");
-    char *s = problem_body(status, type, detail, field, ctx->request_id);
+    char *s = problem_body(status, type, detail, field, ctx->request_id, extra);
     http_send_text(ctx, status, "application/problem+json",
               s ? s : "{\"type\":\"urn:crt:problem:internal\",\"status\":500}");
     free(s);
@@ -161,7 +171,7 @@ void evhttp_send_error(struct evhttp_request *req, int error, const char *reason
                        : status == 501 ? "not-implemented"
                        : status >= 500 ? "unavailable"
                                        : "malformed";
-    char *s = problem_body(status, type, detail, NULL, id);
+    char *s = problem_body(status, type, detail, NULL, id, NULL);
     const char *body = s ? s : "{}";
     reply(req, id, status, "application/problem+json", body, strlen(body), true);
     free(s);

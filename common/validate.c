@@ -103,6 +103,26 @@ bool validate_uuid(const char *s)
     return true;
 }
 
+bool validate_one_of(const char *s, const char *const *values)
+{
+    for (const char *const *v = values; *v; v++)
+        if (strcmp(*v, s) == 0)
+            return true;
+    return false;
+}
+
+bool validate_int(const char *s, long long min, long long max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 18)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    long long v = strtoll(s, NULL, 10);
+    return v >= min && v <= max;
+}
+
 static bool fail(struct field_error *err, const char *field, const char *detail)
 {
     err->field = field;
@@ -133,10 +153,8 @@ static bool check_string(const struct field_spec *f, const char *s, struct field
         return true;
     }
     case FT_ENUM:
-        for (const char *const *v = f->enum_values; *v; v++)
-            if (strcmp(*v, s) == 0)
-                return true;
-        return fail(err, f->name, "is not one of the allowed values");
+        return validate_one_of(s, f->enum_values) ||
+               fail(err, f->name, "is not one of the allowed values");
     case FT_POSTCODE:
         if (strlen(s) != 4 || s[0] < '1' || s[0] > '9' || !isdigit((unsigned char)s[1]) ||
             !isdigit((unsigned char)s[2]) || !isdigit((unsigned char)s[3]))

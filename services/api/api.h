@@ -88,15 +88,35 @@ void api_invalid(struct http_ctx *ctx, const struct field_error *err);
 const char *api_purpose(struct http_ctx *ctx, const char *dflt);
 /* The {id} path parameter when it is a UUID; NULL after answering 404 otherwise. */
 const char *api_path_uuid(struct http_ctx *ctx, const char *name, const char *what);
+/* The largest row id (bigint identity) a path or query parameter may name. */
+#define API_MAX_ID 999999999999999999LL
+/* The {name} path parameter when it is a row id (1..API_MAX_ID); NULL after answering 404. */
+const char *api_path_id(struct http_ctx *ctx, const char *name, const char *what);
+/* The query string into v[k] for each names[k] (NULL-terminated; v has as many slots; NULL
+ * when absent; arena strings); false after answering 400 naming the parameter that is
+ * unknown or given twice. Values are not checked. */
+bool api_query(struct http_ctx *ctx, const char *const *names, const char **v);
+/* A page of a list newest first: {"items": items, "next_before": the id in column 0 of r's
+ * last row when r has limit rows, else null}. Takes items (NULL: []); new reference. */
+json_t *api_page(json_t *items, const PGresult *r, int limit);
 /* Opens the caller's RLS-scoped transaction; false after answering the failure. */
 bool api_begin(struct http_ctx *ctx);
 /* Commits; false after answering the failure (the response must not be sent then). */
 bool api_commit(struct http_ctx *ctx);
+/* Commits, then answers status with o; takes o (NULL answers 500). After a failed commit
+ * only the failure is answered. */
+void api_commit_send(struct http_ctx *ctx, int status, json_t *o);
 
 /* Writes one access-log row in the open transaction (controller and user from its context). */
 enum db_status api_audit(struct http_ctx *ctx, const char *person_id, const char *household_id,
                          const char *action, const char *groups, const char *purpose,
                          const char *outcome, const char *reason) CRT_MUST_CHECK;
+/* Runs statement stmt (n parameters p), then writes the access-log row of that read (person
+ * may be NULL; no field groups; outcome allowed) in the open transaction: the result, which
+ * the caller clears, or NULL after answering the failure. */
+PGresult *api_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
+                          const char *person_id, const char *action, const char *purpose,
+                          const char *reason);
 /* Logs a not_found access, commits, and answers 404 (existence is never revealed). */
 void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const char *household_id,
                           const char *action, const char *purpose, const char *what);
@@ -136,6 +156,20 @@ static inline json_t *api_text(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? json_null() : json_string(PQgetvalue(r, row, col));
 }
+
+/* How a result column becomes a JSON member: text, integer, number (numeric), JSON text. */
+enum api_col_kind { COL_TEXT, COL_INT, COL_NUM, COL_JSON };
+struct api_col {
+    const char *name;
+    enum api_col_kind kind;
+};
+/* Row i of r as an object whose member c is column c, named and typed by cols[c] (n of them);
+ * SQL NULL (or JSON that does not parse) is null. New reference; NULL when out of memory. */
+json_t *api_row_object(const PGresult *r, int i, const struct api_col *cols, int n);
+#define API_NCOLS(cols) ((int)(sizeof(cols) / sizeof((cols)[0])))
+/* Every row of r as api_row_object makes it, in an array. New reference; NULL when out of
+ * memory. */
+json_t *api_row_array(const PGresult *r, const struct api_col *cols, int n);
 
 /* One item of a list from row i of r; NULL leaves the row out (not readable by mask). */
 typedef json_t *(*api_row_fn)(const PGresult *r, int i, unsigned mask);
@@ -182,6 +216,10 @@ void h_assignment_create(struct http_ctx *ctx);
 void h_assignment_end(struct http_ctx *ctx);
 void h_audit_access(struct http_ctx *ctx);
 void h_audit_logins(struct http_ctx *ctx);
+void h_reviews_list(struct http_ctx *ctx);
+void h_review_get(struct http_ctx *ctx);
+void h_review_findings(struct http_ctx *ctx);
+void h_review_decide(struct http_ctx *ctx);
 void h_referral_create(struct http_ctx *ctx);
 void h_referrals_list(struct http_ctx *ctx);
 void h_referral_end(struct http_ctx *ctx);
@@ -189,5 +227,44 @@ void h_partners_list(struct http_ctx *ctx);
 void h_oauth_token(struct http_ctx *ctx);
 void h_partner_persons(struct http_ctx *ctx);
 void h_partner_person(struct http_ctx *ctx);
+
+/* ---- rights of the person (h_requests.c, h_rights.c, h_corrections.c, h_export.c) ---- */
+/* The national number of row 0 of r (person columns from col0), opened, as JSON or null
+ * (h_persons.c). New reference. */
+json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0);
+/* The blind indexes (64 hex digits + NUL) of a name + birth date and of a national number's
+ * 11 digits, as registration computes them (h_persons.c); false on failure. */
+bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
+                    char out[65]);
+bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65]);
+/* Inside the open transaction: true when the person is not restricted; otherwise the attempt
+ * is logged `denied` (reason `restricted`), committed and 403 answered with the reason. */
+bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose);
+/* The person's flags, retention date and restriction history (GET /v1/persons/{id}/flags);
+ * NULL with *st set on failure. New reference. */
+json_t *rights_flags(struct http_ctx *ctx, const char *person_id, enum db_status *st);
+/* Queues a notification of kind (rectification, restriction) for every partner that received
+ * any of groups (text[] literal) of the person; fields (text[] literal) names the changed
+ * fields. *partners: [{partner_id, name, field_groups}] (new reference; NULL on failure). */
+enum db_status corrections_queue(struct http_ctx *ctx, const char *person_id, const char *kind,
+                                 const char *groups, const char *fields,
+                                 json_t **partners) CRT_MUST_CHECK;
+/* The partners of a statement returning (partner id, name, groups JSON), as above. */
+enum db_status corrections_list(struct http_ctx *ctx, const char *stmt, int n,
+                                const char *const *params, json_t **partners) CRT_MUST_CHECK;
+void h_person_request_create(struct http_ctx *ctx);
+void h_person_requests(struct http_ctx *ctx);
+void h_request_create(struct http_ctx *ctx);
+void h_requests_list(struct http_ctx *ctx);
+void h_request_get(struct http_ctx *ctx);
+void h_request_extend(struct http_ctx *ctx);
+void h_request_decide(struct http_ctx *ctx);
+void h_person_flags(struct http_ctx *ctx);
+void h_person_flags_update(struct http_ctx *ctx);
+void h_restriction_lift(struct http_ctx *ctx);
+void h_person_export(struct http_ctx *ctx);
+void h_partner_corrections(struct http_ctx *ctx);
+void h_partner_correction_ack(struct http_ctx *ctx);
 
 #endif

@@ -14,32 +14,15 @@ enum { P_USER, P_PERSON, P_ACTION, P_OUTCOME, P_FROM, P_TO, P_BEFORE, P_LIMIT, P
 /* Query string into v[] (NULL when absent); false after answering 400 naming the parameter. */
 static bool read_filters(struct http_ctx *ctx, const char **v)
 {
-    const char **keys, **vals;
-    memset(v, 0, P_COUNT * sizeof *v);
-    if (!http_query(ctx, &keys, &vals)) {
-        problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
+    static const char *const outcomes[] = {"allowed", "denied", "not_found", NULL};
+    if (!api_query(ctx, params, v))
         return false;
-    }
-    for (size_t i = 0; keys[i]; i++) {
-        int k = 0;
-        while (params[k] && strcmp(params[k], keys[i]) != 0)
-            k++;
-        if (params[k] == NULL || v[k]) {
-            problem_send(ctx, 400, "validation",
-                         params[k] ? "this parameter is given twice" : "unknown query parameter",
-                         keys[i]);
-            return false;
-        }
-        v[k] = vals[i];
-    }
     const char *bad = NULL;
-    char *end;
     if ((v[P_USER] && !validate_uuid(v[P_USER])))
         bad = "user";
     else if (v[P_PERSON] && !validate_uuid(v[P_PERSON]))
         bad = "person";
-    else if (v[P_OUTCOME] && strcmp(v[P_OUTCOME], "allowed") && strcmp(v[P_OUTCOME], "denied") &&
-             strcmp(v[P_OUTCOME], "not_found"))
+    else if (v[P_OUTCOME] && !validate_one_of(v[P_OUTCOME], outcomes))
         bad = "outcome";
     else if (v[P_ACTION] && (strlen(v[P_ACTION]) == 0 || strlen(v[P_ACTION]) > 32))
         bad = "action";
@@ -47,9 +30,9 @@ static bool read_filters(struct http_ctx *ctx, const char **v)
         bad = "from";
     else if (v[P_TO] && !validate_timestamp(v[P_TO]))
         bad = "to";
-    else if (v[P_BEFORE] && (strtoll(v[P_BEFORE], &end, 10) <= 0 || *end))
+    else if (v[P_BEFORE] && !validate_int(v[P_BEFORE], 1, API_MAX_ID))
         bad = "before";
-    else if (v[P_LIMIT] && (strtol(v[P_LIMIT], &end, 10) < 1 || strtol(v[P_LIMIT], NULL, 10) > 500 || *end))
+    else if (v[P_LIMIT] && !validate_int(v[P_LIMIT], 1, 500))
         bad = "limit";
     if (bad)
         problem_send(ctx, 400, "validation",
@@ -58,50 +41,28 @@ static bool read_filters(struct http_ctx *ctx, const char **v)
     return bad == NULL;
 }
 
-static json_t *row_json(const PGresult *r, int i)
-{
-    json_t *o = json_object();
-    static const char *const names[] = {"id", "at", "user_id", "username", "person_id",
-                                        "household_id", "action", "field_groups", "purpose",
-                                        "outcome", "reason", "request_id", "partner_id"};
-    for (int c = 0; o && c < 13; c++) {
-        json_t *v = PQgetisnull(r, i, c) ? json_null()
-                    : c == 0 ? json_integer(strtoll(PQgetvalue(r, i, c), NULL, 10))
-                    : c == 7 ? json_loads(PQgetvalue(r, i, c), 0, NULL)
-                             : json_string(PQgetvalue(r, i, c));
-        json_object_set_new(o, names[c], v ? v : json_null());
-    }
-    return o;
-}
+/* The columns of audit_page. */
+static const struct api_col log_cols[] = {
+    {"id", COL_INT}, {"at", COL_TEXT}, {"user_id", COL_TEXT}, {"username", COL_TEXT},
+    {"person_id", COL_TEXT}, {"household_id", COL_TEXT}, {"action", COL_TEXT},
+    {"field_groups", COL_JSON}, {"purpose", COL_TEXT}, {"outcome", COL_TEXT},
+    {"reason", COL_TEXT}, {"request_id", COL_TEXT}, {"partner_id", COL_TEXT}};
 
 void h_audit_access(struct http_ctx *ctx)
 {
     const char *v[P_COUNT];
-    PGresult *r = NULL;
     const char *purpose = api_purpose(ctx, "audit");
     if (purpose == NULL || !api_require_role(ctx, dpos) || !read_filters(ctx, v) || !api_begin(ctx))
         return;
     const char *p[] = {v[P_USER], v[P_PERSON], v[P_ACTION], v[P_OUTCOME], v[P_FROM], v[P_TO],
                        v[P_BEFORE], v[P_LIMIT] ? v[P_LIMIT] : "50"};
-    enum db_status st = db_exec(ctx_db(ctx), "audit_page", 8, p, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, v[P_PERSON], NULL, "audit_read", "{}", purpose, "allowed", "dpo_review");
-    if (st != DB_OK) {
-        PQclear(r);
-        api_db_fail(ctx, st);
+    PGresult *r = api_read_logged(ctx, "audit_page", 8, p, v[P_PERSON], "audit_read", purpose,
+                                  "dpo_review");
+    if (r == NULL)
         return;
-    }
-    json_t *items = json_array();
-    int n = PQntuples(r), limit = atoi(p[7]);
-    for (int i = 0; items && i < n; i++)
-        json_array_append_new(items, row_json(r, i));
-    json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_before",
-                          n == limit ? json_integer(strtoll(PQgetvalue(r, n - 1, 0), NULL, 10))
-                                     : json_null());
+    json_t *o = api_page(api_row_array(r, log_cols, API_NCOLS(log_cols)), r, atoi(p[7]));
     PQclear(r);
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
-    json_decref(o);
+    api_commit_send(ctx, 200, o);
 }
 
 /* ---- GET /v1/audit/logins ---- */
@@ -109,45 +70,25 @@ void h_audit_access(struct http_ctx *ctx)
 static const char *const login_params[] = {"user", "event", "outcome", "from", "to", "before",
                                            "limit", NULL};
 
-static json_t *login_json(const PGresult *r, int i)
-{
-    static const char *const names[] = {"id", "at", "user_id", "username", "actor_id", "event",
-                                        "outcome", "ip", "request_id"};
-    json_t *o = json_object();
-    for (int c = 0; o && c < 9; c++)
-        json_object_set_new(o, names[c], c == 0 ? json_integer(strtoll(PQgetvalue(r, i, 0), NULL, 10))
-                                                : api_text(r, i, c));
-    return o;
-}
+/* The columns of login_page. */
+static const struct api_col login_cols[] = {
+    {"id", COL_INT}, {"at", COL_TEXT}, {"user_id", COL_TEXT}, {"username", COL_TEXT},
+    {"actor_id", COL_TEXT}, {"event", COL_TEXT}, {"outcome", COL_TEXT}, {"ip", COL_TEXT},
+    {"request_id", COL_TEXT}};
 
 void h_audit_logins(struct http_ctx *ctx)
 {
-    const char **keys, **vals, *v[7] = {0}, *bad = NULL;
-    PGresult *r = NULL;
+    const char *v[7], *bad = NULL;
     const char *purpose = api_purpose(ctx, "audit");
-    if (purpose == NULL || !api_require_role(ctx, dpos))
+    if (purpose == NULL || !api_require_role(ctx, dpos) || !api_query(ctx, login_params, v))
         return;
-    if (!http_query(ctx, &keys, &vals)) {
-        problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
-        return;
-    }
-    for (size_t i = 0; keys[i] && !bad; i++) {
-        int k = 0;
-        while (login_params[k] && strcmp(login_params[k], keys[i]) != 0)
-            k++;
-        if (login_params[k] == NULL || v[k])
-            bad = keys[i];
-        else
-            v[k] = vals[i];
-    }
-    char *end;
-    if (!bad && v[0] && !validate_uuid(v[0]))
+    if (v[0] && !validate_uuid(v[0]))
         bad = "user";
-    else if (!bad && ((v[3] && !validate_timestamp(v[3])) || (v[4] && !validate_timestamp(v[4]))))
+    else if ((v[3] && !validate_timestamp(v[3])) || (v[4] && !validate_timestamp(v[4])))
         bad = v[3] && !validate_timestamp(v[3]) ? "from" : "to";
-    else if (!bad && v[5] && (strtoll(v[5], &end, 10) <= 0 || *end))
+    else if (v[5] && !validate_int(v[5], 1, API_MAX_ID))
         bad = "before";
-    else if (!bad && v[6] && (strtol(v[6], &end, 10) < 1 || strtol(v[6], NULL, 10) > 500 || *end))
+    else if (v[6] && !validate_int(v[6], 1, 500))
         bad = "limit";
     if (bad) {
         problem_send(ctx, 400, "validation",
@@ -159,23 +100,11 @@ void h_audit_logins(struct http_ctx *ctx)
         v[6] = "50";
     if (!api_begin(ctx))
         return;
-    enum db_status st = db_exec(ctx_db(ctx), "login_page", 7, v, &r);
-    if (st == DB_OK)
-        st = api_audit(ctx, NULL, NULL, "audit_read", "{}", purpose, "allowed", "login_events");
-    if (st != DB_OK) {
-        PQclear(r);
-        api_db_fail(ctx, st);
+    PGresult *r = api_read_logged(ctx, "login_page", 7, v, NULL, "audit_read", purpose,
+                                  "login_events");
+    if (r == NULL)
         return;
-    }
-    int n = PQntuples(r);
-    json_t *items = json_array();
-    for (int i = 0; items && i < n; i++)
-        json_array_append_new(items, login_json(r, i));
-    json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_before",
-                          n == atoi(v[6]) ? json_integer(strtoll(PQgetvalue(r, n - 1, 0), NULL, 10))
-                                          : json_null());
+    json_t *o = api_page(api_row_array(r, login_cols, API_NCOLS(login_cols)), r, atoi(v[6]));
     PQclear(r);
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
-    json_decref(o);
+    api_commit_send(ctx, 200, o);
 }

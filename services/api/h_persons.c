@@ -74,6 +74,26 @@ static bool blind_index(struct http_ctx *ctx, const char *text, char out[65])
     return crypto_hmac_hex(k->key[0], sizeof k->key[0], text, strlen(text), out);
 }
 
+/* The same keys for the rights of the person (identification of a forwarded request). */
+bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
+                    char out[65])
+{
+    char key[1024];
+    return person_name_key(first, last, birth, key, sizeof key) && blind_index(ctx, key, out);
+}
+
+bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65])
+{
+    char key[32];
+    snprintf(key, sizeof key, "nn:%s", digits);
+    return blind_index(ctx, key, out);
+}
+
+json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0)
+{
+    return national_number_json(ctx, r, col0);
+}
+
 struct indexes {
     char name[65], nn[65];
     bool has_nn;
@@ -121,14 +141,17 @@ static json_t *elsewhere(struct http_ctx *ctx, const struct indexes *ix, enum db
     return a;
 }
 
-/* Sends row 0 of r (person columns from col0) as the person document, groups in mask only. */
+/* Sends row 0 of r (person columns from col0) as the person document, groups in mask only;
+ * with "notified_partners" when notified is not NULL (borrowed). */
 static void send_person(struct http_ctx *ctx, int status, const PGresult *r, int col0,
-                        unsigned mask)
+                        unsigned mask, json_t *notified)
 {
     json_t *p = person_to_json(r, 0, col0, mask & FG_PERSON_MASK);
     if (p && (mask & (1u << FG_SENSITIVE)))
         json_object_set_new(p, "sensitive",
                             json_pack("{s:o}", "national_number", national_number_json(ctx, r, col0)));
+    if (p && notified)
+        json_object_set(p, "notified_partners", notified);
     if (p == NULL) {
         problem_send(ctx, 500, "internal", "the response could not be built", NULL);
         return;
@@ -363,7 +386,7 @@ void h_person_get(struct http_ctx *ctx)
     if (g != GATE_OK)
         api_gate_refuse(ctx, g, id, "read", purpose, true);
     else if (api_commit(ctx))
-        send_person(ctx, 200, r, GATE_COLUMNS, mask);
+        send_person(ctx, 200, r, GATE_COLUMNS, mask, NULL);
     PQclear(r);
 }
 
@@ -548,6 +571,7 @@ void h_person_patch(struct http_ctx *ctx)
     struct field_error err;
     struct changes c;
     PGresult *old = NULL, *upd = NULL;
+    json_t *notified = NULL; /* partners told of the rectification (h_corrections.c) */
     const char *merged[PERSON_NFIELDS + 1];
     char groups[128];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
@@ -563,7 +587,8 @@ void h_person_patch(struct http_ctx *ctx)
     if (!parse_sensitive(ctx, &nn_present, &nn))
         goto out;
     const char *reason = NULL;
-    if (!api_begin(ctx) || !api_person_gate(ctx, id, "update", purpose, &reason))
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "update", purpose, &reason) ||
+        !rights_writable(ctx, id, "update", purpose))
         goto out;
     unsigned want = groups_touched(&in) | (nn_present ? 1u << FG_SENSITIVE : 0);
     const char *missing = access_missing_group(want, api_write_mask(ctx));
@@ -603,6 +628,10 @@ void h_person_patch(struct http_ctx *ctx)
         st = db_exec(ctx_db(ctx), "person_lock", 1, p, &upd);
     }
     audit_groups_literal(c.groups, field_group_names, groups, sizeof groups);
+    const char *fields = db_array_literal(&ctx->arena, c.field, c.n);
+    if (st == DB_OK) /* the partners that received a changed group are told */
+        st = fields ? corrections_queue(ctx, id, "rectification", groups, fields, &notified)
+                    : DB_ERROR;
     if (st == DB_OK)
         st = api_audit(ctx, id, NULL, "update", groups, purpose, "allowed", reason);
     if (st != DB_OK) {
@@ -610,8 +639,9 @@ void h_person_patch(struct http_ctx *ctx)
         goto out;
     }
     if (api_commit(ctx))
-        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx));
+        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx), notified);
 out:
+    json_decref(notified);
     PQclear(old);
     PQclear(upd);
     person_input_free(&in);

@@ -43,8 +43,25 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1/oauth/token", h_oauth_token, ROUTE_PUBLIC},
     {HTTP_GET, "/v1/partner/persons", h_partner_persons, ROUTE_PARTNER},
     {HTTP_GET, "/v1/partner/persons/{id}", h_partner_person, ROUTE_PARTNER},
+    {HTTP_GET, "/v1/partner/corrections", h_partner_corrections, ROUTE_PARTNER},
+    {HTTP_POST, "/v1/partner/corrections/{id}/ack", h_partner_correction_ack, ROUTE_PARTNER},
+    {HTTP_POST, "/v1/persons/{id}/requests", h_person_request_create, ROUTE_BODY},
+    {HTTP_GET, "/v1/persons/{id}/requests", h_person_requests, 0},
+    {HTTP_POST, "/v1/requests", h_request_create, ROUTE_BODY},
+    {HTTP_GET, "/v1/requests", h_requests_list, 0},
+    {HTTP_GET, "/v1/requests/{id}", h_request_get, 0},
+    {HTTP_POST, "/v1/requests/{id}/extension", h_request_extend, ROUTE_BODY},
+    {HTTP_POST, "/v1/requests/{id}/decision", h_request_decide, ROUTE_BODY},
+    {HTTP_GET, "/v1/persons/{id}/export", h_person_export, 0},
+    {HTTP_GET, "/v1/persons/{id}/flags", h_person_flags, 0},
+    {HTTP_PATCH, "/v1/persons/{id}/flags", h_person_flags_update, ROUTE_BODY},
+    {HTTP_POST, "/v1/persons/{id}/restriction/lift", h_restriction_lift, ROUTE_BODY},
     {HTTP_GET, "/v1/audit/access", h_audit_access, 0},
     {HTTP_GET, "/v1/audit/logins", h_audit_logins, 0},
+    {HTTP_GET, "/v1/reviews", h_reviews_list, 0},
+    {HTTP_GET, "/v1/reviews/{id}", h_review_get, 0},
+    {HTTP_GET, "/v1/reviews/{id}/findings", h_review_findings, 0},
+    {HTTP_PATCH, "/v1/reviews/{id}/findings/{finding}", h_review_decide, ROUTE_BODY},
     {HTTP_GET, "/v1/persons/{id}/trajectory", h_trajectory_list, 0},
     {HTTP_POST, "/v1/persons/{id}/trajectory", h_trajectory_add, ROUTE_BODY},
     {HTTP_POST, "/v1/households", h_household_create, ROUTE_BODY},
@@ -71,7 +88,7 @@ bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, 
         }
     }
     for (size_t i = 0; i < n; i++) {
-        char buf[4 * 1000 + 8];
+        char buf[4 * 2000 + 8]; /* the longest text field (a review note) in UTF-8 */
         bool is_null;
         struct field_error err;
         if (!field_check(&specs[i], json_object_get(ctx->body, specs[i].name), buf, sizeof buf,
@@ -141,6 +158,75 @@ const char *api_path_uuid(struct http_ctx *ctx, const char *name, const char *wh
     return NULL;
 }
 
+const char *api_path_id(struct http_ctx *ctx, const char *name, const char *what)
+{
+    const char *id = router_param(&ctx->match, name);
+    if (id && validate_int(id, 1, API_MAX_ID))
+        return id;
+    problem_send(ctx, 404, "not-found", what, NULL);
+    return NULL;
+}
+
+bool api_query(struct http_ctx *ctx, const char *const *names, const char **v)
+{
+    const char **keys, **vals;
+    size_t n = 0;
+    while (names[n])
+        v[n++] = NULL;
+    if (!http_query(ctx, &keys, &vals)) {
+        problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
+        return false;
+    }
+    for (size_t i = 0; keys[i]; i++) {
+        size_t k = 0;
+        while (k < n && strcmp(names[k], keys[i]) != 0)
+            k++;
+        if (k == n || v[k]) {
+            problem_send(ctx, 400, "validation",
+                         k < n ? "this parameter is given twice" : "unknown query parameter",
+                         keys[i]);
+            return false;
+        }
+        v[k] = vals[i];
+    }
+    return true;
+}
+
+json_t *api_page(json_t *items, const PGresult *r, int limit)
+{
+    int n = PQntuples(r);
+    json_t *next = n > 0 && n == limit ? json_integer(strtoll(PQgetvalue(r, n - 1, 0), NULL, 10))
+                                       : json_null();
+    return json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_before", next);
+}
+
+json_t *api_row_object(const PGresult *r, int i, const struct api_col *cols, int n)
+{
+    json_t *o = json_object();
+    for (int c = 0; o && c < n; c++) {
+        const char *v = PQgetvalue(r, i, c);
+        enum api_col_kind k = cols[c].kind;
+        json_t *j = PQgetisnull(r, i, c) ? json_null()
+                    : k == COL_INT       ? json_integer(strtoll(v, NULL, 10))
+                    : k == COL_NUM       ? json_real(strtod(v, NULL))
+                    : k == COL_JSON      ? json_loads(v, JSON_DECODE_ANY, NULL)
+                                         : json_string(v);
+        json_object_set_new(o, cols[c].name, j ? j : json_null());
+    }
+    return o;
+}
+
+json_t *api_row_array(const PGresult *r, const struct api_col *cols, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < PQntuples(r); i++)
+        if (json_array_append_new(a, api_row_object(r, i, cols, n)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
 bool api_begin(struct http_ctx *ctx)
 {
     enum db_status st =
@@ -165,6 +251,13 @@ bool api_commit(struct http_ctx *ctx)
     return false;
 }
 
+void api_commit_send(struct http_ctx *ctx, int status, json_t *o)
+{
+    if (api_commit(ctx))
+        http_send_json(ctx, status, o); /* NULL: 500, the response could not be encoded */
+    json_decref(o);
+}
+
 enum db_status api_audit(struct http_ctx *ctx, const char *person_id, const char *household_id,
                          const char *action, const char *groups, const char *purpose,
                          const char *outcome, const char *reason)
@@ -172,6 +265,21 @@ enum db_status api_audit(struct http_ctx *ctx, const char *person_id, const char
     struct audit_entry e = {person_id, household_id, action,  groups,
                             purpose,   outcome,      reason,  ctx->request_id};
     return audit_write(ctx_db(ctx), &e);
+}
+
+PGresult *api_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
+                          const char *person_id, const char *action, const char *purpose,
+                          const char *reason)
+{
+    PGresult *r = NULL;
+    enum db_status st = db_exec(ctx_db(ctx), stmt, n, p, &r);
+    if (st == DB_OK)
+        st = api_audit(ctx, person_id, NULL, action, "{}", purpose, "allowed", reason);
+    if (st == DB_OK)
+        return r;
+    PQclear(r);
+    api_db_fail(ctx, st);
+    return NULL;
 }
 
 void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const char *household_id,

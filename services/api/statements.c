@@ -12,6 +12,22 @@
 
 static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192],
     person_update_sql[8192], partner_page_sql[8192], partner_one_sql[8192];
+static char person_select_sql[4096]; /* the export's read of the record */
+
+/* A request of the register as h_requests.c reads it (enum R_* there); the last columns say
+ * whether the caller sees it in full (a coordinator or the DPO of the owning controller) and
+ * the days left until it is due. Who received it is shown only within one controller. */
+#define REQUEST_SELECT                                                                        \
+    "SELECT r.id::text, r.number, r.kind, r.status, r.person_id::text, rc.code, oc.code, "    \
+    "r.received_on::text, r.identity_check, r.representative_name, "                          \
+    "r.representative_capacity, r.details, r.deadline::text, r.extension_months, "            \
+    "r.extension_reason, r.person_told_on::text, r.due_on::text, "                            \
+    "r.status = 'open' AND r.due_on < current_date, r.decided_on::text, r.reasons, "          \
+    "CASE WHEN r.receiving_controller = r.owning_controller THEN r.received_by::text END, "   \
+    "r.tombstone_id IS NOT NULL, r.owning_controller = crt_current_controller() "              \
+    "AND crt_current_role() IN ('coordinator', 'dpo'), r.due_on - current_date "              \
+    "FROM rights_requests r JOIN controllers rc ON rc.id = r.receiving_controller "          \
+    "JOIN controllers oc ON oc.id = r.owning_controller "
 
 /* A partner's pull: persons with an active referral to the partner and an active,
  * unambiguous grant for the referral's purpose (RLS allows exactly these), with the grant's
@@ -51,6 +67,8 @@ static void build(void)
              person_sql_columns());
     snprintf(person_lock_sql, sizeof person_lock_sql,
              "SELECT %s FROM persons WHERE id = $1::uuid FOR UPDATE", person_sql_columns());
+    snprintf(person_select_sql, sizeof person_select_sql,
+             "SELECT %s FROM persons WHERE id = $1::uuid", person_sql_columns());
     snprintf(person_insert_sql, sizeof person_insert_sql, "%s RETURNING %s", person_sql_insert(),
              person_sql_columns());
     snprintf(person_update_sql, sizeof person_update_sql, "%s RETURNING %s", person_sql_update(),
@@ -65,6 +83,24 @@ static void build(void)
     snprintf(partner_one_sql, sizeof partner_one_sql, PARTNER_PULL, person_sql_columns_p(),
              "p.id = $2::uuid", "1");
 }
+
+/* The DPO's reviews (h_reviews.c): the columns of one review, in h_reviews.c's order; shares
+ * are NULL when nothing was counted. */
+#define REVIEW_SELECT                                                                      \
+    "SELECT r.id, r.run_id, to_json(r.window_from) #>> '{}', "                             \
+    "to_json(r.window_to) #>> '{}', r.log_rows, r.accesses, r.explained, "                 \
+    "round(r.explained::numeric / NULLIF(r.accesses, 0), 4), "                             \
+    "r.first_accesses, r.first_explained, "                                                \
+    "round(r.first_explained::numeric / NULLIF(r.first_accesses, 0), 4), "                 \
+    "r.denied, r.searches, r.by_explanation::text, r.findings_new, r.findings_updated, "   \
+    "(SELECT count(*) FROM review_findings f WHERE f.controller_id = r.controller_id "    \
+    "AND f.last_review_id = r.id AND f.decision IS NULL), to_json(r.created_at) #>> '{}' " \
+    "FROM reviews r "
+/* One decision as JSON (d: review_decisions, u: its decider in staff_users). */
+#define REVIEW_DECISION_JSON                                                               \
+    "json_build_object('id', d.id, 'decision', d.decision, 'note', d.note, 'decided_by', " \
+    "d.decided_by, 'decided_by_username', u.username, 'decided_at', d.decided_at, "        \
+    "'replaces', d.replaces)"
 
 static struct db_stmt stmts[] = {
     AUDIT_STMT_INSERT,
@@ -183,6 +219,125 @@ static struct db_stmt stmts[] = {
     {"person_lock", person_lock_sql},
     {"person_insert", person_insert_sql},
     {"person_update", person_update_sql},
+    /* ---- rights of the person: the register (h_requests.c); registration and erasure are
+     * crt_rights_request_register() and crt_erase_by_request() in 013_rights.sql ---- */
+    {"request_register",
+     "SELECT outcome, request::text, number, deadline::text FROM crt_rights_request_register("
+     "$1, $2::uuid, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13)"},
+    {"request_one", REQUEST_SELECT "WHERE r.id = $1::uuid"},
+    {"request_of_person",
+     REQUEST_SELECT "WHERE r.person_id = $1::uuid AND r.owning_controller = crt_current_controller() "
+                    "ORDER BY r.received_on, r.number"},
+    /* $1 overdue (true/false/NULL), $2 due within days, $3 status; earliest due first. */
+    {"request_list",
+     REQUEST_SELECT "WHERE ($1::boolean IS NULL OR (r.status = 'open' AND r.due_on < current_date) = $1) "
+                    "AND ($2::int IS NULL OR (r.status = 'open' AND r.due_on >= current_date "
+                    "AND r.due_on <= current_date + $2::int)) "
+                    "AND ($3::text IS NULL OR r.status = $3) ORDER BY r.due_on, r.number LIMIT 500"},
+    {"request_lock",
+     "SELECT r.number, r.kind, r.status, r.person_id::text, r.received_on::text, "
+     "r.deadline::text, r.extension_months, current_date::text FROM rights_requests r "
+     "WHERE r.id = $1::uuid AND r.owning_controller = crt_current_controller() FOR UPDATE"},
+    /* A second extension adds its reason to the first (the total stays at most two months). */
+    {"request_extend",
+     "UPDATE rights_requests SET extension_months = extension_months + $2::smallint, "
+     "extension_reason = CASE WHEN extension_reason IS NULL THEN $3 "
+     "ELSE extension_reason || ' / ' || $3 END, person_told_on = $4::date WHERE id = $1::uuid"},
+    {"request_decide",
+     "UPDATE rights_requests SET status = $2, decided_on = current_date, "
+     "decided_by = crt_current_user(), reasons = $3 WHERE id = $1::uuid"},
+    {"request_erase",
+     "SELECT outcome, tombstone_id, to_json(erased_at) #>> '{}', hold "
+     "FROM crt_erase_by_request($1::uuid, $2, $3)"},
+    /* Restriction (h_requests.c, h_rights.c): the person becomes read-only, with history. */
+    {"person_restrict",
+     "WITH p AS (UPDATE persons SET restricted_at = now() WHERE id = $1::uuid "
+     "  AND restricted_at IS NULL RETURNING id, controller_id) "
+     "INSERT INTO person_restrictions (controller_id, person_id, request_number, started_by, "
+     "request_id) SELECT controller_id, id, $2::bigint, crt_current_user(), $3 FROM p "
+     "RETURNING id"},
+    {"restriction_lift",
+     "WITH p AS (UPDATE persons SET restricted_at = NULL WHERE id = $1::uuid "
+     "  AND restricted_at IS NOT NULL RETURNING id), "
+     "l AS (UPDATE person_restrictions SET lifted_at = now(), lifted_by = crt_current_user(), "
+     "  lift_reason = $2, lift_request_id = $3 WHERE person_id = $1::uuid AND lifted_at IS NULL "
+     "  AND EXISTS (SELECT 1 FROM p) RETURNING id) "
+     "SELECT (SELECT count(*) FROM p), to_json(now()) #>> '{}'"},
+    {"person_restricted", "SELECT restricted_at IS NOT NULL FROM persons WHERE id = $1::uuid"},
+    {"restrictions_list",
+     "SELECT request_number, to_json(started_at) #>> '{}', to_json(lifted_at) #>> '{}', "
+     "lift_reason FROM person_restrictions WHERE person_id = $1::uuid ORDER BY started_at, id"},
+    /* Flags and retention (h_rights.c): the flag columns, then person_retention's. */
+    {"flags_read",
+     "SELECT to_json(p.under_guardianship)::text, p.legal_hold, "
+     "to_json(p.transfer_consent_at) #>> '{}', p.guidance_ended_on::text, "
+     "to_json(p.restricted_at) #>> '{}', to_json(p.export_marked_at) #>> '{}', "
+     "to_json(p.exported_at) #>> '{}', r.basis, r.period::text, r.basis_date::text, "
+     "r.retention_date::text FROM persons p JOIN person_retention r ON r.person_id = p.id "
+     "WHERE p.id = $1::uuid"},
+    /* In the order of flag_fields (h_rights.c), as the text a body's values have. */
+    {"flags_lock",
+     "SELECT under_guardianship::text, legal_hold, (transfer_consent_at IS NOT NULL)::text, "
+     "guidance_ended_on::text FROM persons WHERE id = $1::uuid FOR UPDATE"},
+    {"flags_update",
+     "UPDATE persons SET under_guardianship = $2::boolean, legal_hold = $3, "
+     "transfer_consent_at = CASE WHEN $4::boolean THEN COALESCE(transfer_consent_at, now()) END, "
+     "guidance_ended_on = $5::date WHERE id = $1::uuid"},
+    /* Partner notifications (h_corrections.c): the partners that received any of the groups
+     * $2 of person $1, each queued with the changed fields $3 of its groups (kind $5). */
+    {"corrections_queue",
+     "WITH recv AS (SELECT d.partner_id, array_agg(DISTINCT g ORDER BY g) AS groups "
+     "  FROM disclosures d CROSS JOIN LATERAL unnest(d.field_groups) g "
+     "  WHERE d.person_id = $1::uuid AND g = ANY ($2::text[]) GROUP BY d.partner_id), "
+     "ins AS (INSERT INTO partner_notifications (partner_id, controller_id, person_id, kind, "
+     "  field_groups, fields, request_id) SELECT r.partner_id, crt_current_controller(), "
+     "  $1::uuid, $5, r.groups, ARRAY(SELECT f FROM unnest($3::text[]) f "
+     "  WHERE split_part(f, '.', 1) = ANY (r.groups) "
+     "  OR (f = 'household_id' AND 'identification' = ANY (r.groups))), $4 FROM recv r) "
+     "SELECT r.partner_id::text, p.name, array_to_json(r.groups)::text FROM recv r "
+     "JOIN partners p ON p.id = r.partner_id ORDER BY p.name, r.partner_id"},
+    {"corrections_of_request",
+     "SELECT n.partner_id::text, p.name, array_to_json(n.field_groups)::text "
+     "FROM partner_notifications n JOIN partners p ON p.id = n.partner_id "
+     "WHERE n.request_id = $1 ORDER BY p.name, n.partner_id"},
+    {"corrections_pending",
+     "SELECT n.id, n.kind, n.person_id::text, c.code, array_to_json(n.field_groups)::text, "
+     "array_to_json(n.fields)::text, to_json(n.created_at) #>> '{}' "
+     "FROM partner_notifications n JOIN controllers c ON c.id = n.controller_id "
+     "WHERE n.partner_id = crt_current_partner() AND n.acknowledged_at IS NULL "
+     "AND ($1::bigint IS NULL OR n.id > $1::bigint) ORDER BY n.id LIMIT $2::int"},
+    {"correction_ack",
+     "UPDATE partner_notifications SET acknowledged_at = now() WHERE id = $1::bigint "
+     "AND partner_id = crt_current_partner() AND acknowledged_at IS NULL RETURNING id"},
+    /* The export (h_export.c): everything held about person $1, no staff member named. */
+    {"person_select", person_select_sql},
+    {"export_controller",
+     "SELECT code, name, kbo_number, legal_basis, dpo_email, dpo_address FROM controllers "
+     "WHERE id = crt_current_controller()"},
+    {"export_purposes", "SELECT code, description FROM processing_purposes ORDER BY code"},
+    {"export_trajectory",
+     "SELECT kind, occurred_on::text, details::text, source, to_json(created_at) #>> '{}' "
+     "FROM trajectory_entries WHERE person_id = $1::uuid ORDER BY occurred_on, created_at, id"},
+    {"export_rectifications",
+     "SELECT field, old_value, new_value, reason, to_json(changed_at) #>> '{}' "
+     "FROM person_rectifications WHERE person_id = $1::uuid ORDER BY changed_at, id"},
+    {"export_disclosures",
+     "SELECT to_json(d.at) #>> '{}', p.name, p.kind, array_to_json(d.field_groups)::text, "
+     "d.purpose, d.legal_basis FROM disclosures d JOIN partners p ON p.id = d.partner_id "
+     "WHERE d.person_id = $1::uuid ORDER BY d.at, d.id"},
+    {"export_referrals",
+     "SELECT p.name, r.purpose, to_json(r.created_at) #>> '{}', to_json(r.ended_at) #>> '{}' "
+     "FROM referrals r JOIN partners p ON p.id = r.partner_id WHERE r.person_id = $1::uuid "
+     "ORDER BY r.created_at, r.id"},
+    {"export_consultations",
+     "SELECT day::text, controller, actor, partner, action, purpose, accesses "
+     "FROM crt_person_consultations($1::uuid)"},
+    {"export_requests",
+     "SELECT number, kind, received_on::text, status, due_on::text, decided_on::text, reasons "
+     "FROM rights_requests WHERE person_id = $1::uuid "
+     "AND owning_controller = crt_current_controller() ORDER BY received_on, number"},
+    {"export_done",
+     "UPDATE persons SET exported_at = now() WHERE id = $1::uuid AND export_marked_at IS NOT NULL"},
     /* ---- need-to-know: break-glass, assignments, the DPO's view of the log ---- */
     {"break_glass_insert",
      "INSERT INTO break_glass (controller_id, person_id, user_id, reason, expires_at) "
@@ -250,6 +405,54 @@ static struct db_stmt stmts[] = {
      "AND ($6::timestamptz IS NULL OR l.at < $6::timestamptz) "
      "AND ($7::bigint IS NULL OR l.id < $7::bigint) "
      "ORDER BY l.id DESC LIMIT $8::int"},
+    /* ---- reviews (h_reviews.c); RLS shows only the caller's controller, and only to its DPO ---- */
+    {"review_page", REVIEW_SELECT "WHERE ($1::bigint IS NULL OR r.id < $1::bigint) "
+                                  "ORDER BY r.id DESC LIMIT $2::int"},
+    {"review_one", REVIEW_SELECT "WHERE r.id = $1::bigint"},
+    {"review_actors",
+     "SELECT s.actor_id::text, s.actor_kind, u.username, s.accesses, s.explained, "
+     "round(s.explained::numeric / NULLIF(s.accesses, 0), 4), s.first_accesses, s.first_explained "
+     "FROM review_user_stats s LEFT JOIN staff_users u ON u.id = s.actor_id "
+     "AND s.actor_kind = 'staff' WHERE s.review_id = $1::bigint ORDER BY s.accesses DESC, s.actor_id"},
+    /* Findings of review $1 (first or last seen there), filters $2 open|decided, $3 severity,
+     * $4 rule, $5 one finding; with case, current decision and every decision oldest first. */
+    {"review_findings",
+     "SELECT f.id, f.rule_id, f.severity, f.summary, f.user_id::text, fu.username, "
+     "f.partner_id::text, f.person_id::text, to_json(f.first_at) #>> '{}', "
+     "to_json(f.last_at) #>> '{}', f.occurrences, f.evidence::text, "
+     "CASE WHEN c.id IS NOT NULL THEN json_build_object('id', c.id, 'narrative', c.narrative, "
+     "'closed_at', c.closed_at)::text END, h.current, COALESCE(h.history, '[]') "
+     "FROM review_findings f LEFT JOIN staff_users fu ON fu.id = f.user_id "
+     "LEFT JOIN review_cases c ON c.id = f.case_id "
+     "LEFT JOIN LATERAL (SELECT json_agg(x.j ORDER BY x.id)::text AS history, "
+     "  max(x.j::text) FILTER (WHERE x.id = f.decision_id) AS current "
+     "  FROM (SELECT d.id, " REVIEW_DECISION_JSON " AS j FROM review_decisions d "
+     "  LEFT JOIN staff_users u ON u.id = d.decided_by WHERE d.finding_id = f.id) x) h ON true "
+     "WHERE (f.first_review_id = $1::bigint OR f.last_review_id = $1::bigint) "
+     "AND ($2::text IS NULL OR (f.decision IS NULL) = ($2 = 'open')) "
+     "AND ($3::text IS NULL OR f.severity = $3) AND ($4::text IS NULL OR f.rule_id = $4) "
+     "AND ($5::bigint IS NULL OR f.id = $5::bigint) "
+     "ORDER BY array_position(ARRAY['high', 'medium', 'low'], f.severity), f.id"},
+    /* A decision: lock finding $2 of review $1 (then its case, so that two decisions on one
+     * case serialise and the last one closes it), insert the decision and point the finding
+     * at it, close the case when no finding of it is undecided. */
+    {"review_finding_lock",
+     "SELECT f.decision_id, f.case_id FROM review_findings f WHERE f.id = $2::bigint "
+     "AND (f.first_review_id = $1::bigint OR f.last_review_id = $1::bigint) FOR UPDATE"},
+    {"review_case_lock", "SELECT 1 FROM review_cases WHERE id = $1::bigint FOR UPDATE"},
+    {"review_decision_current",
+     "SELECT d.decision, u.username, to_json(d.decided_at) #>> '{}' FROM review_decisions d "
+     "LEFT JOIN staff_users u ON u.id = d.decided_by WHERE d.id = $1::bigint"},
+    {"review_decide",
+     "WITH d AS (INSERT INTO review_decisions (controller_id, finding_id, decision, note, "
+     "decided_by, replaces, request_id) VALUES (crt_current_controller(), $1::bigint, $2, $3, "
+     "crt_current_user(), $4::bigint, $5) RETURNING id, finding_id, decision) "
+     "UPDATE review_findings f SET decision = d.decision, decision_id = d.id, "
+     "updated_at = clock_timestamp() FROM d WHERE f.id = d.finding_id RETURNING d.id"},
+    {"review_case_close",
+     "UPDATE review_cases c SET closed_at = clock_timestamp(), updated_at = clock_timestamp() "
+     "WHERE c.id = $1::bigint AND c.closed_at IS NULL AND NOT EXISTS "
+     "(SELECT 1 FROM review_findings f WHERE f.case_id = c.id AND f.decision IS NULL)"},
     /* The need-to-know facts and decision of the database, and whether RLS shows the row. */
     {"person_name_index", "UPDATE persons SET name_bidx = $2 WHERE id = $1::uuid"},
     {"person_nn_set",

@@ -77,7 +77,10 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
     if (run_id == 0)
         return true;
     log_info("reviewed seal=%lld run=%lld rows=%lld", seal->id, run_id, seal->row_count);
-    return report_write(pg, cfg, run_id);
+    /* The review is committed: a report that cannot be written is logged, not fatal. */
+    if (!report_write(pg, cfg, run_id))
+        log_warn("reports of run=%lld not written; the findings are in the database", run_id);
+    return true;
 }
 
 /* Seals without a run (a run that sealed and then failed): reviewed now, oldest first. */

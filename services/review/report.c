@@ -128,14 +128,19 @@ static void esc(FILE *out, const char *s)
 static void val(FILE *out, const json_t *v)
 {
     char buf[64];
-    if (json_is_string(v))
+    if (json_is_string(v)) {
         esc(out, json_string_value(v));
-    else if (json_is_integer(v))
-        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v)), esc(out, buf);
-    else if (json_is_real(v))
-        snprintf(buf, sizeof buf, "%g", json_real_value(v)), esc(out, buf);
-    else
+        return;
+    }
+    if (!json_is_number(v)) {
         fputs("&#8212;", out);
+        return;
+    }
+    if (json_is_integer(v))
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else
+        snprintf(buf, sizeof buf, "%g", json_real_value(v));
+    esc(out, buf);
 }
 
 static void field(FILE *out, const json_t *obj, const char *key)

@@ -8,17 +8,22 @@
 #include "review.h"
 
 /* Every rule query yields: controller_id, user_id, partner_id, person_id, bucket (the pattern's
- * period: a day, an hour, '-'), first_at, last_at, summary, evidence (jsonb).
+ * period: a day, an hour; '-' when the pattern is the person), first_at, last_at, summary,
+ * evidence (jsonb). The dedup key is rule, subject, and bucket (or person when bucket is '-').
  * Parameters: $1 run id, then the thresholds in the order of rule_params(). */
 #define ACCESS "rv.is_access"
 #define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at))[1:50])"
 #define DAY "(rv.local_at)::date"
+/* The person of a day- or hour-grouped finding when exactly one is involved (not in its key). */
+#define ONE_PERSON                                                                            \
+    "CASE WHEN count(DISTINCT rv.person_id) = 1 THEN (array_agg(rv.person_id) FILTER (WHERE " \
+    "rv.person_id IS NOT NULL))[1] END"
 #define TZ_DAY_START(d) "((" d ")::timestamp AT TIME ZONE 'Europe/Brussels')"
 
 static const char bg01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, rv.id::text, rv.at, rv.at, "
-    "format('used break-glass at %s: \"%s\"', to_char(rv.local_at, 'YYYY-MM-DD HH24:MI'), "
-    "  left(rv.reason, 300)), "
+    "format('used break-glass at %s (the reason given is in the evidence)', "
+    "  to_char(rv.local_at, 'YYYY-MM-DD HH24:MI')), "
     "jsonb_build_object('log_ids', jsonb_build_array(rv.id), 'reason', rv.reason) "
     "FROM rv WHERE rv.action = 'break_glass' AND rv.outcome = 'allowed' AND rv.user_id IS NOT NULL";
 
@@ -37,7 +42,7 @@ static const char bg02[] =
     "GROUP BY w.controller_id, w.user_id, w.last_at HAVING count(*) >= $2::int";
 
 static const char dn01[] =
-    "SELECT rv.controller_id, rv.user_id, rv.partner_id, NULL::uuid, " DAY "::text, min(rv.at), "
+    "SELECT rv.controller_id, rv.user_id, rv.partner_id, " ONE_PERSON ", " DAY "::text, min(rv.at), "
     "max(rv.at), format('%s denied attempt(s) on %s (%s)', count(*), " DAY ", "
     "  string_agg(DISTINCT COALESCE(rv.reason, rv.action), ', ')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'count', count(*), "
@@ -46,7 +51,7 @@ static const char dn01[] =
     "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, " DAY;
 
 static const char dn02[] =
-    "SELECT rv.controller_id, rv.user_id, rv.partner_id, NULL::uuid, " DAY "::text, min(rv.at), "
+    "SELECT rv.controller_id, rv.user_id, rv.partner_id, " ONE_PERSON ", " DAY "::text, min(rv.at), "
     "max(rv.at), format('%s denied attempts within %s minutes on %s', max(rv.n), $5::int, " DAY "), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'burst', max(rv.n), "
     "  'threshold', $4::int, 'minutes', $5::int) "
@@ -90,7 +95,7 @@ static const char vo01[] =
     "AND cur.n > m.med + $8::int * m.mad";
 
 static const char oh01[] =
-    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, " ONE_PERSON ", " DAY "::text, min(rv.at), "
     "max(rv.at), format('opened %s persons between %s and %s %s, %s unexplained', "
     "  count(DISTINCT rv.person_id), to_char(min(rv.local_at), 'HH24:MI'), "
     "  to_char(max(rv.local_at), 'HH24:MI'), CASE WHEN bool_or(h.day IS NOT NULL) THEN "
@@ -135,7 +140,7 @@ static const char ac01[] =
     "GROUP BY rv.controller_id, rv.user_id, rv.person_id";
 
 static const char ac02[] =
-    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, " ONE_PERSON ", " DAY "::text, min(rv.at), "
     "max(rv.at), format('%s access(es) on %s by an account disabled since %s', count(*), " DAY ", "
     "  to_char(min(u.disabled_at) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD HH24:MI')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'disabled_at', min(u.disabled_at)) "
@@ -224,7 +229,7 @@ static const char se02[] =
     "GROUP BY rv.controller_id, rv.user_id, rv.person_id";
 
 static const char ex01[] =
-    "SELECT rv.controller_id, rv.user_id, NULL::uuid, NULL::uuid, " DAY "::text, min(rv.at), "
+    "SELECT rv.controller_id, rv.user_id, NULL::uuid, " ONE_PERSON ", " DAY "::text, min(rv.at), "
     "max(rv.at), format('%s exports of %s persons on %s', count(*), count(DISTINCT rv.person_id), "
     "  " DAY "), jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'exports', count(*), "
     "  'threshold', $14::int) "
@@ -284,8 +289,9 @@ const size_t n_rules = sizeof rules / sizeof rules[0];
     "  partner_id, person_id, first_review_id, last_review_id, first_at, last_at, summary, "  \
     "  evidence) "                                                                            \
     "SELECT c.controller_id, '%s', '%s', '%s:' || COALESCE(c.user_id, c.partner_id)::text || " \
-    "  ':' || COALESCE(c.person_id::text, '-') || ':' || c.bucket, c.user_id, c.partner_id, " \
-    "  c.person_id, r.id, r.id, c.first_at, c.last_at, c.summary, c.evidence "              \
+    "  ':' || CASE WHEN c.bucket = '-' THEN COALESCE(c.person_id::text, '-') ELSE c.bucket "  \
+    "  END, c.user_id, c.partner_id, c.person_id, r.id, r.id, c.first_at, c.last_at, "       \
+    "  c.summary, c.evidence "                                                                \
     "FROM c JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = c.controller_id "   \
     "ON CONFLICT (controller_id, dedup_key) DO UPDATE SET "                                   \
     "  last_review_id = EXCLUDED.last_review_id, occurrences = f.occurrences + 1, "           \

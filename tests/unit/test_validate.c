@@ -115,6 +115,31 @@ Test(validate, uuids)
     cr_assert_not(validate_uuid("0df7069a9245-418d-ac54-a1e89170d25cc"));
 }
 
+Test(validate, one_of_a_set)
+{
+    static const char *const set[] = {"open", "decided", NULL};
+    cr_assert(validate_one_of("open", set));
+    cr_assert(validate_one_of("decided", set));
+    cr_assert_not(validate_one_of("Open", set));
+    cr_assert_not(validate_one_of("", set));
+}
+
+Test(validate, decimal_integers_in_a_range)
+{
+    cr_assert(validate_int("1", 1, 100));
+    cr_assert(validate_int("100", 1, 100));
+    cr_assert(validate_int("007", 1, 100));
+    cr_assert(validate_int("999999999999999999", 1, 999999999999999999LL));
+    cr_assert_not(validate_int("0", 1, 100));
+    cr_assert_not(validate_int("101", 1, 100));
+    cr_assert_not(validate_int("", 1, 100));
+    cr_assert_not(validate_int("-5", -10, 100));
+    cr_assert_not(validate_int("+5", 1, 100));
+    cr_assert_not(validate_int(" 5", 1, 100));
+    cr_assert_not(validate_int("5x", 1, 100));
+    cr_assert_not(validate_int("1000000000000000000", 1, 999999999999999999LL));
+}
+
 Test(validate, only_known_keys)
 {
     static const char *const allowed[] = {"a", "b", NULL};

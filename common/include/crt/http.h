@@ -43,6 +43,10 @@ void http_send_text(struct http_ctx *ctx, int status, const char *content_type, 
  * input (JSON pointer-ish "identification.first_name") or NULL. */
 void problem_send(struct http_ctx *ctx, int status, const char *type, const char *detail,
                   const char *field);
+/* The same with extension members (RFC 9457 §3.2) from the object extra (not taken; may be
+ * NULL), e.g. the current state a 409 conflicts with. Never personal data of a data subject. */
+void problem_send_ext(struct http_ctx *ctx, int status, const char *type, const char *detail,
+                      const char *field, json_t *extra);
 /* Reason phrase for a status ("Not Found"); "Error" for unknown codes. */
 const char *http_status_title(int status);
 

@@ -48,6 +48,10 @@ bool validate_date(const char *s);
 bool validate_timestamp(const char *s);
 /* True when s is a canonical lower-case or upper-case UUID. */
 bool validate_uuid(const char *s);
+/* True when s is one of values (NULL-terminated). */
+bool validate_one_of(const char *s, const char *const *values);
+/* True when s is a decimal integer of 1 to 18 digits (no sign or space) from min to max. */
+bool validate_int(const char *s, long long min, long long max);
 /* Today as YYYY-MM-DD in Europe/Brussels is not needed: dates compare as UTC calendar days. */
 void validate_today(char out[11]);
 

@@ -1,0 +1,226 @@
+/* What the rights and the retention need to know about a person (guardianship, legal hold,
+ * consent to transfer, end of guidance, and the resulting retention date), the read-only rule
+ * of a restricted person, and lifting a restriction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+#define RESTRICTED                                                                          \
+    "the processing of this person is restricted (GDPR art. 18): the record is read-only "  \
+    "until a coordinator lifts the restriction"
+
+bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose)
+{
+    PGresult *r = NULL;
+    const char *p[] = {person_id};
+    enum db_status st = db_exec(ctx_db(ctx), "person_restricted", 1, p, &r);
+    bool restricted = st == DB_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (st != DB_OK)
+        api_db_fail(ctx, st);
+    else if (restricted)
+        api_deny(ctx, person_id, action, purpose, "restricted", RESTRICTED, NULL);
+    return st == DB_OK && !restricted;
+}
+
+/* ---- flags and retention ---- */
+
+static const struct api_col flag_cols[] = {
+    {"under_guardianship", COL_JSON}, {"legal_hold", COL_TEXT},
+    {"transfer_consent_at", COL_TEXT}, {"guidance_ended_on", COL_TEXT},
+    {"restricted_at", COL_TEXT},      {"export_marked_at", COL_TEXT},
+    {"exported_at", COL_TEXT},
+};
+static const struct api_col retention_cols[] = {
+    {"basis", COL_TEXT}, {"period", COL_TEXT}, {"basis_date", COL_TEXT}, {"retention_date", COL_TEXT},
+};
+static const struct api_col restriction_cols[] = {
+    {"request_number", COL_INT}, {"started_at", COL_TEXT}, {"lifted_at", COL_TEXT},
+    {"lift_reason", COL_TEXT},
+};
+
+json_t *rights_flags(struct http_ctx *ctx, const char *person_id, enum db_status *st)
+{
+    PGresult *f = NULL, *x = NULL;
+    const char *p[] = {person_id};
+    json_t *o = NULL;
+    *st = db_exec(ctx_db(ctx), "flags_read", 1, p, &f);
+    if (*st == DB_OK)
+        *st = db_exec(ctx_db(ctx), "restrictions_list", 1, p, &x);
+    if (*st == DB_OK && PQntuples(f) == 1) {
+        o = api_row_object(f, 0, flag_cols, API_NCOLS(flag_cols));
+        /* the retention columns follow the flags in flags_read */
+        json_t *ret = json_object();
+        for (int c = 0; o && ret && c < API_NCOLS(retention_cols); c++)
+            json_object_set_new(ret, retention_cols[c].name,
+                                api_text(f, 0, API_NCOLS(flag_cols) + c));
+        json_object_set_new(o, "retention", ret ? ret : json_null());
+        json_object_set_new(o, "restrictions",
+                            api_row_array(x, restriction_cols, API_NCOLS(restriction_cols)));
+    } else if (*st == DB_OK) {
+        *st = DB_ERROR;
+    }
+    PQclear(f);
+    PQclear(x);
+    return o;
+}
+
+/* GET /v1/persons/{id}/flags */
+void h_person_flags(struct http_ctx *ctx)
+{
+    static const char *const roles[] = {"intake", "caseworker", "coordinator", NULL};
+    const char *reason = NULL;
+    enum db_status st;
+    const char *id = api_path_uuid(ctx, "id", "no such person");
+    const char *purpose = id ? api_purpose(ctx, "data_subject_request") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, roles) || !api_begin(ctx) ||
+        !api_person_gate(ctx, id, "flags_read", purpose, &reason))
+        return;
+    json_t *o = rights_flags(ctx, id, &st);
+    if (o)
+        st = api_audit(ctx, id, NULL, "flags_read", "{}", purpose, "allowed", reason);
+    if (o == NULL || st != DB_OK) {
+        json_decref(o);
+        api_db_fail(ctx, st);
+        return;
+    }
+    api_commit_send(ctx, 200, o);
+}
+
+enum { FL_GUARDIANSHIP, FL_HOLD, FL_CONSENT, FL_GUIDANCE, FL_N, FL_REASON = FL_N };
+static const struct field_spec flag_fields[FL_N + 1] = {
+    {"under_guardianship", FT_BOOL, 0, NULL, 0, 0, false, false},
+    {"legal_hold", FT_TEXT, 500, NULL, 0, 0, false, false},
+    {"transfer_consent", FT_BOOL, 0, NULL, 0, 0, false, false},
+    {"guidance_ended_on", FT_DATE, 0, NULL, 0, 0, false, false},
+    {"reason", FT_TEXT, 500, NULL, 0, 0, true, false},
+};
+
+/* The field of a flags body that is wrong, with why; NULL when it is fine. */
+static const char *flags_refused(struct http_ctx *ctx, const char **in, const char **why)
+{
+    int given = 0;
+    for (int i = 0; i < FL_N; i++)
+        given += json_object_get(ctx->body, flag_fields[i].name) != NULL;
+    if (given == 0)
+        return *why = "the request changes no flag", "under_guardianship";
+    if (json_object_get(ctx->body, "under_guardianship") && !in[FL_GUARDIANSHIP])
+        return *why = "must be true or false", "under_guardianship";
+    if (json_object_get(ctx->body, "transfer_consent") && !in[FL_CONSENT])
+        return *why = "must be true or false", "transfer_consent";
+    if (in[FL_HOLD] && validate_text_length(in[FL_HOLD]) < 10)
+        return *why = "must name the retention duty (at least 10 characters)", "legal_hold";
+    if (validate_text_length(in[FL_REASON]) < 3)
+        return *why = "must say why, in at least 3 characters", "reason";
+    return NULL;
+}
+
+/* The stored flags (flags_lock: text forms) merged with the body; the changes recorded as
+ * rectifications "flags.<name>". Returns the rectification insert's status. */
+static enum db_status write_flags(struct http_ctx *ctx, const char *id, const PGresult *old,
+                                  const char **in)
+{
+    const char *merged[FL_N], *field[FL_N], *was[FL_N], *now[FL_N];
+    size_t n = 0;
+    for (int i = 0; i < FL_N; i++) {
+        const char *stored = PQgetisnull(old, 0, i) ? NULL : PQgetvalue(old, 0, i);
+        bool given = json_object_get(ctx->body, flag_fields[i].name) != NULL;
+        merged[i] = given ? in[i] : stored;
+        if (!given || (stored && merged[i] ? strcmp(stored, merged[i]) == 0 : stored == merged[i]))
+            continue;
+        field[n] = arena_printf(&ctx->arena, "flags.%s", flag_fields[i].name);
+        was[n] = stored;
+        now[n++] = merged[i];
+    }
+    const char *p[] = {id, merged[0], merged[1], merged[2], merged[3]};
+    enum db_status st = db_exec(ctx_db(ctx), "flags_update", 5, p, NULL);
+    if (st != DB_OK || n == 0)
+        return st;
+    const char *rp[] = {id,
+                        in[FL_REASON],
+                        ctx->request_id,
+                        db_array_literal(&ctx->arena, field, n),
+                        db_array_literal(&ctx->arena, was, n),
+                        db_array_literal(&ctx->arena, now, n)};
+    if (!rp[3] || !rp[4] || !rp[5])
+        return DB_ERROR;
+    return db_exec(ctx_db(ctx), "rectification_insert", 6, rp, NULL);
+}
+
+/* PATCH /v1/persons/{id}/flags {under_guardianship, legal_hold, transfer_consent,
+ * guidance_ended_on, reason}: a coordinator records them; each change is a rectification. */
+void h_person_flags_update(struct http_ctx *ctx)
+{
+    static const char *const coordinators[] = {"coordinator", NULL};
+    const char *in[FL_N + 1], *why = NULL, *reason = NULL;
+    PGresult *old = NULL;
+    const char *id = api_path_uuid(ctx, "id", "no such person");
+    const char *purpose = id ? api_purpose(ctx, "data_subject_request") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, coordinators) ||
+        !api_fields(ctx, flag_fields, FL_N + 1, in))
+        return;
+    const char *field = flags_refused(ctx, in, &why);
+    if (field) {
+        problem_send(ctx, 422, "validation", why, field);
+        return;
+    }
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "flags_write", purpose, &reason))
+        return;
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), "flags_lock", 1, p, &old);
+    if (st == DB_OK)
+        st = PQntuples(old) == 1 ? write_flags(ctx, id, old, in) : DB_CONFLICT;
+    PQclear(old);
+    if (st == DB_OK)
+        st = api_audit(ctx, id, NULL, "flags_write", "{}", purpose, "allowed", reason);
+    json_t *o = st == DB_OK ? rights_flags(ctx, id, &st) : NULL;
+    if (o == NULL) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    api_commit_send(ctx, 200, o);
+}
+
+/* ---- lifting a restriction ---- */
+
+static const struct field_spec lift_fields[] = {
+    {"reason", FT_TEXT, 1000, NULL, 0, 0, true, false},
+};
+
+/* POST /v1/persons/{id}/restriction/lift {reason}: a coordinator ends the restriction; the
+ * lifting is recorded in the restriction history. */
+void h_restriction_lift(struct http_ctx *ctx)
+{
+    static const char *const coordinators[] = {"coordinator", NULL};
+    const char *in[1], *reason = NULL;
+    PGresult *r = NULL;
+    const char *id = api_path_uuid(ctx, "id", "no such person");
+    const char *purpose = id ? api_purpose(ctx, "data_subject_request") : NULL;
+    if (purpose == NULL || !api_require_role(ctx, coordinators) ||
+        !api_fields(ctx, lift_fields, 1, in))
+        return;
+    if (validate_text_length(in[0]) < 10) {
+        problem_send(ctx, 422, "validation", "must say why (at least 10 characters)", "reason");
+        return;
+    }
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "restriction_lift", purpose, &reason))
+        return;
+    const char *p[] = {id, in[0], ctx->request_id};
+    enum db_status st = db_exec(ctx_db(ctx), "restriction_lift", 3, p, &r);
+    bool lifted = st == DB_OK && atoi(PQgetvalue(r, 0, 0)) == 1;
+    char *at = st == DB_OK ? arena_strdup(&ctx->arena, PQgetvalue(r, 0, 1)) : NULL;
+    PQclear(r);
+    if (st == DB_OK && lifted)
+        st = api_audit(ctx, id, NULL, "restriction_lift", "{}", purpose, "allowed", reason);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!lifted) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 409, "conflict", "the person is not restricted", NULL);
+    } else {
+        api_commit_send(ctx, 200, json_pack("{s:s, s:b, s:s}", "id", id, "restricted", 0,
+                                            "lifted_at", at ? at : ""));
+    }
+}
