@@ -26,7 +26,16 @@ static void usage(FILE *out)
                  "            --purpose P --legal-basis TEXT [--from T] [--to T]\n"
                  "  grant list --controller CODE;  grant revoke --controller CODE GRANT_ID\n"
                  "  access list;  access set ROLE GROUP none|read|write\n"
-                 "  controller list;  controller set CODE intake_window_days|break_glass_minutes N\n"
+                 "  user set USERNAME team|family_name|home_street|home_number|home_postcode V\n"
+                 "                      facts the access review uses ('' clears)\n"
+                 "  controller list;  controller set CODE SETTING VALUE\n"
+                 "                      settings: intake_window_days, break_glass_minutes,\n"
+                 "                      work_start, work_end (HH:MM), work_days (e.g. 1,2,3,4,5)\n"
+                 "  controller holiday add CODE DATE NAME | remove CODE DATE | list CODE\n"
+                 "  retention [--apply] [--as-of DATE] [--log-months N]\n"
+                 "                      persons past their retention date and access-log\n"
+                 "                      partitions past the log retention: listed (dry run),\n"
+                 "                      or erased/marked for export and dropped (--apply)\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -60,6 +69,8 @@ int main(int argc, char **argv)
         rc = partners_main(&cfg, argv[1], argc - 2, argv + 2);
     } else if (strcmp(argv[1], "user") == 0) {
         rc = users_main(&cfg, argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "retention") == 0) {
+        rc = retention_main(&cfg, argc - 2, argv + 2);
     } else {
         usage(stderr);
     }
