@@ -247,15 +247,22 @@ static const char ex01[] =
     "  AND l.outcome = 'allowed' AND l.person_id IS NOT NULL "
     "GROUP BY d.controller_id, d.partner_id, d.d HAVING count(DISTINCT l.person_id) > $15::int";
 
+/* Restricted (now, or by a restriction in force at that moment even if lifted since) or
+ * protected: every access is reviewed. */
 static const char rp01[] =
     "SELECT rv.controller_id, rv.user_id, rv.partner_id, rv.person_id, '-', min(rv.at), "
     "max(rv.at), format('%s access(es) to a person %s', count(*), "
-    "  CASE WHEN bool_or(p.restricted_at <= rv.at) THEN 'under a processing restriction' "
+    "  CASE WHEN bool_or(x.restricted) THEN 'under a processing restriction' "
     "       ELSE 'flagged as protected' END), "
-    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'restricted', "
-    "  bool_or(p.restricted_at <= rv.at), 'protected', bool_or(p.protected_at <= rv.at)) "
-    "FROM rv JOIN persons p ON p.id = rv.person_id WHERE " ACCESS " AND "
-    "  (p.restricted_at <= rv.at OR p.protected_at <= rv.at) "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'restricted', bool_or(x.restricted), "
+    "  'protected', bool_or(x.protected)) "
+    "FROM rv LEFT JOIN persons p ON p.id = rv.person_id "
+    "LEFT JOIN (SELECT r.person_id, range_agg(tstzrange(r.started_at, r.lifted_at)) held "
+    "  FROM person_restrictions r GROUP BY 1) rs ON rs.person_id = rv.person_id "
+    "CROSS JOIN LATERAL (SELECT COALESCE(p.restricted_at <= rv.at, false) "
+    "  OR COALESCE(rs.held @> rv.at, false) restricted, "
+    "  COALESCE(p.protected_at <= rv.at, false) protected) x "
+    "WHERE " ACCESS " AND (x.restricted OR x.protected) "
     "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, rv.person_id";
 
 const struct rule rules[] = {

@@ -32,3 +32,8 @@ BEGIN
 END $$;
 CREATE TRIGGER review_findings_decision_recorded BEFORE UPDATE OF decision, decision_id
   ON review_findings FOR EACH ROW EXECUTE FUNCTION crt_review_finding_decision_check();
+
+-- What the review reads of the rights register (013): the restriction history (every access
+-- while a restriction held is a finding, also after it was lifted).
+CREATE POLICY review_job_reads ON person_restrictions FOR SELECT TO crt_review USING (true);
+GRANT SELECT ON person_restrictions TO crt_review;
