@@ -53,7 +53,6 @@ enum { R_ID, R_NUMBER, R_KIND, R_STATUS, R_PERSON, R_RECEIVER, R_OWNER, R_RECEIV
        R_REP, R_REP_CAPACITY, R_DETAILS, R_DEADLINE, R_EXT_MONTHS, R_EXT_REASON, R_TOLD, R_DUE,
        R_OVERDUE, R_DECIDED, R_REASONS, R_RECEIVED_BY, R_ERASED, R_FULL, R_DAYS_LEFT };
 
-#define text_of api_text
 static bool flag_of(const PGresult *r, int i, int c) { return PQgetvalue(r, i, c)[0] == 't'; }
 
 /* What every controller that sees the request may know: number, kind, controllers, dates and
@@ -61,14 +60,14 @@ static bool flag_of(const PGresult *r, int i, int c) { return PQgetvalue(r, i, c
 static json_t *request_summary(const PGresult *r, int i)
 {
     return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:b}", "id",
-                     text_of(r, i, R_ID), "number", (json_int_t)atoll(PQgetvalue(r, i, R_NUMBER)),
-                     "kind", text_of(r, i, R_KIND), "status", text_of(r, i, R_STATUS),
-                     "receiving_controller", text_of(r, i, R_RECEIVER), "owning_controller",
-                     text_of(r, i, R_OWNER), "received_on", text_of(r, i, R_RECEIVED),
-                     "deadline", text_of(r, i, R_DEADLINE), "due_on", text_of(r, i, R_DUE),
+                     api_text(r, i, R_ID), "number", (json_int_t)atoll(PQgetvalue(r, i, R_NUMBER)),
+                     "kind", api_text(r, i, R_KIND), "status", api_text(r, i, R_STATUS),
+                     "receiving_controller", api_text(r, i, R_RECEIVER), "owning_controller",
+                     api_text(r, i, R_OWNER), "received_on", api_text(r, i, R_RECEIVED),
+                     "deadline", api_text(r, i, R_DEADLINE), "due_on", api_text(r, i, R_DUE),
                      "overdue", flag_of(r, i, R_OVERDUE), "days_left",
                      (json_int_t)atoll(PQgetvalue(r, i, R_DAYS_LEFT)), "decided_on",
-                     text_of(r, i, R_DECIDED), "person_erased", flag_of(r, i, R_ERASED));
+                     api_text(r, i, R_DECIDED), "person_erased", flag_of(r, i, R_ERASED));
 }
 
 /* Row i as the caller may see it: the owning controller's coordinators and DPO see the whole
@@ -78,22 +77,22 @@ static json_t *request_json(const PGresult *r, int i)
     json_t *o = request_summary(r, i);
     if (o == NULL || !flag_of(r, i, R_FULL))
         return o;
-    json_object_set_new(o, "person_id", text_of(r, i, R_PERSON));
-    json_object_set_new(o, "identity_check", text_of(r, i, R_IDENTITY));
+    json_object_set_new(o, "person_id", api_text(r, i, R_PERSON));
+    json_object_set_new(o, "identity_check", api_text(r, i, R_IDENTITY));
     json_object_set_new(o, "representative",
                         PQgetisnull(r, i, R_REP_CAPACITY)
                             ? json_null()
-                            : json_pack("{s:o, s:o}", "name", text_of(r, i, R_REP), "capacity",
-                                        text_of(r, i, R_REP_CAPACITY)));
-    json_object_set_new(o, "details", text_of(r, i, R_DETAILS));
+                            : json_pack("{s:o, s:o}", "name", api_text(r, i, R_REP), "capacity",
+                                        api_text(r, i, R_REP_CAPACITY)));
+    json_object_set_new(o, "details", api_text(r, i, R_DETAILS));
     int months = atoi(PQgetvalue(r, i, R_EXT_MONTHS));
     json_object_set_new(o, "extension",
                         months == 0 ? json_null()
                                     : json_pack("{s:i, s:o, s:o}", "months", months, "reason",
-                                                text_of(r, i, R_EXT_REASON), "person_told_on",
-                                                text_of(r, i, R_TOLD)));
-    json_object_set_new(o, "reasons", text_of(r, i, R_REASONS));
-    json_object_set_new(o, "received_by", text_of(r, i, R_RECEIVED_BY));
+                                                api_text(r, i, R_EXT_REASON), "person_told_on",
+                                                api_text(r, i, R_TOLD)));
+    json_object_set_new(o, "reasons", api_text(r, i, R_REASONS));
+    json_object_set_new(o, "received_by", api_text(r, i, R_RECEIVED_BY));
     return o;
 }
 

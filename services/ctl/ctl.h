@@ -20,7 +20,8 @@ int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p) CRT_MUST_C
 int users_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
 /* crtctl partner|grant|access …; argv starts after the word. */
 int partners_main(const struct crt_config *cfg, const char *what, int argc, char **argv) CRT_MUST_CHECK;
-/* crtctl retention [--apply] [--as-of DATE] [--log-months N] (retention.c); argv after the word. */
+/* crtctl retention [--apply] [--as-of DATE] [--log-months N] [--only persons|log] (retention.c);
+ * argv starts after the word. */
 int retention_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
 /* Prints text as a QR code with Unicode half blocks (libqrencode). */
 int qr_print(FILE *out, const char *text) CRT_MUST_CHECK;

@@ -32,7 +32,7 @@ static void usage(FILE *out)
                  "                      settings: intake_window_days, break_glass_minutes,\n"
                  "                      work_start, work_end (HH:MM), work_days (e.g. 1,2,3,4,5)\n"
                  "  controller holiday add CODE DATE NAME | remove CODE DATE | list CODE\n"
-                 "  retention [--apply] [--as-of DATE] [--log-months N]\n"
+                 "  retention [--apply] [--as-of DATE] [--log-months N] [--only persons|log]\n"
                  "                      persons past their retention date and access-log\n"
                  "                      partitions past the log retention: listed (dry run),\n"
                  "                      or erased/marked for export and dropped (--apply)\n"

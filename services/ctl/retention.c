@@ -17,6 +17,7 @@ struct retention_opts {
     bool apply;
     const char *as_of; /* YYYY-MM-DD: list as of that day (dry run only); NULL: today */
     int log_months;    /* access-log partitions ending this many whole months ago go */
+    bool persons, log; /* which of the two parts run (--only persons|log; default both) */
 };
 
 struct tally {
@@ -25,10 +26,12 @@ struct tally {
 
 static int retention_usage(void)
 {
-    fprintf(stderr, "usage: crtctl retention [--apply] [--as-of YYYY-MM-DD] [--log-months N]\n"
+    fprintf(stderr, "usage: crtctl retention [--apply] [--as-of YYYY-MM-DD] [--log-months N] "
+                    "[--only persons|log]\n"
                     "  without --apply nothing changes: what would happen is listed\n"
                     "  --as-of      list as of another day (dry run only)\n"
-                    "  --log-months access-log retention in months (default %d, at least 3)\n",
+                    "  --log-months access-log retention in months (default %d, at least 3)\n"
+                    "  --only       only the persons, or only the access-log partitions\n",
             LOG_MONTHS_DEFAULT);
     return 2;
 }
@@ -38,10 +41,17 @@ static bool parse_opts(int argc, char **argv, struct retention_opts *o)
     o->apply = false;
     o->as_of = NULL;
     o->log_months = LOG_MONTHS_DEFAULT;
+    o->persons = o->log = true;
     for (int i = 0; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--apply") == 0) {
             o->apply = true;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            i++;
+            o->persons = strcmp(argv[i], "persons") == 0;
+            o->log = strcmp(argv[i], "log") == 0;
+            if (!o->persons && !o->log)
+                return false;
         } else if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc) {
             o->as_of = argv[++i];
         } else if (strcmp(argv[i], "--log-months") == 0 && i + 1 < argc) {
@@ -102,14 +112,15 @@ static int persons_due(PGconn *c, const struct retention_opts *o, const char *ru
         const char *id = PQgetvalue(r, i, 0), *action = PQgetvalue(r, i, 4);
         const char *outcome = action;
         PGresult *a = NULL;
-        if (o->apply && (strcmp(action, "erase") == 0 || strcmp(action, "mark_for_export") == 0)) {
+        bool acts = strcmp(action, "erase") == 0 || strcmp(action, "mark_for_export") == 0;
+        if (o->apply && acts) {
             const char *q[] = {id, run};
             a = query(c, "SELECT crt_retention_apply($1::uuid, current_date, $2)", 2, q);
             outcome = a ? PQgetvalue(a, 0, 0) : "failed";
             t->failed += a == NULL;
         }
         printf("  %s  %-6s  retention date %s (%s)  %s%s\n", id, PQgetvalue(r, i, 1),
-               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), o->apply ? "" : "would ", outcome);
+               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), o->apply || !acts ? "" : "would ", outcome);
         count(t, o->apply ? outcome : planned(action));
         PQclear(a);
     }
@@ -164,7 +175,9 @@ int retention_main(const struct crt_config *cfg, int argc, char **argv)
     PGconn *c = ctl_connect(cfg);
     if (c == NULL)
         return 1;
-    int rc = persons_due(c, &o, run, &t) || log_partitions(c, &o, &t) ? 1 : 0;
+    int rc = (o.persons && persons_due(c, &o, run, &t)) || (o.log && log_partitions(c, &o, &t))
+                 ? 1
+                 : 0;
     PQfinish(c);
     if (rc == 0)
         printf("%s: %ld erased, %ld marked for export, %ld awaiting export, %ld held by a "

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# tests/bench/review.sh: what `crt-review run` costs over a generated month of access-log rows,
+# and whether the cost grows linearly. Prints figures (no pass/fail); exits non-zero only on
+# set-up errors.
+#   For each size (BENCH_ROWS / each divisor of BENCH_SIZES, largest last): a fresh database,
+#   crtctl migrate, tests/scenario/month.sql at the scale that writes about that many rows (all
+#   unsealed), then one `crt-review run` (seal + explain + rules + cases + reports) under
+#   /usr/bin/time -v: elapsed, rows/s, crt-review's CPU and peak RSS, and the PostgreSQL side,
+#   where most of the work happens: the server's CPU over the run (the postmaster and its
+#   children, so use a cluster of your own), and the database's temporary files and bytes
+#   (pg_stat_database) written by the run.
+# Figures and their reading: docs/performance-review.md.
+#
+# Environment: CRT_BUILD_DIR (with services/ctl/crtctl and services/review/crt-review built),
+# PGHOST and PGPORT of the cluster (superuser postgres, trust), as `deploy/local/crt-local db`
+# exports them. Settings:
+#   BENCH_ROWS (10000000)       rows of the largest size
+#   BENCH_SIZES ("4 2 1")       divisors of BENCH_ROWS, one database each: 1/4, 1/2, all
+#   BENCH_ROWS_PER_SCALE (38200) rows month.sql writes per unit of its scale (measured)
+#   BENCH_SEED (0.42)           month.sql's seed
+#   BENCH_DB (crt_review_bench) database name prefix (dropped and made again per size)
+#   BENCH_KEEP=1                keep the last database and the work folder (keys, reports)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+say() { printf 'review-bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+ROWS=${BENCH_ROWS:-10000000}
+SIZES=${BENCH_SIZES:-4 2 1}
+PER_SCALE=${BENCH_ROWS_PER_SCALE:-38200}
+SEED=${BENCH_SEED:-0.42}
+DB=${BENCH_DB:-crt_review_bench}
+
+: "${CRT_BUILD_DIR:?CRT_BUILD_DIR must name the build folder}"
+: "${PGHOST:?PGHOST is not set}"
+: "${PGPORT:?PGPORT is not set}"
+for n in $ROWS $SIZES $PER_SCALE; do [[ $n =~ ^[0-9]+$ ]] && (( n > 0 )) || die "not a positive number: $n"; done
+[[ $SEED =~ ^-?0?\.[0-9]+$|^-?[01]$ ]] || die "BENCH_SEED must lie in -1..1"
+[[ $DB =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB must be a plain lower-case name"
+for t in psql openssl /usr/bin/time; do command -v "$t" >/dev/null || die "$t is not installed"; done
+[ -x "$CRT_BUILD_DIR/services/ctl/crtctl" ] || die "no crtctl in $CRT_BUILD_DIR"
+[ -x "$CRT_BUILD_DIR/services/review/crt-review" ] || die "no crt-review in $CRT_BUILD_DIR"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/crt-reviewbench.XXXXXX")
+chmod 700 "$WORK"
+cleanup() { if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+# Copies of the binaries: a concurrent rebuild of the build folder cannot swap them mid-run.
+cp "$CRT_BUILD_DIR/services/ctl/crtctl" "$CRT_BUILD_DIR/services/review/crt-review" "$WORK/"
+openssl genpkey -algorithm ed25519 -out "$WORK/seal.pem" 2>/dev/null
+chmod 600 "$WORK/seal.pem"
+openssl pkey -in "$WORK/seal.pem" -pubout -out "$WORK/seal.pub"
+
+url() { printf 'host=%s port=%s dbname=%s user=%s' "$PGHOST" "$PGPORT" "$1" "$2"; }
+sq() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$(url "$1" postgres)" "${@:2}"; }
+sq postgres -c "SELECT 1" >/dev/null || die "cannot connect as postgres to $PGHOST:$PGPORT"
+now() { date +%s.%N; }
+
+# CPU seconds of the cluster so far: the postmaster's reaped children plus the live ones.
+CLK=$(getconf CLK_TCK)
+PM_PID=$(head -1 "$(sq postgres -c "SHOW data_directory")/postmaster.pid" 2>/dev/null || true)
+pg_cpu() {
+  [ -n "$PM_PID" ] || { echo 0; return; }
+  local s t=0 c
+  s=$(cat "/proc/$PM_PID/stat"); s=${s##*) }
+  # shellcheck disable=SC2086
+  set -- $s
+  t=$(( ${14} + ${15} ))
+  for c in $(ps -o pid= --ppid "$PM_PID"); do
+    s=$(cat "/proc/$c/stat" 2>/dev/null) || continue
+    s=${s##*) }
+    # shellcheck disable=SC2086
+    set -- $s
+    t=$(( t + ${12} + ${13} ))
+  done
+  awk -v t="$t" -v c="$CLK" 'BEGIN { printf "%.1f", t / c }'
+}
+# "temp_files temp_bytes" of a database.
+pg_temp() { sq postgres -c "SELECT temp_files || ' ' || temp_bytes FROM pg_stat_database WHERE datname = '$1'"; }
+# A value from /usr/bin/time -v output.
+tv() { awk -F': ' -v k="$1" 'index($0, k) { print $2 }' "$2" | tail -1; }
+
+# One size: fresh database, scenario, one review run; appends a line to $WORK/table.
+measure() {
+  local want=$1 name=$DB scale rows t0 t1 gen cpu0 cpu1 tmp0 tmp1
+  scale=$(awk -v r="$want" -v p="$PER_SCALE" 'BEGIN { printf "%.3f", r / p }')
+  say "size ~$want rows: scale $scale, database $name"
+  sq postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name OWNER crt_owner"
+  CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+  t0=$(now)
+  sq "$name" -v scale="$scale" -v seed="$SEED" -f "$ROOT/tests/scenario/month.sql"
+  t1=$(now)
+  gen=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
+  rows=$(sq "$name" -c "SELECT count(*) FROM access_log")
+  sq "$name" -c "CHECKPOINT"
+  say "generated $rows rows in ${gen}s; load average $(cut -d' ' -f1-3 /proc/loadavg); reviewing"
+  rm -rf "$WORK/head.json" "$WORK/head.json.manifests" "$WORK/reports"; mkdir "$WORK/reports"
+  tmp0=$(pg_temp "$name"); cpu0=$(pg_cpu)
+  CRT_REVIEW_DATABASE_URL=$(url "$name" crt_review) CRT_REVIEW_SEAL_KEY_FILE=$WORK/seal.pem \
+  CRT_REVIEW_SEAL_PUBLIC_KEY_FILE=$WORK/seal.pub CRT_REVIEW_SEAL_HEAD_FILE=$WORK/head.json \
+  CRT_REVIEW_REPORT_DIR=$WORK/reports \
+    /usr/bin/time -v -o "$WORK/time.txt" "$WORK/crt-review" run 2>"$WORK/run.log" \
+    || { cat "$WORK/run.log" >&2; die "crt-review run failed"; }
+  sleep 1
+  cpu1=$(pg_cpu); tmp1=$(pg_temp "$name")
+  local sealed
+  sealed=$(sq "$name" -c "SELECT COALESCE(sum(row_count), 0) FROM log_seals")
+  [ "$sealed" = "$rows" ] || say "warning: $sealed of $rows rows sealed (a transaction elsewhere in the cluster held the horizon back?)"
+  local el user sys rss
+  el=$(tv "Elapsed (wall clock)" "$WORK/time.txt")
+  user=$(tv "User time" "$WORK/time.txt"); sys=$(tv "System time" "$WORK/time.txt")
+  rss=$(tv "Maximum resident set size" "$WORK/time.txt")
+  awk -v rows="$rows" -v gen="$gen" -v el="$el" -v u="$user" -v s="$sys" -v rss="$rss" \
+      -v c0="$cpu0" -v c1="$cpu1" -v t0="$tmp0" -v t1="$tmp1" \
+      -v f="$(sq "$name" -c "SELECT count(*) FROM review_findings")" 'BEGIN {
+        n = split(el, p, ":"); secs = 0; for (i = 1; i <= n; i++) secs = secs * 60 + p[i]
+        split(t0, a, " "); split(t1, b, " ")
+        printf "%10d %7d %9.1f %9.0f %9.1f %8.0f %9.1f %8d %9.0f %8.2f %8d\n", rows, gen, secs,
+          rows / secs, u + s, rss / 1024, c1 - c0, b[1] - a[1], (b[2] - a[2]) / 1048576,
+          secs * 1e6 / rows, f }' >>"$WORK/table"
+  grep -E "sealed|reviewed" "$WORK/run.log" >&2 || true
+  if [ "${BENCH_KEEP:-0}" != 1 ] || [ "$want" != "$ROWS" ]; then
+    sq postgres -c "DROP DATABASE $name WITH (FORCE)"
+  fi
+}
+
+: >"$WORK/table"
+for d in $SIZES; do measure $(( ROWS / d )); done
+
+printf '\ncrt-review run over a generated month (scenario seed %s), PostgreSQL on %s:%s\n' "$SEED" "$PGHOST" "$PGPORT"
+printf '%10s %7s %9s %9s %9s %8s %9s %8s %9s %8s %8s\n' rows gen_s review_s rows/s \
+  rv_cpu_s rss_MiB pg_cpu_s tmpfiles tmp_MiB s/Mrow findings
+cat "$WORK/table"
+awk 'NR == 1 { first = $10 } { last = $10 } END { if (NR > 1) printf "\ncost per row, largest / smallest size: %.2f (1.00 = linear)\n", last / first }' "$WORK/table"
