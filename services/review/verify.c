@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,19 @@
 #define MAX_KEYS 8
 #define MAX_REPORTED 200
 
+/* An access-log partition dropped by the log retention (crtctl retention, table
+ * log_partition_drops): its rows may be missing from the seals, exactly those, no others. */
+struct drop {
+    char name[64], sha[65];
+    long long count, first, last;
+    long long *ids; /* missing ids claimed by this drop */
+    size_t n, cap;
+};
+
 struct verifier {
     FILE *out;
+    struct drop *drops;
+    int ndrops;
     const struct crt_config *cfg;
     EVP_PKEY *keys[MAX_KEYS];
     char key_ids[MAX_KEYS][17];
@@ -79,6 +91,84 @@ static bool signature_ok(struct verifier *v, const char *key_id, const char *sig
         return ok;
     }
     return false;
+}
+
+static bool load_drops(PGconn *pg, struct verifier *v)
+{
+    PGresult *r = review_exec(pg, "SELECT partition_name, row_count, COALESCE(first_row_id, 0), "
+                                  "COALESCE(last_row_id, -1), ids_sha256 FROM log_partition_drops "
+                                  "ORDER BY id", 0, NULL);
+    if (r == NULL)
+        return false;
+    v->ndrops = PQntuples(r);
+    v->drops = calloc((size_t)v->ndrops + 1, sizeof *v->drops);
+    for (int i = 0; v->drops && i < v->ndrops; i++) {
+        struct drop *d = &v->drops[i];
+        snprintf(d->name, sizeof d->name, "%s", PQgetvalue(r, i, 0));
+        d->count = atoll(PQgetvalue(r, i, 1));
+        d->first = atoll(PQgetvalue(r, i, 2));
+        d->last = atoll(PQgetvalue(r, i, 3));
+        snprintf(d->sha, sizeof d->sha, "%s", PQgetvalue(r, i, 4));
+    }
+    PQclear(r);
+    return v->drops != NULL;
+}
+
+/* A row missing from its seal inside the id range of a recorded drop is set aside for the
+ * drop's check instead of being reported at once. */
+static bool drop_claims(struct verifier *v, long long id)
+{
+    for (int i = 0; i < v->ndrops; i++) {
+        struct drop *d = &v->drops[i];
+        if (id < d->first || id > d->last)
+            continue;
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? 2 * d->cap : 1024;
+            long long *ids = realloc(d->ids, cap * sizeof *ids);
+            if (ids == NULL)
+                return false;
+            d->ids = ids;
+            d->cap = cap;
+        }
+        d->ids[d->n++] = id;
+        return true;
+    }
+    return false;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* The missing rows of each drop must be exactly the rows it recorded: count and the SHA-256
+ * of their ids (decimal, ascending, joined by newlines). */
+static void check_drops(struct verifier *v)
+{
+    for (int i = 0; i < v->ndrops; i++) {
+        struct drop *d = &v->drops[i];
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        unsigned char dig[32];
+        unsigned int len = 0;
+        char hex[65] = "", num[32];
+        qsort(d->ids, d->n, sizeof *d->ids, cmp_ll);
+        if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+            for (size_t k = 0; k < d->n; k++) {
+                int w = snprintf(num, sizeof num, k ? "\n%lld" : "%lld", d->ids[k]);
+                EVP_DigestUpdate(md, num, (size_t)w);
+            }
+            EVP_DigestFinal_ex(md, dig, &len);
+            seal_hex(dig, 32, hex);
+        }
+        EVP_MD_CTX_free(md);
+        if ((long long)d->n == d->count && strcmp(hex, d->sha) == 0)
+            fprintf(v->out, "note: partition %s was dropped by the log retention; its %lld rows "
+                            "are accounted for\n", d->name, d->count);
+        else
+            problem(v, "partition %s: %zu sealed rows in its id range are missing, its drop "
+                       "record says %lld (removed beyond the drop)", d->name, d->n, d->count);
+    }
 }
 
 /* One stored seal row, as text. */
@@ -221,7 +311,8 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
                 problem(v, "row %lld: altered (seal %s%s)", cid, seal_id, by);
             check_time(v, cid, at, seal_id);
         } else if (have_s && (!have_c || sid < cid)) {
-            problem(v, "row %lld: removed (seal %s%s)", sid, seal_id, by);
+            if (!drop_claims(v, sid))
+                problem(v, "row %lld: removed (seal %s%s)", sid, seal_id, by);
             have_s = stored_next(pg, &st, seal_id, &sid, &sdig);
             continue;
         } else {
@@ -339,8 +430,9 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
     if (!load_public_keys(&v) || !review_ok(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
         goto out;
     s = review_exec(pg, SEAL_SELECT, 0, NULL);
-    if (s == NULL || !verify_seals(pg, &v, s))
+    if (s == NULL || !load_drops(pg, &v) || !verify_seals(pg, &v, s))
         goto out;
+    check_drops(&v);
     check_head(&v, s);
     if (v.problems > MAX_REPORTED)
         fprintf(out, "... and %ld more problems\n", v.problems - MAX_REPORTED);
@@ -353,5 +445,8 @@ out:
     PQclear(s);
     for (int i = 0; i < v.nkeys; i++)
         EVP_PKEY_free(v.keys[i]);
+    for (int i = 0; i < v.ndrops; i++)
+        free(v.drops[i].ids);
+    free(v.drops);
     return rc;
 }
