@@ -26,7 +26,8 @@ void h_referral_create(struct http_ctx *ctx)
         problem_send(ctx, 422, "validation", "must be a partner id (UUID)", "partner_id");
         return;
     }
-    if (!api_begin(ctx) || !api_person_gate(ctx, id, "referral_write", purpose, &reason))
+    if (!api_begin(ctx) || !api_person_gate(ctx, id, "referral_write", purpose, &reason) ||
+        !rights_writable(ctx, id, "referral_write", purpose))
         return;
     const char *p[] = {id, in[0], in[1]};
     enum db_status st = db_exec(ctx_db(ctx), "referral_insert", 3, p, &r);

@@ -168,7 +168,8 @@ void h_trajectory_add(struct http_ctx *ctx)
         api_deny(ctx, id, "trajectory_write", purpose, "field_group_not_writable",
                  "your role may not write this field group", field_group_names[fg]);
     } else if (dtext && api_begin(ctx) &&
-               api_person_gate(ctx, id, "trajectory_write", purpose, &reason)) {
+               api_person_gate(ctx, id, "trajectory_write", purpose, &reason) &&
+               rights_writable(ctx, id, "trajectory_write", purpose)) {
         enum db_status st = db_exec(ctx_db(ctx), "trajectory_insert", 5, p, &r);
         if (st == DB_OK)
             st = api_audit(ctx, id, NULL, "trajectory_write", group, purpose, "allowed", reason);
