@@ -31,7 +31,7 @@ static const struct api_col flag_cols[] = {
     {"under_guardianship", COL_JSON}, {"legal_hold", COL_TEXT},
     {"transfer_consent_at", COL_TEXT}, {"guidance_ended_on", COL_TEXT},
     {"restricted_at", COL_TEXT},      {"export_marked_at", COL_TEXT},
-    {"exported_at", COL_TEXT},
+    {"exported_at", COL_TEXT},        {"protected_at", COL_TEXT},
 };
 static const struct api_col retention_cols[] = {
     {"basis", COL_TEXT}, {"period", COL_TEXT}, {"basis_date", COL_TEXT}, {"retention_date", COL_TEXT},
@@ -89,12 +89,14 @@ void h_person_flags(struct http_ctx *ctx)
     api_commit_send(ctx, 200, o);
 }
 
-enum { FL_GUARDIANSHIP, FL_HOLD, FL_CONSENT, FL_GUIDANCE, FL_N, FL_REASON = FL_N };
+enum { FL_GUARDIANSHIP, FL_HOLD, FL_CONSENT, FL_GUIDANCE, FL_PROTECTED, FL_N, FL_REASON = FL_N };
 static const struct field_spec flag_fields[FL_N + 1] = {
     {"under_guardianship", FT_BOOL, 0, NULL, 0, 0, false, false},
     {"legal_hold", FT_TEXT, 500, NULL, 0, 0, false, false},
     {"transfer_consent", FT_BOOL, 0, NULL, 0, 0, false, false},
     {"guidance_ended_on", FT_DATE, 0, NULL, 0, 0, false, false},
+    /* protected: every access to the person becomes a review finding (RP-01) */
+    {"protected", FT_BOOL, 0, NULL, 0, 0, false, false},
     {"reason", FT_TEXT, 500, NULL, 0, 0, true, false},
 };
 
@@ -110,6 +112,8 @@ static const char *flags_refused(struct http_ctx *ctx, const char **in, const ch
         return *why = "must be true or false", "under_guardianship";
     if (json_object_get(ctx->body, "transfer_consent") && !in[FL_CONSENT])
         return *why = "must be true or false", "transfer_consent";
+    if (json_object_get(ctx->body, "protected") && !in[FL_PROTECTED])
+        return *why = "must be true or false", "protected";
     if (in[FL_HOLD] && validate_text_length(in[FL_HOLD]) < 10)
         return *why = "must name the retention duty (at least 10 characters)", "legal_hold";
     if (validate_text_length(in[FL_REASON]) < 3)
@@ -134,8 +138,8 @@ static enum db_status write_flags(struct http_ctx *ctx, const char *id, const PG
         was[n] = stored;
         now[n++] = merged[i];
     }
-    const char *p[] = {id, merged[0], merged[1], merged[2], merged[3]};
-    enum db_status st = db_exec(ctx_db(ctx), "flags_update", 5, p, NULL);
+    const char *p[] = {id, merged[0], merged[1], merged[2], merged[3], merged[4]};
+    enum db_status st = db_exec(ctx_db(ctx), "flags_update", 6, p, NULL);
     if (st != DB_OK || n == 0)
         return st;
     const char *rp[] = {id,
@@ -150,7 +154,7 @@ static enum db_status write_flags(struct http_ctx *ctx, const char *id, const PG
 }
 
 /* PATCH /v1/persons/{id}/flags {under_guardianship, legal_hold, transfer_consent,
- * guidance_ended_on, reason}: a coordinator records them; each change is a rectification. */
+ * guidance_ended_on, protected, reason}: a coordinator records them; each change is a rectification. */
 void h_person_flags_update(struct http_ctx *ctx)
 {
     static const char *const coordinators[] = {"coordinator", NULL};

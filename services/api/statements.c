@@ -272,17 +272,21 @@ static struct db_stmt stmts[] = {
      "SELECT to_json(p.under_guardianship)::text, p.legal_hold, "
      "to_json(p.transfer_consent_at) #>> '{}', p.guidance_ended_on::text, "
      "to_json(p.restricted_at) #>> '{}', to_json(p.export_marked_at) #>> '{}', "
-     "to_json(p.exported_at) #>> '{}', r.basis, r.period::text, r.basis_date::text, "
+     "to_json(p.exported_at) #>> '{}', to_json(p.protected_at) #>> '{}', r.basis, "
+     "r.period::text, r.basis_date::text, "
      "r.retention_date::text FROM persons p JOIN person_retention r ON r.person_id = p.id "
      "WHERE p.id = $1::uuid"},
     /* In the order of flag_fields (h_rights.c), as the text a body's values have. */
     {"flags_lock",
      "SELECT under_guardianship::text, legal_hold, (transfer_consent_at IS NOT NULL)::text, "
-     "guidance_ended_on::text FROM persons WHERE id = $1::uuid FOR UPDATE"},
+     "guidance_ended_on::text, (protected_at IS NOT NULL)::text FROM persons "
+     "WHERE id = $1::uuid FOR UPDATE"},
     {"flags_update",
      "UPDATE persons SET under_guardianship = $2::boolean, legal_hold = $3, "
      "transfer_consent_at = CASE WHEN $4::boolean THEN COALESCE(transfer_consent_at, now()) END, "
-     "guidance_ended_on = $5::date WHERE id = $1::uuid"},
+     "guidance_ended_on = $5::date, "
+     "protected_at = CASE WHEN $6::boolean THEN COALESCE(protected_at, now()) END "
+     "WHERE id = $1::uuid"},
     /* Partner notifications (h_corrections.c): the partners that received any of the groups
      * $2 of person $1, each queued with the changed fields $3 of its groups (kind $5). */
     {"corrections_queue",

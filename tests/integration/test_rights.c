@@ -884,7 +884,8 @@ Test(rights, a_restricted_person_is_read_only_hidden_and_the_lifting_is_recorded
     resp_free(&r);
     api_reqf(&r, "POST", COORD, "{\"kind\":\"intake\",\"occurred_on\":\"2026-03-02\",\"source\":\"staff\"}",
          "/v1/persons/%s/trajectory", id);
-    cr_assert_eq(r.status, 403, "the database refuses too: %s", r.body);
+    cr_assert_eq(r.status, 403, "%s", r.body);
+    cr_assert(strstr(jstr(r.json, "detail"), "restricted") != NULL, "with the reason");
     resp_free(&r);
     cr_assert_eq(partner_pull(t, id), 404, "no partner pull");
     snprintf(path, sizeof path, "/v1/persons?q=%s&birth_date=1984-03-07", last);
@@ -909,7 +910,12 @@ Test(rights, a_restricted_person_is_read_only_hidden_and_the_lifting_is_recorded
          "/v1/persons/%s/restriction/lift", id);
     cr_assert_eq(r.status, 409, "lifted already");
     resp_free(&r);
+    api_reqf(&r, "PATCH", COORD, "{\"protected\":true,\"reason\":\"relative of a colleague\"}",
+             "/v1/persons/%s/flags", id);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    resp_free(&r);
     api_reqf(&r, "GET", COORD, NULL, "/v1/persons/%s/flags", id);
+    cr_assert_not_null(jstr(r.json, "protected_at"), "the protection flag is kept: %s", r.body);
     json_t *h = json_array_get(json_object_get(r.json, "restrictions"), 0);
     cr_assert_not_null(jstr(h, "lifted_at"), "%s", r.body);
     cr_assert_str_eq(jstr(h, "lift_reason"), "accuracy verified with the documents");
@@ -921,7 +927,8 @@ Test(rights, a_restricted_person_is_read_only_hidden_and_the_lifting_is_recorded
     PGconn *c = db_super();
     const char *q[] = {id};
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE person_id = $1::uuid "
-                             "AND outcome = 'denied' AND reason = 'restricted'", 1, q), 1);
+                             "AND outcome = 'denied' AND reason = 'restricted'", 1, q), 2,
+                 "the refused update and trajectory entry are logged");
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE person_id = $1::uuid "
                              "AND action = 'restriction_lift'", 1, q), 1);
     PQfinish(c);
