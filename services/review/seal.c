@@ -250,12 +250,24 @@ struct seal_work {
     struct manifest m;
 };
 
+/* The horizon, as the first statement of the repeatable-read transaction (so it is taken with
+ * the snapshot the rows are read in): the oldest transaction in progress in that snapshot, or
+ * its xmax when none is. A transaction positively seen running in another database cannot
+ * write this log and does not hold the horizon back; one that has ended since the snapshot
+ * cannot be placed and does (its rows are then sealed by the next run). */
+static const char horizon_sql[] =
+    "SELECT COALESCE((SELECT min(x::text::bigint) FROM pg_snapshot_xip(q.s) x "
+    "  WHERE NOT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "    WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted "
+    "    AND l.transactionid = x::xid AND a.datid IS NOT NULL AND a.datname <> current_database())), "
+    "  pg_snapshot_xmax(q.s)::text::bigint)::text, "
+    "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM (SELECT pg_current_snapshot() s) q";
+
 /* Inside the open repeatable-read transaction: horizon, rows, seal row. */
 static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out)
 {
-    PGresult *r = review_exec(pg, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, "
-                                  "to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-                                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", 0, NULL);
+    PGresult *r = review_exec(pg, horizon_sql, 0, NULL);
     if (r == NULL)
         return SEAL_ERROR;
     long long horizon = atoll(PQgetvalue(r, 0, 0));
