@@ -128,15 +128,18 @@ static const char nb01[] =
     "  AND lower(COALESCE(p.address_number, '')) = lower(COALESCE(u.home_number, '')) ad) m "
     "WHERE " ACCESS " AND (m.nm OR m.ad) GROUP BY rv.controller_id, rv.user_id, rv.person_id";
 
+/* Ended assignments are folded per (user, person) once and hash-joined: repeats are common,
+ * and a per-row lookup would scan the assignments for each of them. */
 static const char ac01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, '-', min(rv.at), max(rv.at), "
     "format('opened a person %s time(s) after the assignment ended on %s', count(*), "
-    "  to_char(max(a.ended_at) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD')), "
-    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'assignment_ended', max(a.ended_at)) "
-    "FROM rv CROSS JOIN LATERAL (SELECT max(x.ended_at) ended_at FROM case_assignments x "
-    "  WHERE x.user_id = rv.user_id AND x.person_id = rv.person_id AND x.ended_at <= rv.at) a "
+    "  to_char(min(a.first_end) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD')), "
+    "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'assignment_ended', min(a.first_end)) "
+    "FROM rv JOIN (SELECT x.user_id, x.person_id, min(x.ended_at) first_end FROM case_assignments x "
+    "  WHERE x.ended_at IS NOT NULL GROUP BY 1, 2) a "
+    "  ON a.user_id = rv.user_id AND a.person_id = rv.person_id AND a.first_end <= rv.at "
     "WHERE " ACCESS " AND rv.user_id IS NOT NULL AND (rv.explanation IS NULL "
-    "  OR rv.explanation = 'repeat') AND a.ended_at IS NOT NULL "
+    "  OR rv.explanation = 'repeat') "
     "GROUP BY rv.controller_id, rv.user_id, rv.person_id";
 
 static const char ac02[] =
