@@ -64,17 +64,24 @@ static int run(const char *cmd, char *out, size_t len)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* crt-review <verb> against database db with the seal head file head. */
-static int review(const char *db, const char *head, const char *verb, char *out, size_t len)
+/* The shell command of crt-review <verb> against database db with the seal head file head. */
+static void review_cmd(const char *db, const char *head, const char *verb, char *cmd, size_t len)
 {
-    char url[512], cmd[4096];
+    char url[512];
     const char *dir = env("CRT_RV_DIR");
     dsn(url, sizeof url, db, "crt_review");
-    snprintf(cmd, sizeof cmd,
+    snprintf(cmd, len,
              "CRT_REVIEW_DATABASE_URL='%s' CRT_REVIEW_SEAL_KEY_FILE=%s/seal.pem "
              "CRT_REVIEW_SEAL_PUBLIC_KEY_FILE=%s/seal.pub CRT_REVIEW_SEAL_HEAD_FILE=%s "
              "CRT_REVIEW_REPORT_DIR=%s/reports %s %s 2>&1",
              url, dir, dir, head, dir, CRT_REVIEW_BIN, verb);
+}
+
+/* crt-review <verb> against database db with the seal head file head. */
+static int review(const char *db, const char *head, const char *verb, char *out, size_t len)
+{
+    char cmd[4096];
+    review_cmd(db, head, verb, cmd, sizeof cmd);
     return run(cmd, out, len);
 }
 
@@ -687,4 +694,33 @@ Test(review, neither_the_api_nor_the_review_role_can_change_the_log, .timeout = 
             cr_assert_str_eq(sqlstate(c, stmts[j]), "42501", "%s may: %s", roles[i], stmts[j]);
         PQfinish(c);
     }
+}
+
+/* Two runs started together over new rows: the rows are sealed once and reviewed once (the
+ * advisory lock; UNIQUE seal per run behind it), both exit 0, and the log verifies clean. */
+Test(review, concurrent_runs_seal_and_review_once, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    char one[4096], cmd[12288];
+    struct copy k;
+    copy_open(&k, "concurrent");
+    cr_assert(sql_ok(k.su, "INSERT INTO access_log (controller_id, user_id, person_id, action, "
+                           "field_groups, purpose, outcome, reason, request_id) SELECT "
+                           "controller_id, user_id, person_id, action, field_groups, purpose, "
+                           "outcome, reason, 'concurrent-' || id FROM access_log "
+                           "WHERE action = 'read' ORDER BY id LIMIT 2000", 0, NULL));
+    long seals = sql_long(k.su, "SELECT count(*) FROM log_seals", 0, NULL);
+    review_cmd(k.db, k.head, "run", one, sizeof one);
+    snprintf(cmd, sizeof cmd, "( %s ) > %s.a & a=$!; ( %s ) > %s.b & b=$!; wait $a && wait $b",
+             one, k.head, one, k.head);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "both runs exit 0: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM log_seals", 0, NULL), seals + 1,
+                 "the new rows are sealed once");
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_runs", 0, NULL), seals + 1,
+                 "and reviewed once");
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM access_log l WHERE NOT EXISTS (SELECT 1 "
+                                "FROM log_seals s WHERE l.txid >= s.txid_from "
+                                "AND l.txid < s.txid_to)", 0, NULL), 0, "nothing left unsealed");
+    cr_assert_eq(verify(&k, out), 0, "%s", out);
+    copy_close(&k);
 }
