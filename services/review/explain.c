@@ -20,7 +20,7 @@ static const char explain_sql[] =
     "CREATE TEMP TABLE rv ON COMMIT DROP AS "
     "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
     "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, l.purpose, "
-    "  l.reason, l.request_id FROM access_log l "
+    "  l.reason, l.request_id, l.txid FROM access_log l "
     "  WHERE l.txid >= $1::bigint AND l.txid < $2::bigint), "
     "wp AS MATERIALIZED (SELECT DISTINCT person_id FROM access_log WHERE txid >= $1::bigint "
     "  AND txid < $2::bigint AND person_id IS NOT NULL), "
