@@ -9,7 +9,7 @@
 static void clear_env(void)
 {
     for (size_t i = 0; i < config_count(CFG_API | CFG_CTL | CFG_REVIEW); i++)
-        unsetenv(config_name(CFG_API | CFG_CTL, i));
+        unsetenv(config_name(CFG_API | CFG_CTL | CFG_REVIEW, i));
 }
 
 TestSuite(config, .init = clear_env);
