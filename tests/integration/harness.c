@@ -349,6 +349,19 @@ static void env_key(const char *prefix, const char *key, char *out, size_t len)
             *p = '_';
 }
 
+static pid_t harness_api_pid;
+
+void harness_api_begin(void)
+{
+    harness_api_pid = api_start(NULL);
+    harness_login_all();
+}
+
+void harness_api_end(void)
+{
+    api_stop_checked(harness_api_pid);
+}
+
 void harness_login_all(void)
 {
     static const char *const keys[][2] = {{"atlas", "intake"},      {"ingent", "intake"},

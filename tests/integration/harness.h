@@ -74,6 +74,14 @@ void harness_login_all(void);
 const char *harness_token(const char *key);
 const char *harness_username(const char *key);
 
+/* The set-up most integration test binaries share, called from their report hooks:
+ *   ReportHook(PRE_ALL)(struct criterion_test_set *set) { (void)set; harness_api_begin(); }
+ *   ReportHook(POST_ALL)(struct criterion_global_stats *s) { (void)s; harness_api_end(); }
+ * crt-api started and the test accounts logged in before the tests; crt-api stopped and its
+ * exit status checked after them. */
+void harness_api_begin(void);
+void harness_api_end(void);
+
 /* Registers a person at the demo user's controller and returns its id (static buffer per
  * call site is not safe: the caller gets a malloc'ed string to free). */
 char *create_person(const char *user, const char *first, const char *last, const char *birth);

@@ -12,14 +12,8 @@
 
 #include "harness.h"
 
-static pid_t api;
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    (void)set;
-    api = api_start(NULL);
-    harness_login_all();
-}
-ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; api_stop_checked(api); }
+ReportHook(PRE_ALL)(struct criterion_test_set *set) { (void)set; harness_api_begin(); }
+ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; harness_api_end(); }
 
 #define DPO "atlas.dpo"
 #define NOTE "{\"decision\":\"%s\",\"note\":\"%s\"}"
