@@ -1,4 +1,4 @@
-/* Helpers of the rights and retention tests (test_rights.c, test_retention.c): requests to
+/* Helpers shared by the rights, retention and need-to-know tests: requests to
  * printf-formatted paths, names unique to a run, crtctl, and partner agencies with a grant,
  * referrals and pulls. Failures are Criterion assertions. */
 #ifndef CRT_TEST_HARNESS_RIGHTS_H

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness_rights.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set) { (void)set; harness_api_begin(); }
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; harness_api_end(); }
@@ -465,27 +465,6 @@ Test(need_to_know, rls_hides_an_unassigned_person_from_a_caseworker)
 
 /* ---- partners ---- */
 
-struct partner {
-    char id[40], client[80], secret[128];
-};
-
-/* Runs crtctl with printf-formatted arguments; output (stdout and stderr) into out. */
-static int ctl(char *out, size_t n, const char *fmt, ...)
-{
-    char args[768], cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", CRT_CTL_BIN, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t len = fread(out, 1, n - 1, p);
-    out[len] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The value after "label" in crtctl output, into out. */
 static void ctl_value(const char *text, const char *label, char *out, size_t n)
 {
@@ -504,7 +483,7 @@ static void partner_new(struct partner *p)
     static int serial;
     char out[1024];
     snprintf(p->client, sizeof p->client, "ntk-%ld-%d-%d", (long)time(NULL), (int)getpid(), ++serial);
-    cr_assert_eq(ctl(out, sizeof out, "partner create --name 'VDAB test' --kind employment %s",
+    cr_assert_eq(ctl_run(out, sizeof out, "partner create --name 'VDAB test' --kind employment %s",
                      p->client), 0, "%s", out);
     ctl_value(out, "partner id:", p->id, sizeof p->id);
     ctl_value(out, "client_secret:", p->secret, sizeof p->secret);
@@ -514,14 +493,14 @@ static void partner_new(struct partner *p)
 static void grant_add(const struct partner *p, const char *controller, const char *extra)
 {
     char out[1024];
-    cr_assert_eq(ctl(out, sizeof out,
+    cr_assert_eq(ctl_run(out, sizeof out,
                      "grant add --partner %s --controller %s --groups identification,contact "
                      "--purpose " PURPOSE " --legal-basis 'art. 6.1.e GDPR' %s",
                      p->client, controller, extra), 0, "%s", out);
 }
 
 /* POST /v1/oauth/token with client credentials in the form; the status, token in *token. */
-static int partner_token(const struct partner *p, const char *secret, char **token)
+static int partner_token_try(const struct partner *p, const char *secret, char **token)
 {
     char body[512], *req = NULL;
     snprintf(body, sizeof body, "grant_type=client_credentials&client_id=%s&client_secret=%s",
@@ -543,7 +522,7 @@ static int partner_token(const struct partner *p, const char *secret, char **tok
 static char *token_of(const struct partner *p)
 {
     char *t = NULL;
-    cr_assert_eq(partner_token(p, p->secret, &t), 200);
+    cr_assert_eq(partner_token_try(p, p->secret, &t), 200);
     cr_assert_not_null(t);
     return t;
 }
@@ -795,10 +774,10 @@ Test(need_to_know, a_wrong_client_secret_is_refused)
     char *t = NULL, wrong[sizeof p.secret];
     snprintf(wrong, sizeof wrong, "%s", p.secret);
     wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
-    cr_assert_eq(partner_token(&p, wrong, &t), 401);
+    cr_assert_eq(partner_token_try(&p, wrong, &t), 401);
     cr_assert_null(t);
-    cr_assert_eq(partner_token(&p, "", &t), 401);
-    cr_assert_eq(partner_token(&p, p.secret, &t), 200, "the right secret works");
+    cr_assert_eq(partner_token_try(&p, "", &t), 401);
+    cr_assert_eq(partner_token_try(&p, p.secret, &t), 200, "the right secret works");
     free(t);
 }
 
