@@ -72,6 +72,17 @@ static enum db_status result_status(struct db *db, PGresult *r, const char *what
     return st;
 }
 
+void db_log_failure(const char *prefix, PGconn *conn, const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (primary == NULL && PQstatus(conn) != CONNECTION_OK)
+        primary = "connection lost";
+    log_error("%s: sqlstate=%s constraint=%s: %s", prefix, state ? state : "-",
+              constraint ? constraint : "-", primary ? primary : "no result");
+}
+
 /* Prepared on every connection: the row-level security context of a transaction, directly
  * (login flows, before a session exists) or through a still-valid session. */
 static const struct db_stmt context_stmts[] = {

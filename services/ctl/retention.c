@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "crt/db.h"
 #include "crt/log.h"
 
 #define LOG_MONTHS_DEFAULT 24
@@ -72,7 +73,7 @@ static PGresult *query(PGconn *c, const char *sql, int n, const char *const *p)
     PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_TUPLES_OK)
         return r;
-    log_error("crtctl retention: %s", PQerrorMessage(c));
+    db_log_failure("crtctl retention", c, r);
     PQclear(r);
     return NULL;
 }

@@ -7,6 +7,7 @@
 
 #include "crt/password.h"
 #include "ctl.h"
+#include "crt/db.h"
 #include "crt/log.h"
 
 int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p)
@@ -14,7 +15,7 @@ int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p)
     PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
-        log_error("crtctl: %s", PQerrorMessage(c));
+        db_log_failure("crtctl", c, r);
     PQclear(r);
     return ok ? 0 : -1;
 }

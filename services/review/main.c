@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -24,8 +25,7 @@ PGresult *review_exec(PGconn *pg, const char *sql, int n, const char *const *par
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    log_error("query failed sqlstate=%s: %s", state ? state : "-", PQerrorMessage(pg));
+    db_log_failure("query failed", pg, r);
     PQclear(r);
     return NULL;
 }
@@ -105,7 +105,7 @@ static bool review_pending(PGconn *pg, const struct crt_config *cfg)
 static int run_once(PGconn *pg, const struct crt_config *cfg)
 {
     PGresult *r = review_exec(pg, "SELECT pg_try_advisory_lock($1::bigint)", 1,
-                              (const char *[]){"1129469010"});
+                              (const char *[]){REVIEW_LOCK_KEY});
     bool locked = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (r == NULL)
@@ -119,7 +119,7 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
     bool ok = so != SEAL_ERROR && review_pending(pg, cfg);
     if (so == SEAL_NOTHING)
         log_info("no new log rows since the last seal");
-    review_ok(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, (const char *[]){"1129469010"});
+    review_ok(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, (const char *[]){REVIEW_LOCK_KEY});
     return ok ? 0 : 1;
 }
 

@@ -10,7 +10,7 @@
 #include "crt/config.h"
 
 /* The advisory lock that serialises runs (sealing and reviewing) across processes. */
-#define REVIEW_LOCK_KEY 0x43525452 /* "CRTR" */
+#define REVIEW_LOCK_KEY "1129469010" /* 0x43525452, "CRTR", as text for the query */
 
 /* ---- seal.c ---- */
 enum seal_outcome { SEAL_NEW, SEAL_NOTHING, SEAL_ERROR };

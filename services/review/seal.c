@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "crt/crypto.h"
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -167,7 +168,7 @@ static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
                                    "VALUES ($1, $2, $3)", 3, NULL, vals, lens, fmts, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
-        log_error("seal block insert failed: %s", PQerrorMessage(pg));
+        db_log_failure("seal block insert failed", pg, r);
     PQclear(r);
     m->block_no++;
     m->in_block = 0;

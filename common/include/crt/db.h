@@ -70,6 +70,10 @@ enum db_status db_exec_sql(struct db *db, const char *sql) CRT_MUST_CHECK;
  * round-trips; allocated in a. NULL when out of memory. */
 char *db_array_literal(struct arena *a, const char *const *items, size_t n);
 
+/* Logs a failed statement of a tool's own connection (crt-review, crtctl) as prefix, SQLSTATE,
+ * constraint and the server's primary message — never its DETAIL, which may quote row values
+ * ("Failing row contains …"). r may be NULL (then the connection's message). */
+void db_log_failure(const char *prefix, PGconn *conn, const PGresult *r);
 /* The SQLSTATE mapping, exposed for tests. */
 enum db_status db_status_of_sqlstate(const char *sqlstate);
 /* HTTP status and problem type slug for a db_status (one place for that mapping). */
