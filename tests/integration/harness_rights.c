@@ -61,8 +61,7 @@ static void ctl_value(const char *text, const char *label, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, v);
 }
 
-void partner_with_grant(struct partner *p, const char *controller, const char *groups,
-                        const char *purpose)
+void partner_create(struct partner *p)
 {
     char out[1024];
     unique_name(p->client, sizeof p->client, "partner-");
@@ -70,6 +69,13 @@ void partner_with_grant(struct partner *p, const char *controller, const char *g
                          p->client, p->client), 0, "%s", out);
     ctl_value(out, "partner id:", p->id, sizeof p->id);
     ctl_value(out, "client_secret:", p->secret, sizeof p->secret);
+}
+
+void partner_with_grant(struct partner *p, const char *controller, const char *groups,
+                        const char *purpose)
+{
+    char out[1024];
+    partner_create(p);
     cr_assert_eq(ctl_run(out, sizeof out, "grant add --partner %s --controller %s --groups %s "
                                           "--purpose %s --legal-basis 'art. 6.1.e GDPR'",
                          p->client, controller, groups, purpose), 0, "%s", out);

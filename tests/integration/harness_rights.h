@@ -16,6 +16,8 @@ int ctl_run(char *out, size_t n, const char *fmt, ...) __attribute__((format(pri
 struct partner {
     char id[40], client[80], secret[128];
 };
+/* A new partner (crtctl partner create) with a client id unique to the run; no grant. */
+void partner_create(struct partner *p);
 /* A new partner with one grant of groups (comma list) at controller for purpose. */
 void partner_with_grant(struct partner *p, const char *controller, const char *groups,
                         const char *purpose);
