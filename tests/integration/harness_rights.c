@@ -21,6 +21,17 @@ void api_reqf(struct resp *r, const char *method, const char *who, const char *b
     cr_assert_eq(api_req(r, method, path, who, body), 0, "%s %s: no answer", method, path);
 }
 
+void api_reqf_token(struct resp *r, const char *method, const char *token, const char *body,
+                    const char *fmt, ...)
+{
+    char path[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    cr_assert_eq(api_req_token(r, method, path, token, body), 0, "%s %s: no answer", method, path);
+}
+
 void unique_name(char *out, size_t n, const char *prefix)
 {
     static int serial;

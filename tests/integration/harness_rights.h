@@ -8,6 +8,9 @@
 /* api_req as who to a printf-formatted path; asserts an answer came (r is the caller's). */
 void api_reqf(struct resp *r, const char *method, const char *who, const char *body,
               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with an explicit bearer token (NULL: none). */
+void api_reqf_token(struct resp *r, const char *method, const char *token, const char *body,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* prefix + letters unique to this process, call and time (blind indexes ignore digits). */
 void unique_name(char *out, size_t n, const char *prefix);
 /* Runs crtctl with printf-formatted arguments; stdout and stderr into out; the exit status. */

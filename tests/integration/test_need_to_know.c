@@ -33,18 +33,6 @@ static const char *const person_groups4[] = {"identification", "contact", "traje
 static const char *jstr(json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
 static const char *tok(const char *key) { return harness_token(key); }
 
-/* A request with an explicit token to a printf-formatted path; asserts it was answered. */
-static void call(struct resp *r, const char *method, const char *token, const char *body,
-                 const char *fmt, ...)
-{
-    char path[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    cr_assert_eq(api_req_token(r, method, path, token, body), 0, "%s %s: no answer", method, path);
-}
-
 /* The X-Request-Id of a response, into out. */
 static void rid_of(const struct resp *r, char out[64])
 {
@@ -57,7 +45,7 @@ static void rid_of(const struct resp *r, char out[64])
 static int read_person(const char *token, const char *id, char rid[64])
 {
     struct resp r;
-    call(&r, "GET", token, NULL, "/v1/persons/%s", id);
+    api_reqf_token(&r, "GET", token, NULL, "/v1/persons/%s", id);
     if (rid)
         rid_of(&r, rid);
     int status = r.status;
@@ -119,7 +107,7 @@ static char *assign(const char *person, const char *uid)
     struct resp r;
     char body[128];
     snprintf(body, sizeof body, "{\"user_id\":\"%s\"}", uid);
-    call(&r, "POST", tok(COORD), body, "/v1/persons/%s/assignments", person);
+    api_reqf_token(&r, "POST", tok(COORD), body, "/v1/persons/%s/assignments", person);
     cr_assert_eq(r.status, 201, "assignment: %s", r.body);
     char *aid = strdup(jstr(r.json, "id"));
     resp_free(&r);
@@ -171,7 +159,7 @@ Test(need_to_know, caseworker_sees_a_person_only_while_assigned)
     cr_assert_eq(log_rows(rid, id, "read", "allowed", "assignment"), 1);
 
     struct resp r;
-    call(&r, "POST", tok(COORD), NULL, "/v1/persons/%s/assignments/%s/end", id, aid);
+    api_reqf_token(&r, "POST", tok(COORD), NULL, "/v1/persons/%s/assignments/%s/end", id, aid);
     cr_assert_eq(r.status, 200, "%s", r.body);
     resp_free(&r);
     cr_assert_eq(read_person(cw.token, id, rid), 403, "the assignment has ended");
@@ -194,7 +182,7 @@ Test(need_to_know, education_sees_identification_only)
 {
     char *id = new_person("Yurii", "EducationScope");
     struct resp r;
-    call(&r, "GET", tok("atlas.education"), NULL, "/v1/persons/%s", id);
+    api_reqf_token(&r, "GET", tok("atlas.education"), NULL, "/v1/persons/%s", id);
     cr_assert_eq(r.status, 200, "%s", r.body);
     char groups[128], rid[64];
     present_groups(r.json, groups, sizeof groups);
@@ -247,7 +235,7 @@ Test(need_to_know, another_controllers_staff_get_not_found_on_every_person_route
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         struct resp r;
         char rid[64];
-        call(&r, routes[i].method, tok("huis.coordinator"), routes[i].body, routes[i].fmt, id);
+        api_reqf_token(&r, routes[i].method, tok("huis.coordinator"), routes[i].body, routes[i].fmt, id);
         cr_assert_eq(r.status, 404, "%s %s gave %d: %s", routes[i].method, routes[i].fmt, r.status, r.body);
         rid_of(&r, rid);
         resp_free(&r);
@@ -286,7 +274,7 @@ Test(need_to_know, each_role_gets_exactly_its_readable_groups_and_the_log_names_
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         struct resp r;
         char groups[128], returned[160], rid[64];
-        call(&r, "GET", roles[i].token, NULL, "/v1/persons/%s", id);
+        api_reqf_token(&r, "GET", roles[i].token, NULL, "/v1/persons/%s", id);
         cr_assert_eq(r.status, 200, "%s: %s", roles[i].who, r.body);
         present_groups(r.json, groups, sizeof groups);
         /* The sensitive group (national number, 006) is a document of its own: only for roles
@@ -317,7 +305,7 @@ Test(need_to_know, assigned_caseworker_may_rectify_the_situation)
     new_account(&cw, "atlas", "caseworker");
     char *aid = assign(id, cw.user_id);
     struct resp r;
-    call(&r, "PATCH", cw.token,
+    api_reqf_token(&r, "PATCH", cw.token,
          "{\"reason\":\"told us at the intake interview\",\"source\":\"person\","
          "\"situation\":{\"needs_buddy\":true,\"minor_children\":1}}",
          "/v1/persons/%s", id);
@@ -343,7 +331,7 @@ Test(need_to_know, education_may_not_write_contact_and_the_refusal_names_it)
 {
     char *id = new_person("Halyna", "EducationWrites");
     struct resp r;
-    call(&r, "PATCH", tok("atlas.education"),
+    api_reqf_token(&r, "PATCH", tok("atlas.education"),
          "{\"reason\":\"new phone number given in class\",\"source\":\"person\","
          "\"contact\":{\"phone\":\"+32 470 12 34 56\"}}",
          "/v1/persons/%s", id);
@@ -371,12 +359,12 @@ Test(need_to_know, test_results_are_written_by_education_not_by_intake)
                        "\"details\":{\"test\":\"latin_script\",\"result\":\"passed\",\"score\":87}}";
     struct resp r;
     char rid[64];
-    call(&r, "POST", tok("atlas.education"), test, "/v1/persons/%s/trajectory", id);
+    api_reqf_token(&r, "POST", tok("atlas.education"), test, "/v1/persons/%s/trajectory", id);
     cr_assert_eq(r.status, 201, "%s", r.body);
     rid_of(&r, rid);
     resp_free(&r);
     cr_assert_eq(log_rows(rid, id, "trajectory_write", "allowed", "education_scope"), 1);
-    call(&r, "POST", tok(INTAKE), test, "/v1/persons/%s/trajectory", id);
+    api_reqf_token(&r, "POST", tok(INTAKE), test, "/v1/persons/%s/trajectory", id);
     cr_assert_eq(r.status, 403, "%s", r.body);
     cr_assert_str_eq(jstr(r.json, "field"), "education");
     rid_of(&r, rid);
@@ -399,7 +387,7 @@ Test(need_to_know, break_glass_opens_the_record_and_is_logged_with_its_reason)
     cr_assert_eq(read_person(cw.token, id, NULL), 403, "not assigned");
     struct resp r;
     char rid[64];
-    call(&r, "POST", cw.token, "{\"reason\":\"" GLASS_REASON "\"}", "/v1/persons/%s/break-glass", id);
+    api_reqf_token(&r, "POST", cw.token, "{\"reason\":\"" GLASS_REASON "\"}", "/v1/persons/%s/break-glass", id);
     cr_assert_eq(r.status, 201, "%s", r.body);
     cr_assert_not_null(jstr(r.json, "expires_at"));
     rid_of(&r, rid);
@@ -417,7 +405,7 @@ Test(need_to_know, break_glass_needs_a_reason_of_twenty_characters)
     struct account cw;
     new_account(&cw, "atlas", "caseworker");
     struct resp r;
-    call(&r, "POST", cw.token, "{\"reason\":\"need it right now!!\"}", /* 19 characters */
+    api_reqf_token(&r, "POST", cw.token, "{\"reason\":\"need it right now!!\"}", /* 19 characters */
          "/v1/persons/%s/break-glass", id);
     cr_assert_eq(r.status, 422, "%s", r.body);
     cr_assert_str_eq(jstr(r.json, "field"), "reason");
@@ -509,7 +497,7 @@ static int refer(const char *person, const struct partner *p, char *field, size_
     struct resp r;
     char body[160];
     snprintf(body, sizeof body, "{\"partner_id\":\"%s\",\"purpose\":\"" PURPOSE "\"}", p->id);
-    call(&r, "POST", tok(COORD), body, "/v1/persons/%s/referrals", person);
+    api_reqf_token(&r, "POST", tok(COORD), body, "/v1/persons/%s/referrals", person);
     int status = r.status;
     if (field)
         snprintf(field, n, "%s", jstr(r.json, "field") ? jstr(r.json, "field") : "");
@@ -542,7 +530,7 @@ static long disclosures(const struct partner *p, const char *person)
 static json_t *pull(const char *token, char rid[64])
 {
     struct resp r;
-    call(&r, "GET", token, NULL, "/v1/partner/persons");
+    api_reqf_token(&r, "GET", token, NULL, "/v1/partner/persons");
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *items = json_incref(json_object_get(r.json, "items"));
     cr_assert(json_is_array(items), "%s", r.body);
@@ -555,7 +543,7 @@ static json_t *pull(const char *token, char rid[64])
 static int partner_get(const char *token, const char *person)
 {
     struct resp r;
-    call(&r, "GET", token, NULL, "/v1/partner/persons/%s", person);
+    api_reqf_token(&r, "GET", token, NULL, "/v1/partner/persons/%s", person);
     int status = r.status;
     resp_free(&r);
     return status;
@@ -732,7 +720,7 @@ Test(need_to_know, a_staff_token_does_not_reach_partner_routes)
     const char *keys[] = {COORD, INTAKE, "atlas.dpo"};
     for (size_t i = 0; i < 3; i++) {
         struct resp r;
-        call(&r, "GET", tok(keys[i]), NULL, "/v1/partner/persons");
+        api_reqf_token(&r, "GET", tok(keys[i]), NULL, "/v1/partner/persons");
         cr_assert_eq(r.status, 403, "%s: %s", keys[i], r.body);
         resp_free(&r);
         cr_assert_eq(partner_get(tok(keys[i]), id), 403, "%s", keys[i]);
@@ -759,7 +747,7 @@ Test(need_to_know, a_wrong_client_secret_is_refused)
 static json_t *audit_items(const char *token, const char *person, int *status)
 {
     struct resp r;
-    call(&r, "GET", token, NULL, "/v1/audit/access?person=%s", person);
+    api_reqf_token(&r, "GET", token, NULL, "/v1/audit/access?person=%s", person);
     *status = r.status;
     json_t *items = json_incref(json_object_get(r.json, "items"));
     resp_free(&r);

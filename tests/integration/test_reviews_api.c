@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness_rights.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set) { (void)set; harness_api_begin(); }
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; harness_api_end(); }
@@ -116,18 +116,6 @@ static void seed(const char *ctl, struct seeded *s)
     PQfinish(c);
 }
 
-/* A request as token to a printf-formatted path; asserts it was answered. */
-static void call(struct resp *r, const char *method, const char *token, const char *body,
-                 const char *fmt, ...)
-{
-    char path[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    cr_assert_eq(api_req_token(r, method, path, token, body), 0, "%s %s: no answer", method, path);
-}
-
 static const char *dpo(void) { return harness_token(DPO); }
 static long jint(json_t *o, const char *k)
 {
@@ -156,7 +144,7 @@ static void refused(const char *method, const char *path, const char *body, int 
                     const char *field)
 {
     struct resp r;
-    call(&r, method, dpo(), body, "%s", path);
+    api_reqf_token(&r, method, dpo(), body, "%s", path);
     cr_assert_eq(r.status, status, "%s %s %s: %s", method, path, body ? body : "", r.body);
     cr_assert_str_eq(jstr(r.json, "field"), field, "%s %s", path, body ? body : "");
     resp_free(&r);
@@ -165,7 +153,7 @@ static void refused(const char *method, const char *path, const char *body, int 
 /* PATCH a decision; returns the status, the response in r (caller frees). */
 static int decide(struct resp *r, const char *token, long review, long finding, const char *body)
 {
-    call(r, "PATCH", token, body, "/v1/reviews/%ld/findings/%ld", review, finding);
+    api_reqf_token(r, "PATCH", token, body, "/v1/reviews/%ld/findings/%ld", review, finding);
     return r->status;
 }
 
@@ -194,7 +182,7 @@ Test(reviews, the_dpo_lists_its_own_controllers_reviews_newest_first)
     seed("atlas", &a);
     seed("ingent", &g);
     struct resp r;
-    call(&r, "GET", dpo(), NULL, "/v1/reviews?limit=100");
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews?limit=100");
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *items = json_object_get(r.json, "items");
     json_t *r1 = item_with_id(items, a.r1);
@@ -220,13 +208,13 @@ Test(reviews, pages_follow_next_before)
     struct seeded a;
     seed("atlas", &a);
     struct resp r;
-    call(&r, "GET", dpo(), NULL, "/v1/reviews?limit=1");
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews?limit=1");
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_eq(json_array_size(json_object_get(r.json, "items")), 1);
     long next = jint(r.json, "next_before");
     cr_assert_gt(next, 0);
     resp_free(&r);
-    call(&r, "GET", dpo(), NULL, "/v1/reviews?limit=1&before=%ld", next);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews?limit=1&before=%ld", next);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_lt(jint(json_array_get(json_object_get(r.json, "items"), 0), "id"), next);
     resp_free(&r);
@@ -244,7 +232,7 @@ Test(reviews, one_review_carries_per_actor_stats)
     struct seeded a;
     seed("atlas", &a);
     struct resp r;
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld", a.r1);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld", a.r1);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_eq(jint(r.json, "id"), a.r1);
     json_t *actors = json_object_get(r.json, "actors");
@@ -257,11 +245,11 @@ Test(reviews, one_review_carries_per_actor_stats)
     cr_assert_float_eq(json_real_value(json_object_get(x, "share")), 0.75, 1e-9);
     cr_assert_eq(jint(x, "first_accesses"), 4);
     resp_free(&r);
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld?x=1", a.r1);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld?x=1", a.r1);
     cr_assert_eq(r.status, 400);
     cr_assert_str_eq(jstr(r.json, "field"), "x");
     resp_free(&r);
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/abc");
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/abc");
     cr_assert_eq(r.status, 404);
     resp_free(&r);
 }
@@ -271,7 +259,7 @@ Test(reviews, findings_are_listed_with_case_evidence_and_filters)
     struct seeded a;
     seed("atlas", &a);
     struct resp r;
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings", a.r1);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings", a.r1);
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *items = json_object_get(r.json, "items");
     cr_assert_eq(json_array_size(items), 3);
@@ -290,7 +278,7 @@ Test(reviews, findings_are_listed_with_case_evidence_and_filters)
     cr_assert(json_is_null(json_object_get(item_with_id(items, a.f[2]), "case")));
     resp_free(&r);
 
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings", a.r0);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings", a.r0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_eq(json_array_size(json_object_get(r.json, "items")), 1, "first seen in r0");
     cr_assert_not_null(item_with_id(json_object_get(r.json, "items"), a.f[2]));
@@ -300,7 +288,7 @@ Test(reviews, findings_are_listed_with_case_evidence_and_filters)
                                 {"status=open", "3"},   {"status=decided", "0"},
                                 {"severity=low&rule=BG-01", "0"}};
     for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
-        call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings?%s", a.r1, filters[i][0]);
+        api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings?%s", a.r1, filters[i][0]);
         cr_assert_eq(r.status, 200, "%s", r.body);
         cr_assert_eq(json_array_size(json_object_get(r.json, "items")),
                      (size_t)atoi(filters[i][1]), "%s", filters[i][0]);
@@ -351,7 +339,7 @@ Test(reviews, a_decision_is_recorded_with_who_and_when)
                           "AND decision = 'justified'", a.f[2]),
                  did);
     /* the finding is listed as decided in both reviews it belongs to */
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings?status=decided", a.r0);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings?status=decided", a.r0);
     cr_assert_eq(json_array_size(json_object_get(r.json, "items")), 1);
     resp_free(&r);
 }
@@ -533,10 +521,10 @@ Test(reviews, only_the_dpo_may_read_or_decide)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const char *t = harness_token(keys[i]);
         struct resp r;
-        call(&r, "GET", t, NULL, "/v1/reviews");
+        api_reqf_token(&r, "GET", t, NULL, "/v1/reviews");
         cr_assert_eq(r.status, 403, "%s: %s", keys[i], r.body);
         resp_free(&r);
-        call(&r, "GET", t, NULL, "/v1/reviews/%ld/findings", a.r1);
+        api_reqf_token(&r, "GET", t, NULL, "/v1/reviews/%ld/findings", a.r1);
         cr_assert_eq(r.status, 403, "%s", keys[i]);
         resp_free(&r);
         cr_assert_eq(decide(&r, t, a.r1, a.f[0], JUSTIFIED),
@@ -553,15 +541,15 @@ Test(reviews, another_controllers_dpo_finds_nothing_of_atlas)
     struct account d;
     cr_assert(account_new(&d, "ingent", "dpo"));
     struct resp r;
-    call(&r, "GET", d.token, NULL, "/v1/reviews?limit=100");
+    api_reqf_token(&r, "GET", d.token, NULL, "/v1/reviews?limit=100");
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_not_null(item_with_id(json_object_get(r.json, "items"), g.r1));
     cr_assert_null(item_with_id(json_object_get(r.json, "items"), a.r1));
     resp_free(&r);
-    call(&r, "GET", d.token, NULL, "/v1/reviews/%ld", a.r1);
+    api_reqf_token(&r, "GET", d.token, NULL, "/v1/reviews/%ld", a.r1);
     cr_assert_eq(r.status, 404);
     resp_free(&r);
-    call(&r, "GET", d.token, NULL, "/v1/reviews/%ld/findings", a.r1);
+    api_reqf_token(&r, "GET", d.token, NULL, "/v1/reviews/%ld/findings", a.r1);
     cr_assert_eq(r.status, 404);
     resp_free(&r);
     cr_assert_eq(decide(&r, d.token, a.r1, a.f[0], JUSTIFIED),
@@ -669,16 +657,16 @@ Test(reviews, reads_and_decisions_are_in_the_access_log)
     struct seeded a;
     seed("atlas", &a);
     struct resp r;
-    call(&r, "GET", dpo(), NULL, "/v1/reviews");
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews");
     cr_assert_eq(logged(&r, "review_read", "allowed"), 1, "list");
     resp_free(&r);
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld", a.r1);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld", a.r1);
     cr_assert_eq(logged(&r, "review_read", "allowed"), 1, "one");
     resp_free(&r);
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings", a.r1);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld/findings", a.r1);
     cr_assert_eq(logged(&r, "review_read", "allowed"), 1, "findings");
     resp_free(&r);
-    call(&r, "GET", dpo(), NULL, "/v1/reviews/%ld", 999999999999L);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/reviews/%ld", 999999999999L);
     cr_assert_eq(r.status, 404);
     cr_assert_eq(logged(&r, "review_read", "not_found"), 1, "a miss is logged");
     resp_free(&r);
