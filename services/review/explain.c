@@ -57,7 +57,7 @@ static const char explain_sql[] =
     "  COALESCE(q.decided_on + 2, 'infinity'::date)::timestamptz)) r, "
     "  array_agg(DISTINCT q.received_by) || array_agg(DISTINCT q.decided_by) handlers "
     "  FROM rights_requests q JOIN wp USING (person_id) GROUP BY 1, 2), "
-    "b AS (SELECT w.*, u.role, u.team, (w.at AT TIME ZONE c.timezone) AS local_at, "
+    "b AS (SELECT w.*, u.role, u.team, c.timezone AS tz, (w.at AT TIME ZONE c.timezone) AS local_at, "
     "  (w.person_id IS NOT NULL AND w.outcome = 'allowed' "
     "   AND w.action IN (" PERSON_ACCESS_ACTIONS ")) AS is_access, "
     "  CASE WHEN w.action = 'create' THEN 'registered' "

@@ -18,7 +18,8 @@
 #define ONE_PERSON                                                                            \
     "CASE WHEN count(DISTINCT rv.person_id) = 1 THEN (array_agg(rv.person_id) FILTER (WHERE " \
     "rv.person_id IS NOT NULL))[1] END"
-#define TZ_DAY_START(d) "((" d ")::timestamp AT TIME ZONE 'Europe/Brussels')"
+/* The start of local day d in time zone tz (the controller's, controllers.timezone). */
+#define TZ_DAY_START(d, tz) "((" d ")::timestamp AT TIME ZONE " tz ")"
 
 static const char bg01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, rv.id::text, rv.at, rv.at, "
@@ -72,10 +73,12 @@ static const char vo01[] =
     "  FROM (SELECT rv.controller_id, rv.user_id, " DAY " d, rv.person_id FROM rv "
     "    WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
     "    AND rv.action <> 'search' "
-    "  UNION ALL SELECT l.controller_id, l.user_id, (l.at AT TIME ZONE 'Europe/Brussels')::date, "
-    "    l.person_id FROM access_log l, span WHERE l.txid < (SELECT min(txid) FROM rv) "
+    "  UNION ALL SELECT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date, "
+    "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id, span "
+    "    WHERE l.txid < (SELECT min(txid) FROM rv) "
     "    AND l.controller_id IN (SELECT controller_id FROM days) "
-    "    AND l.at >= " TZ_DAY_START("span.lo") " AND l.at < " TZ_DAY_START("span.hi") " "
+    "    AND l.at >= span.lo::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
+    "    AND l.at < span.hi::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
     "    AND l.user_id IS NOT NULL) x JOIN staff_users u ON u.id = x.user_id "
     "  GROUP BY 1, 2, 3, 4), "
@@ -139,7 +142,7 @@ static const char nb01[] =
 static const char ac01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, '-', min(rv.at), max(rv.at), "
     "format('opened a person %s time(s) after the assignment ended on %s', count(*), "
-    "  to_char(min(a.first_end) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD')), "
+    "  to_char(min(a.first_end) AT TIME ZONE min(rv.tz), 'YYYY-MM-DD')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'assignment_ended', min(a.first_end)) "
     "FROM rv JOIN (SELECT x.user_id, x.person_id, min(x.ended_at) first_end FROM case_assignments x "
     "  WHERE x.ended_at IS NOT NULL GROUP BY 1, 2) a "
@@ -151,7 +154,7 @@ static const char ac01[] =
 static const char ac02[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, " ONE_PERSON ", " DAY "::text, min(rv.at), "
     "max(rv.at), format('%s access(es) on %s by an account disabled since %s', count(*), " DAY ", "
-    "  to_char(min(u.disabled_at) AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD HH24:MI')), "
+    "  to_char(min(u.disabled_at) AT TIME ZONE min(rv.tz), 'YYYY-MM-DD HH24:MI')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'disabled_at', min(u.disabled_at)) "
     "FROM rv JOIN staff_users u ON u.id = rv.user_id "
     "WHERE u.disabled_at IS NOT NULL AND rv.at >= u.disabled_at "
@@ -160,19 +163,21 @@ static const char ac02[] =
 /* Dormant: an access after >= N days without any (before the window: from the log). Gaps
  * longer than a day lie between active days, so the rows are first folded per user and day. */
 static const char ac03[] =
-    "WITH days AS (SELECT rv.controller_id, rv.user_id, min(rv.at) f, max(rv.at) l, "
+    "WITH days AS (SELECT rv.controller_id, rv.user_id, min(rv.tz) tz, min(rv.at) f, "
+    "  max(rv.at) l, "
     "  (array_agg(rv.id ORDER BY rv.at))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
     "  GROUP BY rv.controller_id, rv.user_id, " DAY "), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
-    "gaps AS (SELECT a.controller_id, a.user_id, a.f at, a.first_id id, CASE WHEN a.rn = 1 THEN "
+    "gaps AS (SELECT a.controller_id, a.user_id, a.tz, a.f at, a.first_id id, "
+    "  CASE WHEN a.rn = 1 THEN "
     "  (SELECT max(l.at) FROM access_log l WHERE l.controller_id = a.controller_id "
     "   AND l.user_id = a.user_id AND l.at < a.f) ELSE a.prev END prev FROM acts a "
     "  WHERE a.rn = 1 OR a.f - a.prev >= make_interval(days => $9::int)) "
     "SELECT g.controller_id, g.user_id, NULL::uuid, NULL::uuid, "
-    "  to_char(g.at AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD'), g.at, g.at, "
+    "  to_char(g.at AT TIME ZONE g.tz, 'YYYY-MM-DD'), g.at, g.at, "
     "format('account used on %s after %s days without any access%s', "
-    "  to_char(g.at AT TIME ZONE 'Europe/Brussels', 'YYYY-MM-DD HH24:MI'), "
+    "  to_char(g.at AT TIME ZONE g.tz, 'YYYY-MM-DD HH24:MI'), "
     "  extract(day FROM g.at - COALESCE(g.prev, u.created_at))::int, "
     "  CASE WHEN g.prev IS NULL THEN ' (first use since the account was created)' ELSE '' END), "
     "jsonb_build_object('log_ids', jsonb_build_array(g.id), 'previous_access', g.prev, "
@@ -233,8 +238,8 @@ static const char se02[] =
     "  rv.person_id AND s.at <= rv.at AND s.at >= rv.at - make_interval(mins => $13::int)) "
     "AND NOT EXISTS (SELECT 1 FROM access_log d WHERE d.controller_id = rv.controller_id "
     "  AND d.person_id = rv.person_id AND d.user_id = rv.user_id "
-    "  AND d.action IN ('update', 'trajectory_write') AND d.at >= " TZ_DAY_START(DAY) " "
-    "  AND d.at < " TZ_DAY_START(DAY " + 1") ") "
+    "  AND d.action IN ('update', 'trajectory_write') AND d.at >= " TZ_DAY_START(DAY, "rv.tz") " "
+    "  AND d.at < " TZ_DAY_START(DAY " + 1", "rv.tz") ") "
     "GROUP BY rv.controller_id, rv.user_id, rv.person_id";
 
 static const char ex01[] =
@@ -249,10 +254,10 @@ static const char ex01[] =
     "max(l.at), format('partner received %s distinct persons on %s', "
     "  count(DISTINCT l.person_id), d.d), jsonb_build_object('persons', "
     "  count(DISTINCT l.person_id), 'threshold', $15::int) "
-    "FROM (SELECT DISTINCT rv.controller_id, rv.partner_id, " DAY " d FROM rv "
+    "FROM (SELECT DISTINCT rv.controller_id, rv.partner_id, rv.tz, " DAY " d FROM rv "
     "      WHERE rv.partner_id IS NOT NULL AND " ACCESS ") d "
     "JOIN access_log l ON l.controller_id = d.controller_id AND l.partner_id = d.partner_id "
-    "  AND l.at >= " TZ_DAY_START("d.d") " AND l.at < " TZ_DAY_START("d.d + 1") " "
+    "  AND l.at >= " TZ_DAY_START("d.d", "d.tz") " AND l.at < " TZ_DAY_START("d.d + 1", "d.tz") " "
     "  AND l.outcome = 'allowed' AND l.person_id IS NOT NULL "
     "GROUP BY d.controller_id, d.partner_id, d.d HAVING count(DISTINCT l.person_id) > $15::int";
 
