@@ -129,9 +129,11 @@ static void dispatch(struct evhttp_request *req, void *arg)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    enum router_result rr = router_match(api_routes, api_nroutes, http_method_of(req),
-                                         path ? path : "/", &ctx->match);
-    if (rr != ROUTER_OK) {
+    enum router_result rr = ROUTER_OK;
+    if (web_handles(path ? path : "/"))
+        web_serve(ctx);
+    else if ((rr = router_match(api_routes, api_nroutes, http_method_of(req), path ? path : "/",
+                                &ctx->match)) != ROUTER_OK) {
         send_routing_problem(ctx, rr);
     } else {
         ctx->route_index = ctx->match.index;
@@ -279,6 +281,8 @@ int server_run(const struct api_shared *shared)
     }
     signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() != 0)
+        return 1;
+    if (!web_init(cfg->web_root))
         return 1;
     metrics_init(api_routes, api_nroutes);
     http_observe = observe;

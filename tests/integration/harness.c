@@ -46,6 +46,7 @@ pid_t api_start(const char *const *env_extra)
         setenv("CRT_THREADS", "2", 1);
         setenv("CRT_SCRYPT_LOG2N", "14", 0);
         setenv("CRT_LOG_LEVEL", "warn", 1);
+        setenv("CRT_PLAIN_HTTP", "behind-tls-proxy", 0); /* TLS tests set the TLS files instead */
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
         execl(CRT_API_BIN, "crt-api", (char *)NULL);
@@ -147,14 +148,24 @@ int api_req(struct resp *r, const char *method, const char *path, const char *wh
 int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
                   const char *body)
 {
+    char *h = NULL;
+    if (token && asprintf(&h, "Authorization: Bearer %s\r\n", token) < 0)
+        return -1;
+    int rc = api_req_headers(r, method, path, h, body);
+    free(h);
+    return rc;
+}
+
+int api_req_headers(struct resp *r, const char *method, const char *path, const char *headers,
+                    const char *body)
+{
     size_t blen = body ? strlen(body) : 0;
     char *req = NULL;
     int n = asprintf(&req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s%s"
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
                      "%sContent-Length: %zu\r\n\r\n%s",
-                     method, path, token ? "Authorization: Bearer " : "", token ? token : "",
-                     token ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "", blen,
-                     body ? body : "");
+                     method, path, headers ? headers : "",
+                     body ? "Content-Type: application/json\r\n" : "", blen, body ? body : "");
     int rc = n < 0 ? -1 : api_raw(r, req, (size_t)n);
     free(req);
     return rc;

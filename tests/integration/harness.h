@@ -34,6 +34,9 @@ int api_req(struct resp *r, const char *method, const char *path, const char *wh
 /* The same with an explicit bearer token (NULL: none). */
 int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
                   const char *body);
+/* The same with extra header lines (each ending in \r\n; NULL: none), e.g. a Cookie. */
+int api_req_headers(struct resp *r, const char *method, const char *path, const char *headers,
+                    const char *body);
 /* Sends raw bytes and reads the whole answer. */
 int api_raw(struct resp *r, const char *raw, size_t len);
 void resp_free(struct resp *r);
