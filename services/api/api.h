@@ -74,6 +74,17 @@ bool web_init(const char *root) CRT_MUST_CHECK;
 bool web_handles(const char *path);
 void web_serve(struct http_ctx *ctx);
 
+/* TLS (tls.c). tls_init loads CRT_TLS_CERT_FILE / CRT_TLS_KEY_FILE (key mode 600 or
+ * stricter), or accepts plain HTTP only with CRT_PLAIN_HTTP=behind-tls-proxy; false with the
+ * reason in err. tls_bev_new is evhttp's bufferevent callback (evhttp_set_bevcb): an OpenSSL
+ * bufferevent accepting on the current context (arg unused). tls_watch reloads certificate and
+ * key on SIGHUP (events of base); tls_free releases everything at exit. */
+bool tls_init(const struct crt_config *cfg, char *err, size_t errlen) CRT_MUST_CHECK;
+bool tls_enabled(void);
+struct bufferevent *tls_bev_new(struct event_base *base, void *arg);
+bool tls_watch(struct event_base *base) CRT_MUST_CHECK;
+void tls_free(void);
+
 /* Runs the server until SIGTERM/SIGINT; returns the process exit status. */
 int server_run(const struct api_shared *shared);
 

@@ -240,6 +240,8 @@ static bool worker_init(struct worker *w, const struct api_shared *shared,
     evhttp_set_max_headers_size(w->http, cfg->max_header_bytes);
     evhttp_set_timeout(w->http, 30);
     evhttp_set_gencb(w->http, dispatch, w);
+    if (tls_enabled())
+        evhttp_set_bevcb(w->http, tls_bev_new, NULL);
     struct evconnlistener *l = evconnlistener_new_bind(
         w->base, NULL, NULL,
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
@@ -298,12 +300,14 @@ int server_run(const struct api_shared *shared)
     }
     sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
     sigint = evsignal_new(main_base, SIGINT, on_signal, main_base);
-    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL))
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+        !tls_watch(main_base))
         goto done;
     for (; started < nworkers; started++)
         if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
             goto done;
-    log_info("crt-api listening on %s with %d workers", cfg->listen, nworkers);
+    log_info("crt-api listening on %s (%s) with %d workers", cfg->listen,
+             tls_enabled() ? "https" : "http behind a TLS proxy", nworkers);
     event_base_dispatch(main_base);
     rc = 0;
 done:
@@ -321,6 +325,7 @@ done:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    tls_free();
     if (main_base)
         event_base_free(main_base);
     log_info("crt-api stopped");
