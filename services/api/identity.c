@@ -180,8 +180,10 @@ bool identity_resolve(struct http_ctx *ctx)
         OPENSSL_cleanse(cookie, sizeof cookie);
         return ok;
     }
-    if (h == NULL)
-        return unauthorized(ctx, "authentication is required");
+    if (h == NULL) { /* neither token nor cookie */
+        problem_send(ctx, 401, "unauthenticated", "authentication is required", NULL);
+        return false;
+    }
     if (strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) > TOKEN_MAX_LENGTH)
         return unauthorized(ctx, "use an access token: Authorization: Bearer <token>");
     struct token_claims c;

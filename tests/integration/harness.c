@@ -53,8 +53,11 @@ pid_t api_start(const char *const *env_extra)
         setenv("CRT_LOG_LEVEL", "warn", 1);
         if (use_tls) /* TLS tests set the TLS files; the others run as if behind a TLS proxy */
             unsetenv("CRT_PLAIN_HTTP");
-        else
+        else {
+            unsetenv("CRT_TLS_CERT_FILE");
+            unsetenv("CRT_TLS_KEY_FILE");
             setenv("CRT_PLAIN_HTTP", "behind-tls-proxy", 0);
+        }
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
         execl(CRT_API_BIN, "crt-api", (char *)NULL);

@@ -159,7 +159,11 @@ Test(web, without_a_cookie_the_session_answer_is_401_unauthenticated)
     struct web w = {.cookie = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
     cr_assert_eq(web_req(&r, "GET", "/v1/auth/session", &w, false, NULL, NULL), 0);
     cr_assert_eq(r.status, 401);
-    cr_assert_str_eq(problem_type(&r), "urn:crt:problem:unauthenticated");
+    cr_assert_str_eq(problem_type(&r), "urn:crt:problem:unauthenticated", "an unknown cookie");
+    resp_free(&r);
+    cr_assert_eq(api_req_headers(&r, "GET", "/v1/auth/session", NULL, NULL), 0);
+    cr_assert_eq(r.status, 401);
+    cr_assert_str_eq(problem_type(&r), "urn:crt:problem:unauthenticated", "no cookie, no token");
     resp_free(&r);
 }
 
