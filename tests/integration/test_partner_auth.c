@@ -288,3 +288,30 @@ Test(partner_auth, an_invalid_percent_escape_in_the_form_is_refused)
     cr_assert_eq(r.status, 400, "an escaped NUL would cut the secret short: %s", r.body);
     resp_free(&r);
 }
+
+/* ---- the partner routes' query strings ---- */
+
+Test(partner_auth, a_repeated_or_badly_escaped_query_parameter_is_refused)
+{
+    struct partner p;
+    partner_with_grant(&p, "atlas", "identification", PURPOSE);
+    char *token = partner_token(&p);
+    static const char *const paths[][2] = {
+        {"/v1/partner/persons?limit=1&limit=2", "limit"},
+        {"/v1/partner/persons?changed_since=2026-01-01&changed_since=2025-01-01", "changed_since"},
+        {"/v1/partner/persons?limit=1%ZZ", NULL},
+        {"/v1/partner/persons?limit=1%00", NULL},
+        {"/v1/partner/persons?limit=0", "limit"},
+        {"/v1/partner/persons?offset=3", "offset"}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct resp r;
+        cr_assert_eq(api_req_token(&r, "GET", paths[i][0], token, NULL), 0);
+        cr_assert_eq(r.status, 400, "%s: %d %s", paths[i][0], r.status, r.body);
+        const char *field = json_string_value(json_object_get(r.json, "field"));
+        if (paths[i][1])
+            cr_assert(field && strcmp(field, paths[i][1]) == 0, "%s: %s", paths[i][0], r.body);
+        resp_free(&r);
+    }
+    cr_assert_eq(pull_list(token), 200, "the control: no query at all");
+    free(token);
+}
