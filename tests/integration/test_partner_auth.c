@@ -1,7 +1,7 @@
 /* Integration: partner client authentication — tokens tied to the secret's version (a rotation
  * ends them at once, even within the same second), failed authentications recorded for the DPO
  * of the granting controller and throttled per client id and per source address (429 with
- * Retry-After), and the token form read strictly. */
+ * Retry-After), and the token form and partner query strings read strictly. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <stdio.h>
