@@ -61,13 +61,20 @@ done:
     return buf;
 }
 
+/* An encrypted key file is refused rather than prompted for on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
 /* Parses a PEM key and requires an EC key on P-256. */
 static EVP_PKEY *parse_p256(const unsigned char *pem, int len, bool private_key)
 {
     BIO *bio = BIO_new_mem_buf(pem, len);
     EVP_PKEY *k = bio == NULL       ? NULL
-                  : private_key ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
-                                : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+                  : private_key ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
+                                : PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
     char group[32] = "";
     BIO_free(bio);
     if (k && (!EVP_PKEY_is_a(k, "EC") ||
