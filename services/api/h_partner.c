@@ -1,6 +1,7 @@
-/* Partner agencies: OAuth2 client credentials (POST /v1/oauth/token) and the pull of referred
- * persons, exactly the field groups of the active grant, never a restricted person; every
- * person returned has its disclosure row and access-log row written in the same transaction. */
+/* Partner agencies: OAuth2 client credentials (POST /v1/oauth/token; failures recorded and
+ * throttled) and the pull of referred persons, exactly the field groups of the active grant,
+ * never a restricted person; every person returned has its disclosure row and access-log row
+ * written in the same transaction. */
 #include <event2/buffer.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
