@@ -89,7 +89,7 @@ static const struct db_stmt context_stmts[] = {
     {"crt_context", "SELECT set_config('crt.controller_id', $1, true), "
                     "set_config('crt.user_id', $2, true)"},
     {"crt_session", "SELECT crt_session_begin($1::smallint, $2::uuid, $3::uuid, $4)"},
-    {"crt_partner", "SELECT crt_partner_begin($1::uuid, $2::bigint)"},
+    {"crt_partner", "SELECT crt_partner_begin($1::uuid, $2::integer)"},
 };
 
 static enum db_status prepare_one(struct db *db, const struct db_stmt *s)
@@ -223,11 +223,11 @@ enum db_status db_begin_session(struct db *db, int controller_id, const char *us
     return begin_checked(db, "crt_session", 4, p);
 }
 
-enum db_status db_begin_partner(struct db *db, const char *partner_id, long issued_at)
+enum db_status db_begin_partner(struct db *db, const char *partner_id, long secret_version)
 {
-    char iat[24];
-    snprintf(iat, sizeof iat, "%ld", issued_at);
-    const char *p[] = {partner_id, iat};
+    char sv[24];
+    snprintf(sv, sizeof sv, "%ld", secret_version);
+    const char *p[] = {partner_id, sv};
     return begin_checked(db, "crt_partner", 2, p);
 }
 

@@ -196,12 +196,36 @@ void evhttp_send_error(struct evhttp_request *req, int error, const char *reason
         http_observe(-1, status, 0);
 }
 
+/* True when every '%' of s starts an escape of two hex digits other than %00 (libevent would
+ * pass "%ZZ" on as it stands and end a value early at a decoded NUL). */
+static bool escapes_ok(const char *s)
+{
+    for (; (s = strchr(s, '%')) != NULL; s += 3)
+        if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]) ||
+            (s[1] == '0' && s[2] == '0'))
+            return false;
+    return true;
+}
+
+/* True when s is valid UTF-8 (jansson refuses to make a string of anything else). */
+static bool utf8_ok(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
 bool http_query(struct http_ctx *ctx, const char ***keys, const char ***values)
 {
-    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(ctx->req));
+    return http_form(ctx, evhttp_uri_get_query(evhttp_request_get_evhttp_uri(ctx->req)), keys,
+                     values);
+}
+
+bool http_form(struct http_ctx *ctx, const char *q, const char ***keys, const char ***values)
+{
     struct evkeyvalq kv;
     TAILQ_INIT(&kv);
-    if (q && evhttp_parse_query_str(q, &kv) != 0) {
+    if (q && (!escapes_ok(q) || evhttp_parse_query_str(q, &kv) != 0)) {
         evhttp_clear_headers(&kv);
         return false;
     }
@@ -218,7 +242,7 @@ bool http_query(struct http_ctx *ctx, const char ***keys, const char ***values)
             break;
         (*keys)[i] = arena_strdup(&ctx->arena, e->key);
         (*values)[i] = arena_strdup(&ctx->arena, e->value);
-        ok = (*keys)[i] && (*values)[i];
+        ok = (*keys)[i] && (*values)[i] && utf8_ok(e->key) && utf8_ok(e->value);
         i++;
     }
     evhttp_clear_headers(&kv);

@@ -237,3 +237,117 @@ bool json_only_keys(json_t *obj, const char *const *allowed, const char **unknow
     }
     return true;
 }
+
+/* ---- strict JSON bodies ---- */
+
+/* Appends ".key" (or "key" at the start) or "[i]" to path; silently stops at its end. */
+static void path_push_key(char *path, size_t n, const char *key)
+{
+    size_t used = strlen(path);
+    snprintf(path + used, n - used, "%s%s", used ? "." : "", key);
+}
+
+static void path_push_index(char *path, size_t n, size_t i)
+{
+    size_t used = strlen(path);
+    snprintf(path + used, n - used, "[%zu]", i);
+}
+
+/* A value's path in a tree that jansson accepted: the first string holding U+0000 (which
+ * C strings would silently cut short), written into path. */
+static bool find_nul(json_t *v, char *path, size_t n)
+{
+    size_t used = strlen(path), i;
+    const char *key;
+    json_t *e;
+    if (json_is_string(v))
+        return strlen(json_string_value(v)) != json_string_length(v);
+    json_object_foreach(v, key, e)
+    {
+        path_push_key(path, n, key);
+        if (find_nul(e, path, n))
+            return true;
+        path[used] = '\0';
+    }
+    json_array_foreach(v, i, e)
+    {
+        path_push_index(path, n, i);
+        if (find_nul(e, path, n))
+            return true;
+        path[used] = '\0';
+    }
+    return false;
+}
+
+#define JSON_PATH_DEPTH 32
+
+/* The path of the value at byte offset `at` of text, which parsed well up to there: a scan of
+ * the structure only (strings skipped with their escapes, keys decoded by jansson). */
+static void path_at(const char *text, size_t len, size_t at, char *path, size_t n)
+{
+    struct frame {
+        bool object, want_key;
+        size_t index;
+        const char *key;
+        size_t key_len;
+    } st[JSON_PATH_DEPTH];
+    int depth = -1, lost = 0; /* lost: levels deeper than st */
+    for (size_t i = 0; i < len && i < at; i++) {
+        char c = text[i];
+        struct frame *top = depth >= 0 && !lost ? &st[depth] : NULL;
+        if (c == '"') {
+            size_t start = i++;
+            while (i < len && text[i] != '"')
+                i += text[i] == '\\' ? 2 : 1;
+            if (top && top->object && top->want_key) {
+                top->key = text + start;
+                top->key_len = i + 1 - start;
+                top->want_key = false;
+            }
+        } else if (c == '{' || c == '[') {
+            if (depth + 1 >= JSON_PATH_DEPTH || lost)
+                lost++;
+            else
+                st[++depth] = (struct frame){c == '{', c == '{', 0, NULL, 0};
+        } else if (c == '}' || c == ']') {
+            if (lost)
+                lost--;
+            else
+                depth--;
+        } else if (c == ',' && top) {
+            top->index++;
+            top->want_key = top->object;
+        }
+    }
+    path[0] = '\0';
+    for (int d = 0; d <= depth && d < JSON_PATH_DEPTH; d++) {
+        if (!st[d].object) {
+            path_push_index(path, n, st[d].index);
+            continue;
+        }
+        json_t *k = st[d].key ? json_loadb(st[d].key, st[d].key_len, JSON_DECODE_ANY, NULL) : NULL;
+        path_push_key(path, n, json_is_string(k) ? json_string_value(k) : "?");
+        json_decref(k);
+    }
+}
+
+enum json_read json_read_body(const char *text, size_t len, json_t **out, json_error_t *jerr,
+                              char *field, size_t fieldlen, const char **detail)
+{
+    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, jerr);
+    field[0] = '\0';
+    if (*out == NULL) {
+        if (json_error_code(jerr) != json_error_numeric_overflow)
+            return JSON_READ_MALFORMED;
+        path_at(text, len, (size_t)jerr->position, field, fieldlen);
+        *detail = "must be a number within the range of a 64-bit integer or a double";
+        return JSON_READ_INVALID;
+    }
+    if (find_nul(*out, field, fieldlen)) {
+        json_decref(*out);
+        *out = NULL;
+        *detail = "must not contain the NUL character (\\u0000)";
+        return JSON_READ_INVALID;
+    }
+    return JSON_READ_OK;
+}

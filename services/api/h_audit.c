@@ -1,6 +1,6 @@
 /* The DPO's view of their own controller's logs: the access log (filters user, person, action,
- * outcome, time range) and the login events (recovery-code use, lockouts, …), pages newest
- * first. Reading a log is itself logged. */
+ * outcome, time range), the login events (recovery-code use, lockouts, …) and the failed
+ * authentications of its partners, pages newest first. Reading a log is itself logged. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +105,51 @@ void h_audit_logins(struct http_ctx *ctx)
     if (r == NULL)
         return;
     json_t *o = api_page(api_row_array(r, login_cols, API_NCOLS(login_cols)), r, atoi(v[6]));
+    PQclear(r);
+    api_commit_send(ctx, 200, o);
+}
+
+/* ---- GET /v1/audit/partner-auth ---- */
+
+static const char *const partner_auth_params[] = {"partner", "from", "to", "before", "limit",
+                                                  NULL};
+
+/* The columns of partner_auth_page. */
+static const struct api_col partner_auth_cols[] = {
+    {"id", COL_INT},          {"at", COL_TEXT},     {"partner_id", COL_TEXT},
+    {"partner_name", COL_TEXT}, {"client_id", COL_TEXT}, {"reason", COL_TEXT},
+    {"ip", COL_TEXT},         {"request_id", COL_TEXT}};
+
+/* Failed client authentications of the partners the controller grants to (migration 016). */
+void h_audit_partner_auth(struct http_ctx *ctx)
+{
+    const char *v[5], *bad = NULL;
+    const char *purpose = api_purpose(ctx, "audit");
+    if (purpose == NULL || !api_require_role(ctx, dpos) || !api_query(ctx, partner_auth_params, v))
+        return;
+    if (v[0] && !validate_uuid(v[0]))
+        bad = "partner";
+    else if ((v[1] && !validate_timestamp(v[1])) || (v[2] && !validate_timestamp(v[2])))
+        bad = v[1] && !validate_timestamp(v[1]) ? "from" : "to";
+    else if (v[3] && !validate_int(v[3], 1, API_MAX_ID))
+        bad = "before";
+    else if (v[4] && !validate_int(v[4], 1, 500))
+        bad = "limit";
+    if (bad) {
+        problem_send(ctx, 400, "validation",
+                     "filters: partner (uuid), from/to (RFC 3339), before (id), limit (1-500)", bad);
+        return;
+    }
+    if (!v[4])
+        v[4] = "50";
+    if (!api_begin(ctx))
+        return;
+    PGresult *r = api_read_logged(ctx, "partner_auth_page", 5, v, NULL, "audit_read", purpose,
+                                  "partner_auth_events");
+    if (r == NULL)
+        return;
+    json_t *o = api_page(api_row_array(r, partner_auth_cols, API_NCOLS(partner_auth_cols)), r,
+                         atoi(v[4]));
     PQclear(r);
     api_commit_send(ctx, 200, o);
 }

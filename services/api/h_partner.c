@@ -1,15 +1,15 @@
-/* Partner agencies: OAuth2 client credentials (POST /v1/oauth/token) and the pull of referred
- * persons, exactly the field groups of the active grant, never a restricted person; every
- * person returned has its disclosure row and access-log row written in the same transaction. */
-#include <sys/queue.h>
+/* Partner agencies: OAuth2 client credentials (POST /v1/oauth/token; failures recorded and
+ * throttled) and the pull of referred persons, exactly the field groups of the active grant,
+ * never a restricted person; every person returned has its disclosure row and access-log row
+ * written in the same transaction. */
 #include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api.h"
+#include "crt/log.h"
 #include "crt/person.h"
 
 #define BAD_CLIENT "invalid client credentials"
@@ -29,11 +29,46 @@ static void oauth_error(struct http_ctx *ctx, int status, const char *error, con
     http_send_text(ctx, status, "application/problem+json", body ? body : "{}");
 }
 
-/* client_id and client_secret from HTTP Basic (RFC 6749 2.3.1) or the form. */
-static bool client_credentials(struct http_ctx *ctx, struct evkeyvalq *form, const char **id,
+/* The form of POST /v1/oauth/token: each parameter at most once (RFC 6749 3.2). */
+struct token_form {
+    const char *grant_type, *client_id, *client_secret;
+};
+
+/* Parses the form body; false after answering 400. */
+static bool token_form_read(struct http_ctx *ctx, struct token_form *f)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(ctx->req);
+    char *body = arena_strndup(&ctx->arena, (const char *)evbuffer_pullup(in, -1),
+                               evbuffer_get_length(in));
+    const char **keys, **vals;
+    memset(f, 0, sizeof *f);
+    if (body == NULL || strlen(body) != evbuffer_get_length(in) ||
+        !http_form(ctx, body, &keys, &vals)) {
+        oauth_error(ctx, 400, "invalid_request", "the form cannot be parsed");
+        return false;
+    }
+    for (size_t i = 0; keys[i]; i++) {
+        const char **slot = strcmp(keys[i], "grant_type") == 0      ? &f->grant_type
+                            : strcmp(keys[i], "client_id") == 0     ? &f->client_id
+                            : strcmp(keys[i], "client_secret") == 0 ? &f->client_secret
+                                                                    : NULL;
+        if (slot && *slot) {
+            oauth_error(ctx, 400, "invalid_request", "a parameter is given twice");
+            return false;
+        }
+        if (slot)
+            *slot = vals[i];
+    }
+    return true;
+}
+
+/* client_id and client_secret from HTTP Basic (RFC 6749 2.3.1) or the form; *id is NULL when
+ * none was given. False when they are missing or unusable. */
+static bool client_credentials(struct http_ctx *ctx, const struct token_form *f, const char **id,
                                const char **secret)
 {
     const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "Authorization");
+    *id = *secret = NULL;
     if (auth && strncasecmp(auth, "Basic ", 6) == 0 && strlen(auth + 6) < 512) {
         unsigned char *dec = arena_alloc(&ctx->arena, 400);
         int n = dec ? EVP_DecodeBlock(dec, (const unsigned char *)auth + 6, (int)strlen(auth + 6)) : -1;
@@ -43,15 +78,29 @@ static bool client_credentials(struct http_ctx *ctx, struct evkeyvalq *form, con
         *colon = '\0';
         *id = (char *)dec;
         *secret = colon + 1; /* EVP_DecodeBlock NUL-pads; trailing zero bytes end the string */
-        return true;
+    } else {
+        *id = f->client_id;
+        *secret = f->client_secret;
     }
-    *id = evhttp_find_header(form, "client_id");
-    *secret = evhttp_find_header(form, "client_secret");
-    return *id && *secret;
+    return *id && *secret && strlen(*id) <= 64 && strlen(*secret) <= 200;
 }
 
-/* Issues the partner's access token (role "partner", no controller). */
-static void send_partner_token(struct http_ctx *ctx, const char *partner_id)
+/* A client id as partners.client_id allows it (anything else names no partner and is neither
+ * looked up nor stored). */
+static bool client_id_wellformed(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 3 || n > 64 || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+              *s == '-'))
+            return false;
+    return true;
+}
+
+/* Issues the partner's access token (role "partner", no controller, the secret's version). */
+static void send_partner_token(struct http_ctx *ctx, const char *partner_id, const char *version)
 {
     struct token_claims c = {.ctl = 0};
     time_t now = time(NULL);
@@ -59,6 +108,7 @@ static void send_partner_token(struct http_ctx *ctx, const char *partner_id)
     snprintf(c.role, sizeof c.role, "partner");
     c.iat = c.nbf = now;
     c.exp = now + ctx_worker(ctx)->cfg->access_token_ttl_s;
+    c.sv = atol(version);
     char *jwt = crypto_uuid(c.sid) ? token_issue(&ctx_worker(ctx)->shared->keys, &c) : NULL;
     if (jwt == NULL) {
         problem_send(ctx, 500, "internal", "the token could not be issued", NULL);
@@ -71,58 +121,92 @@ static void send_partner_token(struct http_ctx *ctx, const char *partner_id)
     free(jwt);
 }
 
+/* Columns of partner_auth. */
+enum { A_WAIT, A_ID, A_SHA, A_DISABLED, A_VERSION };
+
+/* Records the failed authentication (for the DPO and the throttle), then answers 401. */
+static void client_refused(struct http_ctx *ctx, const char *client_id, const char *reason)
+{
+    const char *p[] = {client_id, reason, api_client_ip(ctx), ctx->request_id};
+    if (p[2] == NULL)
+        p[2] = "unknown";
+    enum db_status st = db_exec(ctx_db(ctx), "partner_auth_failure", 4, p, NULL);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    log_info("request_id=%s partner authentication refused (%s)", ctx->request_id, reason);
+    oauth_error(ctx, 401, "invalid_client", BAD_CLIENT);
+}
+
+/* 429 with Retry-After: too many recent failures of this client id or from this address. */
+static void client_throttled(struct http_ctx *ctx, const char *wait_s)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", wait_s);
+    problem_send(ctx, 429, "too-many-requests",
+                 "too many failed authentications of this client or from this address; "
+                 "try again after Retry-After seconds",
+                 NULL);
+}
+
+/* Throttle, then the secret compared in constant time whether the client is known or not. */
+static void authenticate(struct http_ctx *ctx, const char *id, const char *secret, bool given)
+{
+    const struct crt_config *cfg = ctx_worker(ctx)->cfg;
+    char window[16], per_client[16], per_ip[16];
+    snprintf(window, sizeof window, "%d", cfg->partner_auth_window_s);
+    snprintf(per_client, sizeof per_client, "%d", cfg->partner_auth_client_failures);
+    snprintf(per_ip, sizeof per_ip, "%d", cfg->partner_auth_address_failures);
+    const char *client = client_id_wellformed(id) ? id : NULL, *ip = api_client_ip(ctx);
+    const char *p[] = {client, ip ? ip : "unknown", window, per_client, per_ip};
+    PGresult *r = NULL;
+    enum db_status st = db_ensure(ctx_db(ctx));
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "partner_auth", 5, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    char sha[65], stored[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    bool known = !PQgetisnull(r, 0, A_ID), enabled = known && PQgetvalue(r, 0, A_DISABLED)[0] != 't';
+    if (enabled)
+        snprintf(stored, sizeof stored, "%s", PQgetvalue(r, 0, A_SHA));
+    crypto_sha256_hex(secret ? secret : "", secret ? strlen(secret) : 0, sha);
+    bool ok = crypto_equal(sha, stored, 64) && enabled && given; /* compared in every case */
+    if (atoi(PQgetvalue(r, 0, A_WAIT)) > 0)
+        client_throttled(ctx, PQgetvalue(r, 0, A_WAIT));
+    else if (ok)
+        send_partner_token(ctx, PQgetvalue(r, 0, A_ID), PQgetvalue(r, 0, A_VERSION));
+    else
+        client_refused(ctx, client, !given   ? "no_credentials"
+                                    : !known ? "unknown_client"
+                                    : !enabled ? "disabled"
+                                               : "bad_secret");
+    PQclear(r);
+}
+
 void h_oauth_token(struct http_ctx *ctx)
 {
-    struct evkeyvalq form;
+    struct token_form form;
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "Content-Type");
     if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
         problem_send(ctx, 415, "unsupported-media-type",
                      "the body must be application/x-www-form-urlencoded (RFC 6749)", NULL);
         return;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(ctx->req);
-    char *body = arena_strndup(&ctx->arena, (const char *)evbuffer_pullup(in, -1),
-                               evbuffer_get_length(in));
-    TAILQ_INIT(&form);
-    if (body == NULL || evhttp_parse_query_str(body, &form) != 0) {
-        oauth_error(ctx, 400, "invalid_request", "the form cannot be parsed");
-        goto done;
-    }
-    const char *grant = evhttp_find_header(&form, "grant_type"), *id, *secret;
-    if (grant == NULL) {
+    if (!token_form_read(ctx, &form))
+        return;
+    if (form.grant_type == NULL) {
         oauth_error(ctx, 400, "invalid_request", "grant_type is required");
-        goto done;
+        return;
     }
-    if (strcmp(grant, "client_credentials") != 0) {
+    if (strcmp(form.grant_type, "client_credentials") != 0) {
         oauth_error(ctx, 400, "unsupported_grant_type", "only client_credentials is supported");
-        goto done;
+        return;
     }
-    if (!client_credentials(ctx, &form, &id, &secret) || strlen(id) > 64 || strlen(secret) > 200) {
-        oauth_error(ctx, 401, "invalid_client", BAD_CLIENT);
-        goto done;
-    }
-    PGresult *r = NULL;
-    const char *p[] = {id};
-    enum db_status st = db_ensure(ctx_db(ctx));
-    if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "partner_lookup", 1, p, &r);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
-        goto done;
-    }
-    char sha[65], stored[65] = "0000000000000000000000000000000000000000000000000000000000000000";
-    bool known = PQntuples(r) == 1 && PQgetvalue(r, 0, 2)[0] != 't';
-    if (known)
-        snprintf(stored, sizeof stored, "%s", PQgetvalue(r, 0, 1));
-    crypto_sha256_hex(secret, strlen(secret), sha);
-    bool ok = crypto_equal(sha, stored, 64) && known; /* compared whether known or not */
-    if (ok)
-        send_partner_token(ctx, PQgetvalue(r, 0, 0));
-    else
-        oauth_error(ctx, 401, "invalid_client", BAD_CLIENT);
-    PQclear(r);
-done:
-    evhttp_clear_headers(&form);
+    const char *id, *secret;
+    bool given = client_credentials(ctx, &form, &id, &secret);
+    authenticate(ctx, given ? id : NULL, given ? secret : NULL, given);
 }
 
 /* ---- GET /v1/partner/persons[/{id}] ---- */
@@ -216,30 +300,26 @@ static bool cursor_parse(struct http_ctx *ctx, const char *v, const char **ts, c
     return true;
 }
 
-/* Reads "changed_since", "cursor" and "limit"; false after answering 400. */
+/* Reads "changed_since", "cursor" and "limit" (each at most once); false after answering 400. */
 static bool page_params(struct http_ctx *ctx, const char **since, const char **ts,
                         const char **id, const char **purpose, const char **limit)
 {
-    const char **keys, **vals;
-    *since = *ts = *id = *purpose = NULL;
-    *limit = "100";
-    if (!http_query(ctx, &keys, &vals)) {
-        problem_send(ctx, 400, "validation", "the query string cannot be parsed", NULL);
+    static const char *const names[] = {"changed_since", "cursor", "limit", NULL};
+    const char *v[3];
+    *ts = *id = *purpose = NULL;
+    if (!api_query(ctx, names, v))
+        return false;
+    const char *bad = v[0] && !validate_timestamp(v[0])                        ? "changed_since"
+                      : v[1] && !cursor_parse(ctx, v[1], ts, id, purpose)      ? "cursor"
+                      : v[2] && !validate_int(v[2], 1, 500)                    ? "limit"
+                                                                               : NULL;
+    if (bad) {
+        problem_send(ctx, 400, "validation",
+                     "use changed_since (RFC 3339), cursor (as returned) and limit (1-500)", bad);
         return false;
     }
-    for (size_t i = 0; keys[i]; i++) {
-        const char *k = keys[i], *v = vals[i];
-        char *end;
-        if (strcmp(k, "changed_since") == 0 && validate_timestamp(v)) {
-            *since = v;
-        } else if (strcmp(k, "limit") == 0 && strtol(v, &end, 10) >= 1 && strtol(v, NULL, 10) <= 500 && !*end) {
-            *limit = v;
-        } else if (!(strcmp(k, "cursor") == 0 && cursor_parse(ctx, v, ts, id, purpose))) {
-            problem_send(ctx, 400, "validation",
-                         "use changed_since (RFC 3339), cursor (as returned) and limit (1-500)", k);
-            return false;
-        }
-    }
+    *since = v[0];
+    *limit = v[2] ? v[2] : "100";
     return true;
 }
 

@@ -200,5 +200,6 @@ bool identity_resolve(struct http_ctx *ctx)
     snprintf(ctx->who.role, sizeof ctx->who.role, "%s", c.role);
     snprintf(ctx->who.session_id, sizeof ctx->who.session_id, "%s", c.sid);
     ctx->who.issued_at = c.iat;
+    ctx->who.secret_version = c.sv;
     return true;
 }

@@ -64,6 +64,7 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1/persons/{id}/restriction/lift", h_restriction_lift, ROUTE_BODY},
     {HTTP_GET, "/v1/audit/access", h_audit_access, 0},
     {HTTP_GET, "/v1/audit/logins", h_audit_logins, 0},
+    {HTTP_GET, "/v1/audit/partner-auth", h_audit_partner_auth, 0},
     {HTTP_GET, "/v1/reviews", h_reviews_list, 0},
     {HTTP_GET, "/v1/reviews/{id}", h_review_get, 0},
     {HTTP_GET, "/v1/reviews/{id}/findings", h_review_findings, 0},
@@ -237,7 +238,7 @@ bool api_begin(struct http_ctx *ctx)
 {
     enum db_status st =
         strcmp(ctx->who.role, "partner") == 0
-            ? db_begin_partner(ctx_db(ctx), ctx->who.user_id, ctx->who.issued_at)
+            ? db_begin_partner(ctx_db(ctx), ctx->who.user_id, ctx->who.secret_version)
         : ctx->who.session_id[0]
             ? db_begin_session(ctx_db(ctx), ctx->who.controller_id, ctx->who.user_id,
                                ctx->who.session_id, ctx->who.role)

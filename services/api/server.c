@@ -67,7 +67,15 @@ static bool read_body(struct http_ctx *ctx)
     size_t len = evbuffer_get_length(in);
     const char *data = (const char *)evbuffer_pullup(in, -1);
     json_error_t jerr;
-    ctx->body = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    char field[128];
+    struct field_error fe = {NULL, NULL};
+    enum json_read jr =
+        json_read_body(data ? data : "", len, &ctx->body, &jerr, field, sizeof field, &fe.detail);
+    if (jr == JSON_READ_INVALID) {
+        fe.field = field[0] ? arena_strdup(&ctx->arena, field) : NULL;
+        api_invalid(ctx, &fe);
+        return false;
+    }
     if (ctx->body == NULL) {
         char *detail = arena_printf(&ctx->arena, "malformed JSON at line %d, column %d",
                                     jerr.line, jerr.column);

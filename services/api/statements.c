@@ -14,6 +14,17 @@ static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192
     person_update_sql[8192], partner_page_sql[8192], partner_one_sql[8192];
 static char person_select_sql[4096]; /* the export's read of the record */
 
+/* The register as the caller's controller sees it (migration 016): its own requests in full
+ * from rights_requests, and the requests it received and forwarded as the forwarding records
+ * of rights_request_forwards (no person, free text or decider). */
+#define REQUEST_ROWS                                                                          \
+    "SELECT id, number, kind, status, person_id, receiving_controller, owning_controller, "  \
+    "received_on, identity_check, representative_name, representative_capacity, details, "   \
+    "deadline, extension_months, extension_reason, person_told_on, due_on, decided_on, "      \
+    "reasons, received_by, tombstone_id IS NOT NULL AS erased FROM rights_requests "          \
+    "UNION ALL SELECT id, number, kind, status, NULL, receiving_controller, "                 \
+    "owning_controller, received_on, NULL, NULL, NULL, NULL, deadline, 0, NULL, NULL, due_on, " \
+    "decided_on, NULL, NULL, person_erased FROM rights_request_forwards"
 /* A request of the register as h_requests.c reads it (enum R_* there); the last columns say
  * whether the caller sees it in full (a coordinator or the DPO of the owning controller) and
  * the days left until it is due. Who received it is shown only within one controller. */
@@ -24,9 +35,9 @@ static char person_select_sql[4096]; /* the export's read of the record */
     "r.extension_reason, r.person_told_on::text, r.due_on::text, "                            \
     "r.status = 'open' AND r.due_on < current_date, r.decided_on::text, r.reasons, "          \
     "CASE WHEN r.receiving_controller = r.owning_controller THEN r.received_by::text END, "   \
-    "r.tombstone_id IS NOT NULL, r.owning_controller = crt_current_controller() "              \
+    "r.erased, r.owning_controller = crt_current_controller() "                               \
     "AND crt_current_role() IN ('coordinator', 'dpo'), r.due_on - current_date "              \
-    "FROM rights_requests r JOIN controllers rc ON rc.id = r.receiving_controller "          \
+    "FROM (" REQUEST_ROWS ") r JOIN controllers rc ON rc.id = r.receiving_controller "        \
     "JOIN controllers oc ON oc.id = r.owning_controller "
 
 /* A partner's pull: persons with an active referral to the partner and an active,
@@ -400,8 +411,22 @@ static struct db_stmt stmts[] = {
      "SELECT person_id::text, kind, occurred_on, details::text, source, created_by::text, "
      "to_json(created_at) #>> '{}' FROM trajectory_entries "
      "WHERE kind = 'test_result' AND person_id = ANY ($1::uuid[]) ORDER BY occurred_on, id"},
-    {"partner_lookup",
-     "SELECT id::text, secret_sha256, disabled_at IS NOT NULL FROM partners WHERE client_id = $1"},
+    /* POST /v1/oauth/token: the throttle's wait (seconds) and the client ($1 NULL: none);
+     * failures are recorded by crt_partner_auth_failure (migration 016). */
+    {"partner_auth",
+     "SELECT w, p.id::text, p.secret_sha256, p.disabled_at IS NOT NULL, p.secret_version "
+     "FROM crt_partner_auth_wait($1, $2, $3::int, $4::int, $5::int) w "
+     "LEFT JOIN partners p ON p.client_id = $1"},
+    {"partner_auth_failure", "SELECT crt_partner_auth_failure($1, $2, $3, $4)"},
+    /* The DPO's page of failed partner authentications (RLS: partners granted by the
+     * controller); $1 partner, $2 from, $3 to, $4 before id, $5 limit. */
+    {"partner_auth_page",
+     "SELECT e.id, to_json(e.at) #>> '{}', e.partner_id::text, p.name, e.client_id, e.reason, "
+     "e.ip, e.request_id FROM partner_auth_events e LEFT JOIN partners p ON p.id = e.partner_id "
+     "WHERE ($1::uuid IS NULL OR e.partner_id = $1::uuid) "
+     "AND ($2::timestamptz IS NULL OR e.at >= $2::timestamptz) "
+     "AND ($3::timestamptz IS NULL OR e.at < $3::timestamptz) "
+     "AND ($4::bigint IS NULL OR e.id < $4::bigint) ORDER BY e.id DESC LIMIT $5::int"},
     {"partners_list",
      "SELECT p.id::text, p.name, p.kind, g.id::text, g.purpose, "
      "array_to_json(g.field_groups)::text, g.legal_basis, to_json(g.valid_from) #>> '{}', "

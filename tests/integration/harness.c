@@ -100,17 +100,27 @@ void api_stop_checked(pid_t pid)
     }
 }
 
-int connect_api(void)
+/* A connection to crt-api from source (a loopback address such as "127.0.0.9"; NULL: any). */
+static int connect_api_from(const char *source)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port()),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    if (s >= 0 && source &&
+        (inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+         bind(s, (struct sockaddr *)&from, sizeof from) != 0)) {
+        close(s);
+        return -1;
+    }
     if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof sa) == 0)
         return s;
     if (s >= 0)
         close(s);
     return -1;
 }
+
+int connect_api(void) { return connect_api_from(NULL); }
 
 static int parse(struct resp *r, char *buf, size_t len)
 {
@@ -160,10 +170,12 @@ static int raw_tls(struct resp *r, int s, const char *raw, size_t len)
     return rc;
 }
 
-int api_raw(struct resp *r, const char *raw, size_t len)
+int api_raw(struct resp *r, const char *raw, size_t len) { return api_raw_from(r, NULL, raw, len); }
+
+int api_raw_from(struct resp *r, const char *source, const char *raw, size_t len)
 {
     memset(r, 0, sizeof *r);
-    int s = connect_api();
+    int s = connect_api_from(source);
     if (s < 0)
         return -1;
     if (getenv("CRT_TEST_TLS"))

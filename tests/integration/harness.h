@@ -44,6 +44,9 @@ int connect_api(void);
 struct ssl_st *harness_tls_connect(int fd, int min_version, int max_version);
 /* Sends raw bytes and reads the whole answer. */
 int api_raw(struct resp *r, const char *raw, size_t len);
+/* The same from the loopback source address source (e.g. "127.0.0.9"; NULL: the default):
+ * for what crt-api counts per client address. */
+int api_raw_from(struct resp *r, const char *source, const char *raw, size_t len);
 void resp_free(struct resp *r);
 /* The value of a response header (case-insensitive name) in a static buffer, or NULL. */
 const char *resp_header(const struct resp *r, const char *name);

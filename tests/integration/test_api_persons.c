@@ -162,6 +162,49 @@ Test(persons, malformed_json_is_400_and_writes_nothing)
     refused("{\"source\":\"person\",\"source\":\"staff\"}", 400, NULL, NULL);
 }
 
+Test(persons, a_nul_inside_a_string_is_422_naming_the_field)
+{
+    refused("{\"source\":\"person\",\"identification\":{\"first_name\":\"Ol\\u0000ena\","
+            "\"last_name\":\"NulInside\",\"birth_date\":\"1990-01-01\"}}",
+            422, "identification.first_name", "NulInside");
+    refused("{\"source\":\"person\",\"identification\":{\"first_name\":\"Olena\","
+            "\"last_name\":\"NulInside\",\"birth_date\":\"1990-01-01\"},"
+            "\"sources\":{\"first_name\":\"\\u0000\"}}",
+            422, "sources.first_name", "NulInside");
+}
+
+Test(persons, a_number_beyond_range_is_422_naming_the_field)
+{
+    refused("{\"source\":\"person\",\"identification\":{\"first_name\":\"Olena\","
+            "\"last_name\":\"OutOfRange\",\"birth_date\":\"1990-01-01\"},"
+            "\"situation\":{\"needs_buddy\":true,\"minor_children\":99999999999999999999}}",
+            422, "situation.minor_children", "OutOfRange");
+    refused("{\"source\":\"person\",\"identification\":{\"first_name\":\"Olena\","
+            "\"last_name\":\"OutOfRange\",\"birth_date\":\"1990-01-01\"},"
+            "\"situation\":{\"minor_children\":-99999999999999999999}}",
+            422, "situation.minor_children", "OutOfRange");
+    refused("{\"source\":\"person\",\"situation\":{\"minor_children\":1e999},"
+            "\"identification\":{\"first_name\":\"Olena\",\"last_name\":\"OutOfRange\","
+            "\"birth_date\":\"1990-01-01\"}}",
+            422, "situation.minor_children", "OutOfRange");
+}
+
+Test(persons, a_query_string_with_an_invalid_escape_is_refused)
+{
+    struct resp r;
+    static const char *const queries[] = {"/v1/persons?q=ab%ZZ&birth_date=1990-01-01",
+                                          "/v1/persons?q=ab%2&birth_date=1990-01-01",
+                                          "/v1/persons?q=ab%00cd&birth_date=1990-01-01",
+                                          "/v1/persons?q=ab%FFcd&birth_date=1990-01-01",
+                                          "/v1/persons?q=ab&birth_date=1990-01-01&q=cd"};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        cr_assert_eq(api_req(&r, "GET", queries[i], ATLAS, NULL), 0);
+        cr_assert_eq(r.status, 400, "%s: %d %s", queries[i], r.status, r.body);
+        cr_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+        resp_free(&r);
+    }
+}
+
 Test(persons, wrong_types_name_the_field)
 {
     refused("{\"source\":\"person\",\"identification\":{\"first_name\":5,\"last_name\":\"WrongType\","

@@ -930,3 +930,87 @@ Test(rights, a_restricted_person_is_read_only_hidden_and_the_lifting_is_recorded
     free(rq);
     free(id);
 }
+
+/* Rows of every relation crt_api may read, in the receiving controller's context (as crt-api
+ * sets it), whose text holds needle. */
+static long rows_holding(PGconn *c, const char *controller, const char *role, const char *needle)
+{
+    const char *ctx[] = {controller, role};
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true), "
+                        "set_config('crt.role', $2, true)", 2, ctx));
+    PGresult *rels = PQexec(c, "SELECT c.oid::regclass::text FROM pg_class c "
+                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm') "
+                               "AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1");
+    cr_assert_eq(PQresultStatus(rels), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    long total = 0;
+    for (int i = 0; i < PQntuples(rels); i++) {
+        char sql[256];
+        const char *p[] = {needle};
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s t WHERE strpos(to_jsonb(t)::text, $1) > 0",
+                 PQgetvalue(rels, i, 0));
+        long n = sql_long(c, sql, 1, p);
+        cr_assert_geq(n, 0, "%s: %s", PQgetvalue(rels, i, 0), PQerrorMessage(c));
+        if (n > 0)
+            cr_log_error("%s shows %ld row(s) holding it", PQgetvalue(rels, i, 0), n);
+        total += n;
+    }
+    PQclear(rels);
+    cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    return total;
+}
+
+Test(rights, the_receivers_database_context_shows_a_forwarded_request_without_the_owners_data)
+{
+    char last[64], body[512];
+    struct resp r;
+    char *id = adult(last, sizeof last);
+    snprintf(body, sizeof body,
+             "{\"owning_controller\":\"atlas\",\"first_name\":\"Olena\",\"last_name\":\"%s\","
+             "\"birth_date\":\"1984-03-07\",\"kind\":\"erasure\",\"received_on\":\"2026-04-10\","
+             "\"identity_check\":\"id_document\",\"details\":\"details only the owner reads\"}",
+             last);
+    api_reqf(&r, "POST", "ingent.intake", body, "/v1/requests");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    char *rq = dup_member(&r, "id");
+    long number = (long)json_integer_value(json_object_get(r.json, "number"));
+    resp_free(&r);
+    char reasons[128];
+    snprintf(reasons, sizeof reasons, "kept under a legal obligation %s", last);
+    cr_assert_eq(decide(rq, "refused", reasons, NULL), 200);
+
+    PGconn *c = db_api();
+    char who[64];
+    sql_text("SELECT decided_by::text FROM rights_requests WHERE id = $1::uuid", rq, who, sizeof who);
+    cr_assert_eq(strlen(who), 36, "the owner's decision names its coordinator");
+    static const char *const roles[] = {"intake", "coordinator", "dpo"};
+    for (size_t i = 0; i < 3; i++) { /* ingent is controller 4 */
+        cr_assert_eq(rows_holding(c, "4", roles[i], id), 0, "no person id (%s)", roles[i]);
+        cr_assert_eq(rows_holding(c, "4", roles[i], who), 0, "no decider (%s)", roles[i]);
+        cr_assert_eq(rows_holding(c, "4", roles[i], reasons), 0, "no reasons (%s)", roles[i]);
+        cr_assert_eq(rows_holding(c, "4", roles[i], "details only the owner reads"), 0,
+                     "no details (%s)", roles[i]);
+    }
+    /* what the receiver does see: the forwarding record, as the API shows it */
+    const char *ctx[] = {"4", rq};
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true)", 1, ctx));
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM rights_requests WHERE id = $1::uuid", 1, ctx + 1),
+                 0, "the owner's row is the owner's");
+    cr_assert_eq(sql_long(c, "SELECT number FROM rights_request_forwards WHERE id = $1::uuid "
+                             "AND status = 'refused'", 1, ctx + 1), number);
+    cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    PQfinish(c);
+
+    api_reqf(&r, "GET", "ingent.intake", NULL, "/v1/requests/%s", rq);
+    cr_assert_eq(r.status, 200, "the receiver still follows its state: %s", r.body);
+    cr_assert_str_eq(jstr(r.json, "status"), "refused");
+    cr_assert_null(json_object_get(r.json, "reasons"));
+    resp_free(&r);
+    api_reqf(&r, "GET", COORD, NULL, "/v1/requests/%s", rq);
+    cr_assert_str_eq(jstr(r.json, "reasons"), reasons, "the owner reads everything");
+    resp_free(&r);
+    free(rq);
+    free(id);
+}

@@ -1,4 +1,5 @@
-/* Unit: validation of values against field specifications, calendar dates and UUIDs. */
+/* Unit: validation of values against field specifications, calendar dates and UUIDs, and the
+ * strict reading of JSON bodies (json_read_body: NUL and out-of-range numbers named by path). */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -148,4 +149,85 @@ Test(validate, only_known_keys)
     cr_assert_not(json_only_keys(o, allowed, &unknown));
     cr_assert_str_eq(unknown, "zz");
     json_decref(o);
+}
+
+/* ---- json_read_body ---- */
+
+static enum json_read read_body(const char *text, char *field, const char **detail)
+{
+    json_t *out = NULL;
+    json_error_t jerr;
+    enum json_read r = json_read_body(text, strlen(text), &out, &jerr, field, 128, detail);
+    cr_assert_eq(out != NULL, r == JSON_READ_OK);
+    json_decref(out);
+    return r;
+}
+
+Test(json_read, a_plain_object_is_read)
+{
+    char field[128];
+    const char *detail = NULL;
+    cr_assert_eq(read_body("{\"a\":{\"b\":[1,\"x\",2.5]},\"c\":-9223372036854775808}", field, &detail),
+                 JSON_READ_OK);
+}
+
+Test(json_read, a_nul_in_a_string_names_its_path)
+{
+    char field[128];
+    const char *detail = NULL;
+    cr_assert_eq(read_body("{\"a\":1,\"b\":{\"c\":\"x\\u0000y\"}}", field, &detail), JSON_READ_INVALID);
+    cr_assert_str_eq(field, "b.c");
+    cr_assert_not_null(strstr(detail, "NUL"));
+    cr_assert_eq(read_body("{\"list\":[\"ok\",\"\\u0000\"]}", field, &detail), JSON_READ_INVALID);
+    cr_assert_str_eq(field, "list[1]");
+}
+
+Test(json_read, an_integer_beyond_64_bits_names_its_path)
+{
+    char field[128];
+    const char *detail = NULL;
+    cr_assert_eq(read_body("{\"a\":\"x,y:{\\\"z\\\":[\",\"b\":{\"c\":[1,{\"d\":2},99999999999999999999]}}",
+                           field, &detail),
+                 JSON_READ_INVALID);
+    cr_assert_str_eq(field, "b.c[2]", "strings with structure inside are skipped: %s", field);
+    cr_assert_eq(read_body("{\"n\":-9223372036854775809}", field, &detail), JSON_READ_INVALID);
+    cr_assert_str_eq(field, "n");
+}
+
+Test(json_read, a_real_beyond_a_double_names_its_path)
+{
+    char field[128];
+    const char *detail = NULL;
+    cr_assert_eq(read_body("{\"a\":{\"b\":1e999}}", field, &detail), JSON_READ_INVALID);
+    cr_assert_str_eq(field, "a.b");
+}
+
+Test(json_read, an_escaped_key_is_named_decoded)
+{
+    char field[128];
+    const char *detail = NULL;
+    cr_assert_eq(read_body("{\"\\u0061ge\":1e400}", field, &detail), JSON_READ_INVALID);
+    cr_assert_str_eq(field, "age");
+}
+
+Test(json_read, malformed_json_and_duplicate_keys_stay_malformed)
+{
+    char field[128];
+    const char *detail = NULL;
+    cr_assert_eq(read_body("{\"a\":1", field, &detail), JSON_READ_MALFORMED);
+    cr_assert_eq(read_body("{\"a\":1,\"a\":2}", field, &detail), JSON_READ_MALFORMED);
+    cr_assert_eq(read_body("{\"a\\u0000\":1}", field, &detail), JSON_READ_MALFORMED);
+}
+
+Test(json_read, a_very_deep_path_is_cut_but_still_named)
+{
+    char text[512] = "", field[128];
+    const char *detail = NULL;
+    for (int i = 0; i < 40; i++)
+        strcat(text, "{\"k\":");
+    strcat(text, "1e999");
+    for (int i = 0; i < 40; i++)
+        strcat(text, "}");
+    cr_assert_eq(read_body(text, field, &detail), JSON_READ_INVALID);
+    cr_assert_eq(strncmp(field, "k.k.k", 5), 0, "%s", field);
 }

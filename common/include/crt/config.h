@@ -28,6 +28,9 @@ struct crt_config {
     int scrypt_log2n;           /* CRT_SCRYPT_LOG2N */
     int hash_threads;           /* CRT_HASH_THREADS */
     int hash_queue;             /* CRT_HASH_QUEUE */
+    int partner_auth_window_s;         /* CRT_PARTNER_AUTH_WINDOW_S */
+    int partner_auth_client_failures;  /* CRT_PARTNER_AUTH_CLIENT_FAILURES */
+    int partner_auth_address_failures; /* CRT_PARTNER_AUTH_ADDRESS_FAILURES */
     int shutdown_grace_ms;    /* CRT_SHUTDOWN_GRACE_MS */
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     char *log_level;          /* CRT_LOG_LEVEL */

@@ -50,10 +50,10 @@ enum db_status db_begin(struct db *db, int controller_id, const char *user_id) C
 enum db_status db_begin_session(struct db *db, int controller_id, const char *user_id,
                                 const char *session_id, const char *role) CRT_MUST_CHECK;
 /* BEGIN, then crt_partner_begin(): a partner's context (no controller) only while the partner
- * is enabled and its secret was not rotated after the token was issued (issued_at, Unix
- * seconds); DB_UNAUTHORIZED otherwise. */
+ * is enabled and its secret is still the version the token was issued under (the token's sv;
+ * rotating the secret increments it, migration 016); DB_UNAUTHORIZED otherwise. */
 enum db_status db_begin_partner(struct db *db, const char *partner_id,
-                                long issued_at) CRT_MUST_CHECK;
+                                long secret_version) CRT_MUST_CHECK;
 enum db_status db_commit(struct db *db) CRT_MUST_CHECK;
 /* Rolls back an open transaction; harmless when none is open. */
 void db_rollback(struct db *db);

@@ -19,6 +19,7 @@ struct principal {
     char session_id[37];
     long issued_at; /* the token's iat */
     bool cookie;    /* authenticated by the browser session cookie, not a bearer token */
+    long secret_version; /* a partner token's sv: the client secret it was issued under */
 };
 
 struct http_ctx {
@@ -57,8 +58,13 @@ void http_new_request_id(char out[40]);
 void http_take_request_id(struct evhttp_request *req, char out[40]);
 
 /* Query string of the request as key/value pairs in the arena; NULL-terminated arrays.
- * Returns false when the query string cannot be parsed. */
+ * Returns false when the query string cannot be parsed (see http_form). */
 bool http_query(struct http_ctx *ctx, const char ***keys, const char ***values);
+/* An application/x-www-form-urlencoded text (a query string or a form body; NULL: empty) as
+ * key/value pairs in the arena, decoded. False when it cannot be parsed: a pair without '=',
+ * a '%' not followed by two hex digits, an escaped NUL (%00) or a name or value that is not
+ * UTF-8 once decoded — each has one meaning or is refused, never passed on half-decoded. */
+bool http_form(struct http_ctx *ctx, const char *text, const char ***keys, const char ***values);
 
 enum http_method http_method_of(struct evhttp_request *req);
 uint64_t http_now_ns(void);

@@ -1,6 +1,6 @@
-/* Access tokens: ES256 JWTs signed with libjwt, and their verification. libjwt 1.10 checks only
- * the signature (and will verify an HS256 token whose HMAC key is our public-key PEM), so
- * token_verify pins the algorithm and header and checks every claim and its JSON type. */
+/* Access tokens: ES256 JWTs (JWS compact form) signed and verified with OpenSSL directly, so
+ * that exactly one encoding of one token is accepted: the one header, canonical base64url
+ * without padding, a low-S signature, and every claim checked with its JSON type. */
 #ifndef CRT_TOKEN_H
 #define CRT_TOKEN_H
 #include <stdbool.h>
@@ -17,6 +17,8 @@ struct token_keys {
     unsigned char *pub;  /* PEM, NUL-terminated */
     int priv_len, pub_len;
     char issuer[64], audience[64];
+    void *sign_key, *verify_key; /* the parsed keys (EVP_PKEY *; sign_key NULL for verify-only) */
+    char kid[44]; /* RFC 7638 thumbprint of the public key: the one "kid" a header may carry */
 };
 
 struct token_claims {
@@ -25,22 +27,29 @@ struct token_claims {
     char role[16];
     char sid[37];  /* session id */
     long iat, nbf, exp;
+    long sv;       /* partner tokens: the version of the client secret (>= 1); 0 for staff */
 };
 
 /* Reads the PEM files (the private key file must not be readable by group or others; it may
- * be NULL for a verifier). Owned by keys until token_keys_free. */
+ * be NULL for a verifier): both must hold the same P-256 key. Owned by keys until
+ * token_keys_free. */
 bool token_keys_load(struct token_keys *keys, const char *priv_path, const char *pub_path,
                      const char *issuer, const char *audience, char *err, size_t errlen) CRT_MUST_CHECK;
 void token_keys_free(struct token_keys *keys);
 
 /* Signs claims (iss, aud and amr are added: ["pwd","otp"] for staff, ["client"] for the role
- * "partner", whose ctl is 0) as an ES256 JWT. Returns a malloc'ed string the caller frees, or
- * NULL. */
+ * "partner", whose ctl is 0 and which also carries sv) as an ES256 JWT. Returns a malloc'ed
+ * string the caller frees, or NULL. */
 char *token_issue(const struct token_keys *keys, const struct token_claims *c);
+/* Signs payload (the claims as JSON text, taken as given) under the one header
+ * {"alg":"ES256","typ":"JWT"} with a low-S signature. For token_issue, and for tests that need
+ * a token with claims token_issue would not write. Malloc'ed, or NULL. */
+char *token_sign(const struct token_keys *keys, const char *payload);
 
 enum token_result {
     TOKEN_OK,
-    TOKEN_MALFORMED,   /* too long, not a JWT, bad signature, wrong algorithm or header */
+    TOKEN_MALFORMED,   /* too long, not a JWT, not canonical base64url, bad or high-S
+                          signature, a header other than {"alg":"ES256","typ":"JWT"[,"kid"]} */
     TOKEN_BAD_CLAIMS,  /* a claim missing, of the wrong type or value (iss, aud, amr, …) */
     TOKEN_EXPIRED,     /* exp in the past */
     TOKEN_NOT_YET,     /* nbf or iat in the future */

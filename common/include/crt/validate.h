@@ -58,4 +58,16 @@ void validate_today(char out[11]);
 /* Refuses any key of obj not in allowed (NULL-terminated); sets *unknown to the first one. */
 bool json_only_keys(json_t *obj, const char *const *allowed, const char **unknown);
 
+enum json_read {
+    JSON_READ_OK,
+    JSON_READ_MALFORMED, /* not JSON, or a key given twice: jerr says where */
+    JSON_READ_INVALID,   /* JSON, but a string holds U+0000 or a number is out of range */
+};
+/* Parses a request body (len bytes of text) into *out (new reference; NULL unless OK). A
+ * string holding \u0000 (which every C string would cut short) or a number beyond a 64-bit
+ * integer or a double is JSON_READ_INVALID, with field (fieldlen bytes) naming where, as
+ * "key.key" and "key[index]", and detail a fixed sentence. */
+enum json_read json_read_body(const char *text, size_t len, json_t **out, json_error_t *jerr,
+                              char *field, size_t fieldlen, const char **detail);
+
 #endif
