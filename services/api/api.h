@@ -3,6 +3,7 @@
 #ifndef CRT_API_H
 #define CRT_API_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "crt/access.h"
@@ -15,6 +16,7 @@
 #include "crt/http.h"
 #include "crt/router.h"
 #include "crt/validate.h"
+#include "conn.h"
 
 /* Process-wide, read-only once the server runs (except the pool's own locking). */
 struct api_shared {
@@ -33,12 +35,14 @@ struct worker {
     const struct api_shared *shared;
     struct event_base *base;
     struct evhttp *http;
-    struct evhttp_bound_socket *bound;
+    struct conn_set conns; /* the listener and the client connections (conn.c) */
     struct event *stop_ev, *drain_ev;
     struct db db;
     pthread_t thread;
-    int inflight;       /* requests routed and not yet fully written */
+    int inflight;       /* requests routed whose answer is not written nor their connection gone */
+    int offloaded;      /* requests waiting for offloaded work (their context is still held) */
     bool stopping;
+    atomic_bool grace_over; /* read by the hashing threads: offloaded work not begun is dropped */
     uint64_t deadline_ns;
     struct token_cache *tokens;
     struct access_matrix matrix; /* role x field group, refreshed every few seconds */
@@ -66,8 +70,11 @@ int server_run(const struct api_shared *shared);
 void api_request_end(struct http_ctx *ctx);
 /* Runs work off the loop (password hashing), then done on this worker's loop; answers 503 and
  * returns false when the hashing queue is full. On true the handler must set ctx->suspended
- * and done must end with api_request_end. */
-bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *), void *arg);
+ * and done must end with api_request_end. When a shutdown's grace period ends before the work
+ * has begun, neither work nor done runs: drop(arg) releases arg and the server answers 503
+ * with Retry-After and ends the request. */
+bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
+                 void (*drop)(void *), void *arg);
 /* Reads a JSON body made only of the fields of specs (n of them) into out[] (arena strings,
  * NULL for absent/null optional ones); false after answering 422 naming the field. */
 bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, const char **out);

@@ -1,27 +1,25 @@
 /* The server: worker threads, each with its own event loop, evhttp, SO_REUSEPORT listener and
  * database connection; dispatch of a request through routing, body parsing and identity to
- * its handler; graceful shutdown on SIGTERM/SIGINT. */
+ * its handler; graceful shutdown on SIGTERM/SIGINT. Connections themselves are conn.c's. */
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
 
 #include "api.h"
 #include "crt/log.h"
 #include "crt/metrics.h"
 
-static void on_complete(struct evhttp_request *req, void *arg)
-{
-    (void)req;
-    struct worker *w = arg;
-    w->inflight--;
-}
+#define DRAIN_TICK_US 10000
+#define DRAIN_IDLE_NS 100000000ull  /* while draining, idle connections are closed after 100 ms */
+#define DRAIN_EXTRA_NS 5000000000ull /* after the grace period, offloaded work still running */
 
 static void send_routing_problem(struct http_ctx *ctx, enum router_result rr)
 {
@@ -48,6 +46,29 @@ static bool kind_fits(struct http_ctx *ctx, const struct route *route)
     problem_send(ctx, 403, "forbidden",
                  partner ? "partner credentials reach only /v1/partner/…"
                          : "this route is for partner agencies",
+                 NULL);
+    return false;
+}
+
+/* A body framed two ways (two Content-Length headers, or Content-Length and Transfer-Encoding)
+ * is the request-smuggling class: evhttp believed the first header, a proxy in front may have
+ * believed another. Refused with 400, and the connection closed, since what evhttp read as the
+ * next request may be the rest of this one. */
+static bool framing_ok(struct http_ctx *ctx)
+{
+    int lengths = 0, encodings = 0;
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, evhttp_request_get_input_headers(ctx->req), next)
+    {
+        lengths += strcasecmp(h->key, "Content-Length") == 0;
+        encodings += strcasecmp(h->key, "Transfer-Encoding") == 0;
+    }
+    if (lengths <= 1 && (lengths == 0 || encodings == 0))
+        return true;
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Connection", "close");
+    problem_send(ctx, 400, "malformed",
+                 lengths > 1 ? "the request has more than one Content-Length header"
+                             : "the request has both Content-Length and Transfer-Encoding",
                  NULL);
     return false;
 }
@@ -97,11 +118,58 @@ void api_request_end(struct http_ctx *ctx)
     free(ctx);
 }
 
-bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *), void *arg)
+/* An offloaded job as the server sees it: the handler's work, done and drop around its arg. */
+struct offload_job {
+    struct http_ctx *ctx;
+    void (*work)(void *), (*done)(void *), (*drop)(void *);
+    void *arg;
+    bool dropped;
+};
+
+/* On a hashing thread. */
+static void offload_work(void *arg)
+{
+    struct offload_job *j = arg;
+    struct worker *w = j->ctx->worker;
+    if (atomic_load(&w->grace_over))
+        j->dropped = true; /* shutting down and out of time: not begun, not done */
+    else
+        j->work(j->arg);
+}
+
+/* On the worker's loop. */
+static void offload_done(void *arg)
+{
+    struct offload_job *j = arg;
+    struct http_ctx *ctx = j->ctx;
+    ((struct worker *)ctx->worker)->offloaded--;
+    if (!j->dropped) {
+        j->done(j->arg);
+        free(j);
+        return;
+    }
+    j->drop(j->arg);
+    free(j);
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", "2");
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Connection", "close");
+    problem_send(ctx, 503, "shutting-down", "the service is restarting; try again in a moment",
+                 NULL);
+    api_request_end(ctx);
+}
+
+bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
+                 void (*drop)(void *), void *arg)
 {
     struct worker *w = ctx->worker;
-    if (offload_submit(w->shared->hashing, w->base, work, done, arg))
-        return true;
+    struct offload_job *j = malloc(sizeof *j);
+    if (j) {
+        *j = (struct offload_job){ctx, work, done, drop, arg, false};
+        if (offload_submit(w->shared->hashing, w->base, offload_work, offload_done, j)) {
+            w->offloaded++;
+            return true;
+        }
+        free(j);
+    }
     evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", "2");
     problem_send(ctx, 503, "busy", "too many logins at once; try again in a moment", NULL);
     return false;
@@ -123,15 +191,18 @@ static void dispatch(struct evhttp_request *req, void *arg)
     ctx->started_ns = http_now_ns();
     arena_init(&ctx->arena);
     http_take_request_id(req, ctx->request_id);
-    w->inflight++;
-    evhttp_request_set_on_complete_cb(req, on_complete, w);
-    if (w->stopping)
+    struct conn *c = conn_of(w, req);
+    if (c)
+        conn_request_begin(c, req);
+    if (w->stopping || c == NULL) /* untracked (out of memory): one request only */
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum router_result rr = router_match(api_routes, api_nroutes, http_method_of(req),
                                          path ? path : "/", &ctx->match);
-    if (rr != ROUTER_OK) {
+    if (!framing_ok(ctx)) {
+        /* answered */
+    } else if (rr != ROUTER_OK) {
         send_routing_problem(ctx, rr);
     } else {
         ctx->route_index = ctx->match.index;
@@ -165,16 +236,30 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
     return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
+/* Every tick while draining: idle connections are closed; at the grace deadline, connections
+ * still receiving a request are closed and offloaded work not yet begun is dropped (answered
+ * 503); the loop ends when no connection and no offloaded request is left, or DRAIN_EXTRA_NS
+ * after the deadline at the latest. */
 static void drain_check(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct worker *w = arg;
-    if (w->inflight <= 0 || http_now_ns() >= w->deadline_ns)
+    uint64_t now = http_now_ns();
+    bool over = now >= w->deadline_ns;
+    if (over && !atomic_load(&w->grace_over)) {
+        atomic_store(&w->grace_over, true);
+        if (w->conns.count > 0 || w->offloaded > 0)
+            log_warn("worker %d: grace period over with %d connections and %d requests "
+                     "waiting for a hashing thread; closing",
+                     w->index, w->conns.count, w->offloaded);
+    }
+    conn_close_idle(w, DRAIN_IDLE_NS, over);
+    if ((w->conns.count == 0 && w->offloaded == 0) || now >= w->deadline_ns + DRAIN_EXTRA_NS)
         event_base_loopexit(w->base, NULL);
 }
 
-/* Runs in the worker's thread (activated from the signal thread): stop accepting, then leave
- * the loop once every routed request has been written, or at the grace deadline. */
+/* Runs in the worker's thread (activated from the signal thread, which has already stopped the
+ * listening socket): serve what was queued on it, then drain (drain_check). */
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -182,11 +267,9 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     if (w->stopping)
         return;
     w->stopping = true;
-    if (w->bound)
-        evhttp_del_accept_socket(w->http, w->bound);
-    w->bound = NULL;
     w->deadline_ns = http_now_ns() + (uint64_t)w->cfg->shutdown_grace_ms * 1000000u;
-    struct timeval tick = {0, 10000};
+    conn_adopt_queued(w);
+    struct timeval tick = {0, DRAIN_TICK_US};
     w->drain_ev = event_new(w->base, -1, EV_PERSIST, drain_check, w);
     if (w->drain_ev == NULL || event_add(w->drain_ev, &tick) != 0)
         event_base_loopexit(w->base, NULL);
@@ -206,7 +289,8 @@ static void worker_free(struct worker *w)
     if (w->stop_ev)
         event_free(w->stop_ev);
     if (w->http)
-        evhttp_free(w->http);
+        evhttp_free(w->http); /* closes the connections left (conn.c's records go with them) */
+    conn_set_free(w);
     if (w->base)
         event_base_free(w->base);
     db_close(&w->db);
@@ -236,19 +320,13 @@ static bool worker_init(struct worker *w, const struct api_shared *shared,
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     evhttp_set_max_body_size(w->http, cfg->max_body_bytes);
     evhttp_set_max_headers_size(w->http, cfg->max_header_bytes);
-    evhttp_set_timeout(w->http, 30);
+    /* evhttp's own timeout restarts with every byte: it bounds a stalled reader of a response
+     * (and idle reads); the deadlines activity cannot extend are conn.c's. */
+    struct timeval io = {cfg->idle_timeout_ms / 1000, cfg->idle_timeout_ms % 1000 * 1000};
+    evhttp_set_timeout_tv(w->http, &io);
     evhttp_set_gencb(w->http, dispatch, w);
-    struct evconnlistener *l = evconnlistener_new_bind(
-        w->base, NULL, NULL,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-        1024, (const struct sockaddr *)sa, sizeof *sa);
-    if (l == NULL) {
-        log_error("worker %d: cannot listen on %s", w->index, cfg->listen);
-        return false;
-    }
-    w->bound = evhttp_bind_listener(w->http, l);
     w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
-    return w->bound && w->stop_ev;
+    return w->stop_ev && conn_listen(w, sa);
 }
 
 static struct worker *workers;
@@ -258,6 +336,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     log_info("signal %d: finishing in-flight requests", (int)sig);
+    /* Here, not in the workers: a worker busy in the database would keep accepting. */
+    for (int i = 0; i < nworkers; i++)
+        conn_stop_listening(&workers[i]);
     for (int i = 0; i < nworkers; i++)
         event_active(workers[i].stop_ev, 0, 0);
     event_base_loopexit(arg, NULL);
