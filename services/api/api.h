@@ -3,7 +3,6 @@
 #ifndef CRT_API_H
 #define CRT_API_H
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "crt/access.h"
@@ -29,6 +28,8 @@ struct api_shared {
     char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users: same cost, same answer */
 };
 
+struct offload_job;
+
 struct worker {
     int index;
     const struct crt_config *cfg;
@@ -40,9 +41,9 @@ struct worker {
     struct db db;
     pthread_t thread;
     int inflight;       /* requests routed whose answer is not written nor their connection gone */
-    int offloaded;      /* requests waiting for offloaded work (their context is still held) */
-    bool stopping;
-    atomic_bool grace_over; /* read by the hashing threads: offloaded work not begun is dropped */
+    int offloaded;      /* offloaded jobs not yet handed back to this loop */
+    struct offload_job *jobs; /* those whose request still waits for them (server.c) */
+    bool stopping, grace_over;
     uint64_t deadline_ns;
     struct token_cache *tokens;
     struct access_matrix matrix; /* role x field group, refreshed every few seconds */

@@ -7,6 +7,7 @@
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,53 +119,86 @@ void api_request_end(struct http_ctx *ctx)
     free(ctx);
 }
 
-/* An offloaded job as the server sees it: the handler's work, done and drop around its arg. */
+/* An offloaded job as the server sees it: the handler's work, done and drop around its arg.
+ * The worker lists the jobs it has not been handed back; the state says who owns arg. */
+enum { JOB_QUEUED, JOB_RUNNING, JOB_DROPPED };
 struct offload_job {
-    struct http_ctx *ctx;
+    struct worker *w;
+    struct http_ctx *ctx; /* NULL once dropped (answered) */
     void (*work)(void *), (*done)(void *), (*drop)(void *);
     void *arg;
-    bool dropped;
+    atomic_int state;
+    struct offload_job *prev, *next;
 };
 
-/* On a hashing thread. */
+static void job_unlink(struct offload_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else if (j->w->jobs == j)
+        j->w->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+}
+
+/* On a hashing thread: runs the work unless the worker dropped the job first. */
 static void offload_work(void *arg)
 {
     struct offload_job *j = arg;
-    struct worker *w = j->ctx->worker;
-    if (atomic_load(&w->grace_over))
-        j->dropped = true; /* shutting down and out of time: not begun, not done */
-    else
+    int queued = JOB_QUEUED;
+    if (atomic_compare_exchange_strong(&j->state, &queued, JOB_RUNNING))
         j->work(j->arg);
 }
 
-/* On the worker's loop. */
+/* On the worker's loop: the job is back (done, or dropped and already answered). */
 static void offload_done(void *arg)
 {
     struct offload_job *j = arg;
-    struct http_ctx *ctx = j->ctx;
-    ((struct worker *)ctx->worker)->offloaded--;
-    if (!j->dropped) {
+    j->w->offloaded--;
+    if (atomic_load(&j->state) != JOB_DROPPED) {
+        job_unlink(j);
         j->done(j->arg);
-        free(j);
-        return;
     }
-    j->drop(j->arg);
     free(j);
-    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", "2");
-    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Connection", "close");
-    problem_send(ctx, 503, "shutting-down", "the service is restarting; try again in a moment",
-                 NULL);
-    api_request_end(ctx);
+}
+
+/* Shutdown, grace period over: requests whose offloaded work has not begun are answered 503
+ * now; their jobs come back later (offload_done) and are only freed. */
+static void offload_drop_unstarted(struct worker *w)
+{
+    struct offload_job *next;
+    for (struct offload_job *j = w->jobs; j; j = next) {
+        next = j->next;
+        int queued = JOB_QUEUED;
+        if (!atomic_compare_exchange_strong(&j->state, &queued, JOB_DROPPED))
+            continue;
+        job_unlink(j);
+        j->drop(j->arg);
+        struct http_ctx *ctx = j->ctx;
+        j->ctx = NULL;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(ctx->req);
+        evhttp_add_header(h, "Retry-After", "2");
+        evhttp_add_header(h, "Connection", "close");
+        problem_send(ctx, 503, "shutting-down", "the service is restarting; try again in a moment",
+                     NULL);
+        api_request_end(ctx);
+    }
 }
 
 bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
                  void (*drop)(void *), void *arg)
 {
     struct worker *w = ctx->worker;
-    struct offload_job *j = malloc(sizeof *j);
+    struct offload_job *j = calloc(1, sizeof *j);
     if (j) {
-        *j = (struct offload_job){ctx, work, done, drop, arg, false};
+        *j = (struct offload_job){.w = w, .ctx = ctx, .work = work, .done = done, .drop = drop,
+                                  .arg = arg, .next = w->jobs};
+        atomic_init(&j->state, JOB_QUEUED);
         if (offload_submit(w->shared->hashing, w->base, offload_work, offload_done, j)) {
+            if (w->jobs)
+                w->jobs->prev = j;
+            w->jobs = j;
             w->offloaded++;
             return true;
         }
@@ -246,12 +280,13 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     struct worker *w = arg;
     uint64_t now = http_now_ns();
     bool over = now >= w->deadline_ns;
-    if (over && !atomic_load(&w->grace_over)) {
-        atomic_store(&w->grace_over, true);
+    if (over && !w->grace_over) {
+        w->grace_over = true;
         if (w->conns.count > 0 || w->offloaded > 0)
             log_warn("worker %d: grace period over with %d connections and %d requests "
                      "waiting for a hashing thread; closing",
                      w->index, w->conns.count, w->offloaded);
+        offload_drop_unstarted(w);
     }
     conn_close_idle(w, DRAIN_IDLE_NS, over);
     if ((w->conns.count == 0 && w->offloaded == 0) || now >= w->deadline_ns + DRAIN_EXTRA_NS)

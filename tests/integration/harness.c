@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +38,26 @@ static int free_port(void)
 
 pid_t api_start(const char *const *env_extra)
 {
+    return api_start_opts(&(struct api_opts){.env = env_extra});
+}
+
+/* In the child, before exec: the limits and redirections of o. */
+static void child_setup(const struct api_opts *o)
+{
+    if (o->nofile > 0) {
+        struct rlimit rl = {(rlim_t)o->nofile, (rlim_t)o->nofile};
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (o->stderr_path) {
+        int fd = open(o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            dup2(fd, 2);
+    }
+}
+
+pid_t api_start_opts(const struct api_opts *o)
+{
+    const char *const *env_extra = o->env;
     port = free_port();
     char listen[64], portstr[16];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
@@ -48,6 +70,7 @@ pid_t api_start(const char *const *env_extra)
         setenv("CRT_LOG_LEVEL", "warn", 1);
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
+        child_setup(o);
         execl(CRT_API_BIN, "crt-api", (char *)NULL);
         _exit(127);
     }
@@ -84,7 +107,7 @@ void api_stop_checked(pid_t pid)
     }
 }
 
-static int connect_api(void)
+int api_connect(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port()),
@@ -108,10 +131,33 @@ static int parse(struct resp *r, char *buf, size_t len)
     return 0;
 }
 
+int api_read(int s, struct resp *r, int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    struct timeval tv = {timeout_ms / 1000, timeout_ms % 1000 * 1000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t got;
+    int rc = -1;
+    while (buf && n + 1 < cap && (got = recv(s, buf + n, cap - n - 1, 0)) > 0) {
+        n += (size_t)got;
+        buf[n] = '\0';
+        char *end = strstr(buf, "\r\n\r\n");
+        const char *cl = end ? strcasestr(buf, "\r\nContent-Length:") : NULL;
+        if (end && cl && cl < end && (size_t)(end + 4 - buf) + (size_t)atol(cl + 17) <= n)
+            break;
+    }
+    if (buf && n > 0)
+        rc = parse(r, buf, n);
+    free(buf);
+    return rc;
+}
+
 int api_raw(struct resp *r, const char *raw, size_t len)
 {
     memset(r, 0, sizeof *r);
-    int s = connect_api();
+    int s = api_connect();
     if (s < 0)
         return -1;
     size_t off = 0;

@@ -19,6 +19,14 @@ struct resp {
  * env_extra overrides) and waits for /healthz. env_extra: NULL-terminated "NAME=value"
  * strings. Returns the pid. */
 pid_t api_start(const char *const *env_extra);
+/* api_start with more control over the child: env as above; nofile, when > 0, its
+ * RLIMIT_NOFILE; stderr_path, when not NULL, a file its stderr goes to (truncated). */
+struct api_opts {
+    const char *const *env;
+    int nofile;
+    const char *stderr_path;
+};
+pid_t api_start_opts(const struct api_opts *o);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int api_stop(pid_t pid);
 /* For POST_ALL hooks: api_stop, and a non-zero exit (a sanitizer's leak report, a crash) fails
@@ -34,6 +42,11 @@ int api_req(struct resp *r, const char *method, const char *path, const char *wh
 /* The same with an explicit bearer token (NULL: none). */
 int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
                   const char *body);
+/* A new connection to crt-api (blocking socket), or -1. */
+int api_connect(void);
+/* Reads one answer from s (until its Content-Length is complete, the peer closes, or
+ * timeout_ms pass); 0 when a whole answer arrived. */
+int api_read(int s, struct resp *r, int timeout_ms);
 /* Sends raw bytes and reads the whole answer. */
 int api_raw(struct resp *r, const char *raw, size_t len);
 void resp_free(struct resp *r);
