@@ -20,7 +20,7 @@
 
 #define DRAIN_TICK_US 10000
 #define DRAIN_IDLE_NS 100000000ull  /* while draining, idle connections are closed after 100 ms */
-#define DRAIN_EXTRA_NS 5000000000ull /* after the grace period, offloaded work still running */
+#define DRAIN_EXTRA_NS 5000000000ull /* after the grace period, answers still being written */
 
 static void send_routing_problem(struct http_ctx *ctx, enum router_result rr)
 {
@@ -272,8 +272,8 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
 
 /* Every tick while draining: idle connections are closed; at the grace deadline, connections
  * still receiving a request are closed and offloaded work not yet begun is dropped (answered
- * 503); the loop ends when no connection and no offloaded request is left, or DRAIN_EXTRA_NS
- * after the deadline at the latest. */
+ * 503); the loop ends when no connection and no offloaded job is left, or, when no offloaded
+ * job is left, DRAIN_EXTRA_NS after the deadline (connections still being written to). */
 static void drain_check(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -289,7 +289,9 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
         offload_drop_unstarted(w);
     }
     conn_close_idle(w, DRAIN_IDLE_NS, over);
-    if ((w->conns.count == 0 && w->offloaded == 0) || now >= w->deadline_ns + DRAIN_EXTRA_NS)
+    /* A hashing job already running is waited for however long it takes (the process waits
+     * for the hashing threads anyway); only connections are cut at DRAIN_EXTRA_NS. */
+    if (w->offloaded == 0 && (w->conns.count == 0 || now >= w->deadline_ns + DRAIN_EXTRA_NS))
         event_base_loopexit(w->base, NULL);
 }
 

@@ -27,6 +27,27 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     api_stop(pid);
 }
 
+/* The crt-api of the running test, killed after it whatever the outcome (a failed assertion
+ * leaves the test before its own stop). */
+static pid_t api_pid;
+
+static void kill_leftover(void)
+{
+    int status;
+    if (api_pid > 0 && waitpid(api_pid, &status, WNOHANG) == 0) {
+        kill(api_pid, SIGKILL);
+        waitpid(api_pid, &status, 0);
+    }
+    api_pid = 0;
+}
+
+TestSuite(limits, .fini = kill_leftover);
+
+static pid_t start(const struct api_opts *o)
+{
+    return api_pid = api_start_opts(o);
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -94,7 +115,7 @@ static const char *const slow_env[] = {"CRT_HEADER_TIMEOUT_MS=1000", "CRT_BODY_M
 
 Test(limits, a_slow_header_client_is_disconnected_by_the_deadline_although_it_keeps_sending)
 {
-    pid_t pid = api_start(slow_env);
+    pid_t pid = start(&(struct api_opts){.env = slow_env});
     int s = api_connect();
     cr_assert_geq(s, 0);
     const char *start = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
@@ -109,7 +130,7 @@ Test(limits, a_slow_header_client_is_disconnected_by_the_deadline_although_it_ke
 
 Test(limits, a_body_slower_than_the_minimum_rate_is_cut_off)
 {
-    pid_t pid = api_start(slow_env);
+    pid_t pid = start(&(struct api_opts){.env = slow_env});
     int s = api_connect();
     cr_assert_geq(s, 0);
     const char *head = "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -126,7 +147,7 @@ Test(limits, a_body_slower_than_the_minimum_rate_is_cut_off)
 
 Test(limits, an_idle_keep_alive_connection_is_closed)
 {
-    pid_t pid = api_start(slow_env);
+    pid_t pid = start(&(struct api_opts){.env = slow_env});
     int s = api_connect();
     cr_assert_geq(s, 0);
     const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -162,7 +183,7 @@ static void expect_refused(const char *raw, const char *why)
 
 Test(limits, a_body_framed_two_ways_is_refused)
 {
-    pid_t pid = api_start(NULL);
+    pid_t pid = start(&(struct api_opts){0});
     const char *body = "{\"username\":\"nobody\",\"password\":\"x\"}";
     char raw[512];
     snprintf(raw, sizeof raw,
@@ -244,30 +265,33 @@ static int send_request(const char *method, const char *path, const char *body)
     return s;
 }
 
-/* Holds the row lock of person id on c (an owner connection in a transaction). */
+/* Holds the row lock of person id on c (a superuser connection: RLS would hide the row from
+ * any other role without a user context) in an open transaction. */
 static void lock_person(PGconn *c, const char *id)
 {
     const char *p[] = {id};
     cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT 1 FROM persons WHERE id = $1::uuid FOR UPDATE", 1, p));
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM (SELECT 1 FROM persons WHERE id = $1::uuid "
+                             "FOR UPDATE) l", 1, p), 1, "the row is locked");
 }
 
 Test(limits, an_answer_slower_than_the_io_timeout_is_delivered_and_in_flight_returns_to_zero)
 {
     static const char *const env[] = {"CRT_IDLE_TIMEOUT_MS=1000", NULL};
-    pid_t pid = api_start(env);
+    pid_t pid = start(&(struct api_opts){.env = env});
     char *id = create_person("atlas.intake", "Slow", "Answer", "1991-02-03");
     cr_assert_not_null(id);
-    PGconn *c = db_owner();
+    PGconn *c = db_super();
     lock_person(c, id);
     struct call call = {.who = "atlas.intake", .method = "PATCH", .body = PATCH_BODY};
     snprintf(call.path, sizeof call.path, "/v1/persons/%s", id);
     pthread_t t;
     pthread_create(&t, NULL, do_call, &call);
     sleep_ms(2500); /* the worker is held 2.5 s, longer than the 1 s I/O timeout */
+    double committed = now_s();
     cr_assert(sql_ok(c, "COMMIT", 0, NULL));
     pthread_join(t, NULL);
+    cr_assert_geq(call.answered_at, committed, "the PATCH was held by the lock until now");
     PQfinish(c);
     cr_assert_eq(call.status, 200, "the slow answer arrived (got %d)", call.status);
     /* Only the /metrics request itself is in flight. */
@@ -301,10 +325,10 @@ static void expect_not_served(void)
 
 Test(limits, sigterm_refuses_new_connections_and_answers_every_queued_request)
 {
-    pid_t pid = api_start(NULL);
+    pid_t pid = start(&(struct api_opts){0});
     char *id = create_person("atlas.intake", "Queued", "Shutdown", "1992-03-04");
     cr_assert_not_null(id);
-    PGconn *c = db_owner();
+    PGconn *c = db_super();
     lock_person(c, id);
     struct call patch = {.who = "atlas.intake", .method = "PATCH", .body = PATCH_BODY};
     snprintf(patch.path, sizeof patch.path, "/v1/persons/%s", id);
@@ -321,8 +345,10 @@ Test(limits, sigterm_refuses_new_connections_and_answers_every_queued_request)
     sleep_ms(200);
     for (int i = 0; i < 4; i++)
         expect_not_served();
+    double committed = now_s();
     cr_assert(sql_ok(c, "COMMIT", 0, NULL));
     pthread_join(pt, NULL);
+    cr_assert_geq(patch.answered_at, committed, "the PATCH was held by the lock until now");
     PQfinish(c);
     int answered = 0;
     for (int i = 0; i < 8; i++) {
@@ -342,7 +368,7 @@ Test(limits, sigterm_answers_queued_logins_within_the_grace_period)
     /* One hashing thread at cost 2^16: twelve checks take seconds; the grace is 1 s. */
     static const char *const env[] = {"CRT_SHUTDOWN_GRACE_MS=1000", "CRT_HASH_THREADS=1",
                                       "CRT_HASH_QUEUE=16", "CRT_SCRYPT_LOG2N=16", NULL};
-    pid_t pid = api_start(env);
+    pid_t pid = start(&(struct api_opts){.env = env});
     int socks[12];
     for (int i = 0; i < 12; i++) {
         socks[i] = send_request("POST", "/v1/auth/login",
@@ -411,7 +437,7 @@ Test(limits, out_of_descriptors_pauses_accepting_logs_once_and_recovers)
     int lfd = mkstemp(log);
     cr_assert_geq(lfd, 0);
     close(lfd);
-    pid_t pid = api_start_opts(&(struct api_opts){.env = env, .nofile = 64, .stderr_path = log});
+    pid_t pid = start(&(struct api_opts){.env = env, .nofile = 64, .stderr_path = log});
     int socks[150], n = 0;
     for (; n < 150; n++) {
         socks[n] = api_connect();
