@@ -28,7 +28,7 @@ struct api_shared {
     char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users: same cost, same answer */
 };
 
-struct offload_job;
+struct api_job;
 
 struct worker {
     int index;
@@ -42,7 +42,7 @@ struct worker {
     pthread_t thread;
     int inflight;       /* requests routed whose answer is not written nor their connection gone */
     int offloaded;      /* offloaded jobs not yet handed back to this loop */
-    struct offload_job *jobs; /* those whose request still waits for them (server.c) */
+    struct api_job *jobs; /* those whose request still waits for them (server.c) */
     bool stopping, grace_over;
     uint64_t deadline_ns;
     struct token_cache *tokens;

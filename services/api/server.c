@@ -122,16 +122,16 @@ void api_request_end(struct http_ctx *ctx)
 /* An offloaded job as the server sees it: the handler's work, done and drop around its arg.
  * The worker lists the jobs it has not been handed back; the state says who owns arg. */
 enum { JOB_QUEUED, JOB_RUNNING, JOB_DROPPED };
-struct offload_job {
+struct api_job {
     struct worker *w;
     struct http_ctx *ctx; /* NULL once dropped (answered) */
     void (*work)(void *), (*done)(void *), (*drop)(void *);
     void *arg;
     atomic_int state;
-    struct offload_job *prev, *next;
+    struct api_job *prev, *next;
 };
 
-static void job_unlink(struct offload_job *j)
+static void job_unlink(struct api_job *j)
 {
     if (j->prev)
         j->prev->next = j->next;
@@ -143,18 +143,18 @@ static void job_unlink(struct offload_job *j)
 }
 
 /* On a hashing thread: runs the work unless the worker dropped the job first. */
-static void offload_work(void *arg)
+static void job_work(void *arg)
 {
-    struct offload_job *j = arg;
+    struct api_job *j = arg;
     int queued = JOB_QUEUED;
     if (atomic_compare_exchange_strong(&j->state, &queued, JOB_RUNNING))
         j->work(j->arg);
 }
 
 /* On the worker's loop: the job is back (done, or dropped and already answered). */
-static void offload_done(void *arg)
+static void job_done(void *arg)
 {
-    struct offload_job *j = arg;
+    struct api_job *j = arg;
     j->w->offloaded--;
     if (atomic_load(&j->state) != JOB_DROPPED) {
         job_unlink(j);
@@ -164,11 +164,11 @@ static void offload_done(void *arg)
 }
 
 /* Shutdown, grace period over: requests whose offloaded work has not begun are answered 503
- * now; their jobs come back later (offload_done) and are only freed. */
-static void offload_drop_unstarted(struct worker *w)
+ * now; their jobs come back later (job_done) and are only freed. */
+static void jobs_drop_unstarted(struct worker *w)
 {
-    struct offload_job *next;
-    for (struct offload_job *j = w->jobs; j; j = next) {
+    struct api_job *next;
+    for (struct api_job *j = w->jobs; j; j = next) {
         next = j->next;
         int queued = JOB_QUEUED;
         if (!atomic_compare_exchange_strong(&j->state, &queued, JOB_DROPPED))
@@ -190,12 +190,12 @@ bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *
                  void (*drop)(void *), void *arg)
 {
     struct worker *w = ctx->worker;
-    struct offload_job *j = calloc(1, sizeof *j);
+    struct api_job *j = calloc(1, sizeof *j);
     if (j) {
-        *j = (struct offload_job){.w = w, .ctx = ctx, .work = work, .done = done, .drop = drop,
+        *j = (struct api_job){.w = w, .ctx = ctx, .work = work, .done = done, .drop = drop,
                                   .arg = arg, .next = w->jobs};
         atomic_init(&j->state, JOB_QUEUED);
-        if (offload_submit(w->shared->hashing, w->base, offload_work, offload_done, j)) {
+        if (offload_submit(w->shared->hashing, w->base, job_work, job_done, j)) {
             if (w->jobs)
                 w->jobs->prev = j;
             w->jobs = j;
@@ -286,7 +286,7 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
             log_warn("worker %d: grace period over with %d connections and %d requests "
                      "waiting for a hashing thread; closing",
                      w->index, w->conns.count, w->offloaded);
-        offload_drop_unstarted(w);
+        jobs_drop_unstarted(w);
     }
     conn_close_idle(w, DRAIN_IDLE_NS, over);
     /* A hashing job already running is waited for however long it takes (the process waits
