@@ -315,7 +315,10 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    event_base_dispatch(w->base);
+    /* Only drain_check ends the loop: a worker whose requests all wait for hashing threads has
+     * no event registered (their results arrive as new events), and once the listening socket
+     * is gone event_base_dispatch would return and drop them. */
+    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
     return NULL;
 }
 

@@ -294,8 +294,9 @@ Test(limits, an_answer_slower_than_the_io_timeout_is_delivered_and_in_flight_ret
     cr_assert_geq(call.answered_at, committed, "the PATCH was held by the lock until now");
     PQfinish(c);
     cr_assert_eq(call.status, 200, "the slow answer arrived (got %d)", call.status);
-    /* Only the /metrics request itself is in flight. */
+    /* Only the /metrics request itself is in flight, on the only connection. */
     cr_assert_eq(metric("crt_http_requests_in_flight"), 1);
+    cr_assert_eq(metric("crt_http_connections"), 1);
     double t0 = now_s();
     kill(pid, SIGTERM);
     cr_assert_eq(wait_exit(pid, 5000), 0);
@@ -361,6 +362,29 @@ Test(limits, sigterm_refuses_new_connections_and_answers_every_queued_request)
     cr_assert_eq(patch.status, 200, "the request in the database finished (got %d)", patch.status);
     cr_assert_eq(answered, 8, "every queued request answered (%d of 8)", answered);
     free(id);
+}
+
+Test(limits, sigterm_closes_an_idle_keep_alive_connection_at_once)
+{
+    pid_t pid = start(&(struct api_opts){0});
+    int s = api_connect();
+    cr_assert_geq(s, 0);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(send(s, req, strlen(req), 0), (ssize_t)strlen(req));
+    struct resp r;
+    cr_assert_eq(api_read(s, &r, 2000), 0);
+    cr_assert_eq(r.status, 200);
+    resp_free(&r);
+    double t0 = now_s();
+    kill(pid, SIGTERM);
+    char b;
+    struct timeval tv = {3, 0};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t got = recv(s, &b, 1, 0);
+    close(s);
+    cr_assert_eq(got, 0, "the idle connection is closed");
+    cr_assert_eq(wait_exit(pid, 3000), 0, "clean exit");
+    cr_assert(now_s() - t0 < 1.0, "closed and exited %.2f s after SIGTERM", now_s() - t0);
 }
 
 Test(limits, sigterm_answers_queued_logins_within_the_grace_period)
