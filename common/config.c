@@ -65,7 +65,17 @@ static const struct cfg_entry entries[] = {
     {"CRT_PARTNER_AUTH_ADDRESS_FAILURES", CFG_INT, "20", OFF(partner_auth_address_failures), 1,
      100000, CFG_API, "failures from one source address within the window before it gets 429"},
     {"CRT_SHUTDOWN_GRACE_MS", CFG_INT, "10000", OFF(shutdown_grace_ms), 0, 600000, CFG_API,
-     "on SIGTERM, how long in-flight requests may take to finish"},
+     "on SIGTERM, how long received requests may take to finish; queued logins not started by "
+     "then get 503"},
+    {"CRT_HEADER_TIMEOUT_MS", CFG_INT, "10000", OFF(header_timeout_ms), 100, 600000, CFG_API,
+     "a request line and its headers must arrive within this long of their first byte (of the "
+     "connection, for its first request), however steadily they trickle"},
+    {"CRT_BODY_MIN_RATE", CFG_INT, "1024", OFF(body_min_rate), 1, 104857600, CFG_API,
+     "a request body must arrive at this many bytes per second or faster (after one second of "
+     "allowance), else the connection is closed"},
+    {"CRT_IDLE_TIMEOUT_MS", CFG_INT, "30000", OFF(idle_timeout_ms), 100, 3600000, CFG_API,
+     "an idle keep-alive connection is closed after this long; also how long a client may stall "
+     "reading a response"},
     {"CRT_STATEMENT_TIMEOUT_MS", CFG_INT, "5000", OFF(statement_timeout_ms), 0, 600000,
      CFG_API, "PostgreSQL statement_timeout for API queries (0 disables)"},
     {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL | CFG_REVIEW,

@@ -4,6 +4,8 @@
 
 #include <ctype.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http_struct.h> /* major/minor: evhttp has no setter for them */
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
@@ -90,6 +92,12 @@ static void reply(struct evhttp_request *req, const char *request_id, int status
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     struct evbuffer *buf = evbuffer_new();
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    /* The handler may have held the loop (the database): the write timeout evhttp arms now must
+     * count from now, not from when the loop woke, or a slow answer is dropped as timed out. */
+    if (evcon)
+        event_base_update_cache_time(
+            bufferevent_get_base(evhttp_connection_get_bufferevent(evcon)));
     evhttp_add_header(h, "Content-Type", content_type);
     evhttp_add_header(h, "Cache-Control", "no-store");
     http_security_headers(h);

@@ -52,6 +52,20 @@ void metrics_pool_add(int configured, int connected)
 void metrics_pool_busy(int d) { atomic_fetch_add_explicit(&pool_busy, d, memory_order_relaxed); }
 void metrics_pool_connected(int d) { atomic_fetch_add(&pool_connected, d); }
 
+static atomic_int http_conns, http_inflight;
+static atomic_ulong http_closed[MC_N];
+static const char *const close_reasons[MC_N] = {"header_timeout", "body_rate", "idle", "shutdown",
+                                                 "no_descriptor"};
+void metrics_http_conns(int d) { atomic_fetch_add_explicit(&http_conns, d, memory_order_relaxed); }
+void metrics_http_inflight(int d)
+{
+    atomic_fetch_add_explicit(&http_inflight, d, memory_order_relaxed);
+}
+void metrics_http_closed(enum metrics_close r)
+{
+    atomic_fetch_add_explicit(&http_closed[r], 1, memory_order_relaxed);
+}
+
 struct out {
     char *buf;
     size_t len, cap;
@@ -135,6 +149,18 @@ char *metrics_render(void)
             "crt_db_connections{state=\"connected\"} %d\n"
             "crt_db_connections{state=\"busy\"} %d\n",
         atomic_load(&pool_configured), atomic_load(&pool_connected), atomic_load(&pool_busy));
+    put(&o, "# HELP crt_http_connections Open client connections.\n"
+            "# TYPE crt_http_connections gauge\n"
+            "crt_http_connections %d\n"
+            "# HELP crt_http_requests_in_flight Requests routed whose answer is not yet written.\n"
+            "# TYPE crt_http_requests_in_flight gauge\n"
+            "crt_http_requests_in_flight %d\n"
+            "# HELP crt_http_connections_closed_total Connections the server closed, by reason.\n"
+            "# TYPE crt_http_connections_closed_total counter\n",
+        atomic_load(&http_conns), atomic_load(&http_inflight));
+    for (int r = 0; r < MC_N; r++)
+        put(&o, "crt_http_connections_closed_total{reason=\"%s\"} %lu\n", close_reasons[r],
+            atomic_load(&http_closed[r]));
     if (o.failed) {
         free(o.buf);
         return NULL;

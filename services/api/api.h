@@ -16,6 +16,7 @@
 #include "crt/http.h"
 #include "crt/router.h"
 #include "crt/validate.h"
+#include "conn.h"
 
 /* Process-wide, read-only once the server runs (except the pool's own locking). */
 struct api_shared {
@@ -28,18 +29,22 @@ struct api_shared {
     char dummy_hash[PASSWORD_HASH_MAX]; /* verified for unknown users: same cost, same answer */
 };
 
+struct api_job;
+
 struct worker {
     int index;
     const struct crt_config *cfg;
     const struct api_shared *shared;
     struct event_base *base;
     struct evhttp *http;
-    struct evhttp_bound_socket *bound;
+    struct conn_set conns; /* the listener and the client connections (conn.c) */
     struct event *stop_ev, *drain_ev;
     struct db db;
     pthread_t thread;
-    int inflight;       /* requests routed and not yet fully written */
-    bool stopping;
+    int inflight;       /* requests routed whose answer is not written nor their connection gone */
+    int offloaded;      /* offloaded jobs not yet handed back to this loop */
+    struct api_job *jobs; /* those whose request still waits for them (server.c) */
+    bool stopping, grace_over;
     uint64_t deadline_ns;
     struct token_cache *tokens;
     struct access_matrix matrix; /* role x field group, refreshed every few seconds */
@@ -93,8 +98,11 @@ int server_run(const struct api_shared *shared);
 void api_request_end(struct http_ctx *ctx);
 /* Runs work off the loop (password hashing), then done on this worker's loop; answers 503 and
  * returns false when the hashing queue is full. On true the handler must set ctx->suspended
- * and done must end with api_request_end. */
-bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *), void *arg);
+ * and done must end with api_request_end. When a shutdown's grace period ends before the work
+ * has begun, neither work nor done runs: drop(arg) releases arg and the server answers 503
+ * with Retry-After and ends the request. */
+bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
+                 void (*drop)(void *), void *arg);
 /* Reads a JSON body made only of the fields of specs (n of them) into out[] (arena strings,
  * NULL for absent/null optional ones); false after answering 422 naming the field. */
 bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, const char **out);

@@ -75,6 +75,13 @@ static void create_work(void *arg)
     OPENSSL_cleanse(j->password, sizeof j->password);
 }
 
+/* Shutting down before the hashing began: nothing was done. */
+static void create_drop(void *arg)
+{
+    OPENSSL_cleanse(arg, sizeof(struct create_job));
+    free(arg);
+}
+
 static void create_done(void *arg)
 {
     struct create_job *j = arg;
@@ -138,7 +145,7 @@ void h_admin_user_create(struct http_ctx *ctx)
     *j = (struct create_job){.ctx = ctx, .params = ctx_worker(ctx)->shared->pw,
                              .username = in[0], .display_name = in[1], .role = in[2]};
     snprintf(j->password, sizeof j->password, "%s", in[3]);
-    if (api_offload(ctx, create_work, create_done, j))
+    if (api_offload(ctx, create_work, create_done, create_drop, j))
         ctx->suspended = true;
     else
         free(j);

@@ -348,6 +348,13 @@ static void pw_work(void *arg)
     OPENSSL_cleanse(j->new_password, sizeof j->new_password);
 }
 
+/* Shutting down before the check began: nothing was checked, nothing is recorded. */
+static void pw_drop(void *arg)
+{
+    OPENSSL_cleanse(arg, sizeof(struct pw_job));
+    free(arg);
+}
+
 static void pw_done(void *arg)
 {
     struct pw_job *j = arg;
@@ -367,7 +374,7 @@ static bool check_password(struct http_ctx *ctx, struct pw_job *j, const char *p
     j->want = s->pw;
     snprintf(j->password, sizeof j->password, "%s", password);
     snprintf(j->stored, sizeof j->stored, "%s", stored ? stored : s->dummy_hash);
-    if (!api_offload(ctx, pw_work, pw_done, j))
+    if (!api_offload(ctx, pw_work, pw_done, pw_drop, j))
         return false;
     ctx->suspended = true;
     return true;

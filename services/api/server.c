@@ -1,27 +1,26 @@
 /* The server: worker threads, each with its own event loop, evhttp, SO_REUSEPORT listener and
  * database connection; dispatch of a request through routing, body parsing and identity to
- * its handler; graceful shutdown on SIGTERM/SIGINT. */
+ * its handler; graceful shutdown on SIGTERM/SIGINT. Connections themselves are conn.c's. */
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
 
 #include "api.h"
 #include "crt/log.h"
 #include "crt/metrics.h"
 
-static void on_complete(struct evhttp_request *req, void *arg)
-{
-    (void)req;
-    struct worker *w = arg;
-    w->inflight--;
-}
+#define DRAIN_TICK_US 10000
+#define DRAIN_IDLE_NS 100000000ull  /* while draining, idle connections are closed after 100 ms */
+#define DRAIN_EXTRA_NS 5000000000ull /* after the grace period, answers still being written */
 
 static void send_routing_problem(struct http_ctx *ctx, enum router_result rr)
 {
@@ -48,6 +47,29 @@ static bool kind_fits(struct http_ctx *ctx, const struct route *route)
     problem_send(ctx, 403, "forbidden",
                  partner ? "partner credentials reach only /v1/partner/…"
                          : "this route is for partner agencies",
+                 NULL);
+    return false;
+}
+
+/* A body framed two ways (two Content-Length headers, or Content-Length and Transfer-Encoding)
+ * is the request-smuggling class: evhttp believed the first header, a proxy in front may have
+ * believed another. Refused with 400, and the connection closed, since what evhttp read as the
+ * next request may be the rest of this one. */
+static bool framing_ok(struct http_ctx *ctx)
+{
+    int lengths = 0, encodings = 0;
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, evhttp_request_get_input_headers(ctx->req), next)
+    {
+        lengths += strcasecmp(h->key, "Content-Length") == 0;
+        encodings += strcasecmp(h->key, "Transfer-Encoding") == 0;
+    }
+    if (lengths <= 1 && (lengths == 0 || encodings == 0))
+        return true;
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Connection", "close");
+    problem_send(ctx, 400, "malformed",
+                 lengths > 1 ? "the request has more than one Content-Length header"
+                             : "the request has both Content-Length and Transfer-Encoding",
                  NULL);
     return false;
 }
@@ -105,11 +127,91 @@ void api_request_end(struct http_ctx *ctx)
     free(ctx);
 }
 
-bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *), void *arg)
+/* An offloaded job as the server sees it: the handler's work, done and drop around its arg.
+ * The worker lists the jobs it has not been handed back; the state says who owns arg. */
+enum { JOB_QUEUED, JOB_RUNNING, JOB_DROPPED };
+struct api_job {
+    struct worker *w;
+    struct http_ctx *ctx; /* NULL once dropped (answered) */
+    void (*work)(void *), (*done)(void *), (*drop)(void *);
+    void *arg;
+    atomic_int state;
+    struct api_job *prev, *next;
+};
+
+static void job_unlink(struct api_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else if (j->w->jobs == j)
+        j->w->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+}
+
+/* On a hashing thread: runs the work unless the worker dropped the job first. */
+static void job_work(void *arg)
+{
+    struct api_job *j = arg;
+    int queued = JOB_QUEUED;
+    if (atomic_compare_exchange_strong(&j->state, &queued, JOB_RUNNING))
+        j->work(j->arg);
+}
+
+/* On the worker's loop: the job is back (done, or dropped and already answered). */
+static void job_done(void *arg)
+{
+    struct api_job *j = arg;
+    j->w->offloaded--;
+    if (atomic_load(&j->state) != JOB_DROPPED) {
+        job_unlink(j);
+        j->done(j->arg);
+    }
+    free(j);
+}
+
+/* Shutdown, grace period over: requests whose offloaded work has not begun are answered 503
+ * now; their jobs come back later (job_done) and are only freed. */
+static void jobs_drop_unstarted(struct worker *w)
+{
+    struct api_job *next;
+    for (struct api_job *j = w->jobs; j; j = next) {
+        next = j->next;
+        int queued = JOB_QUEUED;
+        if (!atomic_compare_exchange_strong(&j->state, &queued, JOB_DROPPED))
+            continue;
+        job_unlink(j);
+        j->drop(j->arg);
+        struct http_ctx *ctx = j->ctx;
+        j->ctx = NULL;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(ctx->req);
+        evhttp_add_header(h, "Retry-After", "2");
+        evhttp_add_header(h, "Connection", "close");
+        problem_send(ctx, 503, "shutting-down", "the service is restarting; try again in a moment",
+                     NULL);
+        api_request_end(ctx);
+    }
+}
+
+bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
+                 void (*drop)(void *), void *arg)
 {
     struct worker *w = ctx->worker;
-    if (offload_submit(w->shared->hashing, w->base, work, done, arg))
-        return true;
+    struct api_job *j = calloc(1, sizeof *j);
+    if (j) {
+        *j = (struct api_job){.w = w, .ctx = ctx, .work = work, .done = done, .drop = drop,
+                                  .arg = arg, .next = w->jobs};
+        atomic_init(&j->state, JOB_QUEUED);
+        if (offload_submit(w->shared->hashing, w->base, job_work, job_done, j)) {
+            if (w->jobs)
+                w->jobs->prev = j;
+            w->jobs = j;
+            w->offloaded++;
+            return true;
+        }
+        free(j);
+    }
     evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", "2");
     problem_send(ctx, 503, "busy", "too many logins at once; try again in a moment", NULL);
     return false;
@@ -131,17 +233,20 @@ static void dispatch(struct evhttp_request *req, void *arg)
     ctx->started_ns = http_now_ns();
     arena_init(&ctx->arena);
     http_take_request_id(req, ctx->request_id);
-    w->inflight++;
-    evhttp_request_set_on_complete_cb(req, on_complete, w);
-    if (w->stopping)
+    struct conn *c = conn_of(w, req);
+    if (c)
+        conn_request_begin(c, req);
+    if (w->stopping || c == NULL) /* untracked (out of memory): one request only */
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum router_result rr = ROUTER_OK;
-    if (web_handles(path ? path : "/"))
+    if (!framing_ok(ctx)) {
+        /* answered */
+    } else if (web_handles(path ? path : "/")) {
         web_serve(ctx);
-    else if ((rr = router_match(api_routes, api_nroutes, http_method_of(req), path ? path : "/",
-                                &ctx->match)) != ROUTER_OK) {
+    } else if ((rr = router_match(api_routes, api_nroutes, http_method_of(req),
+                                  path ? path : "/", &ctx->match)) != ROUTER_OK) {
         send_routing_problem(ctx, rr);
     } else {
         ctx->route_index = ctx->match.index;
@@ -175,16 +280,33 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
     return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
+/* Every tick while draining: idle connections are closed; at the grace deadline, connections
+ * still receiving a request are closed and offloaded work not yet begun is dropped (answered
+ * 503); the loop ends when no connection and no offloaded job is left, or, when no offloaded
+ * job is left, DRAIN_EXTRA_NS after the deadline (connections still being written to). */
 static void drain_check(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct worker *w = arg;
-    if (w->inflight <= 0 || http_now_ns() >= w->deadline_ns)
+    uint64_t now = http_now_ns();
+    bool over = now >= w->deadline_ns;
+    if (over && !w->grace_over) {
+        w->grace_over = true;
+        if (w->conns.count > 0 || w->offloaded > 0)
+            log_warn("worker %d: grace period over with %d connections and %d requests "
+                     "waiting for a hashing thread; closing",
+                     w->index, w->conns.count, w->offloaded);
+        jobs_drop_unstarted(w);
+    }
+    conn_close_idle(w, DRAIN_IDLE_NS, over);
+    /* A hashing job already running is waited for however long it takes (the process waits
+     * for the hashing threads anyway); only connections are cut at DRAIN_EXTRA_NS. */
+    if (w->offloaded == 0 && (w->conns.count == 0 || now >= w->deadline_ns + DRAIN_EXTRA_NS))
         event_base_loopexit(w->base, NULL);
 }
 
-/* Runs in the worker's thread (activated from the signal thread): stop accepting, then leave
- * the loop once every routed request has been written, or at the grace deadline. */
+/* Runs in the worker's thread (activated from the signal thread, which has already stopped the
+ * listening socket): serve what was queued on it, then drain (drain_check). */
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -192,11 +314,9 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     if (w->stopping)
         return;
     w->stopping = true;
-    if (w->bound)
-        evhttp_del_accept_socket(w->http, w->bound);
-    w->bound = NULL;
     w->deadline_ns = http_now_ns() + (uint64_t)w->cfg->shutdown_grace_ms * 1000000u;
-    struct timeval tick = {0, 10000};
+    conn_adopt_queued(w);
+    struct timeval tick = {0, DRAIN_TICK_US};
     w->drain_ev = event_new(w->base, -1, EV_PERSIST, drain_check, w);
     if (w->drain_ev == NULL || event_add(w->drain_ev, &tick) != 0)
         event_base_loopexit(w->base, NULL);
@@ -205,7 +325,10 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    event_base_dispatch(w->base);
+    /* Only drain_check ends the loop: a worker whose requests all wait for hashing threads has
+     * no event registered (their results arrive as new events), and once the listening socket
+     * is gone event_base_dispatch would return and drop them. */
+    event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
     return NULL;
 }
 
@@ -216,7 +339,8 @@ static void worker_free(struct worker *w)
     if (w->stop_ev)
         event_free(w->stop_ev);
     if (w->http)
-        evhttp_free(w->http);
+        evhttp_free(w->http); /* closes the connections left (conn.c's records go with them) */
+    conn_set_free(w);
     if (w->base)
         event_base_free(w->base);
     db_close(&w->db);
@@ -246,21 +370,13 @@ static bool worker_init(struct worker *w, const struct api_shared *shared,
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     evhttp_set_max_body_size(w->http, cfg->max_body_bytes);
     evhttp_set_max_headers_size(w->http, cfg->max_header_bytes);
-    evhttp_set_timeout(w->http, 30);
+    /* evhttp's own timeout restarts with every byte: it bounds a stalled reader of a response
+     * (and idle reads); the deadlines activity cannot extend are conn.c's. */
+    struct timeval io = {cfg->idle_timeout_ms / 1000, cfg->idle_timeout_ms % 1000 * 1000};
+    evhttp_set_timeout_tv(w->http, &io);
     evhttp_set_gencb(w->http, dispatch, w);
-    if (tls_enabled())
-        evhttp_set_bevcb(w->http, tls_bev_new, NULL);
-    struct evconnlistener *l = evconnlistener_new_bind(
-        w->base, NULL, NULL,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-        1024, (const struct sockaddr *)sa, sizeof *sa);
-    if (l == NULL) {
-        log_error("worker %d: cannot listen on %s", w->index, cfg->listen);
-        return false;
-    }
-    w->bound = evhttp_bind_listener(w->http, l);
     w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
-    return w->bound && w->stop_ev;
+    return w->stop_ev && conn_listen(w, sa);
 }
 
 static struct worker *workers;
@@ -270,6 +386,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     log_info("signal %d: finishing in-flight requests", (int)sig);
+    /* Here, not in the workers: a worker busy in the database would keep accepting. */
+    for (int i = 0; i < nworkers; i++)
+        conn_stop_listening(&workers[i]);
     for (int i = 0; i < nworkers; i++)
         event_active(workers[i].stop_ev, 0, 0);
     event_base_loopexit(arg, NULL);

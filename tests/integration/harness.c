@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +40,26 @@ static int free_port(void)
 
 pid_t api_start(const char *const *env_extra)
 {
+    return api_start_opts(&(struct api_opts){.env = env_extra});
+}
+
+/* In the child, before exec: the limits and redirections of o. */
+static void child_setup(const struct api_opts *o)
+{
+    if (o->nofile > 0) {
+        struct rlimit rl = {(rlim_t)o->nofile, (rlim_t)o->nofile};
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (o->stderr_path) {
+        int fd = open(o->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            dup2(fd, 2);
+    }
+}
+
+pid_t api_start_opts(const struct api_opts *o)
+{
+    const char *const *env_extra = o->env;
     port = free_port();
     use_tls = false;
     for (size_t i = 0; env_extra && env_extra[i]; i++)
@@ -60,6 +82,7 @@ pid_t api_start(const char *const *env_extra)
         }
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
+        child_setup(o);
         execl(CRT_API_BIN, "crt-api", (char *)NULL);
         _exit(127);
     }
@@ -120,7 +143,7 @@ static int connect_api_from(const char *source)
     return -1;
 }
 
-int connect_api(void) { return connect_api_from(NULL); }
+int api_connect(void) { return connect_api_from(NULL); }
 
 static int parse(struct resp *r, char *buf, size_t len)
 {
@@ -166,6 +189,29 @@ static int raw_tls(struct resp *r, int s, const char *raw, size_t len)
     SSL_free(ssl);
     close(s);
     int rc = buf ? parse(r, buf, n) : -1;
+    free(buf);
+    return rc;
+}
+
+int api_read(int s, struct resp *r, int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    struct timeval tv = {timeout_ms / 1000, timeout_ms % 1000 * 1000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t got;
+    int rc = -1;
+    while (buf && n + 1 < cap && (got = recv(s, buf + n, cap - n - 1, 0)) > 0) {
+        n += (size_t)got;
+        buf[n] = '\0';
+        char *end = strstr(buf, "\r\n\r\n");
+        const char *cl = end ? strcasestr(buf, "\r\nContent-Length:") : NULL;
+        if (end && cl && cl < end && (size_t)(end + 4 - buf) + (size_t)atol(cl + 17) <= n)
+            break;
+    }
+    if (buf && n > 0)
+        rc = parse(r, buf, n);
     free(buf);
     return rc;
 }

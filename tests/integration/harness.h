@@ -19,6 +19,14 @@ struct resp {
  * env_extra overrides) and waits for /healthz. env_extra: NULL-terminated "NAME=value"
  * strings. Returns the pid. */
 pid_t api_start(const char *const *env_extra);
+/* api_start with more control over the child: env as above; nofile, when > 0, its
+ * RLIMIT_NOFILE; stderr_path, when not NULL, a file its stderr goes to (truncated). */
+struct api_opts {
+    const char *const *env;
+    int nofile;
+    const char *stderr_path;
+};
+pid_t api_start_opts(const struct api_opts *o);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int api_stop(pid_t pid);
 /* For POST_ALL hooks: api_stop, and a non-zero exit (a sanitizer's leak report, a crash) fails
@@ -37,11 +45,14 @@ int api_req_token(struct resp *r, const char *method, const char *path, const ch
 /* The same with extra header lines (each ending in \r\n; NULL: none), e.g. a Cookie. */
 int api_req_headers(struct resp *r, const char *method, const char *path, const char *headers,
                     const char *body);
-/* A TCP connection to the API's port (-1 on failure). */
-int connect_api(void);
 /* A TLS client connection over fd offering versions min..max (OpenSSL TLS1_x_VERSION), the
  * server's certificate not verified; NULL when the handshake fails. The caller SSL_frees. */
 struct ssl_st *harness_tls_connect(int fd, int min_version, int max_version);
+/* A new connection to crt-api (blocking socket), or -1. */
+int api_connect(void);
+/* Reads one answer from s (until its Content-Length is complete, the peer closes, or
+ * timeout_ms pass); 0 when a whole answer arrived. */
+int api_read(int s, struct resp *r, int timeout_ms);
 /* Sends raw bytes and reads the whole answer. */
 int api_raw(struct resp *r, const char *raw, size_t len);
 /* The same from the loopback source address source (e.g. "127.0.0.9"; NULL: the default):

@@ -81,12 +81,13 @@ Test(lifecycle, sigterm_lets_an_in_flight_request_finish)
     cr_assert_gt(pid, 0);
     char *id = create_person("atlas.intake", "Slow", "Shutdown", "1990-01-01");
     cr_assert_not_null(id);
-    /* Hold the row lock so the PATCH is in flight inside crt-api when SIGTERM arrives. */
-    PGconn *c = db_owner();
+    /* Hold the row lock so the PATCH is in flight inside crt-api when SIGTERM arrives (as the
+     * superuser: need-to-know RLS hides the row from any role without a user context). */
+    PGconn *c = db_super();
     const char *p[] = {id};
     cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT 1 FROM persons WHERE id = $1::uuid FOR UPDATE", 1, p));
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM (SELECT 1 FROM persons WHERE id = $1::uuid "
+                             "FOR UPDATE) l", 1, p), 1, "the row is locked");
     struct slow_call call = {.status = 0};
     snprintf(call.path, sizeof call.path, "/v1/persons/%s", id);
     pthread_t t;
@@ -96,11 +97,11 @@ Test(lifecycle, sigterm_lets_an_in_flight_request_finish)
     usleep(300000);
     cr_assert(sql_ok(c, "COMMIT", 0, NULL));
     pthread_join(t, NULL);
+    PQfinish(c);
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clean exit");
     cr_assert_eq(call.status, 200, "the in-flight request completed");
-    PQfinish(c);
     c = db_super();
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM person_rectifications WHERE person_id = $1::uuid", 1, p), 1,
                  "and its change is stored");

@@ -95,7 +95,7 @@ static int get_healthz(SSL *ssl, char *hdr, size_t len)
 
 static SSL *connect_tls(int min, int max, int *fd)
 {
-    *fd = connect_api();
+    *fd = api_connect();
     cr_assert_geq(*fd, 0);
     return harness_tls_connect(*fd, min, max);
 }

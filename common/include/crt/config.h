@@ -32,6 +32,9 @@ struct crt_config {
     int partner_auth_client_failures;  /* CRT_PARTNER_AUTH_CLIENT_FAILURES */
     int partner_auth_address_failures; /* CRT_PARTNER_AUTH_ADDRESS_FAILURES */
     int shutdown_grace_ms;    /* CRT_SHUTDOWN_GRACE_MS */
+    int header_timeout_ms;    /* CRT_HEADER_TIMEOUT_MS */
+    int body_min_rate;        /* CRT_BODY_MIN_RATE: bytes per second */
+    int idle_timeout_ms;      /* CRT_IDLE_TIMEOUT_MS */
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     char *log_level;          /* CRT_LOG_LEVEL */
     char *migrations_dir;     /* CRT_MIGRATIONS_DIR */

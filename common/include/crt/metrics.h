@@ -15,6 +15,12 @@ void metrics_observe(int route, int status, uint64_t ns);
 void metrics_pool_add(int configured, int connected);
 void metrics_pool_busy(int delta);
 void metrics_pool_connected(int delta);
+/* HTTP connections: open connections and requests in flight (routed, answer not yet written or
+ * its connection not yet closed) as gauges; connections closed by the server, by reason. */
+enum metrics_close { MC_HEADER_TIMEOUT, MC_BODY_RATE, MC_IDLE, MC_SHUTDOWN, MC_NO_FD, MC_N };
+void metrics_http_conns(int delta);
+void metrics_http_inflight(int delta);
+void metrics_http_closed(enum metrics_close reason);
 /* The exposition text; malloc'ed, the caller frees. NULL when out of memory. */
 char *metrics_render(void);
 
