@@ -294,7 +294,8 @@ static enum token_result check_claims(const struct token_keys *k, json_t *cl, ti
     bool role_ok = false;
     for (const char *const *r = roles; *r; r++)
         role_ok |= strcmp(*r, c->role) == 0;
-    if (!role_ok || c->exp <= c->iat || c->exp - c->iat > 24 * 3600)
+    /* exp > iat, so the unsigned difference is the true one (the signed one can overflow). */
+    if (!role_ok || c->exp <= c->iat || (unsigned long)c->exp - (unsigned long)c->iat > 24 * 3600)
         return TOKEN_BAD_CLAIMS;
     c->ctl = (int)ctl;
     if (c->exp <= now - TOKEN_CLOCK_SKEW)

@@ -21,23 +21,23 @@ static const char *const tests[] = {"latin_script", "cognitive_skills", "nt2_pla
 static const struct field_spec intake_d[] = {
     {"location", FT_TEXT, 100, NULL, 0, 0, false, false},
     {"contact_language", FT_TEXT, 35, NULL, 0, 0, false, false},
-    {"interpreter_used", FT_BOOL, 0, NULL, 0, 0, false, false}, {NULL}};
+    {"interpreter_used", FT_BOOL, 0, NULL, 0, 0, false, false}, {0}};
 static const struct field_spec session_d[] = {
     {"topic", FT_TEXT, 100, NULL, 0, 0, true, false},
-    {"attended", FT_BOOL, 0, NULL, 0, 0, false, false}, {NULL}};
+    {"attended", FT_BOOL, 0, NULL, 0, 0, false, false}, {0}};
 static const struct field_spec orientation_d[] = {
     {"module", FT_TEXT, 100, NULL, 0, 0, true, false},
     {"hours", FT_INT, 0, NULL, 0, 200, false, false},
-    {"completed", FT_BOOL, 0, NULL, 0, 0, false, false}, {NULL}};
+    {"completed", FT_BOOL, 0, NULL, 0, 0, false, false}, {0}};
 static const struct field_spec nt2_d[] = {
     {"provider", FT_TEXT, 100, NULL, 0, 0, true, false},
     {"level", FT_ENUM, 0, nt2_levels, 0, 0, false, false},
     {"course", FT_TEXT, 100, NULL, 0, 0, false, false},
-    {"start_date", FT_DATE, 0, NULL, 0, 0, false, true}, {NULL}};
+    {"start_date", FT_DATE, 0, NULL, 0, 0, false, true}, {0}};
 static const struct field_spec test_d[] = {
     {"test", FT_ENUM, 0, tests, 0, 0, true, false},
     {"result", FT_TEXT, 100, NULL, 0, 0, true, false},
-    {"score", FT_INT, 0, NULL, 0, 1000, false, false}, {NULL}};
+    {"score", FT_INT, 0, NULL, 0, 1000, false, false}, {0}};
 static const struct field_spec *const details_of[] = {intake_d, session_d, orientation_d, nt2_d,
                                                       test_d};
 

@@ -1,0 +1,274 @@
+/* Unit: db.c's pure parts — SQLSTATE to the service's error classes, those classes to HTTP, and
+ * the array literal (exact text, and a round trip through PostgreSQL when a URL is set). */
+#include <criterion/criterion.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt/arena.h"
+#include "crt/db.h"
+
+/* ---- SQLSTATE -> db_status: one class per test ---- */
+
+Test(db_sqlstate, connection_exceptions_08xxx_are_unavailable)
+{
+    const char *states[] = {"08000", "08001", "08003", "08006", "08P01"};
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++)
+        cr_expect_eq(db_status_of_sqlstate(states[i]), DB_UNAVAILABLE, "%s", states[i]);
+}
+
+Test(db_sqlstate, no_sqlstate_at_all_means_no_server_answered)
+{
+    cr_expect_eq(db_status_of_sqlstate(NULL), DB_UNAVAILABLE);
+}
+
+Test(db_sqlstate, server_shutting_down_or_starting_is_unavailable)
+{
+    cr_expect_eq(db_status_of_sqlstate("57P01"), DB_UNAVAILABLE); /* admin_shutdown */
+    cr_expect_eq(db_status_of_sqlstate("57P03"), DB_UNAVAILABLE); /* cannot_connect_now */
+}
+
+Test(db_sqlstate, unique_violation_23505_is_a_conflict)
+{
+    cr_expect_eq(db_status_of_sqlstate("23505"), DB_CONFLICT);
+}
+
+Test(db_sqlstate, serialization_failure_and_deadlock_are_conflicts)
+{
+    cr_expect_eq(db_status_of_sqlstate("40001"), DB_CONFLICT);
+    cr_expect_eq(db_status_of_sqlstate("40P01"), DB_CONFLICT);
+}
+
+Test(db_sqlstate, check_violation_23514_is_invalid)
+{
+    cr_expect_eq(db_status_of_sqlstate("23514"), DB_INVALID);
+}
+
+Test(db_sqlstate, not_null_violation_23502_is_invalid)
+{
+    cr_expect_eq(db_status_of_sqlstate("23502"), DB_INVALID);
+}
+
+Test(db_sqlstate, foreign_key_violation_23503_is_invalid)
+{
+    cr_expect_eq(db_status_of_sqlstate("23503"), DB_INVALID);
+}
+
+Test(db_sqlstate, data_exceptions_22xxx_are_invalid)
+{
+    const char *states[] = {"22001", "22003", "22007", "22008", "22P02", "22023"};
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++)
+        cr_expect_eq(db_status_of_sqlstate(states[i]), DB_INVALID, "%s", states[i]);
+}
+
+Test(db_sqlstate, insufficient_privilege_42501_is_forbidden)
+{
+    cr_expect_eq(db_status_of_sqlstate("42501"), DB_FORBIDDEN);
+}
+
+/* A statement timeout is the database not answering in time, never the client's fault.
+ * (h1-db may give it a class of its own; then only the expected value changes.) */
+Test(db_sqlstate, statement_timeout_57014_is_unavailable)
+{
+    cr_expect_eq(db_status_of_sqlstate("57014"), DB_UNAVAILABLE);
+}
+
+Test(db_sqlstate, raised_and_custom_exceptions_are_internal_errors)
+{
+    cr_expect_eq(db_status_of_sqlstate("P0001"), DB_ERROR); /* RAISE EXCEPTION */
+    cr_expect_eq(db_status_of_sqlstate("P0002"), DB_ERROR);
+    cr_expect_eq(db_status_of_sqlstate("CRT01"), DB_ERROR);
+}
+
+Test(db_sqlstate, unknown_states_are_internal_errors)
+{
+    const char *states[] = {"XX000", "42P01", "42883", "53200", "", "2", "0"};
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++)
+        cr_expect_eq(db_status_of_sqlstate(states[i]), DB_ERROR, "'%s'", states[i]);
+}
+
+/* ---- db_status -> HTTP: one status per test ---- */
+
+static int http_of(enum db_status st, const char **type)
+{
+    const char *detail = NULL;
+    int code = db_http_status(st, type, &detail);
+    cr_assert_not_null(*type);
+    cr_assert_not_null(detail);
+    cr_expect_gt(strlen(detail), 0u);
+    return code;
+}
+
+Test(db_http, unavailable_is_503)
+{
+    const char *type;
+    cr_expect_eq(http_of(DB_UNAVAILABLE, &type), 503);
+    cr_expect_str_eq(type, "unavailable");
+}
+
+Test(db_http, conflict_is_409)
+{
+    const char *type;
+    cr_expect_eq(http_of(DB_CONFLICT, &type), 409);
+    cr_expect_str_eq(type, "conflict");
+}
+
+Test(db_http, invalid_is_422_validation)
+{
+    const char *type;
+    cr_expect_eq(http_of(DB_INVALID, &type), 422);
+    cr_expect_str_eq(type, "validation");
+}
+
+Test(db_http, forbidden_is_403)
+{
+    const char *type;
+    cr_expect_eq(http_of(DB_FORBIDDEN, &type), 403);
+    cr_expect_str_eq(type, "forbidden");
+}
+
+Test(db_http, unauthorized_is_401)
+{
+    const char *type;
+    cr_expect_eq(http_of(DB_UNAUTHORIZED, &type), 401);
+    cr_expect_str_eq(type, "unauthorized");
+}
+
+Test(db_http, error_and_unknown_values_are_500)
+{
+    const char *type;
+    cr_expect_eq(http_of(DB_ERROR, &type), 500);
+    cr_expect_str_eq(type, "internal");
+    cr_expect_eq(http_of((enum db_status)99, &type), 500);
+}
+
+/* ---- the array literal ---- */
+
+static char *literal(struct arena *a, const char *const *items, size_t n)
+{
+    char *s = db_array_literal(a, items, n);
+    cr_assert_not_null(s);
+    return s;
+}
+
+Test(db_array, empty_array)
+{
+    struct arena a;
+    arena_init(&a);
+    cr_expect_str_eq(literal(&a, NULL, 0), "{}");
+    arena_release(&a);
+}
+
+Test(db_array, every_item_is_quoted)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *items[] = {"contact", "situation"};
+    cr_expect_str_eq(literal(&a, items, 2), "{\"contact\",\"situation\"}");
+    arena_release(&a);
+}
+
+Test(db_array, quotes_and_backslashes_are_escaped)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *items[] = {"say \"hi\"", "C:\\dir\\", "\\\""};
+    cr_expect_str_eq(literal(&a, items, 3),
+                     "{\"say \\\"hi\\\"\",\"C:\\\\dir\\\\\",\"\\\\\\\"\"}");
+    arena_release(&a);
+}
+
+Test(db_array, commas_and_braces_stay_inside_the_quotes)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *items[] = {"a,b", "{c}", "}", "{"};
+    cr_expect_str_eq(literal(&a, items, 4), "{\"a,b\",\"{c}\",\"}\",\"{\"}");
+    arena_release(&a);
+}
+
+Test(db_array, null_entries_are_sql_null_and_the_string_null_is_quoted)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *items[] = {NULL, "NULL", "null", NULL};
+    cr_expect_str_eq(literal(&a, items, 4), "{NULL,\"NULL\",\"null\",NULL}");
+    arena_release(&a);
+}
+
+Test(db_array, empty_strings_are_empty_quoted_items)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *items[] = {"", ""};
+    cr_expect_str_eq(literal(&a, items, 2), "{\"\",\"\"}");
+    arena_release(&a);
+}
+
+Test(db_array, utf8_and_whitespace_pass_unchanged)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *items[] = {"Zoë Ünal", " padded ", "日本\t語\n"};
+    cr_expect_str_eq(literal(&a, items, 3), "{\"Zoë Ünal\",\" padded \",\"日本\t語\n\"}");
+    arena_release(&a);
+}
+
+/* The suite's database (any role can cast text); skips the test when no URL is set. */
+static PGconn *connect_or_skip(void)
+{
+    const char *url = getenv("CRT_SUPER_DATABASE_URL");
+    if (url == NULL || *url == '\0')
+        url = getenv("CRT_DATABASE_URL");
+    if (url == NULL || *url == '\0')
+        cr_skip_test("no CRT_SUPER_DATABASE_URL or CRT_DATABASE_URL");
+    PGconn *c = PQconnectdb(url);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+    return c;
+}
+
+/* Every awkward item at once, decoded by PostgreSQL itself: SELECT $1::text[] element by
+ * element, in order, NULLs included. Skipped without a database URL (the suite sets one). */
+Test(db_array, round_trips_through_postgresql)
+{
+    PGconn *c = connect_or_skip();
+    const char *items[] = {"plain", "say \"hi\"", "back\\slash", "\\", "\"", "a,b", "{c}", "}",
+                           "{", NULL, "NULL", "null", "", " padded ", "Zoë Ünal 日本語 🙂",
+                           "tab\tnew\nline", "(x)", "'single'", "end\\"};
+    size_t n = sizeof items / sizeof *items;
+    struct arena a;
+    arena_init(&a);
+    const char *lit = literal(&a, items, n);
+    PGresult *r = PQexecParams(c,
+                               "SELECT u, u IS NULL, cardinality($1::text[]) FROM "
+                               "unnest($1::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i",
+                               1, NULL, &lit, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    cr_assert_eq((size_t)PQntuples(r), n);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(PQgetvalue(r, (int)i, 2), "19");
+        if (items[i] == NULL) {
+            cr_expect_str_eq(PQgetvalue(r, (int)i, 1), "t", "item %zu", i);
+        } else {
+            cr_expect_str_eq(PQgetvalue(r, (int)i, 1), "f", "item %zu", i);
+            cr_expect_str_eq(PQgetvalue(r, (int)i, 0), items[i], "item %zu", i);
+        }
+    }
+    PQclear(r);
+    PQfinish(c);
+    arena_release(&a);
+}
+
+Test(db_array, empty_array_round_trips_through_postgresql)
+{
+    PGconn *c = connect_or_skip();
+    struct arena a;
+    arena_init(&a);
+    const char *lit = literal(&a, NULL, 0);
+    PGresult *r = PQexecParams(c, "SELECT cardinality($1::text[])", 1, NULL, &lit, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    cr_expect_str_eq(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    PQfinish(c);
+    arena_release(&a);
+}
