@@ -28,7 +28,9 @@
  * when it needs the repeat), so one window serves first access and repeat. The facts an erasure
  * kept (review_facts, migration 017) stand in for the assignments, referrals and records it
  * deleted; an erased person's requests are found through the tombstone. A partner's access is
- * explained by referral + grant only when every disclosed group was granted at that moment. */
+ * explained by referral + grant only when every disclosed group was granted at that moment.
+ * OFFSET 0 keeps b a subquery of its own: its expressions are evaluated below the window's sort,
+ * which then sorts b's columns only, not every multirange the expressions read. */
 static const char explain_sql[] =
     "CREATE TEMP TABLE rv ON COMMIT DROP AS "
     "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
@@ -126,7 +128,8 @@ static const char explain_sql[] =
     "    AND gk.purpose = w.purpose "
     "  CROSS JOIN LATERAL (SELECT CASE WHEN w.partner_id IS NOT NULL THEN " GRANTED_AT " END "
     "    AS granted) gx "
-    "  LEFT JOIN req ON req.person_id = w.person_id AND req.owning_controller = w.controller_id) "
+    "  LEFT JOIN req ON req.person_id = w.person_id AND req.owning_controller = w.controller_id "
+    "  OFFSET 0) "
     "SELECT b.*, "
     "  (b.is_access AND pr.actor_id IS NULL AND row_number() OVER win = 1) AS first_access, "
     "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
