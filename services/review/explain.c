@@ -11,19 +11,36 @@
     "'assignment_write', 'assignment_read', 'referral_write', 'referral_read', 'disclosure', " \
     "'transfer_out', 'transfer_in', 'export'"
 
+/* The field groups a grant of the row's partner, controller and purpose allowed at the row's
+ * moment (gk: one multirange per group, the groups a grant may hold — partner_grants' CHECK);
+ * '{}' when no grant was in force. */
+#define GRANTED_AT                                                                           \
+    "array_remove(ARRAY[CASE WHEN gk.gi @> w.at THEN 'identification' END, "                  \
+    "  CASE WHEN gk.gc @> w.at THEN 'contact' END, CASE WHEN gk.gt @> w.at THEN 'trajectory' END, " \
+    "  CASE WHEN gk.gs @> w.at THEN 'situation' END, "                                       \
+    "  CASE WHEN gk.ge @> w.at THEN 'education' END], NULL)"
+#define GRANT_RANGE "tstzrange(g.valid_from, LEAST(g.valid_to, COALESCE(g.revoked_at, g.valid_to)))"
+
 /* $1, $2: the seal's transaction range; $3: repeat window in days. Each explanation source is
  * aggregated once per (who, person) — validity as a multirange — and hash-joined to the rows.
  * The persons come from the log again rather than from w, so that w is read once and not
  * materialised. A repeat looks at the latest base-explained access up to this row (this row's own is NULL
- * when it needs the repeat), so one window serves first access and repeat. */
+ * when it needs the repeat), so one window serves first access and repeat. The facts an erasure
+ * kept (review_facts, migration 017) stand in for the assignments, referrals and records it
+ * deleted; an erased person's requests are found through the tombstone. A partner's access is
+ * explained by referral + grant only when every disclosed group was granted at that moment.
+ * OFFSET 0 keeps b a subquery of its own: its expressions are evaluated below the window's sort,
+ * which then sorts b's columns only, not every multirange the expressions read. */
 static const char explain_sql[] =
     "CREATE TEMP TABLE rv ON COMMIT DROP AS "
     "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
     "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, l.purpose, "
-    "  l.reason, l.request_id, l.txid FROM access_log l "
+    "  l.reason, l.request_id, l.txid, "
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups FROM access_log l "
     "  WHERE l.txid >= $1::bigint AND l.txid < $2::bigint), "
     "wp AS MATERIALIZED (SELECT DISTINCT person_id FROM access_log WHERE txid >= $1::bigint "
     "  AND txid < $2::bigint AND person_id IS NOT NULL), "
+    "facts AS MATERIALIZED (SELECT f.* FROM review_facts f JOIN wp USING (person_id)), "
     /* per (user, person): assignment validity, first own record, a justified break-glass */
     "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t, "
     "  bool_or(x.bg) bg FROM ("
@@ -35,31 +52,59 @@ static const char explain_sql[] =
     "      FROM person_rectifications JOIN wp USING (person_id) "
     "    UNION ALL SELECT created_by, person_id, NULL, created_at, false "
     "      FROM trajectory_entries JOIN wp USING (person_id) "
+    "    UNION ALL SELECT actor_id, person_id, CASE WHEN kind = 'assignment' THEN valid END, "
+    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END, false FROM facts "
+    "      WHERE kind <> 'referral' "
     "    UNION ALL SELECT f.user_id, f.person_id, NULL, NULL, true FROM review_findings f "
     "      WHERE f.rule_id = 'BG-01' AND f.decision = 'justified' AND f.user_id IS NOT NULL "
     "      AND f.person_id IS NOT NULL"
     "  ) x GROUP BY 1, 2), "
-    "intake AS (SELECT DISTINCT s.team, t.person_id, t.occurred_on FROM trajectory_entries t "
-    "  JOIN wp USING (person_id) JOIN staff_users s ON s.id = t.created_by "
-    "  WHERE t.kind = 'intake' AND s.team IS NOT NULL), "
-    "team AS (SELECT s.team, a.person_id, range_agg(tstzrange(a.started_at, a.ended_at)) r "
-    "  FROM case_assignments a JOIN wp USING (person_id) JOIN staff_users s ON s.id = a.user_id "
-    "  WHERE s.team IS NOT NULL GROUP BY 1, 2), "
+    "intake AS (SELECT DISTINCT s.team, t.person_id, t.occurred_on FROM ("
+    "    SELECT created_by u, person_id, occurred_on FROM trajectory_entries JOIN wp USING (person_id) "
+    "    WHERE kind = 'intake' "
+    "    UNION ALL SELECT actor_id, person_id, day FROM facts WHERE kind = 'intake') t "
+    "  JOIN staff_users s ON s.id = t.u WHERE s.team IS NOT NULL), "
+    "team AS (SELECT s.team, a.person_id, range_agg(a.r) r FROM ("
+    "    SELECT user_id u, person_id, tstzrange(started_at, ended_at) r FROM case_assignments "
+    "    JOIN wp USING (person_id) "
+    "    UNION ALL SELECT actor_id, person_id, valid FROM facts WHERE kind = 'assignment') a "
+    "  JOIN staff_users s ON s.id = a.u WHERE s.team IS NOT NULL GROUP BY 1, 2), "
     /* per (partner, person, purpose): when a referral and a grant were both valid */
     "prt AS (SELECT r.partner_id, r.person_id, r.purpose, "
-    "  range_agg(tstzrange(r.created_at, r.ended_at) * tstzrange(g.valid_from, "
-    "    LEAST(g.valid_to, COALESCE(g.revoked_at, g.valid_to)))) r "
-    "  FROM referrals r JOIN wp USING (person_id) JOIN partner_grants g "
-    "  ON g.partner_id = r.partner_id AND g.controller_id = r.controller_id "
+    "  range_agg(r.r * " GRANT_RANGE ") r FROM ("
+    "    SELECT partner_id, person_id, purpose, controller_id, tstzrange(created_at, ended_at) r "
+    "    FROM referrals JOIN wp USING (person_id) "
+    "    UNION ALL SELECT actor_id, person_id, purpose, controller_id, valid FROM facts "
+    "    WHERE kind = 'referral') r "
+    "  JOIN partner_grants g ON g.partner_id = r.partner_id AND g.controller_id = r.controller_id "
     "  AND g.purpose = r.purpose WHERE LEAST(g.valid_to, COALESCE(g.revoked_at, g.valid_to)) "
+    "  > g.valid_from GROUP BY 1, 2, 3), "
+    /* per (partner, controller, purpose): when each field group was granted */
+    "gk AS (SELECT g.partner_id, g.controller_id, g.purpose, "
+    "  range_agg(" GRANT_RANGE ") FILTER (WHERE 'identification' = ANY (g.field_groups)) gi, "
+    "  range_agg(" GRANT_RANGE ") FILTER (WHERE 'contact' = ANY (g.field_groups)) gc, "
+    "  range_agg(" GRANT_RANGE ") FILTER (WHERE 'trajectory' = ANY (g.field_groups)) gt, "
+    "  range_agg(" GRANT_RANGE ") FILTER (WHERE 'situation' = ANY (g.field_groups)) gs, "
+    "  range_agg(" GRANT_RANGE ") FILTER (WHERE 'education' = ANY (g.field_groups)) ge "
+    "  FROM partner_grants g WHERE LEAST(g.valid_to, COALESCE(g.revoked_at, g.valid_to)) "
     "  > g.valid_from GROUP BY 1, 2, 3), "
     "req AS (SELECT q.person_id, q.owning_controller, range_agg(tstzrange(q.created_at, "
     "  COALESCE(q.decided_on + 2, 'infinity'::date)::timestamptz)) r, "
     "  array_agg(DISTINCT q.received_by) || array_agg(DISTINCT q.decided_by) handlers "
-    "  FROM rights_requests q JOIN wp USING (person_id) GROUP BY 1, 2), "
-    "b AS (SELECT w.*, u.role, u.team, c.timezone AS tz, (w.at AT TIME ZONE c.timezone) AS local_at, "
+    "  FROM (SELECT COALESCE(q.person_id, t.person_id) person_id, q.owning_controller, "
+    "    q.created_at, q.decided_on, q.received_by, q.decided_by FROM rights_requests q "
+    "    LEFT JOIN person_tombstones t ON t.id = q.tombstone_id) q "
+    "  JOIN wp USING (person_id) GROUP BY 1, 2), "
+    "b AS (SELECT w.id, w.at, w.controller_id, w.user_id, w.partner_id, w.actor, w.person_id, "
+    "  w.action, w.outcome, w.purpose, w.reason, w.request_id, w.txid, "
+    "  u.role, u.team, c.timezone AS tz, (w.at AT TIME ZONE c.timezone) AS local_at, "
     "  (w.person_id IS NOT NULL AND w.outcome = 'allowed' "
     "   AND w.action IN (" PERSON_ACCESS_ACTIONS ")) AS is_access, "
+    "  CASE WHEN w.partner_id IS NOT NULL THEN COALESCE(prt.r @> w.at, false) END "
+    "    AS referral_granted, "
+    "  CASE WHEN w.partner_id IS NOT NULL AND cardinality(gx.granted) > 0 "
+    "    AND NOT w.field_groups <@ gx.granted THEN ARRAY(SELECT x FROM unnest(w.field_groups) x "
+    "    WHERE x <> ALL (gx.granted) ORDER BY x) END AS excess_groups, "
     "  CASE WHEN w.action = 'create' THEN 'registered' "
     "       WHEN w.action IN ('assignment_write', 'referral_write', 'transfer_in') "
     "         THEN 'documented_action' "
@@ -67,7 +112,7 @@ static const char explain_sql[] =
     "       WHEN up.t <= w.at THEN 'own_record' "
     "       WHEN intake.person_id IS NOT NULL THEN 'intake_that_day' "
     "       WHEN team.r @> w.at THEN 'team_assignment' "
-    "       WHEN prt.r @> w.at THEN 'referral_grant' "
+    "       WHEN prt.r @> w.at AND w.field_groups <@ gx.granted THEN 'referral_grant' "
     "       WHEN req.r @> w.at AND (u.role IN ('dpo', 'coordinator') "
     "         OR w.user_id = ANY (req.handlers)) THEN 'rights_request' "
     "       WHEN up.bg THEN 'break_glass_justified' END AS base "
@@ -79,10 +124,16 @@ static const char explain_sql[] =
     "  LEFT JOIN team ON team.team = u.team AND team.person_id = w.person_id "
     "  LEFT JOIN prt ON prt.partner_id = w.partner_id AND prt.person_id = w.person_id "
     "    AND prt.purpose = w.purpose "
-    "  LEFT JOIN req ON req.person_id = w.person_id AND req.owning_controller = w.controller_id) "
+    "  LEFT JOIN gk ON gk.partner_id = w.partner_id AND gk.controller_id = w.controller_id "
+    "    AND gk.purpose = w.purpose "
+    "  CROSS JOIN LATERAL (SELECT CASE WHEN w.partner_id IS NOT NULL THEN " GRANTED_AT " END "
+    "    AS granted) gx "
+    "  LEFT JOIN req ON req.person_id = w.person_id AND req.owning_controller = w.controller_id "
+    "  OFFSET 0) "
     "SELECT b.*, "
     "  (b.is_access AND pr.actor_id IS NULL AND row_number() OVER win = 1) AS first_access, "
     "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
+    "       WHEN b.excess_groups IS NOT NULL THEN NULL "
     "       WHEN GREATEST(pr.last_explained_at, max(CASE WHEN b.base IS NOT NULL THEN b.at END) "
     "              OVER win) >= b.at - make_interval(days => $3::int) THEN 'repeat' END "
     "  AS explanation "

@@ -20,6 +20,10 @@
     "rv.person_id IS NOT NULL))[1] END"
 /* The start of local day d in time zone tz (the controller's, controllers.timezone). */
 #define TZ_DAY_START(d, tz) "((" d ")::timestamp AT TIME ZONE " tz ")"
+/* A referral of the row's person to its partner, kept by an erasure (review_facts, 017). */
+#define KEPT_REFERRAL(cond)                                                                  \
+    "EXISTS (SELECT 1 FROM review_facts f WHERE f.kind = 'referral' AND f.actor_id = "       \
+    "rv.partner_id AND f.person_id = rv.person_id AND " cond ")"
 
 static const char bg01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, rv.id::text, rv.at, rv.at, "
@@ -61,8 +65,13 @@ static const char dn02[] =
     "      FROM rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL) rv "
     "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, " DAY " HAVING max(rv.n) >= $4::int";
 
-/* Volume: the day's distinct persons against the user's own median day (previous 30 days) and
- * the median + k * MAD of the same role in the same controller that day. */
+/* Volume: a day of the user with at least VOLUME_MIN distinct persons and more than FACTOR
+ * times the user's own median active day of the previous 30 days (0 without one) is compared
+ * with the others: the other users of the same role in the controller that day (the user left
+ * out) when there are at least VOLUME_PEERS of them, else — two coordinators, the only one
+ * working on a Sunday — every other user of the controller over the previous 30 days. It is a
+ * finding above their median + K * MAD (a MAD of 0 counts as 1). The peer and controller
+ * statistics are taken for the candidate days only. */
 static const char vo01[] =
     "WITH days AS (SELECT rv.controller_id, rv.user_id, rv.role, " DAY " d, min(rv.at) f, "
     "  max(rv.at) l, count(DISTINCT rv.person_id) FILTER (WHERE rv.explanation IS NULL) unexpl "
@@ -82,26 +91,44 @@ static const char vo01[] =
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
     "    AND l.user_id IS NOT NULL) x JOIN staff_users u ON u.id = x.user_id "
     "  GROUP BY 1, 2, 3, 4), "
-    "peer AS (SELECT controller_id, role, d, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) med, "
-    "  count(*) users FROM daily GROUP BY 1, 2, 3), "
-    "mad AS (SELECT p.controller_id, p.role, p.d, p.med, p.users, percentile_cont(0.5) "
-    "  WITHIN GROUP (ORDER BY abs(x.n - p.med)) mad FROM peer p JOIN daily x USING (controller_id, role, d) "
-    "  GROUP BY 1, 2, 3, 4, 5) "
-    "SELECT dy.controller_id, dy.user_id, NULL::uuid, NULL::uuid, dy.d::text, dy.f, dy.l, "
-    "format('opened %s distinct persons on %s, %s unexplained (own median day %s, %s peers: "
-    "median %s, MAD %s)', cur.n, dy.d, dy.unexpl, round(COALESCE(o.own, 0)::numeric, 1), m.users - 1, "
-    "  round(m.med::numeric, 1), round(m.mad::numeric, 1)), "
-    "jsonb_build_object('persons', cur.n, 'unexplained', dy.unexpl, 'own_median', COALESCE(o.own, 0), "
-    "  'peer_median', m.med, 'peer_mad', m.mad, 'peers', m.users - 1, 'statistic', "
-    "  'n >= min AND n > factor * own 30-day median AND n > peer median + k * MAD', "
-    "  'min', $6::int, 'factor', $7::int, 'k', $8::int) "
-    "FROM days dy JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
-    "JOIN mad m ON m.controller_id = dy.controller_id AND m.role = dy.role AND m.d = dy.d "
-    "LEFT JOIN (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
+    "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
     "  FROM days dy JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
-    "  GROUP BY 1, 2) o ON o.user_id = dy.user_id AND o.d = dy.d "
-    "WHERE cur.n >= $6::int AND cur.n > $7::int * COALESCE(o.own, 0) "
-    "AND cur.n > m.med + $8::int * m.mad";
+    "  GROUP BY 1, 2), "
+    "cand AS (SELECT dy.*, cur.n, COALESCE(o.own, 0) own FROM days dy "
+    "  JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
+    "  LEFT JOIN own o ON o.user_id = dy.user_id AND o.d = dy.d "
+    "  WHERE cur.n >= $6::int AND cur.n > $7::int * COALESCE(o.own, 0)), "
+    /* the other users of the role that day, and the controller's other users' last 30 days */
+    "peer AS (SELECT c.user_id, c.d, 'p' k, p.n FROM cand c JOIN daily p "
+    "    ON p.controller_id = c.controller_id AND p.role = c.role AND p.d = c.d "
+    "    AND p.user_id <> c.user_id "
+    "  UNION ALL SELECT c.user_id, c.d, 'c', h.n FROM cand c JOIN daily h "
+    "    ON h.controller_id = c.controller_id AND h.user_id <> c.user_id "
+    "    AND h.d >= c.d - 30 AND h.d < c.d), "
+    "med AS (SELECT user_id, d, k, count(*) cnt, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) med "
+    "  FROM peer GROUP BY 1, 2, 3), "
+    "mad AS (SELECT m.user_id, m.d, m.k, m.cnt, m.med, percentile_cont(0.5) WITHIN GROUP "
+    "  (ORDER BY abs(p.n - m.med)) mad FROM med m JOIN peer p USING (user_id, d, k) "
+    "  GROUP BY 1, 2, 3, 4, 5), "
+    "base AS (SELECT c.*, COALESCE(p.cnt, 0) peers, (COALESCE(p.cnt, 0) >= $16::int) by_peers, "
+    "  CASE WHEN COALESCE(p.cnt, 0) >= $16::int THEN p.med ELSE COALESCE(w.med, 0) END med, "
+    "  CASE WHEN COALESCE(p.cnt, 0) >= $16::int THEN p.mad ELSE COALESCE(w.mad, 0) END mad, "
+    "  COALESCE(w.cnt, 0) ctl_days "
+    "  FROM cand c LEFT JOIN mad p ON p.user_id = c.user_id AND p.d = c.d AND p.k = 'p' "
+    "  LEFT JOIN mad w ON w.user_id = c.user_id AND w.d = c.d AND w.k = 'c') "
+    "SELECT b.controller_id, b.user_id, NULL::uuid, NULL::uuid, b.d::text, b.f, b.l, "
+    "format('opened %s distinct persons on %s, %s unexplained (own median day %s; %s: median %s, "
+    "MAD %s)', b.n, b.d, b.unexpl, round(b.own::numeric, 1), CASE WHEN b.by_peers THEN "
+    "  b.peers || ' peers that day' ELSE 'only ' || b.peers || ' peers that day, the controller''s "
+    "  other users over 30 days' END, round(b.med::numeric, 1), round(b.mad::numeric, 1)), "
+    "jsonb_build_object('persons', b.n, 'unexplained', b.unexpl, 'own_median', b.own, "
+    "  'baseline', CASE WHEN b.by_peers THEN 'peers' ELSE 'controller' END, 'peers', b.peers, "
+    "  'controller_user_days', b.ctl_days, 'median', b.med, 'mad', b.mad, 'statistic', "
+    "  'n >= min AND n > factor * own 30-day median AND n > median + k * max(MAD, 1) of the peers "
+    "  that day without the user (at least min_peers), else of the controller''s other users over "
+    "  the previous 30 days', 'min', $6::int, 'factor', $7::int, 'k', $8::int, "
+    "  'min_peers', $16::int) "
+    "FROM base b WHERE b.n > b.med + $8::int * GREATEST(b.mad, 1)";
 
 static const char oh01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, " ONE_PERSON ", " DAY "::text, min(rv.at), "
@@ -144,8 +171,10 @@ static const char ac01[] =
     "format('opened a person %s time(s) after the assignment ended on %s', count(*), "
     "  to_char(min(a.first_end) AT TIME ZONE min(rv.tz), 'YYYY-MM-DD')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'assignment_ended', min(a.first_end)) "
-    "FROM rv JOIN (SELECT x.user_id, x.person_id, min(x.ended_at) first_end FROM case_assignments x "
-    "  WHERE x.ended_at IS NOT NULL GROUP BY 1, 2) a "
+    "FROM rv JOIN (SELECT x.user_id, x.person_id, min(x.ended_at) first_end FROM ("
+    "    SELECT user_id, person_id, ended_at FROM case_assignments WHERE ended_at IS NOT NULL "
+    "    UNION ALL SELECT actor_id, person_id, upper(valid) FROM review_facts "
+    "    WHERE kind = 'assignment' AND NOT upper_inf(valid)) x GROUP BY 1, 2) a "
     "  ON a.user_id = rv.user_id AND a.person_id = rv.person_id AND a.first_end <= rv.at "
     "WHERE " ACCESS " AND rv.user_id IS NOT NULL AND (rv.explanation IS NULL "
     "  OR rv.explanation = 'repeat') "
@@ -192,7 +221,7 @@ static const char pa01[] =
     "  to_jsonb(array_agg(DISTINCT rv.purpose))) "
     "FROM rv WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND NOT EXISTS (SELECT 1 FROM "
     "  referrals r WHERE r.partner_id = rv.partner_id AND r.person_id = rv.person_id "
-    "  AND r.created_at <= rv.at) "
+    "  AND r.created_at <= rv.at) AND NOT " KEPT_REFERRAL("lower(f.valid) <= rv.at") " "
     "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
 
 static const char pa02[] =
@@ -204,14 +233,29 @@ static const char pa02[] =
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'purposes', "
     "  to_jsonb(array_agg(DISTINCT rv.purpose))) "
     "FROM rv CROSS JOIN LATERAL (SELECT "
-    "  EXISTS (SELECT 1 FROM referrals r WHERE r.partner_id = rv.partner_id "
+    "  (EXISTS (SELECT 1 FROM referrals r WHERE r.partner_id = rv.partner_id "
     "    AND r.person_id = rv.person_id AND r.purpose = rv.purpose AND r.created_at <= rv.at "
-    "    AND (r.ended_at IS NULL OR rv.at < r.ended_at)) referred, "
+    "    AND (r.ended_at IS NULL OR rv.at < r.ended_at)) "
+    "   OR " KEPT_REFERRAL("f.purpose = rv.purpose AND f.valid @> rv.at") ") referred, "
     "  EXISTS (SELECT 1 FROM partner_grants g WHERE g.partner_id = rv.partner_id "
     "    AND g.controller_id = rv.controller_id AND g.purpose = rv.purpose) granted) x "
-    "WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND rv.base IS NULL AND EXISTS (SELECT 1 "
+    "WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND rv.base IS NULL "
+    "AND NOT rv.referral_granted AND (EXISTS (SELECT 1 "
     "  FROM referrals r WHERE r.partner_id = rv.partner_id AND r.person_id = rv.person_id "
-    "  AND r.created_at <= rv.at) "
+    "  AND r.created_at <= rv.at) OR " KEPT_REFERRAL("lower(f.valid) <= rv.at") ") "
+    "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
+
+/* Field groups disclosed beyond the grant in force at that moment (rv.excess_groups: explain.c;
+ * a pull with no grant in force at all is PA-02's). */
+static const char pa03[] =
+    "SELECT rv.controller_id, NULL::uuid, rv.partner_id, rv.person_id, '-', min(rv.at), "
+    "max(rv.at), format('partner received %s time(s) field groups outside its grant: %s', "
+    "  count(DISTINCT rv.id), string_agg(DISTINCT x.g, ', ' ORDER BY x.g)), "
+    "jsonb_build_object('log_ids', to_jsonb((array_agg(DISTINCT rv.id))[1:50]), "
+    "  'excess_groups', to_jsonb(array_agg(DISTINCT x.g ORDER BY x.g)), "
+    "  'purposes', to_jsonb(array_agg(DISTINCT rv.purpose))) "
+    "FROM rv CROSS JOIN LATERAL unnest(rv.excess_groups) x(g) "
+    "WHERE rv.partner_id IS NOT NULL AND " ACCESS " "
     "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
 
 static const char se01[] =
@@ -292,6 +336,7 @@ const struct rule rules[] = {
     {"AC-03", "medium", "dormant account used (%d times)", ac03, false},
     {"PA-01", "high", "%d persons received that were never referred", pa01, false},
     {"PA-02", "high", "%d persons received outside referral or grant", pa02, false},
+    {"PA-03", "high", "%d persons received with field groups outside the grant", pa03, false},
     {"SE-01", "medium", "enumeration-like searching in %d hours", se01, false},
     {"SE-02", "low", "%d persons opened after a name search with no documented action", se02, false},
     {"EX-01", "medium", "bulk or repeated exports on %d days", ex01, false},
@@ -299,11 +344,14 @@ const struct rule rules[] = {
 };
 const size_t n_rules = sizeof rules / sizeof rules[0];
 
+/* $1 the run id, $2..$16 the thresholds of rules_apply(). */
+#define RULE_PARAMS 16
+
 /* Inserts the rule's rows as findings of this run's reviews, or updates the finding of the same
  * pattern found by an earlier run. All thresholds are typed in k so every statement has them. */
 #define FINDINGS_WRAPPER                                                                      \
     "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
-    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int), "                        \
+    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int), "              \
     "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
     "   evidence) AS (%s) "                                                                   \
     "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \
@@ -332,7 +380,7 @@ static bool apply_rule(PGconn *pg, const struct rule *rule, const char *const *p
     snprintf(sql, len, FINDINGS_WRAPPER, rule->sql, rule->id, rule->severity, rule->id);
     PGresult *r = NULL;
     if (!rule->hash_joins || review_ok(pg, "SET LOCAL enable_nestloop = off", 0, NULL))
-        r = review_exec(pg, sql, 15, params);
+        r = review_exec(pg, sql, RULE_PARAMS, params);
     free(sql);
     if (rule->hash_joins && !review_ok(pg, "SET LOCAL enable_nestloop = on", 0, NULL)) {
         PQclear(r);
@@ -358,12 +406,14 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
     int v[] = {cfg->break_glass_repeat, cfg->break_glass_days, cfg->denied_burst,
                cfg->denied_burst_minutes, cfg->volume_min, cfg->volume_factor, cfg->volume_mad_k,
                cfg->dormant_days, cfg->off_hours_min, cfg->enum_searches, cfg->enum_results,
-               cfg->search_open_minutes, cfg->export_repeat, cfg->partner_bulk};
-    char buf[15][24];
-    const char *params[15];
+               cfg->search_open_minutes, cfg->export_repeat, cfg->partner_bulk,
+               cfg->volume_peers};
+    _Static_assert(sizeof v / sizeof v[0] == RULE_PARAMS - 1, "one parameter per threshold");
+    char buf[RULE_PARAMS][24];
+    const char *params[RULE_PARAMS];
     snprintf(buf[0], sizeof buf[0], "%lld", run_id);
     params[0] = buf[0];
-    for (int i = 0; i < 14; i++) {
+    for (int i = 0; i < RULE_PARAMS - 1; i++) {
         snprintf(buf[i + 1], sizeof buf[i + 1], "%d", v[i]);
         params[i + 1] = buf[i + 1];
     }

@@ -171,6 +171,12 @@ Test(retention, the_job_erases_only_expired_persons_and_is_safe_to_rerun, .timeo
     cr_assert(says(out, held, "held"), "%s", out);
     cr_assert_eq(exists(expired), 0);
     cr_assert_eq(tombstones(expired), 1);
+    c = db_super();
+    const char *q[] = {expired};
+    cr_assert_geq(sql_long(c, "SELECT count(*) FROM review_facts WHERE person_id = $1::uuid "
+                              "AND kind = 'record'", 1, q), 1,
+                 "the review keeps who registered the erased person (migration 017)");
+    PQfinish(c);
     cr_assert_eq(exists(held), 1, "a retention duty keeps the person");
     cr_assert_eq(exists(consenting), 1, "marked for export first");
     cr_assert_eq(exists(running) + exists(open_ended) + exists(recent), 3);

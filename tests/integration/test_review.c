@@ -671,6 +671,178 @@ Test(review, a_repeated_pattern_updates_its_finding, .timeout = 300)
     copy_close(&k);
 }
 
+/* ---- false results found from outside (issue 11, items 12-14), each on a copy ---- */
+
+/* Runs each statement of a NULL-terminated list on c; fails the test on the first error. */
+static void exec_all(PGconn *c, const char *const *stmts)
+{
+    for (; *stmts; stmts++)
+        cr_assert(sql_ok(c, *stmts, 0, NULL), "%s\n%s", *stmts, PQerrorMessage(c));
+}
+
+/* The reviews of the newest run: per actor, accesses and explained, from review_user_stats. */
+#define NEWEST_STATS(col, actor)                                                              \
+    "SELECT COALESCE(sum(s." col "), 0) FROM review_user_stats s JOIN reviews r ON r.id = "   \
+    "s.review_id WHERE r.run_id = (SELECT max(id) FROM review_runs) AND s.actor_id = " actor
+
+/* A controller of two coordinators (id 9, a copy-only controller): four weeks of 4-6 persons a
+ * working day each; then one opens 36 persons at 02:00 on the last Sunday (nobody else works),
+ * the other 40 on the last working day (one peer). Neither day has peers enough for a peer
+ * statistic, and a median + MAD that counts the user itself can never be exceeded. */
+static const char *const small_controller[] = {
+    "INSERT INTO controllers (id, code, name, kbo_number, seat_address, dpo_email, dpo_address) "
+    "VALUES (9, 'klein', 'OCMW Klein', '0999.999.999', 'Kerkstraat 1, 9999 Klein', "
+    "'dpo@klein.invalid', 'Kerkstraat 1, 9999 Klein')",
+    "INSERT INTO staff_users (id, controller_id, username, display_name, role, created_at) "
+    "SELECT md5('klein/co' || i)::uuid, 9, 'sc.klein.co' || i, 'Coordinator ' || i, 'coordinator', "
+    "now() - interval '45 days' FROM generate_series(1, 2) i",
+    "CREATE TEMP TABLE klein_days AS SELECT d::date AS d, extract(isodow FROM d)::int AS dow "
+    "FROM generate_series((now() AT TIME ZONE 'Europe/Brussels')::date - 28, "
+    "(now() AT TIME ZONE 'Europe/Brussels')::date - 1, interval '1 day') d",
+    "INSERT INTO access_log (at, controller_id, user_id, person_id, action, field_groups, purpose, "
+    "outcome, reason, request_id) "
+    "SELECT (k.d + time '10:00' + n * interval '7 min') AT TIME ZONE 'Europe/Brussels', 9, "
+    "md5('klein/co' || i)::uuid, md5(format('klein/p/%s/%s/%s', i, k.d, n))::uuid, 'read', "
+    "'{identification}', 'guidance', 'allowed', 'coordinator_scope', md5(format('klein/%s/%s/%s', i, k.d, n)) "
+    "FROM klein_days k CROSS JOIN generate_series(1, 2) i "
+    "CROSS JOIN LATERAL generate_series(1, 4 + (extract(day FROM k.d)::int + i) % 3) n WHERE k.dow <= 5",
+    "INSERT INTO access_log (at, controller_id, user_id, person_id, action, field_groups, purpose, "
+    "outcome, reason, request_id) "
+    "SELECT (k.d + time '02:00' + n * interval '20 s') AT TIME ZONE 'Europe/Brussels', 9, "
+    "md5('klein/co1')::uuid, md5('klein/sunday/' || n)::uuid, 'read', '{identification}', 'guidance', "
+    "'allowed', 'coordinator_scope', md5('klein/sunday/' || n) "
+    "FROM (SELECT max(d) d FROM klein_days WHERE dow = 7) k CROSS JOIN generate_series(1, 36) n",
+    "INSERT INTO access_log (at, controller_id, user_id, person_id, action, field_groups, purpose, "
+    "outcome, reason, request_id) "
+    "SELECT (k.d + time '13:00' + n * interval '1 min') AT TIME ZONE 'Europe/Brussels', 9, "
+    "md5('klein/co2')::uuid, md5('klein/weekday/' || n)::uuid, 'read', '{identification}', 'guidance', "
+    "'allowed', 'coordinator_scope', md5('klein/weekday/' || n) "
+    "FROM (SELECT max(d) d FROM klein_days WHERE dow <= 5) k CROSS JOIN generate_series(1, 40) n",
+    NULL};
+
+Test(review, small_peer_groups_still_get_volume_findings, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    struct copy k;
+    copy_open(&k, "smallpeers");
+    exec_all(k.su, small_controller);
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    const char *who[] = {"sc.klein.co1", "sc.klein.co2"};
+    long persons[] = {36, 40};
+    for (int i = 0; i < 2; i++) {
+        const char *p[] = {who[i]};
+        long n = sql_long(k.su, "SELECT max((f.evidence->>'persons')::int) FROM review_findings f "
+                                "JOIN staff_users u ON u.id = f.user_id WHERE f.rule_id = 'VO-01' "
+                                "AND u.username = $1", 1, p);
+        cr_assert_geq(n, persons[i], "%s: no VO-01 finding for %ld persons in a day (max %ld)", who[i],
+                      persons[i], n);
+        long days = sql_long(k.su, "SELECT count(*) FROM review_findings f JOIN staff_users u "
+                                   "ON u.id = f.user_id WHERE f.rule_id = 'VO-01' AND u.username = $1",
+                             1, p);
+        cr_assert_eq(days, 1, "%s: VO-01 on %ld days, only the burst day is unusual", who[i], days);
+    }
+    copy_close(&k);
+}
+
+/* A partner granted {situation} for a purpose receives {situation, contact} of a person referred
+ * to it for that purpose: a finding naming the excess group, and the access is not explained.
+ * The same partner's pull of {situation} of another referred person stays explained. */
+static const char *const over_grant[] = {
+    "INSERT INTO partners (id, name, kind, client_id, secret_sha256, created_at) "
+    "VALUES (md5('partner/over')::uuid, 'OCMW Over', 'social_welfare', 'sc-agii-over', "
+    "encode(sha256('over'::bytea), 'hex'), now() - interval '100 days')",
+    "INSERT INTO partner_grants (id, partner_id, controller_id, field_groups, purpose, legal_basis, "
+    "valid_from, valid_to) VALUES (md5('grant/over')::uuid, md5('partner/over')::uuid, 1, "
+    "'{situation}', 'social_support', 'protocol OCMW', now() - interval '30 days', now() + interval '30 days')",
+    "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by, created_at) "
+    "SELECT 1, scenario.arch(1::smallint, g.n), md5('partner/over')::uuid, 'social_support', s.user_id, "
+    "now() - interval '10 days' FROM generate_series(2500, 2501) g(n) "
+    "JOIN scenario.staff s ON s.ctl = 1 AND s.role = 'coordinator' AND s.team_no = 1",
+    "INSERT INTO access_log (at, controller_id, person_id, action, field_groups, purpose, outcome, "
+    "reason, request_id, partner_id) "
+    "SELECT now() - interval '2 min', 1, scenario.arch(1::smallint, x.i), 'disclosure', x.g, "
+    "'social_support', 'allowed', 'referral_grant', md5('over/' || x.i), md5('partner/over')::uuid "
+    "FROM (VALUES (2500, '{situation,contact}'::text[]), (2501, '{situation}')) x(i, g)",
+    NULL};
+
+Test(review, groups_disclosed_outside_the_grant_are_a_finding, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    struct copy k;
+    copy_open(&k, "overgrant");
+    exec_all(k.su, over_grant);
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    long excess = sql_long(k.su, "SELECT count(*) FROM review_findings f WHERE f.partner_id = "
+                                 "md5('partner/over')::uuid AND f.person_id = scenario.arch(1::smallint, 2500) "
+                                 "AND f.severity = 'high' AND f.evidence->'excess_groups' = '[\"contact\"]'",
+                           0, NULL);
+    cr_assert_eq(excess, 1, "no finding names the group disclosed outside the grant");
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_findings f WHERE f.partner_id = "
+                                "md5('partner/over')::uuid AND f.person_id = scenario.arch(1::smallint, 2501)",
+                          0, NULL), 0, "the pull within the grant is a finding");
+    cr_assert_eq(sql_long(k.su, NEWEST_STATS("accesses", "md5('partner/over')::uuid"), 0, NULL), 2);
+    cr_assert_eq(sql_long(k.su, NEWEST_STATS("explained", "md5('partner/over')::uuid"), 0, NULL), 1,
+                 "the disclosure beyond the grant counts as explained");
+    copy_close(&k);
+}
+
+/* A caseworker assigned to a person reads it, and a partner it was referred to pulls it; the
+ * person is erased (crt_erase_core, as the retention job and a granted request do) before the
+ * next run. Both accesses stay explained: no PA-01/PA-02, nothing about the caseworker. */
+static const char *const assigned_and_referred[] = {
+    "CREATE TEMP TABLE er AS SELECT scenario.arch(1::smallint, 2600) AS person_id, "
+    "(SELECT user_id FROM scenario.staff WHERE username = 'sc.agii.t3.cw5') AS cw, "
+    "(SELECT user_id FROM scenario.staff WHERE username = 'sc.agii.t3.co1') AS co, "
+    "(SELECT partner_id FROM scenario.partners WHERE ctl = 1 AND kind = 'education' AND o = 1) AS partner",
+    "INSERT INTO case_assignments (controller_id, person_id, user_id, assigned_by, reason, started_at) "
+    "SELECT 1, person_id, cw, co, 'caseload', now() - interval '3 days' FROM er",
+    "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by, created_at) "
+    "SELECT 1, person_id, partner, 'nt2_enrolment', co, now() - interval '3 days' FROM er",
+    "INSERT INTO access_log (at, controller_id, user_id, person_id, action, field_groups, purpose, "
+    "outcome, reason, request_id, partner_id) "
+    "SELECT now() - interval '5 min', 1, cw, person_id, 'read', '{identification,contact,trajectory}'::text[], "
+    "'guidance', 'allowed', 'assignment', md5('erased/read'), NULL FROM er "
+    "UNION ALL SELECT now() - interval '4 min', 1, NULL, person_id, 'disclosure', "
+    "'{identification,contact}', 'nt2_enrolment', 'allowed', 'referral_grant', md5('erased/pull'), partner FROM er",
+    NULL};
+
+Test(review, erasure_before_the_run_keeps_legitimate_accesses_explained, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    struct copy k;
+    copy_open(&k, "erased");
+    exec_all(k.su, assigned_and_referred);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_pairs p, er WHERE p.person_id = er.person_id",
+                          0, NULL), 0, "the person was seen before: a repeat would explain it");
+    PGconn *eraser = connect_as(k.db, "postgres"); /* triggers on: erasure as the job does it */
+    cr_assert_gt(sql_long(eraser, "SELECT crt_erase_core(scenario.arch(1::smallint, 2600), 'retention', "
+                                  "NULL, 'test-erasure', 'retention', NULL)", 0, NULL), 0,
+                 "%s", PQerrorMessage(eraser));
+    PQfinish(eraser);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM persons p, er WHERE p.id = er.person_id", 0, NULL), 0);
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    PGresult *r = PQexec(k.su, "SELECT f.rule_id, f.summary FROM review_findings f, er "
+                               "WHERE f.person_id = er.person_id OR (f.user_id = er.cw "
+                               "AND f.last_review_id IN (SELECT id FROM reviews WHERE run_id = "
+                               "(SELECT max(id) FROM review_runs)))");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(k.su));
+    for (int i = 0; i < PQntuples(r); i++)
+        cr_log_error("finding after the erasure: %s %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    int n = PQntuples(r);
+    PQclear(r);
+    cr_assert_eq(n, 0, "%d findings about legitimate accesses of an erased person (listed above)", n);
+    const char *actors[] = {"(SELECT cw FROM er)", "(SELECT partner FROM er)"};
+    for (int i = 0; i < 2; i++) {
+        char acc[512], expl[512];
+        snprintf(acc, sizeof acc, NEWEST_STATS("accesses", "%s"), actors[i]);
+        snprintf(expl, sizeof expl, NEWEST_STATS("explained", "%s"), actors[i]);
+        cr_assert_eq(sql_long(k.su, acc, 0, NULL), 1, "%s", acc);
+        cr_assert_eq(sql_long(k.su, expl, 0, NULL), 1, "the access of %s is unexplained after the erasure",
+                     actors[i]);
+    }
+    copy_close(&k);
+}
+
 static const char *sqlstate(PGconn *c, const char *sql)
 {
     static char state[6];

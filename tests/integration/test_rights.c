@@ -773,9 +773,10 @@ Test(rights, erasure_leaves_no_trace_of_the_person_but_the_tombstone_and_the_log
                          x.name_bidx, x.nn_bidx, x.id};
     const char *q[] = {x.id};
     tables_holding(c, all, sizeof all / sizeof all[0], found, sizeof found);
-    /* crt-review's memory of (actor, person) pairs and its findings hold ids too, like the log */
+    /* crt-review's memory of (actor, person) pairs, its findings and the explanation facts an
+     * erasure keeps (review_facts: ids, dates, purpose codes) hold ids too, like the log */
     static const char *const with_id[] = {"access_log", "partner_notifications", "person_tombstones",
-                                          "review_pairs", "review_findings", NULL};
+                                          "review_pairs", "review_findings", "review_facts", NULL};
     for (char *t = strtok(found, ","); t; t = strtok(NULL, ",")) {
         const char *const *w = with_id;
         while (*w && strcmp(*w, t) != 0)
@@ -801,6 +802,12 @@ Test(rights, erasure_leaves_no_trace_of_the_person_but_the_tombstone_and_the_log
                              "AND r.person_id IS NULL", 1, q), 2, "the register points at the tombstone");
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM partner_notifications WHERE person_id = $1::uuid "
                              "AND kind = 'erasure' AND fields = '{}'", 1, q), 1);
+    /* what the review needs of the erased rows: the registration, the intake entry, the
+     * rectification, the referral — and nothing but ids, ranges, a day and the purpose code */
+    cr_assert_eq(sql_long(c, "SELECT count(DISTINCT kind) FROM review_facts WHERE person_id = $1::uuid "
+                             "AND kind IN ('record', 'intake', 'referral')", 1, q), 3);
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM review_facts f WHERE f.person_id = $1::uuid AND "
+                             "(f.kind = 'referral') <> (f.purpose IS NOT NULL)", 1, q), 0);
     PQfinish(c);
     api_reqf(&r, "GET", COORD, NULL, "/v1/persons/%s", x.id);
     cr_assert_eq(r.status, 404);

@@ -826,8 +826,8 @@ INSERT INTO scenario.planted VALUES ('OH-01', scenario.actor('weekend'), NULL,
 
 -- Partners of ingent: PA-01 (an office pulls a person never referred to it), PA-02 by purpose
 -- (an office pulls a person referred to it for a purpose it has no grant for), PA-02 by window
--- (a housing office pulls after its grant expired on W10), EX-01 (a data sync pulls 2100
--- referred persons in one day).
+-- (a housing office pulls after its grant expired on W10), PA-03 (it receives a group its grant
+-- does not hold), EX-01 (a data sync pulls 2100 referred persons in one day).
 INSERT INTO partners (id, name, kind, client_id, secret_sha256, secret_rotated_at, created_at)
 SELECT scenario.uid('partner/' || x.k), x.name, x.kind, 'sc-ingent-' || x.k,
        encode(sha256(convert_to(x.k, 'UTF8')), 'hex'), now() - interval '300 days', now() - interval '300 days'
@@ -888,6 +888,15 @@ SELECT scenario.pull(scenario.uid('partner/housing'), scenario.arch(4::smallint,
                      scenario.local(scenario.wd(4), '10:00'), 'housing_support', md5('housing-w4'));
 INSERT INTO scenario.planted VALUES ('PA-02', NULL, scenario.uid('partner/housing'),
   scenario.arch(4::smallint, 10), 'pull after the grant expired on W10 (W4)');
+-- PA-03 (ingent): on W12, while its grant of {identification, contact} is in force, the housing
+-- office receives {identification, contact, situation} of a person referred to it.
+INSERT INTO scenario.log_stage (at, controller_id, user_id, person_id, action, field_groups,
+                                purpose, reason, request_id, partner_id)
+VALUES (scenario.local(scenario.wd(12), '10:00'), 4, NULL, scenario.arch(4::smallint, 11), 'disclosure',
+        '{identification,contact,situation}', 'housing_support', 'referral_grant', md5('housing-w12'),
+        scenario.uid('partner/housing'));
+INSERT INTO scenario.planted VALUES ('PA-03', NULL, scenario.uid('partner/housing'),
+  scenario.arch(4::smallint, 11), 'pull of a group outside the grant (situation) while it was in force (W12)');
 SELECT scenario.pull(scenario.uid('partner/sync'), scenario.arch(4::smallint, i),
                      scenario.local(scenario.wd(2), '09:00') + i * interval '5 ms', 'social_support',
                      md5('sync-w2'))
