@@ -61,7 +61,7 @@ static const struct cfg_entry entries[] = {
     {"CRT_SHUTDOWN_GRACE_MS", CFG_INT, "10000", OFF(shutdown_grace_ms), 0, 600000, CFG_API,
      "on SIGTERM, how long in-flight requests may take to finish"},
     {"CRT_STATEMENT_TIMEOUT_MS", CFG_INT, "5000", OFF(statement_timeout_ms), 0, 600000,
-     CFG_API, "PostgreSQL statement_timeout for API queries (0 disables)"},
+     CFG_API, "PostgreSQL statement_timeout for API queries (0: the role's own, 20 s)"},
     {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL | CFG_REVIEW,
      "error, warn, info or debug"},
     {"CRT_MIGRATIONS_DIR", CFG_STR, CRT_MIGRATIONS_DEFAULT, OFF(migrations_dir), 0, 0, CFG_CTL,
