@@ -78,6 +78,15 @@ int db_http_status(enum db_status st, const char **type, const char **detail)
     }
 }
 
+/* Length of libpq's message without its trailing newline (one log line). */
+static int line_len(const char *m)
+{
+    size_t n = strlen(m);
+    while (n > 0 && m[n - 1] == '\n')
+        n--;
+    return (int)n;
+}
+
 /* Whether the prepared statement name writes only the service's own records. */
 static bool own_writes(const struct db *db, const char *name)
 {
@@ -140,8 +149,8 @@ static enum db_status prepare_one(struct db *db, const struct db_stmt *s)
     PGresult *r = PQprepare(db->conn, s->name, s->sql, 0, NULL);
     enum db_status st = result_status(db, r, s->name);
     if (st != DB_OK)
-        log_limited(&prepare_limit, LOG_ERROR, "db: cannot prepare %s: %s", s->name,
-                    PQerrorMessage(db->conn));
+        log_limited(&prepare_limit, LOG_ERROR, "db: cannot prepare %s: %.*s", s->name,
+                    line_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
     PQclear(r);
     return st;
 }
@@ -192,8 +201,8 @@ enum db_status db_open(struct db *db, const char *url, const struct db_stmt *stm
     db->conn = PQconnectdb(url);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         /* libpq's message names host and user, never a password. */
-        log_limited(&connect_limit, LOG_ERROR, "db: cannot connect: %s",
-                    PQerrorMessage(db->conn));
+        log_limited(&connect_limit, LOG_ERROR, "db: cannot connect: %.*s",
+                    line_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
         return DB_UNAVAILABLE;
     }
     return session_setup(db);
@@ -210,9 +219,10 @@ enum db_status db_ensure(struct db *db)
 {
     if (db->conn == NULL)
         return DB_UNAVAILABLE;
-    /* What the server sent while the connection sat idle: one that restarted has closed it,
-     * which libpq learns only by reading. Non-blocking (libpq's socket is). */
-    if (PQstatus(db->conn) == CONNECTION_OK && !db->in_tx)
+    /* What the server sent while the connection sat idle: one that restarted has sent its
+     * FATAL and closed it, which libpq learns only by reading — the message on a first read,
+     * the end of the stream on a second. Non-blocking (libpq's socket is). */
+    for (int i = 0; i < 2 && PQstatus(db->conn) == CONNECTION_OK && !db->in_tx; i++)
         (void)PQconsumeInput(db->conn);
     if (db->ready && PQstatus(db->conn) == CONNECTION_OK)
         return DB_OK;
@@ -220,8 +230,8 @@ enum db_status db_ensure(struct db *db)
     db->in_tx = false;
     PQreset(db->conn);
     if (PQstatus(db->conn) != CONNECTION_OK) {
-        log_limited(&connect_limit, LOG_WARN, "db: cannot reconnect: %s",
-                    PQerrorMessage(db->conn));
+        log_limited(&connect_limit, LOG_WARN, "db: cannot reconnect: %.*s",
+                    line_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
         return DB_UNAVAILABLE;
     }
     log_limited(&reconnect_limit, LOG_INFO, "db: reconnected");

@@ -4,6 +4,7 @@
 #include "crt/totp.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +35,9 @@ static int free_port(void)
     return ntohs(sa.sin_port);
 }
 
-pid_t api_start(const char *const *env_extra)
+pid_t api_start(const char *const *env_extra) { return api_start_logged(env_extra, NULL); }
+
+pid_t api_start_logged(const char *const *env_extra, const char *stderr_path)
 {
     port = free_port();
     char listen[64], portstr[16];
@@ -48,6 +51,9 @@ pid_t api_start(const char *const *env_extra)
         setenv("CRT_LOG_LEVEL", "warn", 1);
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
+        int fd = stderr_path ? open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+        if (fd >= 0)
+            dup2(fd, STDERR_FILENO);
         execl(CRT_API_BIN, "crt-api", (char *)NULL);
         _exit(127);
     }

@@ -19,6 +19,8 @@ struct resp {
  * env_extra overrides) and waits for /healthz. env_extra: NULL-terminated "NAME=value"
  * strings. Returns the pid. */
 pid_t api_start(const char *const *env_extra);
+/* The same with crt-api's stderr (its log) written to the file stderr_path (NULL: inherited). */
+pid_t api_start_logged(const char *const *env_extra, const char *stderr_path);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int api_stop(pid_t pid);
 /* For POST_ALL hooks: api_stop, and a non-zero exit (a sanitizer's leak report, a crash) fails
