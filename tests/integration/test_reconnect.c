@@ -176,11 +176,12 @@ Test(reconnect, a_blocked_read_after_a_restart_gets_503_after_the_statement_time
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port()),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     cr_assert_eq(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
-    char req[512];
+    char req[4096];
     int n = snprintf(req, sizeof req,
                      "GET /v1/persons/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                      "Authorization: Bearer %s\r\n\r\n",
                      id, harness_token("atlas.intake"));
+    cr_assert(n > 0 && (size_t)n < sizeof req);
     cr_assert_eq(send(s, req, (size_t)n, MSG_NOSIGNAL), n);
     usleep(200000);
     t0 = now_s();
