@@ -19,9 +19,28 @@ enum db_status db_status_of_sqlstate(const char *s)
         return DB_INVALID;
     if (strcmp(s, "42501") == 0)
         return DB_FORBIDDEN;
-    if (strcmp(s, "57014") == 0) /* statement timeout */
-        return DB_UNAVAILABLE;
+    if (strcmp(s, "57014") == 0) /* query_canceled: statement timeout */
+        return DB_TIMEOUT;
     return DB_ERROR;
+}
+
+enum db_status db_status_of_failure(const char *sqlstate, const char *constraint,
+                                    bool own_writes)
+{
+    enum db_status st = db_status_of_sqlstate(sqlstate);
+    bool integrity = sqlstate && strncmp(sqlstate, "23", 2) == 0;
+    /* "no partition of relation … found for row" is 23514 like a CHECK constraint, but names
+     * no constraint: the service's table has no place for the row. */
+    if (sqlstate && strcmp(sqlstate, "23514") == 0 && constraint == NULL)
+        return DB_ERROR;
+    if (own_writes && (integrity || st == DB_FORBIDDEN))
+        return DB_ERROR;
+    return st;
+}
+
+int db_retry_after_s(enum db_status st)
+{
+    return st == DB_UNAVAILABLE || st == DB_TIMEOUT ? 2 : 0;
 }
 
 int db_http_status(enum db_status st, const char **type, const char **detail)
@@ -31,6 +50,10 @@ int db_http_status(enum db_status st, const char **type, const char **detail)
     case DB_UNAVAILABLE:
         *type = "unavailable";
         *detail = "the database is not reachable; try again";
+        return 503;
+    case DB_TIMEOUT:
+        *type = "unavailable";
+        *detail = "the database took too long to answer; try again";
         return 503;
     case DB_CONFLICT:
         *type = "conflict";
@@ -55,20 +78,47 @@ int db_http_status(enum db_status st, const char **type, const char **detail)
     }
 }
 
+/* Length of libpq's message without its trailing newline (one log line). */
+static int line_len(const char *m)
+{
+    size_t n = strlen(m);
+    while (n > 0 && m[n - 1] == '\n')
+        n--;
+    return (int)n;
+}
+
+/* Whether the prepared statement name writes only the service's own records. */
+static bool own_writes(const struct db *db, const char *name)
+{
+    for (const char *const *w = db->own_writes; name && w && *w; w++)
+        if (strcmp(*w, name) == 0)
+            return true;
+    return false;
+}
+
+/* One limit per kind of failure: an outage or a broken table fails every request, and the
+ * log gets one line per interval with a count, not one per request. */
+static struct log_limit failure_limits[DB_TIMEOUT + 1];
+
 static enum db_status result_status(struct db *db, PGresult *r, const char *what)
 {
     ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK)
         return DB_OK;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    enum db_status st = db_status_of_sqlstate(state);
-    if (PQstatus(db->conn) != CONNECTION_OK)
-        st = DB_UNAVAILABLE;
     /* SQLSTATE and constraint name only: the message may quote row values. */
     const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
-    log_msg(st == DB_INVALID || st == DB_CONFLICT ? LOG_DEBUG : LOG_WARN,
-            "db: %s failed sqlstate=%s constraint=%s", what, state ? state : "-",
-            constraint ? constraint : "-");
+    enum db_status st = db_status_of_failure(state, constraint, own_writes(db, what));
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        st = DB_UNAVAILABLE;
+    /* The client's doing (a conflict, a rule of the register) is routine; the service's own
+     * failures are errors; an unreachable or slow database is a warning. */
+    enum log_level level = st == DB_INVALID || st == DB_CONFLICT || st == DB_UNAUTHORIZED
+                               ? LOG_DEBUG
+                           : st == DB_ERROR ? LOG_ERROR
+                                            : LOG_WARN;
+    log_limited(&failure_limits[st], level, "db: %s failed sqlstate=%s constraint=%s", what,
+                state ? state : "-", constraint ? constraint : "-");
     return st;
 }
 
@@ -92,12 +142,15 @@ static const struct db_stmt context_stmts[] = {
     {"crt_partner", "SELECT crt_partner_begin($1::uuid, $2::integer)"},
 };
 
+static struct log_limit prepare_limit, connect_limit, reconnect_limit;
+
 static enum db_status prepare_one(struct db *db, const struct db_stmt *s)
 {
     PGresult *r = PQprepare(db->conn, s->name, s->sql, 0, NULL);
     enum db_status st = result_status(db, r, s->name);
     if (st != DB_OK)
-        log_error("db: cannot prepare %s: %s", s->name, PQerrorMessage(db->conn));
+        log_limited(&prepare_limit, LOG_ERROR, "db: cannot prepare %s: %.*s", s->name,
+                    line_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
     PQclear(r);
     return st;
 }
@@ -112,12 +165,29 @@ static enum db_status prepare_all(struct db *db)
     return st;
 }
 
-static enum db_status session_setup(struct db *db, int statement_timeout_ms)
+/* Server notices (and the FATAL a server sends an idle connection as it shuts down) go to
+ * the log at debug level, not to stderr raw. */
+static void on_notice(void *arg, const char *message)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "SET statement_timeout = %d", statement_timeout_ms);
-    enum db_status st = db_exec_sql(db, sql);
-    return st == DB_OK ? prepare_all(db) : st;
+    (void)arg;
+    log_debug("db: server said: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/* Everything a new connection needs before use, in one place: run at db_open and after every
+ * reconnect. A connection whose set-up did not complete is never used (db->ready). */
+static enum db_status session_setup(struct db *db)
+{
+    enum db_status st = DB_OK;
+    PQsetNoticeProcessor(db->conn, on_notice, NULL);
+    if (db->statement_timeout_ms > 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SET statement_timeout = %d", db->statement_timeout_ms);
+        st = db_exec_sql(db, sql);
+    }
+    if (st == DB_OK)
+        st = prepare_all(db);
+    db->ready = st == DB_OK;
+    return st;
 }
 
 enum db_status db_open(struct db *db, const char *url, const struct db_stmt *stmts, int nstmts,
@@ -127,13 +197,15 @@ enum db_status db_open(struct db *db, const char *url, const struct db_stmt *stm
     db->url = url;
     db->stmts = stmts;
     db->nstmts = nstmts;
+    db->statement_timeout_ms = statement_timeout_ms;
     db->conn = PQconnectdb(url);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         /* libpq's message names host and user, never a password. */
-        log_error("db: cannot connect: %s", PQerrorMessage(db->conn));
+        log_limited(&connect_limit, LOG_ERROR, "db: cannot connect: %.*s",
+                    line_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
         return DB_UNAVAILABLE;
     }
-    return session_setup(db, statement_timeout_ms);
+    return session_setup(db);
 }
 
 void db_close(struct db *db)
@@ -145,16 +217,55 @@ void db_close(struct db *db)
 
 enum db_status db_ensure(struct db *db)
 {
-    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
-        return DB_OK;
     if (db->conn == NULL)
         return DB_UNAVAILABLE;
-    PQreset(db->conn);
+    /* What the server sent while the connection sat idle: one that restarted has sent its
+     * FATAL and closed it, which libpq learns only by reading — the message on a first read,
+     * the end of the stream on a second. Non-blocking (libpq's socket is). */
+    for (int i = 0; i < 2 && PQstatus(db->conn) == CONNECTION_OK && !db->in_tx; i++)
+        (void)PQconsumeInput(db->conn);
+    if (db->ready && PQstatus(db->conn) == CONNECTION_OK)
+        return DB_OK;
+    db->ready = false;
     db->in_tx = false;
-    if (PQstatus(db->conn) != CONNECTION_OK)
+    PQreset(db->conn);
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        log_limited(&connect_limit, LOG_WARN, "db: cannot reconnect: %.*s",
+                    line_len(PQerrorMessage(db->conn)), PQerrorMessage(db->conn));
         return DB_UNAVAILABLE;
-    log_info("db: reconnected");
-    return prepare_all(db);
+    }
+    log_limited(&reconnect_limit, LOG_INFO, "db: reconnected");
+    return session_setup(db);
+}
+
+/* A connection that a statement found dead outside a transaction: nothing was done on it, so
+ * the statement may run once more on a fresh one. */
+static bool lost_idle(const struct db *db, enum db_status st)
+{
+    return st == DB_UNAVAILABLE && !db->in_tx && PQstatus(db->conn) != CONNECTION_OK;
+}
+
+enum db_status db_exec_idle(struct db *db, const char *name, int nparams,
+                            const char *const *params, PGresult **res)
+{
+    enum db_status st = db_ensure(db);
+    if (st == DB_OK)
+        st = db_exec(db, name, nparams, params, res);
+    if (lost_idle(db, st) && (st = db_ensure(db)) == DB_OK)
+        st = db_exec(db, name, nparams, params, res);
+    return st;
+}
+
+/* BEGIN on a set-up connection, once more on a fresh one when BEGIN finds it dead. */
+static enum db_status begin_tx(struct db *db)
+{
+    enum db_status st = db_ensure(db);
+    if (st == DB_OK)
+        st = db_exec_sql(db, "BEGIN");
+    if (lost_idle(db, st) && (st = db_ensure(db)) == DB_OK)
+        st = db_exec_sql(db, "BEGIN");
+    db->in_tx = st == DB_OK;
+    return st;
 }
 
 enum db_status db_exec_sql(struct db *db, const char *sql)
@@ -179,13 +290,9 @@ enum db_status db_exec(struct db *db, const char *name, int nparams, const char 
 
 enum db_status db_begin(struct db *db, int controller_id, const char *user_id)
 {
-    enum db_status st = db_ensure(db);
+    enum db_status st = begin_tx(db);
     if (st != DB_OK)
         return st;
-    st = db_exec_sql(db, "BEGIN");
-    if (st != DB_OK)
-        return st;
-    db->in_tx = true;
     char ctl[16];
     snprintf(ctl, sizeof ctl, "%d", controller_id);
     const char *p[] = {ctl, user_id ? user_id : ""};
@@ -199,12 +306,9 @@ enum db_status db_begin(struct db *db, int controller_id, const char *user_id)
 static enum db_status begin_checked(struct db *db, const char *stmt, int n, const char *const *p)
 {
     PGresult *r = NULL;
-    enum db_status st = db_ensure(db);
-    if (st == DB_OK)
-        st = db_exec_sql(db, "BEGIN");
+    enum db_status st = begin_tx(db);
     if (st != DB_OK)
         return st;
-    db->in_tx = true;
     st = db_exec(db, stmt, n, p, &r);
     if (st == DB_OK && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
         st = DB_UNAUTHORIZED;

@@ -1,31 +1,54 @@
 /* Offload pool: pthreads + a mutex/condvar-guarded ring of jobs; completion is handed back to
- * the submitting event loop with event_base_once (thread-safe with evthread_use_pthreads). */
+ * the submitting event loop through an event made at submit time (thread-safe activation). */
 #include "crt/offload.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
+/* One submitted job. Everything its completion needs (the job and the event that runs done on
+ * the submitting loop) is allocated by offload_submit, on that loop's thread: once accepted,
+ * a job's delivery cannot fail, and done never runs on a pool thread. */
 struct job {
-    struct event_base *base;
+    struct offload *pool;
+    struct event *delivery; /* on the submitting loop's base; activated by the pool thread */
     void (*work)(void *), (*done)(void *);
     void *arg;
+    struct job *prev, *next; /* the pool's undelivered jobs (freed by offload_free) */
 };
 
 struct offload {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct job *ring;
+    struct job **ring;
     int cap, head, count, running, nthreads;
     bool stopping;
     pthread_t *threads;
+    struct job *live; /* submitted and not yet delivered; guarded by mu */
 };
 
+static void unlink_job(struct offload *o, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        o->live = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+}
+
+/* Runs on the submitting loop's thread. */
 static void deliver(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct job *j = arg;
-    j->done(j->arg);
+    void (*done)(void *) = j->done;
+    void *done_arg = j->arg;
+    pthread_mutex_lock(&j->pool->mu);
+    unlink_job(j->pool, j);
+    pthread_mutex_unlock(&j->pool->mu);
+    event_free(j->delivery);
     free(j);
+    done(done_arg);
 }
 
 static void *pool_main(void *arg)
@@ -37,21 +60,13 @@ static void *pool_main(void *arg)
             pthread_cond_wait(&o->cv, &o->mu);
         if (o->count == 0)
             break;
-        struct job *j = malloc(sizeof *j);
-        struct job taken = o->ring[o->head];
+        struct job *j = o->ring[o->head];
         o->head = (o->head + 1) % o->cap;
         o->count--;
         o->running++;
         pthread_mutex_unlock(&o->mu);
-        taken.work(taken.arg);
-        struct timeval now = {0, 0};
-        if (j == NULL) {
-            taken.done(taken.arg); /* out of memory: complete on this thread rather than lose it */
-        } else {
-            *j = taken;
-            if (event_base_once(j->base, -1, EV_TIMEOUT, deliver, j, &now) != 0)
-                free(j); /* the loop is gone (shutdown): nobody waits for this answer */
-        }
+        j->work(j->arg);
+        event_active(j->delivery, EV_TIMEOUT, 1); /* allocates nothing */
         pthread_mutex_lock(&o->mu);
         o->running--;
     }
@@ -81,18 +96,49 @@ struct offload *offload_new(int threads, int queue_max)
     return o;
 }
 
+/* The job and its delivery event, or NULL when out of memory. */
+static struct job *job_new(struct offload *o, struct event_base *base, void (*work)(void *),
+                           void (*done)(void *), void *arg)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return NULL;
+    *j = (struct job){.pool = o, .work = work, .done = done, .arg = arg};
+    j->delivery = event_new(base, -1, 0, deliver, j);
+    if (j->delivery == NULL) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void job_free(struct job *j)
+{
+    event_free(j->delivery);
+    free(j);
+}
+
 bool offload_submit(struct offload *o, struct event_base *base, void (*work)(void *),
                     void (*done)(void *), void *arg)
 {
+    struct job *j = job_new(o, base, work, done, arg);
+    if (j == NULL)
+        return false;
     bool ok = false;
     pthread_mutex_lock(&o->mu);
     if (!o->stopping && o->count < o->cap) {
-        o->ring[(o->head + o->count) % o->cap] = (struct job){base, work, done, arg};
+        o->ring[(o->head + o->count) % o->cap] = j;
         o->count++;
+        j->next = o->live;
+        if (o->live)
+            o->live->prev = j;
+        o->live = j;
         ok = true;
         pthread_cond_signal(&o->cv);
     }
     pthread_mutex_unlock(&o->mu);
+    if (!ok)
+        job_free(j);
     return ok;
 }
 
@@ -114,6 +160,11 @@ void offload_free(struct offload *o)
     pthread_mutex_unlock(&o->mu);
     for (int i = 0; i < o->nthreads; i++)
         pthread_join(o->threads[i], NULL);
+    while (o->live) { /* worked but never delivered: their loops have stopped */
+        struct job *j = o->live;
+        o->live = j->next;
+        job_free(j);
+    }
     pthread_mutex_destroy(&o->mu);
     pthread_cond_destroy(&o->cv);
     free(o->ring);

@@ -50,7 +50,8 @@ static bool params_ok(struct password_params pp)
            pp.p >= P_MIN && pp.p <= P_MAX && scrypt_memory(pp) <= MEMORY_MAX;
 }
 
-/* scrypt(password, salt) with pp into dk. Callers have checked pp with params_ok. */
+/* scrypt(password, salt) with pp into dk. Callers must have checked pp with params_ok: derive
+ * itself allows OpenSSL whatever memory pp asks for. */
 static bool derive(const char *password, const unsigned char salt[SALT_LEN],
                    struct password_params pp, unsigned char dk[DK_LEN])
 {
@@ -154,8 +155,10 @@ bool password_verify(const char *password, const char *stored, struct password_p
 {
     struct password_params have;
     unsigned char salt[SALT_LEN], dk[DK_LEN], got[DK_LEN];
-    bool ok = parse_stored(stored, &have, salt, dk) && derive(password, salt, have, got) &&
-              CRYPTO_memcmp(dk, got, DK_LEN) == 0;
+    /* params_ok before derive: a stored hash within each range can still ask for 16 GiB
+     * (ln=22, r=32); it is refused without deriving anything. */
+    bool ok = parse_stored(stored, &have, salt, dk) && params_ok(have) &&
+              derive(password, salt, have, got) && CRYPTO_memcmp(dk, got, DK_LEN) == 0;
     if (needs_rehash)
         *needs_rehash = ok && (have.log2n < want.log2n || have.r != want.r || have.p != want.p);
     OPENSSL_cleanse(dk, sizeof dk);

@@ -27,3 +27,9 @@ GRANT crt_auth TO crt_owner;
 
 SELECT 'CREATE DATABASE crt OWNER crt_owner ENCODING ''UTF8'' TEMPLATE template0'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'crt')\gexec
+
+-- A floor under crt-api's statement timeout: crt-api sets its own (CRT_STATEMENT_TIMEOUT_MS) on
+-- every connection and after every reconnect, but a session that has not (yet) done so, or a
+-- setting of 0, still cannot wait on a lock for ever. Below the 30 s HTTP request timeout.
+-- Here, not in a migration: migrations run as crt_owner, which may not alter roles.
+ALTER ROLE crt_api SET statement_timeout = '20s';

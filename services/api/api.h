@@ -57,6 +57,8 @@ extern const size_t api_nroutes;
 
 /* Prepared statements of every worker connection (statements.c); built once at start-up. */
 const struct db_stmt *api_statements(int *n);
+/* The names among them that write only the service's own records (struct db's own_writes). */
+extern const char *const api_own_writes[];
 
 /* Resolves ctx->who from the Bearer access token of a non-public route (signature and claims;
  * the session itself is checked by api_begin in the request's transaction), or answers 401
@@ -156,9 +158,14 @@ PGresult *api_read_logged(struct http_ctx *ctx, const char *stmt, int n, const c
 void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const char *household_id,
                           const char *action, const char *purpose, const char *what);
 
-/* The caller's read / write masks over field groups (bit i = field_group_names[i]), from the
- * role x field-group matrix (cached per worker for ACCESS_MATRIX_TTL_S). */
+/* The role x field-group matrix of the worker, loaded (through the reconnect path) when older
+ * than ACCESS_MATRIX_TTL_S; dispatch calls it for every staff request before the handler, so
+ * the masks below never query. False after answering 503/500 (never 403) when it cannot be
+ * loaded; an old matrix is not used past its time. */
 #define ACCESS_MATRIX_TTL_S 5
+bool api_matrix_ready(struct http_ctx *ctx) CRT_MUST_CHECK;
+/* The caller's read / write masks over field groups (bit i = field_group_names[i]), from the
+ * matrix api_matrix_ready loaded for this request. */
 unsigned api_read_mask(struct http_ctx *ctx);
 unsigned api_write_mask(struct http_ctx *ctx);
 

@@ -132,9 +132,7 @@ static bool take_challenge(struct http_ctx *ctx, const char *token, const char *
     char sha[65];
     crypto_sha256_hex(token, strlen(token), sha);
     const char *p[] = {sha};
-    enum db_status st = db_ensure(ctx_db(ctx));
-    if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "auth_challenge", 1, p, &r);
+    enum db_status st = db_exec_idle(ctx_db(ctx), "auth_challenge", 1, p, &r);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         return false;
@@ -478,10 +476,8 @@ void h_auth_login(struct http_ctx *ctx)
     if (!api_fields(ctx, login_fields, 2, in) || throttled(ctx, in[0]))
         return;
     struct pw_job *j = calloc(1, sizeof *j);
-    enum db_status st = j ? db_ensure(ctx_db(ctx)) : DB_ERROR;
     const char *p[] = {in[0]};
-    if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "auth_lookup", 1, p, &r);
+    enum db_status st = j ? db_exec_idle(ctx_db(ctx), "auth_lookup", 1, p, &r) : DB_ERROR;
     if (st != DB_OK) {
         free(j);
         api_db_fail(ctx, st);

@@ -14,9 +14,7 @@ void h_healthz(struct http_ctx *ctx)
 
 void h_readyz(struct http_ctx *ctx)
 {
-    enum db_status st = db_ensure(ctx_db(ctx));
-    if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "ping", 0, NULL, NULL);
+    enum db_status st = db_exec_idle(ctx_db(ctx), "ping", 0, NULL, NULL);
     if (st != DB_OK) {
         problem_send(ctx, 503, "unavailable", "the database is not reachable", NULL);
         return;

@@ -130,8 +130,13 @@ const char *api_client_ip(struct http_ctx *ctx)
 void api_db_fail(struct http_ctx *ctx, enum db_status st)
 {
     const char *type, *detail;
+    char retry[16];
     db_rollback(ctx_db(ctx));
     int status = db_http_status(st, &type, &detail);
+    if (db_retry_after_s(st) > 0) {
+        snprintf(retry, sizeof retry, "%d", db_retry_after_s(st));
+        evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", retry);
+    }
     problem_send(ctx, status, type, detail, NULL);
 }
 
@@ -304,14 +309,16 @@ void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const cha
 
 /* ---- need-to-know ---- */
 
-static const struct access_matrix *matrix(struct http_ctx *ctx)
+bool api_matrix_ready(struct http_ctx *ctx)
 {
     struct worker *w = ctx_worker(ctx);
     uint64_t now = http_now_ns();
-    if (w->matrix.n > 0 && now - w->matrix_at < (uint64_t)ACCESS_MATRIX_TTL_S * 1000000000u)
-        return &w->matrix;
+    if (strcmp(ctx->who.role, "partner") == 0 ||
+        (w->matrix.n > 0 && now - w->matrix_at < (uint64_t)ACCESS_MATRIX_TTL_S * 1000000000u))
+        return true;
     PGresult *r = NULL;
-    if (db_exec(ctx_db(ctx), "access_matrix", 0, NULL, &r) == DB_OK) {
+    enum db_status st = db_exec_idle(ctx_db(ctx), "access_matrix", 0, NULL, &r);
+    if (st == DB_OK && PQntuples(r) > 0) {
         struct access_matrix m = {0};
         for (int i = 0; i < PQntuples(r); i++)
             (void)access_matrix_set(&m, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
@@ -319,12 +326,16 @@ static const struct access_matrix *matrix(struct http_ctx *ctx)
         w->matrix = m;
         w->matrix_at = now;
     }
-    PQclear(r); /* on failure the last matrix stays (empty: nothing is readable) */
-    return &w->matrix;
+    PQclear(r);
+    if (st == DB_OK && w->matrix.n > 0)
+        return true;
+    /* Not knowing the matrix is the service's failure: never a 403, never a `denied` row. */
+    api_db_fail(ctx, st == DB_OK ? DB_ERROR : st);
+    return false;
 }
 
-unsigned api_read_mask(struct http_ctx *ctx) { return access_read_mask(matrix(ctx), ctx->who.role); }
-unsigned api_write_mask(struct http_ctx *ctx) { return access_write_mask(matrix(ctx), ctx->who.role); }
+unsigned api_read_mask(struct http_ctx *ctx) { return access_read_mask(&ctx_worker(ctx)->matrix, ctx->who.role); }
+unsigned api_write_mask(struct http_ctx *ctx) { return access_write_mask(&ctx_worker(ctx)->matrix, ctx->who.role); }
 
 void api_deny(struct http_ctx *ctx, const char *person_id, const char *action,
               const char *purpose, const char *reason, const char *detail, const char *field)

@@ -120,8 +120,9 @@ void api_request_end(struct http_ctx *ctx)
                   ctx->route_index);
         problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
     }
+    static struct log_limit failed; /* an outage fails every request: one line per interval */
     if (ctx->status >= 500)
-        log_warn("request_id=%s status=%d", ctx->request_id, ctx->status);
+        log_limited(&failed, LOG_WARN, "request_id=%s status=%d", ctx->request_id, ctx->status);
     json_decref(ctx->body);
     arena_release(&ctx->arena);
     free(ctx);
@@ -251,7 +252,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
     } else {
         ctx->route_index = ctx->match.index;
         const struct route *route = &api_routes[ctx->match.index];
-        if ((route->flags & ROUTE_PUBLIC || (identity_resolve(ctx) && kind_fits(ctx, route))) &&
+        if ((route->flags & ROUTE_PUBLIC ||
+             (identity_resolve(ctx) && kind_fits(ctx, route) && api_matrix_ready(ctx))) &&
             (!(route->flags & ROUTE_BODY) || read_body(ctx))) {
             metrics_pool_busy(1);
             route->handler(ctx);
@@ -360,6 +362,7 @@ static bool worker_init(struct worker *w, const struct api_shared *shared,
     if (w->http == NULL)
         return false;
     enum db_status st = db_open(&w->db, cfg->database_url, stmts, n, cfg->statement_timeout_ms);
+    w->db.own_writes = api_own_writes;
     if (st != DB_OK && st != DB_UNAVAILABLE)
         return false; /* a statement does not prepare: the schema is not what this build needs */
     if (st != DB_OK)

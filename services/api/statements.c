@@ -565,6 +565,12 @@ static struct db_stmt stmts[] = {
      "RETURNING id::text, kind, occurred_on, details::text, source, created_by::text, to_json(created_at) #>> '{}'"},
 };
 
+/* The statements above whose only writes are the service's own records (the access log, and a
+ * partner pull's disclosures): a privilege, RLS or integrity failure of theirs is the
+ * service's fault, answered 500, never 403/422 (db_status_of_failure). */
+const char *const api_own_writes[] = {"audit_insert", "audit_insert_many", "person_read",
+                                      "partner_page", "partner_one", NULL};
+
 const struct db_stmt *api_statements(int *n)
 {
     if (!person_read_sql[0])

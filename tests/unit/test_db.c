@@ -66,11 +66,11 @@ Test(db_sqlstate, insufficient_privilege_42501_is_forbidden)
     cr_expect_eq(db_status_of_sqlstate("42501"), DB_FORBIDDEN);
 }
 
-/* A statement timeout is the database not answering in time, never the client's fault.
- * (h1-db may give it a class of its own; then only the expected value changes.) */
-Test(db_sqlstate, statement_timeout_57014_is_unavailable)
+/* A statement timeout is the database not answering in time, never the client's fault: a
+ * class of its own (503 "took too long", with Retry-After). */
+Test(db_sqlstate, statement_timeout_57014_is_a_timeout)
 {
-    cr_expect_eq(db_status_of_sqlstate("57014"), DB_UNAVAILABLE);
+    cr_expect_eq(db_status_of_sqlstate("57014"), DB_TIMEOUT);
 }
 
 Test(db_sqlstate, raised_and_custom_exceptions_are_internal_errors)
@@ -271,4 +271,39 @@ Test(db_array, empty_array_round_trips_through_postgresql)
     PQclear(r);
     PQfinish(c);
     arena_release(&a);
+}
+
+/* ---- who a failed statement blames (db_status_of_failure): the service's own objects are
+ * never the client's fault ---- */
+
+Test(db_errors, a_missing_partition_is_the_service_not_the_data)
+{
+    /* "no partition of relation … found for row" is 23514 without a constraint name. */
+    cr_assert_eq(db_status_of_failure("23514", NULL, false), DB_ERROR);
+    cr_assert_eq(db_status_of_failure("23514", "persons_birth_date_check", false), DB_INVALID,
+                 "a CHECK constraint on what the client sent stays 422");
+}
+
+Test(db_errors, own_writes_failures_are_the_service)
+{
+    cr_assert_eq(db_status_of_failure("42501", NULL, true), DB_ERROR, "privilege on the log");
+    cr_assert_eq(db_status_of_failure("23514", "access_log_outcome_check", true), DB_ERROR);
+    cr_assert_eq(db_status_of_failure("23505", "access_log_pkey", true), DB_ERROR);
+    cr_assert_eq(db_status_of_failure("42501", NULL, false), DB_FORBIDDEN,
+                 "RLS WITH CHECK on the client's write stays 403");
+    cr_assert_eq(db_status_of_failure("40001", NULL, true), DB_CONFLICT, "retryable stays 409");
+    cr_assert_eq(db_status_of_failure("08006", NULL, true), DB_UNAVAILABLE);
+}
+
+Test(db_errors, a_statement_timeout_says_so_with_retry_after)
+{
+    const char *type, *detail;
+    cr_assert_eq(db_status_of_failure("57014", NULL, false), DB_TIMEOUT);
+    cr_assert_eq(db_http_status(DB_TIMEOUT, &type, &detail), 503);
+    cr_assert_not_null(strstr(detail, "took too long"), "%s", detail);
+    cr_assert_null(strstr(detail, "not reachable"), "%s", detail);
+    cr_assert_gt(db_retry_after_s(DB_TIMEOUT), 0);
+    cr_assert_gt(db_retry_after_s(DB_UNAVAILABLE), 0);
+    cr_assert_eq(db_retry_after_s(DB_ERROR), 0);
+    cr_assert_eq(db_http_status(DB_ERROR, &type, &detail), 500);
 }

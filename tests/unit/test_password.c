@@ -235,11 +235,61 @@ Test(password, policy_limits_bytes_and_requires_utf8)
                      "must be valid UTF-8", "overlong encoding");
 }
 
-Test(password, a_stored_hash_asking_for_too_much_memory_is_refused_without_trying)
+/* ---- "refused without trying" ----
+ * password_probe verifies a hash in a fresh process whose OpenSSL allocations are watched from
+ * its first one (CRYPTO_set_mem_functions must precede any; a Criterion test process is too
+ * late) and reports the largest request and the time taken. Requests above 256 MiB are
+ * refused there, so an attempt on code that derives first is seen, and fails fast. */
+struct probe {
+    int verified;
+    size_t largest;
+    double seconds;
+};
+
+static struct probe probe(const char *password, const char *stored)
 {
-    bool rehash = false;
-    /* ln=22, r=32 would need 16 GiB; it must fail fast, not allocate. */
-    const char *hostile = "$scrypt$ln=22,r=32,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
-                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    cr_assert_not(password_verify("whatever password", hostile, password_default_params(), &rehash));
+    struct probe p = {-1, 0, -1};
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s '%s' '%s'", PASSWORD_PROBE_BIN, password, stored);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    cr_assert_eq(fscanf(f, "%d %zu %lf", &p.verified, &p.largest, &p.seconds), 3, "%s", cmd);
+    cr_assert_eq(pclose(f), 0);
+    return p;
+}
+
+/* Each passes the per-parameter ranges (ln 10..22, r 1..32, p 1..16) but needs more than
+ * 1 GiB: 128·r·(2^ln + 2) + 128·r·p bytes. */
+static const char *const hostile[] = {
+    "$scrypt$ln=22,r=32,p=1$",  /* 16 GiB */
+    "$scrypt$ln=22,r=32,p=16$", /* 16 GiB, and 16 passes */
+    "$scrypt$ln=21,r=16,p=1$",  /* 4 GiB */
+    "$scrypt$ln=20,r=16,p=4$",  /* 2 GiB */
+    "$scrypt$ln=22,r=2,p=1$",   /* 1 GiB + 768 bytes: just over the cap */
+    "$scrypt$ln=20,r=8,p=1$",   /* 1 GiB + 3 KiB */
+};
+
+Test(password, a_stored_hash_asking_for_too_much_memory_is_refused_without_trying, .timeout = 30)
+{
+    char h[PASSWORD_HASH_MAX];
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        snprintf(h, sizeof h, "%sAAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                 hostile[i]);
+        struct probe p = probe(PW, h);
+        cr_assert_eq(p.verified, 0, "%s", h);
+        cr_assert_lt(p.largest, (size_t)1 << 20,
+                     "%s made OpenSSL ask for %zu bytes: it was derived, not refused", hostile[i],
+                     p.largest);
+        cr_assert_lt(p.seconds, 0.1, "%s took %.3f s to refuse", hostile[i], p.seconds);
+    }
+}
+
+/* The control: the probe does see scrypt's working memory (ln=14, r=8: 16 MiB). */
+Test(password, the_allocation_probe_sees_a_real_derivation, .timeout = 30)
+{
+    char h[PASSWORD_HASH_MAX];
+    make_stored(PW, 14, 8, 1, h);
+    struct probe p = probe(PW, h);
+    cr_assert_eq(p.verified, 1, "%s", h);
+    cr_assert_geq(p.largest, (size_t)16 << 20, "the probe saw %zu bytes", p.largest);
 }

@@ -22,7 +22,8 @@ enum db_status {
     DB_INVALID,       /* check/not-null/FK violation, bad data format: 422 */
     DB_FORBIDDEN,     /* insufficient privilege, RLS WITH CHECK: 403 */
     DB_UNAUTHORIZED,  /* the session behind a token is no longer valid: 401 */
-    DB_ERROR,         /* anything else: 500 */
+    DB_ERROR,         /* anything else, and failures of the service's own objects: 500 */
+    DB_TIMEOUT,       /* statement timeout (query_canceled): 503 with Retry-After */
 };
 
 struct db {
@@ -30,16 +31,31 @@ struct db {
     const char *url;
     const struct db_stmt *stmts;
     int nstmts;
+    int statement_timeout_ms; /* > 0: SET statement_timeout on every connection */
+    /* NULL-terminated names of statements that write only the service's own records (the
+     * access log, disclosures), never what the client sent: their privilege, row-level
+     * security and integrity failures are the service's fault (500), not the client's
+     * (403/422). Set by the owner after db_open; NULL: none. */
+    const char *const *own_writes;
+    bool ready;               /* the session set-up has completed on this connection */
     bool in_tx;
 };
 
-/* Connects and prepares stmts (which must outlive db). statement_timeout_ms > 0 sets
- * statement_timeout for the session. */
+/* Connects and runs the session set-up: statement_timeout (when statement_timeout_ms > 0;
+ * otherwise the role's own setting applies), then prepares stmts (which must outlive db).
+ * DB_UNAVAILABLE leaves db usable: db_ensure connects later. */
 enum db_status db_open(struct db *db, const char *url, const struct db_stmt *stmts, int nstmts,
                        int statement_timeout_ms) CRT_MUST_CHECK;
 void db_close(struct db *db);
-/* Reconnects when the connection was lost; cheap when it is fine. */
+/* The one reconnect path: when the connection was lost (also when the server closed it while
+ * it was idle, e.g. a restart, seen without a round trip) or its session set-up did not
+ * complete, connects again and runs the whole set-up that db_open ran. Cheap when all is
+ * well. Every path that talks to the database calls it first (db_begin* do). */
 enum db_status db_ensure(struct db *db) CRT_MUST_CHECK;
+/* A read outside any transaction (the role matrix): db_ensure, the statement, and — when the
+ * statement finds the connection dead — one more reconnect and try. As db_exec otherwise. */
+enum db_status db_exec_idle(struct db *db, const char *name, int nparams,
+                            const char *const *params, PGresult **res) CRT_MUST_CHECK;
 
 /* BEGIN, then the transaction-local settings crt.controller_id and crt.user_id (the
  * row-level security context). user_id may be NULL. */
@@ -76,7 +92,15 @@ char *db_array_literal(struct arena *a, const char *const *items, size_t n);
 void db_log_failure(const char *prefix, PGconn *conn, const PGresult *r);
 /* The SQLSTATE mapping, exposed for tests. */
 enum db_status db_status_of_sqlstate(const char *sqlstate);
+/* The mapping of a failed statement: the SQLSTATE, its constraint name (NULL when none) and
+ * whether the statement writes only the service's own records. A check violation without a
+ * constraint (no partition takes the row) and, for own_writes, any integrity or privilege
+ * failure are the service's (DB_ERROR). */
+enum db_status db_status_of_failure(const char *sqlstate, const char *constraint,
+                                    bool own_writes);
 /* HTTP status and problem type slug for a db_status (one place for that mapping). */
 int db_http_status(enum db_status st, const char **type, const char **detail);
+/* Seconds for Retry-After with that status (503s), or 0 for none. */
+int db_retry_after_s(enum db_status st);
 
 #endif
