@@ -142,11 +142,11 @@ class Suite:
                        'the static serving of branch h6-webserver is needed')
         s, h, body = self.api.request('POST', '/v1/auth/login', {'username': 'nobody.x', 'password': 'x' * 12})
         self.tag = unique('w')
-        mk = lambda ctl, role: create_account(self.ctl_bin, f'{self.tag}.{ctl}.{role}', ctl, role)  # noqa: E731
+        mk = lambda ctl, role, n='': create_account(self.ctl_bin, f'{self.tag}.{ctl}.{role}{n}', ctl, role)  # noqa: E731
         self.intake = mk('atlas', 'intake')           # enrols in the browser
         self.coord = mk('atlas', 'coordinator')
-        self.case1 = mk('atlas', 'caseworker')        # assigned by the coordinator
-        self.case2 = mk('atlas', 'caseworker')        # break-glass
+        self.case1 = mk('atlas', 'caseworker', '1')        # assigned by the coordinator
+        self.case2 = mk('atlas', 'caseworker', '2')        # break-glass
         self.edu = mk('atlas', 'education')
         self.other = mk('ingent', 'intake')           # another controller
         for a in (self.coord, self.case1, self.case2, self.edu, self.other):
@@ -174,9 +174,9 @@ class Suite:
         self.fill('password', PASSWORD)
         self.submit('#login-form')
         secret_el = self.wait('#totp-secret')
-        img = self.d.find_element(By.CSS_SELECTOR, 'img.qr')
-        assert img.get_attribute('src').startswith('data:image/svg+xml;base64,'), 'QR code is the server SVG'
-        assert self.d.execute_script('return arguments[0].naturalWidth > 0', img), 'QR code image renders'
+        img = self.d.find_elements(By.CSS_SELECTOR, 'img.qr')
+        qr_ok = bool(img) and img[0].get_attribute('src').startswith('data:image/svg+xml;base64,') \
+            and self.d.execute_script('return arguments[0].naturalWidth > 0', img[0])
         self.check_screen('enrol')
         self.intake.secret = secret_el.text.strip()
         self.fill('code', self.intake.code())
@@ -192,6 +192,7 @@ class Suite:
         store = self.d.execute_script('return JSON.stringify(Object.assign({}, localStorage, sessionStorage))')
         assert 'token' not in store.lower(), f'no token in web storage: {store}'
         self.check_screen('home-intake-empty')
+        assert qr_ok, 'the enrolment screen shows the server-made QR code (an SVG data: image)'
 
     def test_register_with_duplicate_and_validation(self):
         # Someone of the same name and birth date registered at another controller (IN-Gent).

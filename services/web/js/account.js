@@ -44,7 +44,7 @@ export function passwordScreen() {
     clearErrors(form);
     const fd = new FormData(form);
     if (fd.get('new_password') !== fd.get('repeat')) {
-      showProblem(form, { field: 'repeat', detail: t('password.mismatch'), slug: 'validation' });
+      showProblem(form, { field: 'repeat', localDetail: t('password.mismatch'), slug: 'validation' });
       return;
     }
     try {

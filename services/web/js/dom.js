@@ -18,7 +18,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 function append(el, children) {
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -82,7 +82,13 @@ export function fieldError(form, name, message) {
   wrap.classList.add('invalid');
   const control = wrap.querySelector('input, select, textarea');
   if (control) control.setAttribute('aria-invalid', 'true');
-  wrap.querySelector('.error').textContent = message;
+  const err = wrap.querySelector('.error');
+  err.textContent = t('form.field_refused');
+  if (message) {
+    err.append(' ', document.createElement('span'));
+    err.lastChild.textContent = `(${message})`;
+    err.lastChild.lang = 'en'; // the server's detail is a fixed English sentence
+  }
   return true;
 }
 
@@ -111,7 +117,8 @@ export function problemText(err) {
 export function showProblem(form, err) {
   clearErrors(form);
   const text = problemText(err);
-  const placed = err.field ? fieldError(form, err.field, err.detail || text) : false;
+  const placed = err.field ? fieldError(form, err.field, err.localDetail ? null : err.detail) : false;
+  if (placed && err.localDetail) form.querySelector(`[data-field="${CSS.escape(err.field)}"] .error`).textContent = err.localDetail;
   const summary = formError(form, placed ? t('form.fix_field', { field: labelOf(form, err.field) }) : text);
   const target = placed ? form.querySelector(`[data-field="${CSS.escape(err.field)}"] [aria-invalid]`) : summary;
   (target || summary).focus();
