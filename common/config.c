@@ -64,6 +64,28 @@ static const struct cfg_entry entries[] = {
      CFG_API, "PostgreSQL statement_timeout for API queries (0 disables)"},
     {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL | CFG_REVIEW,
      "error, warn, info or debug"},
+    /* the web application, browser sessions, TLS (docs/web-sessions.md) */
+    {"CRT_WEB_ROOT", CFG_STR, CRT_WEB_ROOT_DEFAULT, OFF(web_root), 0, 0, CFG_API,
+     "folder of the web application served under / (set to an empty value to serve none)"},
+    {"CRT_WEB_IDLE_TIMEOUT_S", CFG_INT, "1800", OFF(web_idle_timeout_s), 1, 86400, CFG_API,
+     "a browser session ends after this many seconds without a request"},
+    {"CRT_WEB_SESSION_MAX_S", CFG_INT, "36000", OFF(web_session_max_s), 1, 604800, CFG_API,
+     "a browser session ends this many seconds after its login, active or not"},
+    {"CRT_LOGIN_THROTTLE_WINDOW_S", CFG_INT, "900", OFF(login_throttle_window_s), 1, 86400,
+     CFG_API, "window over which failed logins are counted for throttling"},
+    {"CRT_LOGIN_THROTTLE_ACCOUNT", CFG_INT, "10", OFF(login_throttle_account), 1, 100000,
+     CFG_API, "failed logins of one username within the window before 429"},
+    {"CRT_LOGIN_THROTTLE_ADDRESS", CFG_INT, "50", OFF(login_throttle_address), 1, 1000000,
+     CFG_API, "failed logins from one client address within the window before 429"},
+    {"CRT_PUBLIC_ORIGIN", CFG_STR, "", OFF(public_origin), 0, 0, CFG_API,
+     "the origin browsers use (https://crt.example.org); when empty, Origin must match Host"},
+    {"CRT_TLS_CERT_FILE", CFG_STR, "", OFF(tls_cert_file), 0, 0, CFG_API,
+     "PEM certificate chain crt-api serves HTTPS with (reloaded on SIGHUP)"},
+    {"CRT_TLS_KEY_FILE", CFG_STR, "", OFF(tls_key_file), 0, 0, CFG_API,
+     "PEM private key of that certificate (mode 600 or stricter; reloaded on SIGHUP)"},
+    {"CRT_PLAIN_HTTP", CFG_STR, "", OFF(plain_http), 0, 0, CFG_API,
+     "behind-tls-proxy: serve plain HTTP because a TLS-terminating proxy is in front; "
+     "without TLS files crt-api refuses to start otherwise"},
     {"CRT_MIGRATIONS_DIR", CFG_STR, CRT_MIGRATIONS_DEFAULT, OFF(migrations_dir), 0, 0, CFG_CTL,
      "folder of NNN_name.sql migrations"},
     /* crt-review: the periodic access-log review, sealing and verification */
@@ -164,6 +186,9 @@ bool config_load(struct crt_config *cfg, unsigned who, char *err, size_t errlen)
             return false;
         }
     }
+    const char *web = getenv("CRT_WEB_ROOT"); /* set but empty: serve no web application */
+    if ((who & CFG_API) && web && web[0] == '\0' && cfg->web_root)
+        cfg->web_root[0] = '\0';
     if (cfg->log_level && strcmp(cfg->log_level, "error") && strcmp(cfg->log_level, "warn") &&
         strcmp(cfg->log_level, "info") && strcmp(cfg->log_level, "debug")) {
         snprintf(err, errlen, "CRT_LOG_LEVEL must be error, warn, info or debug");

@@ -13,6 +13,21 @@
 #include <time.h>
 
 void (*http_observe)(int route_index, int status, uint64_t ns);
+bool http_hsts;
+
+#define HTTP_CSP                                                                            \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "      \
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; "       \
+    "frame-ancestors 'none'; base-uri 'none'"
+
+void http_security_headers(struct evkeyvalq *h)
+{
+    evhttp_add_header(h, "Content-Security-Policy", HTTP_CSP);
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+    if (http_hsts)
+        evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
+}
 
 uint64_t http_now_ns(void)
 {
@@ -26,6 +41,8 @@ const char *http_status_title(int status)
     switch (status) {
     case 200: return "OK";
     case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -75,7 +92,7 @@ static void reply(struct evhttp_request *req, const char *request_id, int status
     struct evbuffer *buf = evbuffer_new();
     evhttp_add_header(h, "Content-Type", content_type);
     evhttp_add_header(h, "Cache-Control", "no-store");
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    http_security_headers(h);
     evhttp_add_header(h, "X-Request-Id", request_id);
     if (close)
         evhttp_add_header(h, "Connection", "close");

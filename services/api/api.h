@@ -4,6 +4,7 @@
 #define CRT_API_H
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "crt/access.h"
 #include "crt/config.h"
@@ -56,7 +57,33 @@ const struct db_stmt *api_statements(int *n);
  * the session itself is checked by api_begin in the request's transaction), or answers 401
  * with WWW-Authenticate and returns false. */
 bool identity_resolve(struct http_ctx *ctx);
+/* The browser session cookie's name; __Host-: Secure, Path=/, no Domain (RFC 6265bis). */
+#define WEB_COOKIE "__Host-crt_session"
+/* The CSRF token of a session: derived from its cookie value (SHA-256 of a prefixed copy), so
+ * the database keeps neither; knowing the token reveals nothing of the cookie. */
+void identity_csrf_token(const char *cookie, char out[65]);
+/* The cookie value of the request's session cookie (base64url, <= 64 characters) into out;
+ * false when the request carries none. */
+bool identity_cookie(struct http_ctx *ctx, char out[65]);
 void token_cache_free(struct token_cache *c);
+
+/* Static files of the web application (web.c). web_init resolves the root once at start-up
+ * ("" or an unusable folder: none served); web_handles says whether a path is a static file
+ * (not /v1, /healthz, /readyz, /metrics); web_serve answers it (GET/HEAD, ETag/304, 404). */
+bool web_init(const char *root) CRT_MUST_CHECK;
+bool web_handles(const char *path);
+void web_serve(struct http_ctx *ctx);
+
+/* TLS (tls.c). tls_init loads CRT_TLS_CERT_FILE / CRT_TLS_KEY_FILE (key mode 600 or
+ * stricter), or accepts plain HTTP only with CRT_PLAIN_HTTP=behind-tls-proxy; false with the
+ * reason in err. tls_bev_new is evhttp's bufferevent callback (evhttp_set_bevcb): an OpenSSL
+ * bufferevent accepting on the current context (arg unused). tls_watch reloads certificate and
+ * key on SIGHUP (events of base); tls_free releases everything at exit. */
+bool tls_init(const struct crt_config *cfg, char *err, size_t errlen) CRT_MUST_CHECK;
+bool tls_enabled(void);
+struct bufferevent *tls_bev_new(struct event_base *base, void *arg);
+bool tls_watch(struct event_base *base) CRT_MUST_CHECK;
+void tls_free(void);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit status. */
 int server_run(const struct api_shared *shared);
@@ -209,6 +236,18 @@ void h_auth_enrol(struct http_ctx *ctx);
 void h_auth_enrol_confirm(struct http_ctx *ctx);
 void h_auth_logout(struct http_ctx *ctx);
 void h_auth_totp_reset(struct http_ctx *ctx);
+void h_auth_password(struct http_ctx *ctx);
+void h_auth_session(struct http_ctx *ctx);
+void h_sessions_list(struct http_ctx *ctx);
+void h_sessions_revoke_others(struct http_ctx *ctx);
+void h_session_revoke(struct http_ctx *ctx);
+void h_admin_sessions_revoke(struct http_ctx *ctx);
+
+/* Failed logins (throttle.c), keyed by kind ('u' username, 'a' client address) and value:
+ * throttle_wait is the seconds to wait (0: go ahead) once limit failures fell within the
+ * window; throttle_fail counts one. Thread-safe. */
+int throttle_wait(char kind, const char *value, int limit, int window_s, time_t now);
+void throttle_fail(char kind, const char *value, int window_s, time_t now);
 void h_admin_users_list(struct http_ctx *ctx);
 void h_admin_user_create(struct http_ctx *ctx);
 void h_admin_user_update(struct http_ctx *ctx);

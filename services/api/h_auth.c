@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "crt/log.h"
+#include "crt/qr.h"
 #include "crt/totp.h"
 
 #define LOGIN_FAILED "invalid username or password"
@@ -43,12 +44,15 @@ static void event_global(struct http_ctx *ctx, const char *ctl, const char *user
         log_warn("request_id=%s: login event not recorded", ctx->request_id);
 }
 
-/* Commits, then answers 401 with detail (the failure is recorded, the caller learns nothing). */
-static void refuse(struct http_ctx *ctx, const char *detail)
+/* Commits, then answers 401 with detail (the failure is recorded, the caller learns nothing);
+ * field names the input at fault or is NULL. */
+static void refuse_field(struct http_ctx *ctx, const char *detail, const char *field)
 {
     if (api_commit(ctx))
-        problem_send(ctx, 401, "unauthorized", detail, NULL);
+        problem_send(ctx, 401, "unauthorized", detail, field);
 }
+
+static void refuse(struct http_ctx *ctx, const char *detail) { refuse_field(ctx, detail, NULL); }
 
 /* Opens the transaction of user in controller ctl (no session yet). */
 static bool begin_as(struct http_ctx *ctx, int ctl, const char *user)
@@ -78,8 +82,8 @@ static PGresult *lock_credentials(struct http_ctx *ctx)
 
 /* Counts a failure (counter statement fail_stmt); at MAX_FAILURES the account is locked and
  * every outstanding token dies. Then commits and answers 401 with detail. */
-static void count_failure(struct http_ctx *ctx, const char *fail_stmt, const char *what,
-                          const char *detail)
+static void count_failure_field(struct http_ctx *ctx, const char *fail_stmt, const char *what,
+                                const char *detail, const char *field)
 {
     PGresult *r = NULL;
     const char *p[] = {ctx->who.user_id};
@@ -99,7 +103,13 @@ static void count_failure(struct http_ctx *ctx, const char *fail_stmt, const cha
     if (lock)
         log_info("request_id=%s user=%s locked after %d failures", ctx->request_id,
                  ctx->who.user_id, MAX_FAILURES);
-    refuse(ctx, detail);
+    refuse_field(ctx, detail, field);
+}
+
+static void count_failure(struct http_ctx *ctx, const char *fail_stmt, const char *what,
+                          const char *detail)
+{
+    count_failure_field(ctx, fail_stmt, what, detail, NULL);
 }
 
 /* A new single-use token of kind for the context's user; the raw token goes to out. */
@@ -197,6 +207,79 @@ static bool recovery_matches(struct http_ctx *ctx, const char *code, enum db_sta
     return used;
 }
 
+/* The User-Agent header, cut to 200 printable ASCII characters (others become '?'), in the
+ * arena; NULL when absent. */
+static const char *user_agent(struct http_ctx *ctx)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(ctx->req), "User-Agent");
+    char *ua = h ? arena_printf(&ctx->arena, "%.200s", h) : NULL;
+    for (char *p = ua; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
+    return ua;
+}
+
+/* {csrf_token, idle_timeout_s, expires_at, user:{username, role, controller}} into o; false
+ * after answering the failure. */
+static bool cookie_answer(struct http_ctx *ctx, json_t *o, const char *cookie, const char *expires)
+{
+    PGresult *me = NULL;
+    char csrf[65];
+    const char *p[] = {ctx->who.user_id};
+    enum db_status st = db_exec(ctx_db(ctx), "me", 1, p, &me);
+    if (st != DB_OK || PQntuples(me) != 1) {
+        PQclear(me);
+        api_db_fail(ctx, st == DB_OK ? DB_ERROR : st);
+        return false;
+    }
+    identity_csrf_token(cookie, csrf);
+    json_object_set_new(o, "csrf_token", json_string(csrf));
+    json_object_set_new(o, "idle_timeout_s", json_integer(ctx_worker(ctx)->cfg->web_idle_timeout_s));
+    json_object_set_new(o, "expires_at", json_string(expires));
+    json_object_set_new(o, "user", json_pack("{s:s, s:s, s:s}", "username", PQgetvalue(me, 0, 0),
+                                             "role", PQgetvalue(me, 0, 2), "controller",
+                                             PQgetvalue(me, 0, 3)));
+    PQclear(me);
+    return true;
+}
+
+/* Creates a browser session named by a new cookie (only its hash is stored) and answers 200
+ * with Set-Cookie and the session's CSRF token, no access token. */
+static void grant_cookie(struct http_ctx *ctx, const char *role, json_t *extra)
+{
+    const struct crt_config *cfg = ctx_worker(ctx)->cfg;
+    char cookie[64], sha[65], max[16], idle[16];
+    PGresult *r = NULL;
+    if (!crypto_token(32, cookie, sizeof cookie)) {
+        api_db_fail(ctx, DB_ERROR);
+        return;
+    }
+    crypto_sha256_hex(cookie, strlen(cookie), sha);
+    snprintf(max, sizeof max, "%d", cfg->web_session_max_s);
+    snprintf(idle, sizeof idle, "%d", cfg->web_idle_timeout_s);
+    const char *p[] = {ctx->who.user_id, role, max, api_client_ip(ctx), sha, idle, user_agent(ctx)};
+    enum db_status st = db_exec(ctx_db(ctx), "session_insert_web", 7, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        OPENSSL_cleanse(cookie, sizeof cookie);
+        return;
+    }
+    json_t *o = extra ? json_incref(extra) : json_object();
+    char *set = arena_printf(&ctx->arena, WEB_COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict",
+                             cookie);
+    if (o && set && cookie_answer(ctx, o, cookie, PQgetvalue(r, 0, 1)) && api_commit(ctx)) {
+        evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Set-Cookie", set);
+        http_send_json(ctx, 200, o);
+    } else if (ctx->status == 0) {
+        api_db_fail(ctx, DB_ERROR);
+    }
+    if (set)
+        OPENSSL_cleanse(set, strlen(set));
+    OPENSSL_cleanse(cookie, sizeof cookie);
+    PQclear(r);
+    json_decref(o);
+}
+
 /* Creates the session and answers 200 with the access token (plus extra members, if any). */
 static void grant_access(struct http_ctx *ctx, const char *role, json_t *extra)
 {
@@ -246,6 +329,9 @@ struct pw_job {
     bool known, disabled, has_hash;
     int ctl;
     char user[37];
+    const char *username; /* login: as typed (the request's arena), for throttling */
+    char new_password[4 * PASSWORD_MAX_LENGTH + 1]; /* password change: hashed when ok */
+    bool new_hashed;
     void (*then)(struct pw_job *);
 };
 
@@ -254,9 +340,12 @@ static void pw_work(void *arg)
     struct pw_job *j = arg;
     bool rehash = false;
     j->ok = password_verify(j->password, j->stored, j->want, &rehash);
-    if (j->ok && rehash)
+    if (j->ok && rehash && !j->new_password[0])
         j->rehashed = password_hash(j->password, j->want, j->new_hash);
+    if (j->ok && j->new_password[0])
+        j->new_hashed = password_hash(j->new_password, j->want, j->new_hash);
     OPENSSL_cleanse(j->password, sizeof j->password);
+    OPENSSL_cleanse(j->new_password, sizeof j->new_password);
 }
 
 static void pw_done(void *arg)
@@ -291,11 +380,43 @@ static const struct field_spec login_fields[] = {
     {"password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, true, false},
 };
 
+/* Counts a failed login against the username and the client's address. */
+static void throttle_count(struct http_ctx *ctx, const char *username)
+{
+    const struct crt_config *cfg = ctx_worker(ctx)->cfg;
+    time_t now = time(NULL);
+    throttle_fail('u', username, cfg->login_throttle_window_s, now);
+    throttle_fail('a', api_client_ip(ctx), cfg->login_throttle_window_s, now);
+}
+
+/* True when the username or the client's address has failed too often within the window;
+ * then 429 with Retry-After has been answered. */
+static bool throttled(struct http_ctx *ctx, const char *username)
+{
+    const struct crt_config *cfg = ctx_worker(ctx)->cfg;
+    time_t now = time(NULL);
+    int wu = throttle_wait('u', username, cfg->login_throttle_account, cfg->login_throttle_window_s, now);
+    int wa = throttle_wait('a', api_client_ip(ctx), cfg->login_throttle_address,
+                           cfg->login_throttle_window_s, now);
+    int wait = wu > wa ? wu : wa;
+    if (wait == 0)
+        return false;
+    char after[16];
+    snprintf(after, sizeof after, "%d", wait);
+    log_info("request_id=%s login throttled (%s)", ctx->request_id, wu ? "account" : "address");
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", after);
+    problem_send(ctx, 429, "too-many-attempts",
+                 "too many failed logins; wait before trying again", NULL);
+    return true;
+}
+
 static void login_then(struct pw_job *j)
 {
     struct http_ctx *ctx = j->ctx;
     char ctl[16], token[64];
     snprintf(ctl, sizeof ctl, "%d", j->ctl);
+    if (!j->ok || !j->known || j->disabled || !j->has_hash)
+        throttle_count(ctx, j->username);
     if (!j->known || j->disabled || !j->has_hash) {
         event_global(ctx, j->known ? ctl : NULL, j->known ? j->user : NULL, "password",
                      j->known ? "refused" : "failure");
@@ -309,10 +430,16 @@ static void login_then(struct pw_job *j)
     bool active = PQgetvalue(cred, 0, C_ACTIVE)[0] == 't';
     PQclear(cred);
     if (locked) {
-        if (event(ctx, j->user, "password", "refused") == DB_OK)
-            refuse(ctx, LOGIN_FAILED);
-        else
+        /* Only who knows the password learns that the account is locked. */
+        if (event(ctx, j->user, "password", "refused") != DB_OK)
             api_db_fail(ctx, DB_ERROR);
+        else if (!j->ok)
+            refuse(ctx, LOGIN_FAILED);
+        else if (api_commit(ctx))
+            problem_send(ctx, 401, "account-locked",
+                         "the account is locked after too many failed attempts; try again "
+                         "later or ask an administrator to unlock it",
+                         NULL);
         return;
     }
     if (!j->ok) {
@@ -341,7 +468,7 @@ void h_auth_login(struct http_ctx *ctx)
 {
     const char *in[2];
     PGresult *r = NULL;
-    if (!api_fields(ctx, login_fields, 2, in))
+    if (!api_fields(ctx, login_fields, 2, in) || throttled(ctx, in[0]))
         return;
     struct pw_job *j = calloc(1, sizeof *j);
     enum db_status st = j ? db_ensure(ctx_db(ctx)) : DB_ERROR;
@@ -354,6 +481,7 @@ void h_auth_login(struct http_ctx *ctx)
         return;
     }
     j->then = login_then;
+    j->username = in[0];
     j->known = PQntuples(r) == 1;
     if (j->known) {
         snprintf(j->user, sizeof j->user, "%s", PQgetvalue(r, 0, 0));
@@ -369,17 +497,19 @@ void h_auth_login(struct http_ctx *ctx)
 
 /* ---- POST /v1/auth/totp ---- */
 
+static const char *const session_kinds[] = {"cookie", NULL};
 static const struct field_spec totp_fields[] = {
     {"mfa_token", FT_TEXT, 100, NULL, 0, 0, true, false},
     {"code", FT_TEXT, 32, NULL, 0, 0, true, false},
+    {"session", FT_ENUM, 0, session_kinds, 0, 0, false, false},
 };
 
 void h_auth_totp(struct http_ctx *ctx)
 {
-    const char *in[2];
+    const char *in[3];
     char challenge[37];
     int64_t step = -1;
-    if (!api_fields(ctx, totp_fields, 2, in) || !take_challenge(ctx, in[0], "mfa", challenge))
+    if (!api_fields(ctx, totp_fields, 3, in) || !take_challenge(ctx, in[0], "mfa", challenge))
         return;
     PGresult *cred = lock_credentials(ctx);
     if (cred == NULL)
@@ -430,7 +560,10 @@ void h_auth_totp(struct http_ctx *ctx)
     if (recovery)
         log_info("request_id=%s user=%s logged in with a recovery code", ctx->request_id,
                  ctx->who.user_id);
-    grant_access(ctx, role, NULL);
+    if (in[2])
+        grant_cookie(ctx, role, NULL);
+    else
+        grant_access(ctx, role, NULL);
 }
 
 /* ---- POST /v1/auth/totp/enrol and /confirm ---- */
@@ -438,6 +571,7 @@ void h_auth_totp(struct http_ctx *ctx)
 static const struct field_spec enrol_fields[] = {
     {"enrol_token", FT_TEXT, 100, NULL, 0, 0, true, false},
     {"code", FT_TEXT, 32, NULL, 0, 0, true, false},
+    {"session", FT_ENUM, 0, session_kinds, 0, 0, false, false},
 };
 
 void h_auth_enrol(struct http_ctx *ctx)
@@ -475,11 +609,17 @@ void h_auth_enrol(struct http_ctx *ctx)
         api_db_fail(ctx, st);
         return;
     }
-    if (api_commit(ctx)) {
-        json_t *o = json_pack("{s:s, s:s}", "secret", b32, "otpauth_uri", uri);
+    char *svg = qr_svg(uri);
+    if (svg == NULL) {
+        api_db_fail(ctx, DB_ERROR);
+    } else if (api_commit(ctx)) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "secret", b32, "otpauth_uri", uri, "qr_svg", svg);
         http_send_json(ctx, 200, o);
         json_decref(o);
     }
+    if (svg) /* it encodes the secret */
+        OPENSSL_cleanse(svg, strlen(svg));
+    free(svg);
     OPENSSL_cleanse(b32, sizeof b32);
     OPENSSL_cleanse(uri, sizeof uri);
 }
@@ -512,10 +652,10 @@ static json_t *new_recovery_codes(struct http_ctx *ctx, enum db_status *st)
 
 void h_auth_enrol_confirm(struct http_ctx *ctx)
 {
-    const char *in[2];
+    const char *in[3];
     char challenge[37], role[16], stepstr[24];
     int64_t step = -1;
-    if (!api_fields(ctx, enrol_fields, 2, in) || !take_challenge(ctx, in[0], "enrol", challenge))
+    if (!api_fields(ctx, enrol_fields, 3, in) || !take_challenge(ctx, in[0], "enrol", challenge))
         return;
     PGresult *cred = lock_credentials(ctx);
     if (cred == NULL)
@@ -558,7 +698,10 @@ void h_auth_enrol_confirm(struct http_ctx *ctx)
         return;
     }
     json_t *extra = json_pack("{s:o}", "recovery_codes", codes);
-    grant_access(ctx, role, extra);
+    if (in[2])
+        grant_cookie(ctx, role, extra);
+    else
+        grant_access(ctx, role, extra);
     json_decref(extra);
 }
 
@@ -576,11 +719,12 @@ void h_auth_logout(struct http_ctx *ctx)
         api_db_fail(ctx, st);
         return;
     }
-    if (api_commit(ctx)) {
-        json_t *o = json_pack("{s:s}", "status", "logged_out");
-        http_send_json(ctx, 200, o);
-        json_decref(o);
-    }
+    if (!api_commit(ctx))
+        return;
+    if (ctx->who.cookie)
+        evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Set-Cookie",
+                          WEB_COOKIE "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    http_send_text(ctx, 204, "application/json", "");
 }
 
 /* ---- POST /v1/auth/totp/reset: one's own MFA, with the password again ---- */
@@ -648,6 +792,80 @@ void h_auth_totp_reset(struct http_ctx *ctx)
             free(j);
     } else {
         problem_send(ctx, 503, "busy", "try again in a moment", NULL);
+    }
+    PQclear(r);
+}
+
+/* ---- POST /v1/auth/password: one's own password, with the current one ---- */
+
+static const struct field_spec password_fields[] = {
+    {"current_password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, true, false},
+    {"new_password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, true, false},
+};
+
+static void password_then(struct pw_job *j)
+{
+    struct http_ctx *ctx = j->ctx;
+    PGresult *cred = api_begin(ctx) ? lock_credentials(ctx) : NULL;
+    if (cred == NULL)
+        return;
+    bool locked = PQgetvalue(cred, 0, C_LOCKED)[0] == 't';
+    PQclear(cred);
+    if (locked || !j->ok) {
+        if (locked && event(ctx, ctx->who.user_id, "password_change", "refused") == DB_OK)
+            refuse_field(ctx, "the current password is not correct", "current_password");
+        else if (locked)
+            api_db_fail(ctx, DB_ERROR);
+        else
+            count_failure_field(ctx, "cred_password_fail", "password_change",
+                                "the current password is not correct", "current_password");
+        return;
+    }
+    const char *p[] = {ctx->who.user_id, j->new_hash}, *o[] = {ctx->who.user_id, ctx->who.session_id};
+    enum db_status st = j->new_hashed ? db_exec(ctx_db(ctx), "cred_password_set", 2, p, NULL) : DB_ERROR;
+    if (st == DB_OK) /* whoever else knew the old password is signed out */
+        st = db_exec(ctx_db(ctx), "sessions_revoke_others", 2, o, NULL);
+    if (st == DB_OK)
+        st = event(ctx, ctx->who.user_id, "password_change", "success");
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (api_commit(ctx))
+        http_send_text(ctx, 204, "application/json", "");
+}
+
+void h_auth_password(struct http_ctx *ctx)
+{
+    const char *in[2];
+    PGresult *r = NULL, *me = NULL;
+    if (!api_fields(ctx, password_fields, 2, in) || !api_begin(ctx))
+        return;
+    const char *p[] = {ctx->who.user_id};
+    enum db_status st = db_exec(ctx_db(ctx), "cred_hash", 1, p, &r);
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "me", 1, p, &me);
+    if (st != DB_OK || PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQntuples(me) != 1) {
+        PQclear(r);
+        PQclear(me);
+        api_db_fail(ctx, st == DB_OK ? DB_ERROR : st);
+        return;
+    }
+    db_rollback(ctx_db(ctx)); /* nothing is held while the hashes run */
+    const char *why = password_policy(in[1], PQgetvalue(me, 0, 0));
+    PQclear(me);
+    struct pw_job *j = why ? NULL : calloc(1, sizeof *j);
+    if (why) {
+        problem_send(ctx, 422, "validation", why, "new_password");
+    } else if (j == NULL) {
+        problem_send(ctx, 503, "busy", "try again in a moment", NULL);
+    } else {
+        j->then = password_then;
+        snprintf(j->new_password, sizeof j->new_password, "%s", in[1]);
+        if (!check_password(ctx, j, in[0], PQgetvalue(r, 0, 0))) {
+            OPENSSL_cleanse(j, sizeof *j);
+            free(j);
+        }
     }
     PQclear(r);
 }

@@ -25,6 +25,10 @@ static bool load_shared(struct api_shared *s, const struct crt_config *cfg)
         fprintf(stderr, "crt-api: scrypt with CRT_SCRYPT_LOG2N=%d failed\n", cfg->scrypt_log2n);
         return false;
     }
+    if (!tls_init(cfg, err, sizeof err)) {
+        fprintf(stderr, "crt-api: %s\n", err);
+        return false;
+    }
     if (!totp_init() || !(s->hashing = offload_new(cfg->hash_threads, cfg->hash_queue))) {
         fprintf(stderr, "crt-api: cannot start the hashing threads\n");
         return false;
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
         rc = server_run(&shared); /* frees shared.hashing */
     else
         offload_free(shared.hashing);
+    tls_free(); /* no-op after server_run */
     token_keys_free(&shared.keys);
     keyring_wipe(&shared.keyring);
     keyring_wipe(&shared.index_key);

@@ -129,9 +129,11 @@ static void dispatch(struct evhttp_request *req, void *arg)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    enum router_result rr = router_match(api_routes, api_nroutes, http_method_of(req),
-                                         path ? path : "/", &ctx->match);
-    if (rr != ROUTER_OK) {
+    enum router_result rr = ROUTER_OK;
+    if (web_handles(path ? path : "/"))
+        web_serve(ctx);
+    else if ((rr = router_match(api_routes, api_nroutes, http_method_of(req), path ? path : "/",
+                                &ctx->match)) != ROUTER_OK) {
         send_routing_problem(ctx, rr);
     } else {
         ctx->route_index = ctx->match.index;
@@ -238,6 +240,8 @@ static bool worker_init(struct worker *w, const struct api_shared *shared,
     evhttp_set_max_headers_size(w->http, cfg->max_header_bytes);
     evhttp_set_timeout(w->http, 30);
     evhttp_set_gencb(w->http, dispatch, w);
+    if (tls_enabled())
+        evhttp_set_bevcb(w->http, tls_bev_new, NULL);
     struct evconnlistener *l = evconnlistener_new_bind(
         w->base, NULL, NULL,
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
@@ -280,6 +284,8 @@ int server_run(const struct api_shared *shared)
     signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() != 0)
         return 1;
+    if (!web_init(cfg->web_root))
+        return 1;
     metrics_init(api_routes, api_nroutes);
     http_observe = observe;
     nworkers = cfg->threads;
@@ -294,12 +300,14 @@ int server_run(const struct api_shared *shared)
     }
     sigterm = evsignal_new(main_base, SIGTERM, on_signal, main_base);
     sigint = evsignal_new(main_base, SIGINT, on_signal, main_base);
-    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL))
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+        !tls_watch(main_base))
         goto done;
     for (; started < nworkers; started++)
         if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
             goto done;
-    log_info("crt-api listening on %s with %d workers", cfg->listen, nworkers);
+    log_info("crt-api listening on %s (%s) with %d workers", cfg->listen,
+             tls_enabled() ? "https" : "http behind a TLS proxy", nworkers);
     event_base_dispatch(main_base);
     rc = 0;
 done:
@@ -317,6 +325,7 @@ done:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    tls_free();
     if (main_base)
         event_base_free(main_base);
     log_info("crt-api stopped");

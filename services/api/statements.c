@@ -178,6 +178,38 @@ static struct db_stmt stmts[] = {
      "extract(epoch FROM expires_at)::bigint"},
     {"session_revoke",
      "UPDATE sessions SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL"},
+    /* ---- browser sessions (h_sessions.c): the cookie's hash only; idle timeout ---- */
+    {"cookie_session",
+     "SELECT session_id::text, controller_id, user_id::text, role, state "
+     "FROM crt_cookie_session($1)"},
+    {"session_insert_web",
+     "INSERT INTO sessions (controller_id, user_id, role, amr, expires_at, ip, cookie_sha256, "
+     "idle_timeout_s, user_agent) VALUES (crt_current_controller(), $1::uuid, $2, "
+     "'{pwd,otp}', now() + make_interval(secs => $3::int), $4, $5, $6::int, $7) "
+     "RETURNING id::text, to_json(expires_at) #>> '{}'"},
+    {"session_current",
+     "SELECT to_json(s.expires_at) #>> '{}', s.idle_timeout_s, "
+     "to_json(s.last_seen_at + make_interval(secs => s.idle_timeout_s)) #>> '{}', "
+     "u.username, u.display_name, u.role, c.code FROM sessions s "
+     "JOIN staff_users u ON u.id = s.user_id JOIN controllers c ON c.id = u.controller_id "
+     "WHERE s.id = $1::uuid"},
+    {"sessions_list",
+     "SELECT id::text, to_json(created_at) #>> '{}', to_json(last_seen_at) #>> '{}', "
+     "to_json(expires_at) #>> '{}', ip, user_agent, id = $2::uuid FROM sessions "
+     "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
+     "AND (idle_timeout_s IS NULL OR last_seen_at + make_interval(secs => idle_timeout_s) > now()) "
+     "ORDER BY created_at DESC, id LIMIT 200"},
+    {"sessions_revoke_others",
+     "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid AND id <> $2::uuid "
+     "AND revoked_at IS NULL"},
+    {"session_revoke_own",
+     "UPDATE sessions SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1::uuid "
+     "AND user_id = $2::uuid RETURNING 1"},
+    {"sessions_revoke_user",
+     "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL"},
+    {"cred_password_set",
+     "UPDATE staff_credentials SET password_hash = $2, failed_passwords = 0, updated_at = now() "
+     "WHERE user_id = $1::uuid"},
     {"recovery_replace",
      "WITH old AS (UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid "
      "  AND used_at IS NULL) "

@@ -23,7 +23,5 @@ int partners_main(const struct crt_config *cfg, const char *what, int argc, char
 /* crtctl retention [--apply] [--as-of DATE] [--log-months N] [--only persons|log] (retention.c);
  * argv starts after the word. */
 int retention_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
-/* Prints text as a QR code with Unicode half blocks (libqrencode). */
-int qr_print(FILE *out, const char *text) CRT_MUST_CHECK;
 
 #endif

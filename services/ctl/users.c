@@ -10,6 +10,7 @@
 #include "crt/log.h"
 #include "crt/password.h"
 #include "crt/totp.h"
+#include "crt/qr.h"
 #include "ctl.h"
 
 struct account {

@@ -4,6 +4,7 @@
 #include "crt/totp.h"
 
 #include <arpa/inet.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 static int port;
+static bool use_tls; /* the last api_start serves HTTPS: the client speaks TLS */
 
 int api_port(void)
 {
@@ -37,6 +39,9 @@ static int free_port(void)
 pid_t api_start(const char *const *env_extra)
 {
     port = free_port();
+    use_tls = false;
+    for (size_t i = 0; env_extra && env_extra[i]; i++)
+        use_tls = use_tls || strncmp(env_extra[i], "CRT_TLS_CERT_FILE=", 18) == 0;
     char listen[64], portstr[16];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     snprintf(portstr, sizeof portstr, "%d", port);
@@ -46,12 +51,23 @@ pid_t api_start(const char *const *env_extra)
         setenv("CRT_THREADS", "2", 1);
         setenv("CRT_SCRYPT_LOG2N", "14", 0);
         setenv("CRT_LOG_LEVEL", "warn", 1);
+        if (use_tls) /* TLS tests set the TLS files; the others run as if behind a TLS proxy */
+            unsetenv("CRT_PLAIN_HTTP");
+        else {
+            unsetenv("CRT_TLS_CERT_FILE");
+            unsetenv("CRT_TLS_KEY_FILE");
+            setenv("CRT_PLAIN_HTTP", "behind-tls-proxy", 0);
+        }
         for (size_t i = 0; env_extra && env_extra[i]; i++)
             putenv((char *)env_extra[i]);
         execl(CRT_API_BIN, "crt-api", (char *)NULL);
         _exit(127);
     }
     setenv("CRT_TEST_PORT", portstr, 1);
+    if (use_tls)
+        setenv("CRT_TEST_TLS", "1", 1);
+    else
+        unsetenv("CRT_TEST_TLS");
     for (int i = 0; i < 200; i++) { /* up to 10 s */
         struct resp r;
         if (api_req(&r, "GET", "/healthz", NULL, NULL) == 0 && r.status == 200) {
@@ -84,7 +100,7 @@ void api_stop_checked(pid_t pid)
     }
 }
 
-static int connect_api(void)
+int connect_api(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_port()),
@@ -108,12 +124,50 @@ static int parse(struct resp *r, char *buf, size_t len)
     return 0;
 }
 
+SSL *harness_tls_connect(int fd, int min_version, int max_version)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = NULL;
+    if (ctx && SSL_CTX_set_min_proto_version(ctx, min_version) &&
+        SSL_CTX_set_max_proto_version(ctx, max_version)) {
+        SSL_CTX_set_security_level(ctx, 0); /* let the client offer old versions: the server must refuse */
+        SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
+        ssl = SSL_new(ctx);
+    }
+    SSL_CTX_free(ctx); /* the SSL keeps its reference */
+    if (ssl && SSL_set_fd(ssl, fd) == 1 && SSL_connect(ssl) == 1)
+        return ssl;
+    SSL_free(ssl);
+    return NULL;
+}
+
+/* The request over TLS (certificates are not verified: the tests check them themselves). */
+static int raw_tls(struct resp *r, int s, const char *raw, size_t len)
+{
+    SSL *ssl = harness_tls_connect(s, TLS1_2_VERSION, TLS1_3_VERSION);
+    size_t cap = 65536, n = 0;
+    char *buf = ssl && SSL_write(ssl, raw, (int)len) == (int)len ? malloc(cap) : NULL;
+    int got;
+    while (buf && (got = SSL_read(ssl, buf + n, (int)(cap - n - 1))) > 0) {
+        n += (size_t)got;
+        if (n + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    SSL_free(ssl);
+    close(s);
+    int rc = buf ? parse(r, buf, n) : -1;
+    free(buf);
+    return rc;
+}
+
 int api_raw(struct resp *r, const char *raw, size_t len)
 {
     memset(r, 0, sizeof *r);
     int s = connect_api();
     if (s < 0)
         return -1;
+    if (getenv("CRT_TEST_TLS"))
+        return raw_tls(r, s, raw, len);
     size_t off = 0;
     while (off < len) {
         ssize_t w = send(s, raw + off, len - off, MSG_NOSIGNAL);
@@ -147,14 +201,24 @@ int api_req(struct resp *r, const char *method, const char *path, const char *wh
 int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
                   const char *body)
 {
+    char *h = NULL;
+    if (token && asprintf(&h, "Authorization: Bearer %s\r\n", token) < 0)
+        return -1;
+    int rc = api_req_headers(r, method, path, h, body);
+    free(h);
+    return rc;
+}
+
+int api_req_headers(struct resp *r, const char *method, const char *path, const char *headers,
+                    const char *body)
+{
     size_t blen = body ? strlen(body) : 0;
     char *req = NULL;
     int n = asprintf(&req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s%s"
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
                      "%sContent-Length: %zu\r\n\r\n%s",
-                     method, path, token ? "Authorization: Bearer " : "", token ? token : "",
-                     token ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "", blen,
-                     body ? body : "");
+                     method, path, headers ? headers : "",
+                     body ? "Content-Type: application/json\r\n" : "", blen, body ? body : "");
     int rc = n < 0 ? -1 : api_raw(r, req, (size_t)n);
     free(req);
     return rc;

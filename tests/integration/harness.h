@@ -34,6 +34,14 @@ int api_req(struct resp *r, const char *method, const char *path, const char *wh
 /* The same with an explicit bearer token (NULL: none). */
 int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
                   const char *body);
+/* The same with extra header lines (each ending in \r\n; NULL: none), e.g. a Cookie. */
+int api_req_headers(struct resp *r, const char *method, const char *path, const char *headers,
+                    const char *body);
+/* A TCP connection to the API's port (-1 on failure). */
+int connect_api(void);
+/* A TLS client connection over fd offering versions min..max (OpenSSL TLS1_x_VERSION), the
+ * server's certificate not verified; NULL when the handshake fails. The caller SSL_frees. */
+struct ssl_st *harness_tls_connect(int fd, int min_version, int max_version);
 /* Sends raw bytes and reads the whole answer. */
 int api_raw(struct resp *r, const char *raw, size_t len);
 void resp_free(struct resp *r);

@@ -32,6 +32,16 @@ struct crt_config {
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     char *log_level;          /* CRT_LOG_LEVEL */
     char *migrations_dir;     /* CRT_MIGRATIONS_DIR */
+    char *web_root;           /* CRT_WEB_ROOT: static files under /, "" none */
+    int web_idle_timeout_s;   /* CRT_WEB_IDLE_TIMEOUT_S */
+    int web_session_max_s;    /* CRT_WEB_SESSION_MAX_S */
+    int login_throttle_window_s; /* CRT_LOGIN_THROTTLE_WINDOW_S */
+    int login_throttle_account;  /* CRT_LOGIN_THROTTLE_ACCOUNT */
+    int login_throttle_address;  /* CRT_LOGIN_THROTTLE_ADDRESS */
+    char *public_origin;      /* CRT_PUBLIC_ORIGIN: "" = from Host */
+    char *tls_cert_file;      /* CRT_TLS_CERT_FILE */
+    char *tls_key_file;       /* CRT_TLS_KEY_FILE */
+    char *plain_http;         /* CRT_PLAIN_HTTP: "behind-tls-proxy" or "" */
     /* crt-review */
     char *review_database_url;   /* CRT_REVIEW_DATABASE_URL: the crt_review role */
     char *seal_key_file;         /* CRT_REVIEW_SEAL_KEY_FILE: Ed25519 private key (PEM) */

@@ -18,6 +18,7 @@ struct principal {
     char role[16];
     char session_id[37];
     long issued_at; /* the token's iat */
+    bool cookie;    /* authenticated by the browser session cookie, not a bearer token */
 };
 
 struct http_ctx {
@@ -61,6 +62,12 @@ bool http_query(struct http_ctx *ctx, const char ***keys, const char ***values);
 
 enum http_method http_method_of(struct evhttp_request *req);
 uint64_t http_now_ns(void);
+
+/* Adds the headers every response carries (static files and API): Content-Security-Policy,
+ * X-Content-Type-Options, Referrer-Policy, and Strict-Transport-Security when http_hsts. */
+void http_security_headers(struct evkeyvalq *h);
+/* True when crt-api serves TLS itself or sits behind a TLS proxy; set once at start-up. */
+extern bool http_hsts;
 
 /* Called for every response with the route index (-1 unrouted), status and duration, for
  * metrics. Set once at start-up by the server; may be NULL. */
