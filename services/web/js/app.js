@@ -81,6 +81,11 @@ function markNav(hash) {
   });
 }
 
+function controllerName(c) {
+  const code = typeof c === 'string' ? c : (c && c.code);
+  return code ? t(`controller.${code}`) : '';
+}
+
 function renderChrome() {
   const nav = document.getElementById('nav');
   const user = document.getElementById('user');
@@ -97,7 +102,7 @@ function renderChrome() {
   nav.append(h('ul', {}, items.map(([href, key]) => h('li', {}, h('a', { href, text: t(key) })))));
   nav.hidden = false;
   user.append(
-    h('span', { class: 'who', text: `${state.user.display_name || state.user.username} · ${t(`role.${state.user.role}`)} · ${state.user.controller.name || state.user.controller.code || state.user.controller}` }),
+    h('span', { class: 'who', text: `${state.user.display_name || state.user.username} · ${t(`role.${state.user.role}`)} · ${controllerName(state.user.controller)}` }),
     h('button', { type: 'button', class: 'secondary small', id: 'logout', onclick: logout, text: t('nav.logout') }),
   );
   user.hidden = false;
