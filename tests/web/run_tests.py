@@ -43,6 +43,7 @@ class Suite:
         self.screens_checked = []
         self.shot_n = 0
         self.axe_src = open(AXE).read()
+        self.axe_minor = 0
 
     # ---- browser helpers ----
 
@@ -81,9 +82,12 @@ class Suite:
         res = self.d.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},"
-            " resultTypes: ['violations']}).then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
-            " help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))).catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
-        bad = [v for v in res if v['impact'] in ('serious', 'critical')]
+            " resultTypes: ['violations']}).then(r => done({passes: r.passes.length, violations: r.violations.map(v => ({id: v.id,"
+            " impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))}))"
+            ".catch(e => done({passes: 0, violations: [{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]}));")
+        assert res['passes'] >= 10, f'axe-core ran on {name} ({res})'
+        bad = [v for v in res['violations'] if v['impact'] in ('serious', 'critical')]
+        self.axe_minor += len(res['violations']) - len(bad)
         if bad:
             self.axe_failures.append((name, bad))
         self.screens_checked.append(name)
@@ -526,7 +530,8 @@ class Suite:
         finally:
             self.teardown()
         print(f'{len(names) - failed}/{len(names)} passed in {time.time() - t0:.0f}s; '
-              f'{len(self.screens_checked)} screens checked with axe-core; screenshots in {SHOTS}')
+              f'{len(self.screens_checked)} screens checked with axe-core ({self.axe_minor} minor/moderate findings); '
+              f'screenshots in {SHOTS}')
         if failed:
             print(f'crt-api log: {self.api.log_path}')
         else:
