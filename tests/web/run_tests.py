@@ -241,7 +241,7 @@ class Suite:
         assert ctl.get_attribute('aria-invalid') == 'true'
         assert self.d.switch_to.active_element == ctl, 'focus moves to the refused field'
         assert self.value('contact.phone') == '+32 470 12 34 56' and self.value('identification.nationality') == 'UA', 'typing kept'
-        self.check_screen('register-validation-error', shot='full')
+        self.check_screen('register-validation-error')
         self.fill('contact.address_postcode', '2060')
         self.submit('#person-form')
         done = self.wait('#reg-done')
