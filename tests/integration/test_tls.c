@@ -38,6 +38,15 @@ static void setup(void)
     make_cert("first.test");
 }
 
+/* Removes the test's folder (certificates, keys, stderr). */
+static void teardown(void)
+{
+    char cmd[192];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 static char env_cert[224], env_key[224];
 static const char *tls_env[3];
 
@@ -91,7 +100,7 @@ static SSL *connect_tls(int min, int max, int *fd)
     return harness_tls_connect(*fd, min, max);
 }
 
-Test(tls, tls_1_1_is_refused_and_1_2_and_1_3_are_served_with_hsts, .init = setup)
+Test(tls, tls_1_1_is_refused_and_1_2_and_1_3_are_served_with_hsts, .init = setup, .fini = teardown)
 {
     pid_t pid = start_tls();
     int fd;
@@ -141,7 +150,7 @@ static int run_api(const char *envs, char *err, size_t len)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-Test(tls, a_key_file_readable_by_others_is_refused_at_start, .init = setup)
+Test(tls, a_key_file_readable_by_others_is_refused_at_start, .init = setup, .fini = teardown)
 {
     char envs[512], err[512];
     cr_assert_eq(chmod(key, 0644), 0);
@@ -152,7 +161,7 @@ Test(tls, a_key_file_readable_by_others_is_refused_at_start, .init = setup)
     cr_assert_eq(run_api(envs, err, sizeof err), 2, "%s", err);
 }
 
-Test(tls, without_tls_files_it_refuses_to_start_unless_behind_a_tls_proxy, .init = setup)
+Test(tls, without_tls_files_it_refuses_to_start_unless_behind_a_tls_proxy, .init = setup, .fini = teardown)
 {
     char err[512];
     cr_assert_eq(run_api("", err, sizeof err), 2, "%s", err);
@@ -160,7 +169,7 @@ Test(tls, without_tls_files_it_refuses_to_start_unless_behind_a_tls_proxy, .init
     cr_assert_eq(run_api("CRT_PLAIN_HTTP=yes-please", err, sizeof err), 2, "%s", err);
 }
 
-Test(tls, sighup_reloads_the_certificate_and_old_connections_keep_working, .init = setup)
+Test(tls, sighup_reloads_the_certificate_and_old_connections_keep_working, .init = setup, .fini = teardown)
 {
     pid_t pid = start_tls();
     int fd1, fd2;
@@ -196,7 +205,7 @@ Test(tls, sighup_reloads_the_certificate_and_old_connections_keep_working, .init
     api_stop_checked(pid);
 }
 
-Test(tls, a_failed_reload_keeps_serving_the_old_certificate, .init = setup)
+Test(tls, a_failed_reload_keeps_serving_the_old_certificate, .init = setup, .fini = teardown)
 {
     pid_t pid = start_tls();
     int fd;

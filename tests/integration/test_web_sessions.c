@@ -556,6 +556,14 @@ static pid_t static_api(void)
     return own_api(list);
 }
 
+static void static_cleanup(void)
+{
+    char cmd[192];
+    snprintf(cmd, sizeof cmd, "rm -rf /tmp/crt-web-%d", (int)getpid());
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove /tmp/crt-web-%d\n", (int)getpid());
+}
+
 static void assert_common_headers(const struct resp *r)
 {
     cr_assert_str_eq(resp_header(r, "Content-Security-Policy"), CSP);
@@ -563,7 +571,7 @@ static void assert_common_headers(const struct resp *r)
     cr_assert_str_eq(resp_header(r, "Referrer-Policy"), "no-referrer");
 }
 
-Test(web, static_files_carry_the_headers_and_answer_304_to_their_etag)
+Test(web, static_files_carry_the_headers_and_answer_304_to_their_etag, .fini = static_cleanup)
 {
     pid_t pid = static_api();
     struct resp r;
@@ -599,7 +607,7 @@ Test(web, static_files_carry_the_headers_and_answer_304_to_their_etag)
     api_stop_checked(pid);
 }
 
-Test(web, traversal_dotfiles_symlinks_and_listings_are_refused)
+Test(web, traversal_dotfiles_symlinks_and_listings_are_refused, .fini = static_cleanup)
 {
     pid_t pid = static_api();
     static const char *const bad[] = {
