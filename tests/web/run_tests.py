@@ -463,6 +463,27 @@ class Suite:
             self.login_ui(self.case1, expect_home=False)
             self.wait('#revoke-others')
             assert self.d.current_url.endswith('#/sessions'), self.d.current_url
+            # Typing in a form when the session ends: a sign-in dialog over the screen keeps it.
+            self.go(f'#/persons/{self.person}')
+            self.wait('#rectify-form')
+            self.fill('which', 'situation.languages')
+            self.fill('situation.languages', 'Oekraïens, Russisch')
+            self.fill('source', 'person', root=self.d.find_element(By.ID, 'rectify-form'))
+            self.fill('reason', 'Gegeven aan de balie', root=self.d.find_element(By.ID, 'rectify-form'))
+            time.sleep(4.2)
+            self.submit('#rectify-form')
+            self.wait('#reauth-form')
+            self.check_screen('reauth-dialog')
+            self.fill('password', PASSWORD, root=self.d.find_element(By.ID, 'reauth-form'))
+            self.submit('#reauth-form')
+            self.wait('#reauth-form [name=code]').send_keys(self.case1.recovery.pop())
+            self.submit('#reauth-form')
+            WebDriverWait(self.d, 10).until(lambda d: not d.find_elements(By.ID, 'reauth-form'))
+            form = self.d.find_element(By.ID, 'rectify-form')
+            assert form.find_element(By.NAME, 'reason').get_attribute('value') == 'Gegeven aan de balie', 'typing kept'
+            self.submit('#rectify-form')
+            self.wait_text('section[data-group=situation]', 'Oekraïens, Russisch')
+            self.wait_text('#history-section', 'Gegeven aan de balie')
         finally:
             self.api = main_api
 

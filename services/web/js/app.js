@@ -5,7 +5,7 @@ import { get, post, setCsrf, onSessionEnded } from './api.js';
 import { h, clear, announce } from './dom.js';
 import { t, loadLang, savedLang, translateTree } from './i18n.js';
 import './elements.js';
-import { loginScreen } from './login.js';
+import { loginScreen, reauthDialog } from './login.js';
 import { homeScreen } from './home.js';
 import { registerScreen } from './register.js';
 import { personScreen } from './person.js';
@@ -135,8 +135,21 @@ function endSession(noticeKey) {
   announce(t(noticeKey));
 }
 
+// Whether the screen holds typing that would be lost (a filter box or a preset date is not).
+function hasTyping() {
+  return [...main().querySelectorAll('form input, form textarea')].some((e) => e.value.trim() !== ''
+    && !['radio', 'checkbox', 'date', 'search', 'hidden'].includes(e.type));
+}
+
 onSessionEnded((err) => {
   if (!state.user) return;
+  if (hasTyping() && !document.getElementById('reauth-form')) {
+    reauthDialog(state.user.username, err.slug === 'session-expired' ? 'login.expired_short' : 'login.ended', (s) => {
+      state.session = s; setCsrf(s.csrf_token);
+      announce(t('reauth.done'));
+    });
+    return;
+  }
   try { sessionStorage.setItem(RETURN_KEY, location.hash || '#/'); } catch { /* none */ }
   endSession(err.slug === 'session-expired' ? 'login.expired' : 'login.ended');
 });

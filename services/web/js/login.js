@@ -108,3 +108,40 @@ function recoveryScreen(session) {
     })));
   focusTitle();
 }
+
+// Signing in again over the current screen (a <dialog>), so that a form with typing in it is
+// kept when the session ended meanwhile: password, then a code, for the same user. done(session)
+// runs after the second step; cancel leaves the screen as it is (the user may copy the text).
+export function reauthDialog(username, reasonKey, done) {
+  const dlg = h('dialog', { class: 'dialog reauth', 'aria-labelledby': 'reauth-title' });
+  const form = h('form', { class: 'stack', novalidate: true, id: 'reauth-form' },
+    h('h2', { id: 'reauth-title', text: t('reauth.title') }),
+    h('p', { text: t(reasonKey) }), h('p', { text: t('reauth.kept') }),
+    field({ name: 'password', label: t('login.password'), type: 'password', autocomplete: 'current-password', required: true }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', text: t('login.next') }),
+      h('button', { type: 'button', class: 'secondary', text: t('common.cancel'), onclick: () => { dlg.close(); dlg.remove(); } })));
+  let mfa = null;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const fd = new FormData(form);
+    try {
+      if (!mfa) {
+        const r = await post('/v1/auth/login', { username, password: fd.get('password') }, { auth: true });
+        if (!r.mfa_token) throw Object.assign(new Error('enrol'), { status: 401, slug: 'unauthorized' });
+        mfa = r.mfa_token;
+        form.querySelector('[data-field=password]').replaceWith(field({ name: 'code', label: t('login.code'), hint: t('login.code_hint'), autocomplete: 'one-time-code', required: true }));
+        form.querySelector('[name=code]').focus();
+        return;
+      }
+      const s = await post('/v1/auth/totp', { mfa_token: mfa, code: fd.get('code').trim(), session: 'cookie' }, { auth: true });
+      dlg.close(); dlg.remove();
+      done(s);
+    } catch (err) { loginProblem(form, err); }
+  });
+  dlg.append(form);
+  dlg.addEventListener('cancel', () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+  form.querySelector('input').focus();
+}
