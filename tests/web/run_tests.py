@@ -245,6 +245,11 @@ class Suite:
         assert self.value('contact.phone') == '+32 470 12 34 56' and self.value('identification.nationality') == 'UA', 'typing kept'
         self.check_screen('register-validation-error')
         self.fill('contact.address_postcode', '2060')
+        radio = self.d.find_element(By.CSS_SELECTOR, '#household input[value=new]')
+        self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", radio)
+        radio.click()
+        self.fill('household.family_name', self.last)
+        self.fill('household.address_city', 'Antwerpen')
         self.submit('#person-form')
         done = self.wait('#reg-done')
         assert re.search(r'OKI\d{9}', done.text), done.text
@@ -255,6 +260,7 @@ class Suite:
         self.person = self.d.current_url.rsplit('/', 1)[1]
         phone = self.d.find_element(By.CSS_SELECTOR, 'section[data-group=contact]').text
         assert '+32 470 12 34 56' in phone and 'de persoon zelf' in phone, 'per-field source shown'
+        assert self.last in self.wait('#household-section').text, 'the new household is shown'
         self.check_screen('person-intake')
 
     def expect_groups(self, acct_role):

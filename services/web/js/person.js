@@ -29,6 +29,7 @@ export async function personScreen(id) {
   for (const g of [...PERSON_GROUPS, 'sensitive']) if (p[g]) data.append(groupSection(p, g));
   layout.append(data);
   m.append(layout);
+  if (p.household_id) m.append(await householdSection(p));
   const sections = [];
   if (p.identification && can('write', 'identification') && role() !== 'education') sections.push(rectifySection(p));
   sections.push(historySection(id));
@@ -83,6 +84,18 @@ function groupSection(p, g) {
     h('h2', { id: `g-${g}`, text: t(`group.${g}`) }),
     dl(GROUPS[g].map((def) => [t(`field.${def.name}`), show(def, p[g][def.name]),
       sources[def.name] ? h('span', { class: 'source', text: ` ${t('person.source', { source: t(`source.${sources[def.name]}`) })}` }) : null])));
+}
+
+async function householdSection(p) {
+  let hh;
+  try { hh = await get(`/v1/households/${p.household_id}`); } catch { return section('household', 'group.household', h('p', { text: t('common.unavailable') })); }
+  const address = [[hh.address_street, hh.address_number, hh.address_box].filter(Boolean).join(' '), [hh.address_postcode, hh.address_city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+  const others = (hh.members || []).filter((x) => x.id !== p.id);
+  return section('household', 'group.household', dl([
+    [t('field.family_name'), hh.family_name, h('span', { class: 'source', text: ` ${t('person.source', { source: t(`source.${hh.source}`) })}` })],
+    [t('household.address'), address],
+    [t('household.members'), others.length ? h('ul', { class: 'inline' }, others.map((x) => h('li', {}, h('a', { href: `#/persons/${x.id}`, text: x.oki_number })))) : ''],
+  ]));
 }
 
 function section(idp, titleKey, ...content) {
