@@ -52,8 +52,7 @@ static json_t *worklist_item(const PGresult *r, int i)
 }
 
 /* The page as JSON, and the ids and reasons of its rows for the access log (arena arrays). */
-static json_t *worklist_page(struct http_ctx *ctx, const PGresult *r, int n, const char **ids,
-                             const char **why)
+static json_t *worklist_page(const PGresult *r, int n, const char **ids, const char **why)
 {
     json_t *items = json_array();
     for (int i = 0; items && i < n; i++) {
@@ -65,7 +64,6 @@ static json_t *worklist_page(struct http_ctx *ctx, const PGresult *r, int n, con
             return NULL;
         }
     }
-    (void)ctx;
     return items;
 }
 
@@ -92,7 +90,7 @@ void h_worklist(struct http_ctx *ctx)
     int limit = atoi(w.limit), n = PQntuples(r) > limit ? limit : PQntuples(r);
     const char **ids = arena_alloc(&ctx->arena, (size_t)(n + 1) * sizeof *ids);
     const char **why = arena_alloc(&ctx->arena, (size_t)(n + 1) * sizeof *why);
-    json_t *items = ids && why ? worklist_page(ctx, r, n, ids, why) : NULL;
+    json_t *items = ids && why ? worklist_page(r, n, ids, why) : NULL;
     char *idl = items ? db_array_literal(&ctx->arena, ids, (size_t)n) : NULL;
     char *whyl = idl ? db_array_literal(&ctx->arena, why, (size_t)n) : NULL;
     const char *p[] = {idl, whyl, purpose, ctx->request_id};
