@@ -157,6 +157,16 @@ def create_account(ctl, username, controller, role):
     return Account(username, controller, role)
 
 
+def partner_with_grant(ctl, client_id, name, controller, groups, purpose):
+    """A partner agency (crtctl partner create) with a grant of controller for purpose."""
+    for args in (['partner', 'create', '--name', name, '--kind', 'employment', client_id],
+                 ['grant', 'add', '--partner', client_id, '--controller', controller, '--groups', groups,
+                  '--purpose', purpose, '--legal-basis', 'Decreet integratie- en inburgeringsbeleid art. 27']):
+        p = subprocess.run([ctl] + args, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f'crtctl {args[0]} {args[1]}: {p.stderr.strip()}')
+
+
 def enrol_by_api(api, acct):
     """First login through the API (Bearer flow): keeps the secret and the recovery codes."""
     s, _, r = api.request('POST', '/v1/auth/login', {'username': acct.username, 'password': PASSWORD})

@@ -14,7 +14,7 @@ import traceback
 import uuid
 
 from harness import (HERE, ROOT, PASSWORD, Api, browser, bearer_login, cookie_login, create_account,
-                     enrol_by_api, make_certs, totp, unique)
+                     enrol_by_api, make_certs, partner_with_grant, unique)
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -165,6 +165,8 @@ class Suite:
         self.other = mk('ingent', 'intake')           # another controller
         for a in (self.coord, self.case1, self.case2, self.edu, self.other):
             enrol_by_api(self.api, a)
+        self.partner = f'VDAB test {self.tag}'
+        partner_with_grant(self.ctl_bin, f'{self.tag}-vdab', self.partner, 'atlas', 'identification,contact', 'job_guidance')
         self.d = browser(self.tmp)
         self.d.set_script_timeout(30)
         self.access = {}
@@ -308,6 +310,13 @@ class Suite:
         self.fill('reason', 'Volgt het inburgeringstraject')
         self.submit('#assign-form')
         self.wait_text('#assignment-list', self.case1.username)
+        self.fill('partner_id', self.d.execute_script(
+            "return [...document.querySelectorAll('#referral-form option')].find(o => o.textContent.includes(arguments[0])).value",
+            self.partner))
+        self.submit('#referral-form')
+        self.wait_text('#referral-list', self.partner)
+        received = self.d.find_element(By.ID, 'referral-list').text
+        assert 'ontvangt: Identificatie, Contact' in received, received
         self.check_screen('person-coordinator', shot='full')
         self.logout_ui()
 
@@ -539,6 +548,10 @@ class Suite:
         except Skip as e:
             print(f'SKIP all browser tests: {e}')
             return 0 if os.environ.get('CRT_WEB_ALLOW_SKIP') else 77
+        except Exception:
+            if getattr(self, 'api', None):
+                self.api.stop()
+            raise
         failed = 0
         try:
             for n in names:
