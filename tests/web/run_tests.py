@@ -186,9 +186,19 @@ class Suite:
         self.go('#/')
         self.wait('#login-form')
         self.check_screen('login')
+        # Keyboard only: Tab reaches the skip link first, then the controls, each with a visible
+        # focus ring; Enter in the password field sends the form.
+        self.d.find_element(By.TAG_NAME, 'body').send_keys(Keys.TAB)
+        first = self.d.switch_to.active_element
+        assert first.get_attribute('id') == 'skip-link', first.get_attribute('outerHTML')
+        ring = self.d.execute_script('return getComputedStyle(document.activeElement).outlineStyle')
+        assert ring not in ('none', ''), f'visible focus on the skip link: {ring}'
         self.fill('username', self.intake.username)
-        self.fill('password', PASSWORD)
-        self.submit('#login-form')
+        user = self.d.find_element(By.NAME, 'username')
+        user.send_keys(Keys.TAB)
+        assert self.d.switch_to.active_element.get_attribute('name') == 'password'
+        assert self.d.execute_script('return getComputedStyle(document.activeElement).outlineStyle') != 'none'
+        self.d.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
         secret_el = self.wait('#totp-secret')
         img = self.d.find_elements(By.CSS_SELECTOR, 'img.qr')
         qr_ok = bool(img) and img[0].get_attribute('src').startswith('data:image/svg+xml;base64,') \
