@@ -142,11 +142,14 @@ static json_t *elsewhere(struct http_ctx *ctx, const struct indexes *ix, enum db
 }
 
 /* Sends row 0 of r (person columns from col0) as the person document, groups in mask only;
- * with "notified_partners" when notified is not NULL (borrowed). */
+ * with "notified_partners" when notified is not NULL (borrowed), with "access_reason" (why the
+ * caller may see the person) when given. */
 static void send_person(struct http_ctx *ctx, int status, const PGresult *r, int col0,
-                        unsigned mask, json_t *notified)
+                        unsigned mask, json_t *notified, const char *access_reason)
 {
     json_t *p = person_to_json(r, 0, col0, mask & FG_PERSON_MASK);
+    if (p && access_reason)
+        json_object_set_new(p, "access_reason", json_string(access_reason));
     if (p && (mask & (1u << FG_SENSITIVE)))
         json_object_set_new(p, "sensitive",
                             json_pack("{s:o}", "national_number", national_number_json(ctx, r, col0)));
@@ -386,7 +389,7 @@ void h_person_get(struct http_ctx *ctx)
     if (g != GATE_OK)
         api_gate_refuse(ctx, g, id, "read", purpose, true);
     else if (api_commit(ctx))
-        send_person(ctx, 200, r, GATE_COLUMNS, mask, NULL);
+        send_person(ctx, 200, r, GATE_COLUMNS, mask, NULL, reason);
     PQclear(r);
 }
 
@@ -639,7 +642,7 @@ void h_person_patch(struct http_ctx *ctx)
         goto out;
     }
     if (api_commit(ctx))
-        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx), notified);
+        send_person(ctx, 200, upd ? upd : old, 0, api_read_mask(ctx), notified, NULL);
 out:
     json_decref(notified);
     PQclear(old);

@@ -527,6 +527,31 @@ static struct db_stmt stmts[] = {
      "EXISTS (SELECT 1 FROM persons WHERE id = $1::uuid) "
      "FROM (SELECT 1) one LEFT JOIN crt_access($1::uuid) a ON true"},
     {"access_matrix", "SELECT role, field_group, can_read, can_write FROM role_field_access"},
+    /* The caller's own persons (h_worklist.c): what row-level security shows them (a
+     * caseworker: assignments and break-glass only), newest first, one row more than asked so
+     * the caller can say "more"; and one access-log row per person listed. */
+    {"worklist",
+     "SELECT p.id::text, p.oki_number, p.first_name, p.last_name, p.birth_date::text, "
+     "p.household_id::text, p.restricted_at IS NOT NULL, a.reason, "
+     "to_json(p.created_at) #>> '{}', EXISTS (SELECT 1 FROM case_assignments c "
+     "WHERE c.person_id = p.id AND c.ended_at IS NULL) "
+     "FROM persons p LEFT JOIN LATERAL crt_access(p.id) a ON true "
+     "WHERE ($1::text IS NULL OR strpos(lower(p.first_name || ' ' || p.last_name || ' ' || "
+     "p.oki_number), lower($1)) > 0) "
+     "AND (NOT $2::boolean OR NOT EXISTS (SELECT 1 FROM case_assignments c "
+     "WHERE c.person_id = p.id AND c.ended_at IS NULL)) "
+     "AND ($3::boolean IS NULL OR (p.restricted_at IS NOT NULL) = $3::boolean) "
+     "AND (crt_current_role() <> 'caseworker' OR a.reason IN ('assignment', 'break_glass')) "
+     "ORDER BY p.created_at DESC, p.id LIMIT $4::int + 1 OFFSET $5::int"},
+    {"worklist_log",
+     "INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", u, NULL, 'search', "
+     "'{identification}', $3, 'allowed', r, $4 FROM unnest("
+     "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END, "
+     "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY['worklist'] ELSE $2::text[] END) "
+     "AS x(u, r)"},
+    {"caseworkers_list",
+     "SELECT id::text, username, display_name FROM staff_users WHERE role = 'caseworker' "
+     "AND disabled_at IS NULL ORDER BY username"},
     /* Search across the controller (duplicate check), recognisable fields only, at most 51
      * rows so the caller can say "more": crt_person_search() in 004_need_to_know.sql. */
     {"person_search",
