@@ -173,6 +173,9 @@ unsigned api_write_mask(struct http_ctx *ctx);
  * naming field (may be NULL). Opens the transaction itself when none is open. */
 void api_deny(struct http_ctx *ctx, const char *person_id, const char *action,
               const char *purpose, const char *reason, const char *detail, const char *field);
+/* The caller's role may search persons (reads identification); otherwise the denial is logged
+ * (api_deny, action "search") and false returned after answering 403. */
+bool api_may_search(struct http_ctx *ctx, const char *purpose) CRT_MUST_CHECK;
 
 #define NO_NEED_TO_KNOW                                                                     \
     "you have no need to know this person (no assignment or own recent registration); "     \

@@ -461,11 +461,8 @@ void h_person_search(struct http_ctx *ctx)
     const char *purpose = api_purpose(ctx, "duplicate_check");
     if (purpose == NULL || !search_params(ctx, &s))
         return;
-    if (!(api_read_mask(ctx) & (1u << FG_IDENTIFICATION))) {
-        api_deny(ctx, NULL, "search", purpose, "role_has_no_access",
-                 "your role does not search person records", NULL);
+    if (!api_may_search(ctx, purpose))
         return;
-    }
     if (!api_begin(ctx))
         return;
     const char *sp[] = {s.birth_date, s.q, s.oki_number};

@@ -74,11 +74,8 @@ void h_worklist(struct http_ctx *ctx)
     const char *purpose = api_purpose(ctx, "guidance");
     if (purpose == NULL || !worklist_params(ctx, &w))
         return;
-    if (!(api_read_mask(ctx) & (1u << FG_IDENTIFICATION))) {
-        api_deny(ctx, NULL, "search", purpose, "role_has_no_access",
-                 "your role does not search person records", NULL);
+    if (!api_may_search(ctx, purpose))
         return;
-    }
     if (!api_begin(ctx))
         return;
     const char *sp[] = {w.q, w.unassigned, w.restricted, w.limit, w.offset};

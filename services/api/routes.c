@@ -354,6 +354,15 @@ void api_deny(struct http_ctx *ctx, const char *person_id, const char *action,
         problem_send(ctx, 403, "forbidden", detail, field);
 }
 
+bool api_may_search(struct http_ctx *ctx, const char *purpose)
+{
+    if (api_read_mask(ctx) & (1u << FG_IDENTIFICATION))
+        return true;
+    api_deny(ctx, NULL, "search", purpose, "role_has_no_access",
+             "your role does not search person records", NULL);
+    return false;
+}
+
 /* Columns of person_gate and the first columns of person_read. */
 enum { G_RESTRICTED, G_CREATED_BY, G_AGE, G_WINDOW, G_ASSIGNED, G_BREAK_GLASS, G_REASON, G_FOUND,
        G_VISIBLE };
