@@ -20,7 +20,7 @@ void log_set_level(const char *name)
 }
 
 /* Formats "time level message[suffix]" and writes it in one write(2). */
-static void emit(enum log_level level, const char *suffix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void emit(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
     char line[1024];
     struct timespec ts;
