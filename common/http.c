@@ -133,6 +133,21 @@ void http_send_json(struct http_ctx *ctx, int status, json_t *obj)
 
 /* Builds the problem document (with the members of extra, which may be NULL); NULL only when
  * out of memory. */
+/* Drops a UTF-8 sequence that a byte cap cut short at the end of s, so that the rest stays
+ * valid UTF-8 (json_string refuses invalid text, which would lose the whole member). */
+static void utf8_cut_tail(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--; /* continuation bytes */
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return; /* ASCII (or nothing) before them */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 static char *problem_body(int status, const char *type, const char *detail, const char *field,
                           const char *request_id, json_t *extra)
 {
@@ -144,6 +159,7 @@ static char *problem_body(int status, const char *type, const char *detail, cons
     if (p && field) {
         char f[81];
         snprintf(f, sizeof f, "%s", field); /* field names are short; cap what is echoed */
+        utf8_cut_tail(f);
         json_object_set_new(p, "field", json_string(f));
     }
     if (p && extra)

@@ -173,6 +173,20 @@ Test(persons, a_nul_inside_a_string_is_422_naming_the_field)
             422, "sources.first_name", "NulInside");
 }
 
+/* The field name echoed in a problem is capped at 80 bytes; a cap that falls inside a UTF-8
+ * character must drop that character, not the whole member (json_string refuses bad UTF-8). */
+Test(persons, a_long_multibyte_field_name_is_still_named)
+{
+    char key[128], want[96], body[512];
+    memset(want, 'k', 79);
+    want[79] = '\0';
+    snprintf(key, sizeof key, "%s\xc3\xa9xyz", want); /* 79 bytes, then é across the cap */
+    snprintf(body, sizeof body,
+             "{\"source\":\"person\",\"identification\":{\"first_name\":\"Olena\","
+             "\"last_name\":\"LongKey\",\"birth_date\":\"1990-01-01\"},\"%s\":1}", key);
+    refused(body, 422, want, "LongKey");
+}
+
 Test(persons, a_number_beyond_range_is_422_naming_the_field)
 {
     refused("{\"source\":\"person\",\"identification\":{\"first_name\":\"Olena\","
