@@ -399,8 +399,7 @@ bool db_tool_exec(PGconn *c, const char *who, const char *sql, int n, const char
     return true;
 }
 
-bool db_tool_command(PGconn *c, const char *who, const char *sql, int n,
-                     const char *const *params)
+bool db_tool_command(PGconn *c, const char *who, const char *sql, int n, const char *const *params)
 {
     PGresult *r = NULL;
     bool ok = db_tool_exec(c, who, sql, n, params, &r);

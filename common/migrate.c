@@ -91,8 +91,8 @@ static int apply_one(PGconn *c, const char *dir, const char *name, FILE *out)
     const char *p[] = {version, name, sum};
     bool found = false;
     int rc = -1;
-    if (!db_tool_value(c, who, "SELECT sha256 FROM schema_migrations WHERE version = $1::int", 1,
-                       p, stored, sizeof stored, &found)) {
+    if (!db_tool_value(c, who, "SELECT sha256 FROM schema_migrations WHERE version = $1::int", 1, p,
+                       stored, sizeof stored, &found)) {
         /* logged */
     } else if (found) {
         rc = strcmp(stored, sum) == 0 ? 0 : -1;

@@ -71,11 +71,13 @@ static int partner_cmd(PGconn *c, int argc, char **argv)
             return 2;
         const char *p[] = {client, sha, v[0], v[1]};
         PGresult *r = NULL;
-        bool got = db_tool_exec(c, "crtctl", create
-            ? "INSERT INTO partners (client_id, secret_sha256, name, kind) VALUES ($1, $2, $3, $4) "
-              "RETURNING id::text"
-            : "UPDATE partners SET secret_sha256 = $2, secret_rotated_at = now() "
-              "WHERE client_id = $1 AND $3::text IS NULL AND $4::text IS NULL RETURNING id::text",
+        bool got = db_tool_exec(
+            c, "crtctl",
+            create ? "INSERT INTO partners (client_id, secret_sha256, name, kind) "
+                     "VALUES ($1, $2, $3, $4) RETURNING id::text"
+                   : "UPDATE partners SET secret_sha256 = $2, secret_rotated_at = now() "
+                     "WHERE client_id = $1 AND $3::text IS NULL AND $4::text IS NULL "
+                     "RETURNING id::text",
             4, p, &r);
         bool ok = got && PQntuples(r) == 1;
         if (ok)
@@ -89,10 +91,13 @@ static int partner_cmd(PGconn *c, int argc, char **argv)
     }
     if (strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0) {
         const char *p[] = {client};
-        return !db_tool_command(c, "crtctl", strcmp(argv[0], "disable") == 0
-                               ? "UPDATE partners SET disabled_at = now() WHERE client_id = $1"
-                               : "UPDATE partners SET disabled_at = NULL WHERE client_id = $1",
-                        1, p) ? 1 : 0;
+        return !db_tool_command(c, "crtctl",
+                                strcmp(argv[0], "disable") == 0
+                                    ? "UPDATE partners SET disabled_at = now() WHERE client_id = $1"
+                                    : "UPDATE partners SET disabled_at = NULL WHERE client_id = $1",
+                                1, p)
+                   ? 1
+                   : 0;
     }
     return 2;
 }
@@ -102,9 +107,13 @@ static int in_controller(PGconn *c, const char *code, const char *sql, int n, co
 {
     const char *q[] = {code};
     return !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-           !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', id::text, true) FROM controllers "
-                       "WHERE code = $1", 1, q) ||
-           !db_tool_command(c, "crtctl", sql, n, p) || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
+           !db_tool_command(
+               c, "crtctl",
+               "SELECT set_config('crt.controller_id', id::text, true) FROM controllers "
+               "WHERE code = $1",
+               1, q) ||
+           !db_tool_command(c, "crtctl", sql, n, p) ||
+           !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
 }
 
 static int grant_cmd(PGconn *c, int argc, char **argv)
@@ -119,8 +128,10 @@ static int grant_cmd(PGconn *c, int argc, char **argv)
             return 2;
         const char *q[] = {v[1]};
         int rc = !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-                 !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', id::text, true) FROM "
-                             "controllers WHERE code = $1", 1, q);
+                 !db_tool_command(c, "crtctl",
+                                  "SELECT set_config('crt.controller_id', id::text, true) FROM "
+                                  "controllers WHERE code = $1",
+                                  1, q);
         rc = rc || print_rows(c, "SELECT g.id, p.client_id, g.purpose, g.field_groups, g.legal_basis, "
                                  "g.valid_from, g.valid_to, g.revoked_at FROM partner_grants g "
                                  "JOIN partners p ON p.id = g.partner_id ORDER BY p.client_id, g.purpose",
@@ -158,9 +169,12 @@ static int access_cmd(PGconn *c, int argc, char **argv)
         (strcmp(argv[3], "none") == 0 || strcmp(argv[3], "read") == 0 || strcmp(argv[3], "write") == 0)) {
         const char *p[] = {argv[1], argv[2], strcmp(argv[3], "none") ? "true" : "false",
                            strcmp(argv[3], "write") == 0 ? "true" : "false"};
-        int rc = !db_tool_command(c, "crtctl", "INSERT INTO role_field_access (role, field_group, can_read, can_write) "
-                             "VALUES ($1, $2, $3::boolean, $4::boolean) ON CONFLICT (role, field_group) "
-                             "DO UPDATE SET can_read = $3::boolean, can_write = $4::boolean", 4, p);
+        int rc = !db_tool_command(
+            c, "crtctl",
+            "INSERT INTO role_field_access (role, field_group, can_read, can_write) "
+            "VALUES ($1, $2, $3::boolean, $4::boolean) ON CONFLICT (role, field_group) "
+            "DO UPDATE SET can_read = $3::boolean, can_write = $4::boolean",
+            4, p);
         if (rc == 0)
             printf("%s: %s is now %s (crt-api picks it up within seconds)\n", argv[1], argv[2], argv[3]);
         return rc ? 1 : 0;
@@ -190,10 +204,16 @@ static int holiday_cmd(PGconn *c, int argc, char **argv)
     if (argc == 2 && strcmp(argv[0], "list") == 0) {
         const char *q[] = {argv[1]};
         return !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-               !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', id::text, true) FROM "
-                           "controllers WHERE code = $1", 1, q) ||
-               print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0, NULL) ||
-               !db_tool_command(c, "crtctl", "COMMIT", 0, NULL) ? 1 : 0;
+                       !db_tool_command(
+                           c, "crtctl",
+                           "SELECT set_config('crt.controller_id', id::text, true) FROM "
+                           "controllers WHERE code = $1",
+                           1, q) ||
+                       print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0,
+                                  NULL) ||
+                       !db_tool_command(c, "crtctl", "COMMIT", 0, NULL)
+                   ? 1
+                   : 0;
     }
     if (argc == 4 && strcmp(argv[0], "add") == 0) {
         const char *p[] = {argv[2], argv[3]};

@@ -94,7 +94,8 @@ static int persons_due(PGconn *c, const struct retention_opts *o, const char *ru
     PGresult *r = NULL;
     if (!db_tool_exec(c, "crtctl retention",
                       "SELECT person_id::text, controller, retention_date::text, basis, action "
-                      "FROM crt_retention_due(COALESCE($1::date, current_date), NULL)", 1, p, &r))
+                      "FROM crt_retention_due(COALESCE($1::date, current_date), NULL)",
+                      1, p, &r))
         return -1;
     printf("persons past their retention date%s%s: %d\n", o->as_of ? " as of " : "",
            o->as_of ? o->as_of : "", PQntuples(r));
@@ -131,7 +132,8 @@ static int log_partitions(PGconn *c, const struct retention_opts *o, struct tall
                       "SELECT x.partition_name, x.range_from::text, x.range_to::text, b.t "
                       "FROM (SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') "
                       "  - make_interval(months => $1::int)) AT TIME ZONE 'UTC' AS t) b, "
-                      "crt_log_partitions_expired(b.t) x", 1, p, &r))
+                      "crt_log_partitions_expired(b.t) x",
+                      1, p, &r))
         return -1;
     printf("access-log partitions older than %d months: %d\n", o->log_months, PQntuples(r));
     for (int i = 0; i < PQntuples(r); i++) {

@@ -41,23 +41,26 @@ int seed_demo(const struct crt_config *cfg)
         char id[4];
         snprintf(id, sizeof id, "%d", ctl);
         const char *p[] = {id};
-        rc = !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-             !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1, p);
+        rc =
+            !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
+            !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1, p);
         for (size_t i = 0; rc == 0 && i < sizeof roles / sizeof roles[0]; i++) {
             const char *q[] = {id, roles[i]};
-            rc = !db_tool_command(c, "crtctl",
-                     "INSERT INTO staff_users (controller_id, username, display_name, role) "
-                     "SELECT c.id, c.code || '.' || $2, 'Demo ' || $2 || ' (' || c.name || ')', $2 "
-                     "FROM controllers c WHERE c.id = $1::smallint "
-                     "ON CONFLICT (username) DO NOTHING",
-                     2, q);
+            rc = !db_tool_command(
+                c, "crtctl",
+                "INSERT INTO staff_users (controller_id, username, display_name, role) "
+                "SELECT c.id, c.code || '.' || $2, 'Demo ' || $2 || ' (' || c.name || ')', $2 "
+                "FROM controllers c WHERE c.id = $1::smallint "
+                "ON CONFLICT (username) DO NOTHING",
+                2, q);
         }
         const char *h[] = {id, hash};
-        rc = rc || !db_tool_command(c, "crtctl",
-                            "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
-                            "SELECT id, controller_id, $2 FROM staff_users "
-                            "WHERE controller_id = $1::smallint ON CONFLICT (user_id) DO NOTHING",
-                            2, h);
+        rc = rc || !db_tool_command(
+                       c, "crtctl",
+                       "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
+                       "SELECT id, controller_id, $2 FROM staff_users "
+                       "WHERE controller_id = $1::smallint ON CONFLICT (user_id) DO NOTHING",
+                       2, h);
         rc = rc || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     }
     if (rc == 0)
@@ -77,8 +80,10 @@ int seed_bench(const struct crt_config *cfg, long n)
         snprintf(count, sizeof count, "%ld", n / 4 + (ctl <= n % 4));
         const char *p[] = {id}, *q[] = {id, count};
         rc = !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-             !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1, p) ||
-             !db_tool_command(c, "crtctl",
+             !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1,
+                              p) ||
+             !db_tool_command(
+                 c, "crtctl",
                  "INSERT INTO persons (controller_id, first_name, last_name, gender, birth_date, "
                  "nationality, address_postcode, contact_preference, residence_status, sources, "
                  "created_by) "

@@ -42,18 +42,23 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
     PGresult *r = NULL;
     bool got = db_tool_exec(pg, "crt-review",
                             "INSERT INTO review_runs (seal_id) VALUES ($1::bigint) "
-                            "ON CONFLICT (seal_id) DO NOTHING RETURNING id", 1, p, &r);
+                            "ON CONFLICT (seal_id) DO NOTHING RETURNING id",
+                            1, p, &r);
     long long run_id = got && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
     char run[24];
     snprintf(run, sizeof run, "%lld", run_id);
     const char *q[] = {run, sid};
-    bool ok = r && (run_id == 0 ||
-                    (explain_seal(pg, cfg, seal) && explain_record_stats(pg, run_id) &&
-                     rules_apply(pg, cfg, run_id) && cases_update(pg, run_id) &&
-                     db_tool_command(pg, "crt-review", "UPDATE review_runs SET finished_at = clock_timestamp(), "
-                                   "log_rows = (SELECT row_count FROM log_seals WHERE id = $2::bigint) "
-                                   "WHERE id = $1::bigint", 2, q)));
+    bool ok =
+        got &&
+        (run_id == 0 ||
+         (explain_seal(pg, cfg, seal) && explain_record_stats(pg, run_id) &&
+          rules_apply(pg, cfg, run_id) && cases_update(pg, run_id) &&
+          db_tool_command(pg, "crt-review",
+                          "UPDATE review_runs SET finished_at = clock_timestamp(), "
+                          "log_rows = (SELECT row_count FROM log_seals WHERE id = $2::bigint) "
+                          "WHERE id = $1::bigint",
+                          2, q)));
     if (!ok || !db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
         db_tool_rollback(pg, "crt-review");
         return false;
@@ -71,9 +76,11 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
 static bool review_pending(PGconn *pg, const struct crt_config *cfg)
 {
     PGresult *r = NULL;
-    if (!db_tool_exec(pg, "crt-review", "SELECT id, txid_from, txid_to, row_count FROM log_seals s "
+    if (!db_tool_exec(pg, "crt-review",
+                      "SELECT id, txid_from, txid_to, row_count FROM log_seals s "
                       "WHERE NOT EXISTS (SELECT 1 FROM review_runs r "
-                      "WHERE r.seal_id = s.id) ORDER BY id", 0, NULL, &r))
+                      "WHERE r.seal_id = s.id) ORDER BY id",
+                      0, NULL, &r))
         return false;
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {

@@ -203,8 +203,10 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
     snprintf(f, sizeof f, "%lld", from);
     snprintf(t, sizeof t, "%lld", to);
     const char *p[] = {f, t};
-    if (!db_tool_command(pg, "crt-review", "DECLARE seal_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                       " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id", 2, p))
+    if (!db_tool_command(pg, "crt-review",
+                         "DECLARE seal_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                         " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id",
+                         2, p))
         return false;
     for (;;) {
         PGresult *r = NULL;
@@ -218,7 +220,8 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
         if (n == 0)
             break;
     }
-    return flush_block(pg, m, seal_id) && db_tool_command(pg, "crt-review", "CLOSE seal_rows", 0, NULL);
+    return flush_block(pg, m, seal_id) &&
+           db_tool_command(pg, "crt-review", "CLOSE seal_rows", 0, NULL);
 }
 
 /* Writes the newest seal outside the database: a temporary file, fsync, rename. */
@@ -308,10 +311,12 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
     snprintf(v[6], 24, "%lld", w->m.last_id);
     const char *p[] = {v[0], w->prev.id ? v[1] : NULL, v[2], v[3], v[4], v[5], v[6],
                        manifest_hex, w->prev.chain, out->chain, w->key_id, w->sig, w->sealed_at};
-    return db_tool_command(pg, "crt-review", "INSERT INTO log_seals (id, prev_id, txid_from, txid_to, row_count, "
-                         "first_row_id, last_row_id, manifest_sha256, prev_chain, chain, key_id, "
-                         "signature, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                         "$11, $12, $13::timestamptz)", 13, p)
+    return db_tool_command(pg, "crt-review",
+                           "INSERT INTO log_seals (id, prev_id, txid_from, txid_to, row_count, "
+                           "first_row_id, last_row_id, manifest_sha256, prev_chain, chain, key_id, "
+                           "signature, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                           "$11, $12, $13::timestamptz)",
+                           13, p)
                ? SEAL_NEW
                : SEAL_ERROR;
 }

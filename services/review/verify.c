@@ -100,7 +100,8 @@ static bool load_drops(PGconn *pg, struct verifier *v)
     if (!db_tool_exec(pg, "crt-review",
                       "SELECT partition_name, row_count, COALESCE(first_row_id, 0), "
                       "COALESCE(last_row_id, -1), ids_sha256 FROM log_partition_drops "
-                      "ORDER BY id", 0, NULL, &r))
+                      "ORDER BY id",
+                      0, NULL, &r))
         return false;
     v->ndrops = PQntuples(r);
     v->drops = calloc((size_t)v->ndrops + 1, sizeof *v->drops);
@@ -236,8 +237,11 @@ static bool stored_next(PGconn *pg, struct stored *st, const char *seal_id, long
         snprintf(bno, sizeof bno, "%d", st->block_no++);
         const char *p[] = {seal_id, bno};
         PGresult *r = NULL;
-        if (!db_tool_exec(pg, "crt-review", "SELECT manifest FROM log_seal_blocks WHERE "
-                          "seal_id = $1 AND block_no = $2", 2, p, &r) || PQntuples(r) == 0) {
+        if (!db_tool_exec(pg, "crt-review",
+                          "SELECT manifest FROM log_seal_blocks WHERE "
+                          "seal_id = $1 AND block_no = $2",
+                          2, p, &r) ||
+            PQntuples(r) == 0) {
             PQclear(r);
             return false;
         }
@@ -300,8 +304,10 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
     struct current cur = {0};
     const char *p[] = {from, to};
     bool ok = st.md && EVP_DigestInit_ex(st.md, EVP_sha256(), NULL) &&
-              db_tool_command(pg, "crt-review", "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                            " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id", 2, p);
+              db_tool_command(pg, "crt-review",
+                              "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                              " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id",
+                              2, p);
     long long sid = 0, cid = 0, at = 0;
     const unsigned char *sdig = NULL;
     unsigned char cdig[32];
@@ -349,8 +355,10 @@ static bool check_tail(PGconn *pg, struct verifier *v, long long from)
     char f[24];
     snprintf(f, sizeof f, "%lld", from);
     const char *p[] = {f};
-    if (!db_tool_command(pg, "crt-review", "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                       " FROM access_log WHERE txid >= $1 ORDER BY id", 1, p))
+    if (!db_tool_command(pg, "crt-review",
+                         "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                         " FROM access_log WHERE txid >= $1 ORDER BY id",
+                         1, p))
         return false;
     struct current cur = {0};
     long long id, at;
@@ -429,9 +437,12 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
     struct verifier v = {.out = out, .cfg = cfg};
     PGresult *s = NULL;
     int rc = -1;
-    if (!load_public_keys(&v) || !db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
+    if (!load_public_keys(&v) ||
+        !db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
+                         NULL))
         goto out;
-    if (!db_tool_exec(pg, "crt-review", SEAL_SELECT, 0, NULL, &s) || !load_drops(pg, &v) || !verify_seals(pg, &v, s))
+    if (!db_tool_exec(pg, "crt-review", SEAL_SELECT, 0, NULL, &s) || !load_drops(pg, &v) ||
+        !verify_seals(pg, &v, s))
         goto out;
     check_drops(&v);
     check_head(&v, s);
