@@ -102,17 +102,21 @@ static int partner_cmd(PGconn *c, int argc, char **argv)
     return 2;
 }
 
-/* Runs sql inside the context of controller code (grants are under RLS). */
-static int in_controller(PGconn *c, const char *code, const char *sql, int n, const char *const *p)
+/* BEGIN, then the context of controller code (grants and holidays are under RLS). */
+static bool enter_controller(PGconn *c, const char *code)
 {
     const char *q[] = {code};
-    return !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-           !db_tool_command(
-               c, "crtctl",
-               "SELECT set_config('crt.controller_id', id::text, true) FROM controllers "
-               "WHERE code = $1",
-               1, q) ||
-           !db_tool_command(c, "crtctl", sql, n, p) ||
+    return db_tool_command(c, "crtctl", "BEGIN", 0, NULL) &&
+           db_tool_command(c, "crtctl",
+                           "SELECT set_config('crt.controller_id', id::text, true) FROM "
+                           "controllers WHERE code = $1",
+                           1, q);
+}
+
+/* Runs sql inside the context of controller code; nonzero on failure. */
+static int in_controller(PGconn *c, const char *code, const char *sql, int n, const char *const *p)
+{
+    return !enter_controller(c, code) || !db_tool_command(c, "crtctl", sql, n, p) ||
            !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
 }
 
@@ -126,12 +130,7 @@ static int grant_cmd(PGconn *c, int argc, char **argv)
     if (strcmp(argv[0], "list") == 0) {
         if (!v[1])
             return 2;
-        const char *q[] = {v[1]};
-        int rc = !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-                 !db_tool_command(c, "crtctl",
-                                  "SELECT set_config('crt.controller_id', id::text, true) FROM "
-                                  "controllers WHERE code = $1",
-                                  1, q);
+        int rc = !enter_controller(c, v[1]);
         rc = rc || print_rows(c, "SELECT g.id, p.client_id, g.purpose, g.field_groups, g.legal_basis, "
                                  "g.valid_from, g.valid_to, g.revoked_at FROM partner_grants g "
                                  "JOIN partners p ON p.id = g.partner_id ORDER BY p.client_id, g.purpose",
@@ -202,18 +201,11 @@ static const struct {
 static int holiday_cmd(PGconn *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "list") == 0) {
-        const char *q[] = {argv[1]};
-        return !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
-                       !db_tool_command(
-                           c, "crtctl",
-                           "SELECT set_config('crt.controller_id', id::text, true) FROM "
-                           "controllers WHERE code = $1",
-                           1, q) ||
-                       print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0,
-                                  NULL) ||
-                       !db_tool_command(c, "crtctl", "COMMIT", 0, NULL)
-                   ? 1
-                   : 0;
+        bool ok = enter_controller(c, argv[1]) &&
+                  print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0,
+                             NULL) == 0 &&
+                  db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
+        return ok ? 0 : 1;
     }
     if (argc == 4 && strcmp(argv[0], "add") == 0) {
         const char *p[] = {argv[2], argv[3]};
