@@ -165,6 +165,8 @@ static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
     const char *vals[] = {sid, bno, (const char *)m->block};
     int lens[] = {0, 0, m->in_block * SEAL_ENTRY_BYTES};
     int fmts[] = {0, 0, 1};
+    /* The one statement of the tools outside db_tool_* (crt/db.h): its manifest is a binary
+     * parameter, which the text-only layer does not take. Logged the same way. */
     PGresult *r = PQexecParams(pg, "INSERT INTO log_seal_blocks (seal_id, block_no, manifest) "
                                    "VALUES ($1, $2, $3)", 3, NULL, vals, lens, fmts, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
