@@ -443,6 +443,8 @@ bool db_tool_script(PGconn *c, const char *who, const char *sql)
 
 void db_tool_rollback(PGconn *c, const char *who)
 {
-    if (!db_tool_script(c, who, "ROLLBACK"))
-        return; /* logged; the connection is closed by the caller's cleanup */
+    PGresult *r = PQexec(c, "ROLLBACK");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        db_log_failure(who, c, r);
+    PQclear(r);
 }

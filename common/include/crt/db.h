@@ -108,8 +108,9 @@ int db_retry_after_s(enum db_status st);
  * no reconnect: a tool's run ends with its connection). Contract of every function here:
  * sql runs with n text parameters (NULL entries are SQL NULL; params may be NULL when n is 0)
  * and succeeds when the server answers "command ok" or "rows". On failure the function logs
- * one line through db_log_failure(who, …) — SQLSTATE, constraint, primary message; never the
- * DETAIL and never a parameter value — and leaves nothing for the caller to PQclear. */
+ * one line through db_log_failure(who, …), who being the line's prefix (e.g. "crtctl"):
+ * SQLSTATE, constraint, primary message — never the DETAIL and never a parameter value — and
+ * leaves nothing for the caller to PQclear. */
 
 /* On true, *out holds the result and the caller PQclears it; on false *out is NULL. */
 bool db_tool_exec(PGconn *c, const char *who, const char *sql, int n, const char *const *params,
@@ -118,8 +119,8 @@ bool db_tool_exec(PGconn *c, const char *who, const char *sql, int n, const char
 bool db_tool_command(PGconn *c, const char *who, const char *sql, int n,
                      const char *const *params) CRT_MUST_CHECK;
 /* A query of at most one row: the first column of that row copied into buf (len bytes, NUL
- * included) and *found true; no row: *found false and buf "". A value longer than buf is a
- * failure (logged). Nothing to clear. */
+ * included; SQL NULL reads as "") and *found true; no row: *found false and buf "". A value
+ * longer than buf is a failure (logged). Nothing to clear. */
 bool db_tool_value(PGconn *c, const char *who, const char *sql, int n, const char *const *params,
                    char *buf, size_t len, bool *found) CRT_MUST_CHECK;
 /* SQL of several statements without parameters (a migration file, a session set-up), run
