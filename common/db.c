@@ -381,3 +381,70 @@ char *db_array_literal(struct arena *a, const char *const *items, size_t n)
     *p = '\0';
     return out;
 }
+
+/* ---- tools' queries (crtctl, crt-review, migrate): the contract is in db.h ---- */
+
+bool db_tool_exec(PGconn *c, const char *who, const char *sql, int n, const char *const *params,
+                  PGresult **out)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    *out = NULL;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        db_log_failure(who, c, r);
+        PQclear(r);
+        return false;
+    }
+    *out = r;
+    return true;
+}
+
+bool db_tool_command(PGconn *c, const char *who, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = NULL;
+    bool ok = db_tool_exec(c, who, sql, n, params, &r);
+    PQclear(r);
+    return ok;
+}
+
+bool db_tool_value(PGconn *c, const char *who, const char *sql, int n, const char *const *params,
+                   char *buf, size_t len, bool *found)
+{
+    PGresult *r = NULL;
+    bool ok = db_tool_exec(c, who, sql, n, params, &r);
+    *found = false;
+    if (len > 0)
+        buf[0] = '\0';
+    if (ok && PQntuples(r) > 0 && PQnfields(r) > 0) {
+        const char *v = PQgetvalue(r, 0, 0);
+        ok = strlen(v) < len;
+        if (ok) {
+            memcpy(buf, v, strlen(v) + 1);
+            *found = true;
+        } else {
+            log_error("%s: value of %zu bytes does not fit in %zu", who, strlen(v), len);
+        }
+    }
+    PQclear(r);
+    return ok;
+}
+
+/* Simple-query protocol: the only way to run several statements in one string. */
+bool db_tool_script(PGconn *c, const char *who, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        db_log_failure(who, c, r);
+    PQclear(r);
+    return ok;
+}
+
+void db_tool_rollback(PGconn *c, const char *who)
+{
+    PGresult *r = PQexec(c, "ROLLBACK");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        db_log_failure(who, c, r);
+    PQclear(r);
+}

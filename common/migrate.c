@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crt/db.h"
 #include "crt/log.h"
 
 #define MIGRATE_LOCK_KEY "7243001"
@@ -75,21 +76,12 @@ static void sha256_hex(const char *s, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static int exec_ok(PGconn *c, const char *sql, const char *what)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        log_error("migrate: %s: %s", what, PQerrorMessage(c));
-    PQclear(r);
-    return ok;
-}
-
 /* 1 applied now, 0 already applied (unchanged), -1 error. */
 static int apply_one(PGconn *c, const char *dir, const char *name, FILE *out)
 {
-    char path[4096], sum[65], version[4] = {name[0], name[1], name[2], 0};
+    char path[4096], who[300], sum[65], stored[65], version[4] = {name[0], name[1], name[2], 0};
     snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(who, sizeof who, "migrate: %s", name);
     char *sql = read_file(path);
     if (sql == NULL) {
         log_error("migrate: cannot read %s", path);
@@ -97,28 +89,26 @@ static int apply_one(PGconn *c, const char *dir, const char *name, FILE *out)
     }
     sha256_hex(sql, sum);
     const char *p[] = {version, name, sum};
-    PGresult *r = PQexecParams(c, "SELECT sha256 FROM schema_migrations WHERE version = $1::int",
-                               1, NULL, p, NULL, NULL, 0);
+    bool found = false;
     int rc = -1;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_error("migrate: %s", PQerrorMessage(c));
-    } else if (PQntuples(r) == 1) {
-        rc = strcmp(PQgetvalue(r, 0, 0), sum) == 0 ? 0 : -1;
+    if (!db_tool_value(c, who, "SELECT sha256 FROM schema_migrations WHERE version = $1::int", 1, p,
+                       stored, sizeof stored, &found)) {
+        /* logged */
+    } else if (found) {
+        rc = strcmp(stored, sum) == 0 ? 0 : -1;
         if (rc < 0)
             log_error("migrate: %s was changed after it was applied; add a new migration", name);
-    } else if (exec_ok(c, "BEGIN", name) && exec_ok(c, sql, name)) {
-        PGresult *ins = PQexecParams(
-            c, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1::int, $2, $3)",
-            3, NULL, p, NULL, NULL, 0);
-        int ok = PQresultStatus(ins) == PGRES_COMMAND_OK;
-        PQclear(ins);
-        rc = ok && exec_ok(c, "COMMIT", name) ? 1 : -1;
-        if (rc == 1)
-            fprintf(out, "applied %s\n", name);
+    } else if (db_tool_command(c, who, "BEGIN", 0, NULL) && db_tool_script(c, who, sql) &&
+               db_tool_command(c, who,
+                               "INSERT INTO schema_migrations (version, name, sha256) "
+                               "VALUES ($1::int, $2, $3)",
+                               3, p) &&
+               db_tool_command(c, who, "COMMIT", 0, NULL)) {
+        rc = 1;
+        fprintf(out, "applied %s\n", name);
     }
     if (rc < 0)
-        exec_ok(c, "ROLLBACK", "rollback");
-    PQclear(r);
+        db_tool_rollback(c, "migrate: rollback");
     free(sql);
     return rc;
 }
@@ -133,13 +123,14 @@ int migrate_run(const char *url, const char *dir, FILE *out)
         log_error("migrate: cannot connect: %s", PQerrorMessage(c));
         goto done;
     }
-    if (!exec_ok(c, "SET client_min_messages = warning", "settings") ||
-        !exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", "lock") ||
-        !exec_ok(c,
-                 "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
-                 "name text NOT NULL, sha256 text NOT NULL, "
-                 "applied_at timestamptz NOT NULL DEFAULT now())",
-                 "schema_migrations"))
+    if (!db_tool_command(c, "migrate: settings", "SET client_min_messages = warning", 0, NULL) ||
+        !db_tool_command(c, "migrate: lock", "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0,
+                         NULL) ||
+        !db_tool_command(c, "migrate: schema_migrations",
+                         "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY "
+                         "KEY, name text NOT NULL, sha256 text NOT NULL, "
+                         "applied_at timestamptz NOT NULL DEFAULT now())",
+                         0, NULL))
         goto done;
     names = list_migrations(dir, &n);
     if (names == NULL) {
@@ -152,7 +143,8 @@ int migrate_run(const char *url, const char *dir, FILE *out)
             goto done;
         applied += (size_t)r;
     }
-    if (!exec_ok(c, "SELECT crt_access_log_ensure_partitions(now(), 13)", "partitions"))
+    if (!db_tool_command(c, "migrate: partitions",
+                         "SELECT crt_access_log_ensure_partitions(now(), 13)", 0, NULL))
         goto done;
     fprintf(out, "migrations: %zu applied, %zu already present\n", applied, n - applied);
     rc = 0;
@@ -160,8 +152,10 @@ done:
     for (size_t i = 0; names && i < n; i++)
         free(names[i]);
     free(names);
-    if (c && PQstatus(c) == CONNECTION_OK)
-        exec_ok(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", "unlock");
+    bool unlocked = c && PQstatus(c) == CONNECTION_OK &&
+                    db_tool_command(c, "migrate: unlock",
+                                    "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0, NULL);
+    (void)unlocked; /* a failure is logged; the lock ends with the connection anyway */
     PQfinish(c);
     return rc;
 }

@@ -13,8 +13,7 @@ int seed_bench(const struct crt_config *cfg, long n) CRT_MUST_CHECK;
 
 /* A connection as the schema owner (CRT_OWNER_DATABASE_URL); NULL after logging why. */
 PGconn *ctl_connect(const struct crt_config *cfg);
-/* Runs a parameterised statement; 0 on success, -1 after logging the server's message. */
-int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p) CRT_MUST_CHECK;
+/* Statements go through db_tool_* (crt/db.h); the commands' int results are exit codes. */
 
 /* crtctl user …: accounts (see users.c for the subcommands); argv starts after "user". */
 int users_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;

@@ -6,6 +6,7 @@
 
 #include "crt/crypto.h"
 #include "ctl.h"
+#include "crt/db.h"
 
 /* "--name value" style options from argv into vals (same order as names); positional
  * arguments go to *rest. Returns false on an unknown option. */
@@ -28,12 +29,9 @@ static bool options(int argc, char **argv, const char *const *names, const char 
 
 static int print_rows(PGconn *c, const char *sql, int n, const char *const *p)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "crtctl: %s", PQerrorMessage(c));
-        PQclear(r);
+    PGresult *r = NULL;
+    if (!db_tool_exec(c, "crtctl", sql, n, p, &r))
         return 1;
-    }
     for (int f = 0; f < PQnfields(r); f++)
         printf("%s%s", f ? "\t" : "", PQfname(r, f));
     printf("\n");
@@ -72,40 +70,54 @@ static int partner_cmd(PGconn *c, int argc, char **argv)
         if ((create && (!v[0] || !v[1])) || new_secret(secret, sha) != 0)
             return 2;
         const char *p[] = {client, sha, v[0], v[1]};
-        PGresult *r = PQexecParams(c, create
-            ? "INSERT INTO partners (client_id, secret_sha256, name, kind) VALUES ($1, $2, $3, $4) "
-              "RETURNING id::text"
-            : "UPDATE partners SET secret_sha256 = $2, secret_rotated_at = now() "
-              "WHERE client_id = $1 AND $3::text IS NULL AND $4::text IS NULL RETURNING id::text",
-            4, NULL, p, NULL, NULL, 0);
-        int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        PGresult *r = NULL;
+        bool got = db_tool_exec(
+            c, "crtctl",
+            create ? "INSERT INTO partners (client_id, secret_sha256, name, kind) "
+                     "VALUES ($1, $2, $3, $4) RETURNING id::text"
+                   : "UPDATE partners SET secret_sha256 = $2, secret_rotated_at = now() "
+                     "WHERE client_id = $1 AND $3::text IS NULL AND $4::text IS NULL "
+                     "RETURNING id::text",
+            4, p, &r);
+        bool ok = got && PQntuples(r) == 1;
         if (ok)
             printf("partner id:    %s\nclient_id:     %s\nclient_secret: %s\n"
                    "(the secret is shown once; the old one, if any, stops working now)\n",
                    PQgetvalue(r, 0, 0), client, secret);
-        else
-            fprintf(stderr, "crtctl: %s", PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) : "no such partner\n");
+        else if (got)
+            fprintf(stderr, "crtctl: no such partner\n");
         PQclear(r);
         return ok ? 0 : 1;
     }
     if (strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0) {
         const char *p[] = {client};
-        return ctl_exec(c, strcmp(argv[0], "disable") == 0
-                               ? "UPDATE partners SET disabled_at = now() WHERE client_id = $1"
-                               : "UPDATE partners SET disabled_at = NULL WHERE client_id = $1",
-                        1, p) ? 1 : 0;
+        return !db_tool_command(c, "crtctl",
+                                strcmp(argv[0], "disable") == 0
+                                    ? "UPDATE partners SET disabled_at = now() WHERE client_id = $1"
+                                    : "UPDATE partners SET disabled_at = NULL WHERE client_id = $1",
+                                1, p)
+                   ? 1
+                   : 0;
     }
     return 2;
 }
 
-/* Runs sql inside the context of controller code (grants are under RLS). */
-static int in_controller(PGconn *c, const char *code, const char *sql, int n, const char *const *p)
+/* BEGIN, then the context of controller code (grants and holidays are under RLS). */
+static bool enter_controller(PGconn *c, const char *code)
 {
     const char *q[] = {code};
-    return ctl_exec(c, "BEGIN", 0, NULL) ||
-           ctl_exec(c, "SELECT set_config('crt.controller_id', id::text, true) FROM controllers "
-                       "WHERE code = $1", 1, q) ||
-           ctl_exec(c, sql, n, p) || ctl_exec(c, "COMMIT", 0, NULL);
+    return db_tool_command(c, "crtctl", "BEGIN", 0, NULL) &&
+           db_tool_command(c, "crtctl",
+                           "SELECT set_config('crt.controller_id', id::text, true) FROM "
+                           "controllers WHERE code = $1",
+                           1, q);
+}
+
+/* Runs sql inside the context of controller code; nonzero on failure. */
+static int in_controller(PGconn *c, const char *code, const char *sql, int n, const char *const *p)
+{
+    return !enter_controller(c, code) || !db_tool_command(c, "crtctl", sql, n, p) ||
+           !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
 }
 
 static int grant_cmd(PGconn *c, int argc, char **argv)
@@ -118,15 +130,12 @@ static int grant_cmd(PGconn *c, int argc, char **argv)
     if (strcmp(argv[0], "list") == 0) {
         if (!v[1])
             return 2;
-        const char *q[] = {v[1]};
-        int rc = ctl_exec(c, "BEGIN", 0, NULL) ||
-                 ctl_exec(c, "SELECT set_config('crt.controller_id', id::text, true) FROM "
-                             "controllers WHERE code = $1", 1, q);
+        int rc = !enter_controller(c, v[1]);
         rc = rc || print_rows(c, "SELECT g.id, p.client_id, g.purpose, g.field_groups, g.legal_basis, "
                                  "g.valid_from, g.valid_to, g.revoked_at FROM partner_grants g "
                                  "JOIN partners p ON p.id = g.partner_id ORDER BY p.client_id, g.purpose",
                               0, NULL);
-        return rc || ctl_exec(c, "COMMIT", 0, NULL) ? 1 : 0;
+        return rc || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL) ? 1 : 0;
     }
     if (strcmp(argv[0], "add") == 0) {
         if (!v[0] || !v[1] || !v[2] || !v[3] || !v[4])
@@ -159,9 +168,12 @@ static int access_cmd(PGconn *c, int argc, char **argv)
         (strcmp(argv[3], "none") == 0 || strcmp(argv[3], "read") == 0 || strcmp(argv[3], "write") == 0)) {
         const char *p[] = {argv[1], argv[2], strcmp(argv[3], "none") ? "true" : "false",
                            strcmp(argv[3], "write") == 0 ? "true" : "false"};
-        int rc = ctl_exec(c, "INSERT INTO role_field_access (role, field_group, can_read, can_write) "
-                             "VALUES ($1, $2, $3::boolean, $4::boolean) ON CONFLICT (role, field_group) "
-                             "DO UPDATE SET can_read = $3::boolean, can_write = $4::boolean", 4, p);
+        int rc = !db_tool_command(
+            c, "crtctl",
+            "INSERT INTO role_field_access (role, field_group, can_read, can_write) "
+            "VALUES ($1, $2, $3::boolean, $4::boolean) ON CONFLICT (role, field_group) "
+            "DO UPDATE SET can_read = $3::boolean, can_write = $4::boolean",
+            4, p);
         if (rc == 0)
             printf("%s: %s is now %s (crt-api picks it up within seconds)\n", argv[1], argv[2], argv[3]);
         return rc ? 1 : 0;
@@ -189,12 +201,11 @@ static const struct {
 static int holiday_cmd(PGconn *c, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "list") == 0) {
-        const char *q[] = {argv[1]};
-        return ctl_exec(c, "BEGIN", 0, NULL) ||
-               ctl_exec(c, "SELECT set_config('crt.controller_id', id::text, true) FROM "
-                           "controllers WHERE code = $1", 1, q) ||
-               print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0, NULL) ||
-               ctl_exec(c, "COMMIT", 0, NULL) ? 1 : 0;
+        bool ok = enter_controller(c, argv[1]) &&
+                  print_rows(c, "SELECT day, name FROM controller_holidays ORDER BY day", 0,
+                             NULL) == 0 &&
+                  db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
+        return ok ? 0 : 1;
     }
     if (argc == 4 && strcmp(argv[0], "add") == 0) {
         const char *p[] = {argv[2], argv[3]};
@@ -228,14 +239,13 @@ static int controller_cmd(PGconn *c, int argc, char **argv)
     if (sql == NULL)
         return 2;
     const char *p[] = {argv[1], argv[3]};
-    PGresult *r = PQexecParams(c, sql, 2, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PGresult *r = NULL;
+    bool got = db_tool_exec(c, "crtctl", sql, 2, p, &r);
+    bool ok = got && PQntuples(r) == 1;
     if (ok)
         printf("%s: %s = %s\n", argv[1], argv[2], argv[3]);
-    else
-        fprintf(stderr, "crtctl: %s", PQresultErrorMessage(r)[0]
-                                          ? PQresultErrorMessage(r)
-                                          : "no such controller, or a value below the minimum\n");
+    else if (got)
+        fprintf(stderr, "crtctl: no such controller, or a value below the minimum\n");
     PQclear(r);
     return ok ? 0 : 1;
 }

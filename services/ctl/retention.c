@@ -67,17 +67,6 @@ static bool parse_opts(int argc, char **argv, struct retention_opts *o)
     return !(o->apply && o->as_of); /* erasure happens only as of today */
 }
 
-/* One statement in its own transaction; the result (tuples) or NULL after logging. */
-static PGresult *query(PGconn *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        return r;
-    db_log_failure("crtctl retention", c, r);
-    PQclear(r);
-    return NULL;
-}
-
 static void count(struct tally *t, const char *outcome)
 {
     long *slot = strcmp(outcome, "erased") == 0              ? &t->erased
@@ -102,10 +91,11 @@ static const char *planned(const char *action)
 static int persons_due(PGconn *c, const struct retention_opts *o, const char *run, struct tally *t)
 {
     const char *p[] = {o->as_of};
-    PGresult *r = query(c, "SELECT person_id::text, controller, retention_date::text, basis, action "
-                           "FROM crt_retention_due(COALESCE($1::date, current_date), NULL)",
-                        1, p);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(c, "crtctl retention",
+                      "SELECT person_id::text, controller, retention_date::text, basis, action "
+                      "FROM crt_retention_due(COALESCE($1::date, current_date), NULL)",
+                      1, p, &r))
         return -1;
     printf("persons past their retention date%s%s: %d\n", o->as_of ? " as of " : "",
            o->as_of ? o->as_of : "", PQntuples(r));
@@ -116,7 +106,9 @@ static int persons_due(PGconn *c, const struct retention_opts *o, const char *ru
         bool acts = strcmp(action, "erase") == 0 || strcmp(action, "mark_for_export") == 0;
         if (o->apply && acts) {
             const char *q[] = {id, run};
-            a = query(c, "SELECT crt_retention_apply($1::uuid, current_date, $2)", 2, q);
+            if (!db_tool_exec(c, "crtctl retention",
+                              "SELECT crt_retention_apply($1::uuid, current_date, $2)", 2, q, &a))
+                a = NULL; /* logged */
             outcome = a ? PQgetvalue(a, 0, 0) : "failed";
             t->failed += a == NULL;
         }
@@ -135,21 +127,24 @@ static int log_partitions(PGconn *c, const struct retention_opts *o, struct tall
     char months[16];
     snprintf(months, sizeof months, "%d", o->log_months);
     const char *p[] = {months};
-    PGresult *r = query(c, "SELECT x.partition_name, x.range_from::text, x.range_to::text, b.t "
-                           "FROM (SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') "
-                           "  - make_interval(months => $1::int)) AT TIME ZONE 'UTC' AS t) b, "
-                           "crt_log_partitions_expired(b.t) x",
-                        1, p);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(c, "crtctl retention",
+                      "SELECT x.partition_name, x.range_from::text, x.range_to::text, b.t "
+                      "FROM (SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') "
+                      "  - make_interval(months => $1::int)) AT TIME ZONE 'UTC' AS t) b, "
+                      "crt_log_partitions_expired(b.t) x",
+                      1, p, &r))
         return -1;
     printf("access-log partitions older than %d months: %d\n", o->log_months, PQntuples(r));
     for (int i = 0; i < PQntuples(r); i++) {
         const char *name = PQgetvalue(r, i, 0);
         const char *q[] = {name, PQgetvalue(r, i, 3), months};
-        PGresult *d = o->apply ? query(c, "SELECT outcome, row_count FROM crt_log_partition_drop("
-                                          "$1, $2::timestamptz, make_interval(months => $3::int))",
-                                       3, q)
-                               : NULL;
+        PGresult *d = NULL;
+        if (o->apply && !db_tool_exec(c, "crtctl retention",
+                                      "SELECT outcome, row_count FROM crt_log_partition_drop("
+                                      "$1, $2::timestamptz, make_interval(months => $3::int))",
+                                      3, q, &d))
+            d = NULL; /* logged */
         const char *outcome = !o->apply ? "would be dropped" : d ? PQgetvalue(d, 0, 0) : "failed";
         printf("  %s  [%s, %s)  %s", name, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), outcome);
         if (d && !PQgetisnull(d, 0, 1))

@@ -10,16 +10,6 @@
 #include "crt/db.h"
 #include "crt/log.h"
 
-int ctl_exec(PGconn *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        db_log_failure("crtctl", c, r);
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
 PGconn *ctl_connect(const struct crt_config *cfg)
 {
     PGconn *c = PQconnectdb(cfg->owner_database_url);
@@ -51,24 +41,27 @@ int seed_demo(const struct crt_config *cfg)
         char id[4];
         snprintf(id, sizeof id, "%d", ctl);
         const char *p[] = {id};
-        rc = ctl_exec(c, "BEGIN", 0, NULL) ||
-             ctl_exec(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p);
+        rc =
+            !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
+            !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1, p);
         for (size_t i = 0; rc == 0 && i < sizeof roles / sizeof roles[0]; i++) {
             const char *q[] = {id, roles[i]};
-            rc = ctl_exec(c,
-                     "INSERT INTO staff_users (controller_id, username, display_name, role) "
-                     "SELECT c.id, c.code || '.' || $2, 'Demo ' || $2 || ' (' || c.name || ')', $2 "
-                     "FROM controllers c WHERE c.id = $1::smallint "
-                     "ON CONFLICT (username) DO NOTHING",
-                     2, q);
+            rc = !db_tool_command(
+                c, "crtctl",
+                "INSERT INTO staff_users (controller_id, username, display_name, role) "
+                "SELECT c.id, c.code || '.' || $2, 'Demo ' || $2 || ' (' || c.name || ')', $2 "
+                "FROM controllers c WHERE c.id = $1::smallint "
+                "ON CONFLICT (username) DO NOTHING",
+                2, q);
         }
         const char *h[] = {id, hash};
-        rc = rc || ctl_exec(c,
-                            "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
-                            "SELECT id, controller_id, $2 FROM staff_users "
-                            "WHERE controller_id = $1::smallint ON CONFLICT (user_id) DO NOTHING",
-                            2, h);
-        rc = rc || ctl_exec(c, "COMMIT", 0, NULL);
+        rc = rc || !db_tool_command(
+                       c, "crtctl",
+                       "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
+                       "SELECT id, controller_id, $2 FROM staff_users "
+                       "WHERE controller_id = $1::smallint ON CONFLICT (user_id) DO NOTHING",
+                       2, h);
+        rc = rc || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     }
     if (rc == 0)
         printf("demo accounts: <controller>.<role> (agii, huis, atlas, ingent), password "
@@ -86,9 +79,11 @@ int seed_bench(const struct crt_config *cfg, long n)
         snprintf(id, sizeof id, "%d", ctl);
         snprintf(count, sizeof count, "%ld", n / 4 + (ctl <= n % 4));
         const char *p[] = {id}, *q[] = {id, count};
-        rc = ctl_exec(c, "BEGIN", 0, NULL) ||
-             ctl_exec(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p) ||
-             ctl_exec(c,
+        rc = !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
+             !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1,
+                              p) ||
+             !db_tool_command(
+                 c, "crtctl",
                  "INSERT INTO persons (controller_id, first_name, last_name, gender, birth_date, "
                  "nationality, address_postcode, contact_preference, residence_status, sources, "
                  "created_by) "
@@ -100,9 +95,9 @@ int seed_bench(const struct crt_config *cfg, long n)
                  " AND role = 'intake' ORDER BY username LIMIT 1) "
                  "FROM generate_series(1, $2::int) g",
                  2, q) ||
-             ctl_exec(c, "COMMIT", 0, NULL);
+             !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     }
-    rc = rc || ctl_exec(c, "ANALYZE persons", 0, NULL);
+    rc = rc || !db_tool_command(c, "crtctl", "ANALYZE persons", 0, NULL);
     if (rc == 0)
         printf("seeded %ld persons\n", n);
     PQfinish(c);

@@ -12,6 +12,7 @@
 #include "crt/totp.h"
 #include "crt/qr.h"
 #include "ctl.h"
+#include "crt/db.h"
 
 struct account {
     char id[37];
@@ -22,22 +23,27 @@ struct account {
 static int enter_account(PGconn *c, const char *username, struct account *a)
 {
     const char *p[] = {username};
-    PGresult *r = PQexecParams(c, "SELECT user_id::text, controller_id FROM "
-                                  "crt_auth_login_lookup($1)", 1, NULL, p, NULL, NULL, 0);
-    int found = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PGresult *r = NULL;
+    bool got = db_tool_exec(c, "crtctl",
+                            "SELECT user_id::text, controller_id FROM "
+                            "crt_auth_login_lookup($1)",
+                            1, p, &r);
+    bool found = got && PQntuples(r) == 1;
     if (found) {
         snprintf(a->id, sizeof a->id, "%s", PQgetvalue(r, 0, 0));
         a->ctl = atoi(PQgetvalue(r, 0, 1));
-    } else {
+    } else if (got) {
         fprintf(stderr, "crtctl: no account %s\n", username);
     }
     PQclear(r);
     char ctl[8];
     snprintf(ctl, sizeof ctl, "%d", a->ctl);
     const char *q[] = {ctl};
-    return found && ctl_exec(c, "BEGIN", 0, NULL) == 0 &&
-                   ctl_exec(c, "SELECT set_config('crt.controller_id', $1, true)", 1, q) == 0
-               ? 0 : -1;
+    return found && db_tool_command(c, "crtctl", "BEGIN", 0, NULL) &&
+                   db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)",
+                                   1, q)
+               ? 0
+               : -1;
 }
 
 /* One line from stdin into buf without the newline; the password never appears in argv. */
@@ -54,8 +60,10 @@ static int read_password(char *buf, size_t len)
 static int event(PGconn *c, const struct account *a, const char *name)
 {
     const char *p[] = {a->id, name};
-    return ctl_exec(c, "INSERT INTO login_events (controller_id, user_id, event, outcome) "
-                       "VALUES (crt_current_controller(), $1::uuid, $2, 'success')", 2, p);
+    return !db_tool_command(c, "crtctl",
+                            "INSERT INTO login_events (controller_id, user_id, event, outcome) "
+                            "VALUES (crt_current_controller(), $1::uuid, $2, 'success')",
+                            2, p);
 }
 
 static int hash_from_stdin(const struct crt_config *cfg, const char *username,
@@ -95,16 +103,22 @@ static int cmd_create(PGconn *c, const struct crt_config *cfg, int argc, char **
     if (hash_from_stdin(cfg, user, hash) != 0)
         return 1;
     const char *p[] = {ctl}, *q[] = {user, name, role, hash};
-    int rc = ctl_exec(c, "BEGIN", 0, NULL) ||
-             ctl_exec(c, "SELECT set_config('crt.controller_id', id::text, true) FROM controllers "
-                         "WHERE code = $1", 1, p) ||
-             ctl_exec(c, "WITH u AS (INSERT INTO staff_users (controller_id, username, display_name, role) "
-                         "VALUES (crt_current_controller(), $1, $2, $3) RETURNING id), "
-                         "cr AS (INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
-                         "SELECT id, crt_current_controller(), $4 FROM u) "
-                         "INSERT INTO login_events (controller_id, user_id, event, outcome) "
-                         "SELECT crt_current_controller(), id, 'create', 'success' FROM u", 4, q) ||
-             ctl_exec(c, "COMMIT", 0, NULL);
+    int rc =
+        !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
+        !db_tool_command(c, "crtctl",
+                         "SELECT set_config('crt.controller_id', id::text, true) FROM controllers "
+                         "WHERE code = $1",
+                         1, p) ||
+        !db_tool_command(
+            c, "crtctl",
+            "WITH u AS (INSERT INTO staff_users (controller_id, username, display_name, role) "
+            "VALUES (crt_current_controller(), $1, $2, $3) RETURNING id), "
+            "cr AS (INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
+            "SELECT id, crt_current_controller(), $4 FROM u) "
+            "INSERT INTO login_events (controller_id, user_id, event, outcome) "
+            "SELECT crt_current_controller(), id, 'create', 'success' FROM u",
+            4, q) ||
+        !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     if (rc == 0)
         printf("created %s (%s, %s); the second factor is enrolled at first login or with "
                "'crtctl user enrol %s'\n", user, role, ctl, user);
@@ -119,19 +133,26 @@ static int cmd_list(PGconn *c)
         char id[8];
         snprintf(id, sizeof id, "%d", ctl);
         const char *p[] = {id};
-        rc = ctl_exec(c, "BEGIN", 0, NULL) ||
-             ctl_exec(c, "SELECT set_config('crt.controller_id', $1, true)", 1, p);
-        PGresult *r = PQexec(c, "SELECT u.username, u.role, k.code, u.disabled_at IS NOT NULL, "
-                                "COALESCE(c.locked_until > now(), false), c.totp_confirmed_at IS NOT NULL "
-                                "FROM staff_users u JOIN controllers k ON k.id = u.controller_id "
-                                "LEFT JOIN staff_credentials c ON c.user_id = u.id ORDER BY u.username");
-        for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+        rc =
+            !db_tool_command(c, "crtctl", "BEGIN", 0, NULL) ||
+            !db_tool_command(c, "crtctl", "SELECT set_config('crt.controller_id', $1, true)", 1, p);
+        PGresult *r = NULL;
+        bool got =
+            rc == 0 &&
+            db_tool_exec(c, "crtctl",
+                         "SELECT u.username, u.role, k.code, "
+                         "u.disabled_at IS NOT NULL, COALESCE(c.locked_until > now(), false), "
+                         "c.totp_confirmed_at IS NOT NULL FROM staff_users u "
+                         "JOIN controllers k ON k.id = u.controller_id LEFT JOIN "
+                         "staff_credentials c ON c.user_id = u.id ORDER BY u.username",
+                         0, NULL, &r);
+        for (int i = 0; got && i < PQntuples(r); i++)
             printf("%-28s %-12s %-8s %-9s %-7s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3)[0] == 't' ? "yes" : "no",
                    PQgetvalue(r, i, 4)[0] == 't' ? "yes" : "no",
                    PQgetvalue(r, i, 5)[0] == 't' ? "active" : "-");
         PQclear(r);
-        rc = rc || ctl_exec(c, "COMMIT", 0, NULL);
+        rc = rc || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     }
     return rc ? 1 : 0;
 }
@@ -156,10 +177,13 @@ static int cmd_enrol(PGconn *c, const struct crt_config *cfg, const char *user,
     for (size_t i = 0; ok && i < sizeof sealed; i++)
         snprintf(hex + 2 * i, 3, "%02x", sealed[i]);
     const char *p[] = {a->id, hex, key_id};
-    if (!ok || ctl_exec(c, "UPDATE staff_credentials SET totp_sealed = decode($2, 'hex'), "
-                           "totp_key_id = $3, totp_confirmed_at = NULL, totp_last_step = -1 "
-                           "WHERE user_id = $1::uuid", 3, p) ||
-        event(c, a, "enrol_start") || ctl_exec(c, "COMMIT", 0, NULL))
+    if (!ok ||
+        !db_tool_command(c, "crtctl",
+                         "UPDATE staff_credentials SET totp_sealed = decode($2, 'hex'), "
+                         "totp_key_id = $3, totp_confirmed_at = NULL, totp_last_step = -1 "
+                         "WHERE user_id = $1::uuid",
+                         3, p) ||
+        event(c, a, "enrol_start") || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL))
         return 1;
     printf("Scan with an authenticator app, or enter the secret by hand.\n\n%s\n\nsecret: %s\n\n",
            uri, b32);
@@ -179,39 +203,54 @@ static int cmd_account(PGconn *c, const struct crt_config *cfg, const char *sub,
     const char *p[] = {a.id};
     int rc;
     if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0)
-        rc = ctl_exec(c, strcmp(sub, "disable") == 0
-                             ? "WITH s AS (UPDATE sessions SET revoked_at = now() "
-                               "WHERE user_id = $1::uuid AND revoked_at IS NULL) "
-                               "UPDATE staff_users SET disabled_at = now() WHERE id = $1::uuid"
-                             : "UPDATE staff_users SET disabled_at = NULL WHERE id = $1::uuid",
-                      1, p) || event(c, &a, sub);
+        rc = !db_tool_command(c, "crtctl",
+                              strcmp(sub, "disable") == 0
+                                  ? "WITH s AS (UPDATE sessions SET revoked_at = now() "
+                                    "WHERE user_id = $1::uuid AND revoked_at IS NULL) "
+                                    "UPDATE staff_users SET disabled_at = now() WHERE id = $1::uuid"
+                                  : "UPDATE staff_users SET disabled_at = NULL WHERE id = $1::uuid",
+                              1, p) ||
+             event(c, &a, sub);
     else if (strcmp(sub, "unlock") == 0)
-        rc = ctl_exec(c, "UPDATE staff_credentials SET locked_until = NULL, lockouts = 0, "
-                         "failed_passwords = 0, failed_codes = 0 WHERE user_id = $1::uuid", 1, p) ||
+        rc = !db_tool_command(c, "crtctl",
+                              "UPDATE staff_credentials SET locked_until = NULL, lockouts = 0, "
+                              "failed_passwords = 0, failed_codes = 0 WHERE user_id = $1::uuid",
+                              1, p) ||
              event(c, &a, "unlock");
     else if (strcmp(sub, "reset-mfa") == 0)
-        rc = ctl_exec(c, "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid "
-                         "AND revoked_at IS NULL", 1, p) ||
-             ctl_exec(c, "UPDATE auth_challenges SET used_at = now() WHERE user_id = $1::uuid "
-                         "AND used_at IS NULL", 1, p) ||
-             ctl_exec(c, "UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid "
-                         "AND used_at IS NULL", 1, p) ||
-             ctl_exec(c, "UPDATE staff_credentials SET totp_sealed = NULL, totp_key_id = NULL, "
-                         "totp_confirmed_at = NULL, totp_last_step = -1 WHERE user_id = $1::uuid",
-                      1, p) ||
+        rc = !db_tool_command(c, "crtctl",
+                              "UPDATE sessions SET revoked_at = now() WHERE user_id = $1::uuid "
+                              "AND revoked_at IS NULL",
+                              1, p) ||
+             !db_tool_command(c, "crtctl",
+                              "UPDATE auth_challenges SET used_at = now() WHERE user_id = $1::uuid "
+                              "AND used_at IS NULL",
+                              1, p) ||
+             !db_tool_command(c, "crtctl",
+                              "UPDATE recovery_codes SET used_at = now() WHERE user_id = $1::uuid "
+                              "AND used_at IS NULL",
+                              1, p) ||
+             !db_tool_command(
+                 c, "crtctl",
+                 "UPDATE staff_credentials SET totp_sealed = NULL, totp_key_id = NULL, "
+                 "totp_confirmed_at = NULL, totp_last_step = -1 WHERE user_id = $1::uuid",
+                 1, p) ||
              event(c, &a, "mfa_reset");
     else if (strcmp(sub, "set-password") == 0) {
         const char *q[] = {a.id, hash};
         rc = hash_from_stdin(cfg, user, hash) ||
-             ctl_exec(c, "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
-                         "VALUES ($1::uuid, crt_current_controller(), $2) ON CONFLICT (user_id) "
-                         "DO UPDATE SET password_hash = $2, failed_passwords = 0", 2, q) ||
+             !db_tool_command(
+                 c, "crtctl",
+                 "INSERT INTO staff_credentials (user_id, controller_id, password_hash) "
+                 "VALUES ($1::uuid, crt_current_controller(), $2) ON CONFLICT (user_id) "
+                 "DO UPDATE SET password_hash = $2, failed_passwords = 0",
+                 2, q) ||
              event(c, &a, "password_change");
     } else if (strcmp(sub, "enrol") == 0)
         return cmd_enrol(c, cfg, user, &a);
     else
         return 2;
-    rc = rc || ctl_exec(c, "COMMIT", 0, NULL);
+    rc = rc || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     if (rc == 0)
         printf("%s: %s done\n", user, sub);
     return rc ? 1 : 0;
@@ -235,11 +274,12 @@ static int cmd_set(PGconn *c, const char *user, const char *field, const char *v
     snprintf(sql, sizeof sql, "UPDATE staff_users SET %s = NULLIF($2, '') WHERE id = $1::uuid",
              fields[i]);
     const char *p[] = {a.id, value};
-    int rc = ctl_exec(c, sql, 2, p) || ctl_exec(c, "COMMIT", 0, NULL);
+    int rc = !db_tool_command(c, "crtctl", sql, 2, p) ||
+             !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     if (rc == 0)
         printf("%s: %s set\n", user, field);
     else
-        PQclear(PQexec(c, "ROLLBACK"));
+        db_tool_rollback(c, "crtctl");
     return rc ? 1 : 0;
 }
 

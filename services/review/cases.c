@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -43,8 +44,10 @@ static const char *rule_many(const char *id)
 static bool store(PGconn *pg, const char *case_id, const char *text)
 {
     const char *p[] = {case_id, text};
-    return review_ok(pg, "UPDATE review_cases SET narrative = $2, updated_at = clock_timestamp() "
-                         "WHERE id = $1::bigint", 2, p);
+    return db_tool_command(pg, "crt-review",
+                           "UPDATE review_cases SET narrative = $2, updated_at = clock_timestamp() "
+                           "WHERE id = $1::bigint",
+                           2, p);
 }
 
 /* Appends one rule's part: its summary when alone, else its "many" phrase. */
@@ -87,10 +90,11 @@ bool cases_update(PGconn *pg, long long run_id)
     char run[24];
     snprintf(run, sizeof run, "%lld", run_id);
     const char *p[] = {run};
-    if (!review_ok(pg, open_sql, 1, p) || !review_ok(pg, attach_sql, 0, NULL))
+    if (!db_tool_command(pg, "crt-review", open_sql, 1, p) ||
+        !db_tool_command(pg, "crt-review", attach_sql, 0, NULL))
         return false;
-    PGresult *r = review_exec(pg, parts_sql, 1, p);
-    bool ok = r && write_narratives(pg, r);
+    PGresult *r = NULL;
+    bool ok = db_tool_exec(pg, "crt-review", parts_sql, 1, p, &r) && write_narratives(pg, r);
     PQclear(r);
     return ok;
 }

@@ -2,6 +2,7 @@
  * that day, team, referral + grant, repeat) or not, into the temporary table rv, set-based. */
 #include <stdio.h>
 
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -160,9 +161,11 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
     snprintf(to, sizeof to, "%lld", seal->txid_to);
     snprintf(days, sizeof days, "%d", cfg->repeat_days);
     const char *p[] = {from, to, days};
-    if (!review_ok(pg, explain_sql, 3, p) ||
-        !review_ok(pg, "CREATE INDEX ON rv (controller_id, actor, at)", 0, NULL) ||
-        !review_ok(pg, "ANALYZE rv", 0, NULL) || !review_ok(pg, pairs_sql, 0, NULL))
+    if (!db_tool_command(pg, "crt-review", explain_sql, 3, p) ||
+        !db_tool_command(pg, "crt-review", "CREATE INDEX ON rv (controller_id, actor, at)", 0,
+                         NULL) ||
+        !db_tool_command(pg, "crt-review", "ANALYZE rv", 0, NULL) ||
+        !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL))
         return false;
     log_debug("explained seal=%lld", seal->id);
     return true;
@@ -200,5 +203,6 @@ bool explain_record_stats(PGconn *pg, long long run_id)
     char run[24];
     snprintf(run, sizeof run, "%lld", run_id);
     const char *p[] = {run};
-    return review_ok(pg, reviews_sql, 1, p) && review_ok(pg, user_stats_sql, 1, p);
+    return db_tool_command(pg, "crt-review", reviews_sql, 1, p) &&
+           db_tool_command(pg, "crt-review", user_stats_sql, 1, p);
 }

@@ -1,5 +1,5 @@
 /* crt-review: the command line (run [--every DURATION], verify), the run loop that seals new log
- * rows and reviews every unreviewed seal once, and the small query helpers the modules share. */
+ * rows and reviews every unreviewed seal once. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +17,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-PGresult *review_exec(PGconn *pg, const char *sql, int n, const char *const *params)
-{
-    PGresult *r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
-    db_log_failure("query failed", pg, r);
-    PQclear(r);
-    return NULL;
-}
-
-bool review_ok(PGconn *pg, const char *sql, int n, const char *const *params)
-{
-    PGresult *r = review_exec(pg, sql, n, params);
-    PQclear(r);
-    return r != NULL;
 }
 
 static void usage(FILE *out)
@@ -55,23 +37,30 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", seal->id);
     const char *p[] = {sid};
-    if (!review_ok(pg, "BEGIN", 0, NULL))
+    if (!db_tool_command(pg, "crt-review", "BEGIN", 0, NULL))
         return false;
-    PGresult *r = review_exec(pg, "INSERT INTO review_runs (seal_id) VALUES ($1::bigint) "
-                                  "ON CONFLICT (seal_id) DO NOTHING RETURNING id", 1, p);
-    long long run_id = r && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    PGresult *r = NULL;
+    bool got = db_tool_exec(pg, "crt-review",
+                            "INSERT INTO review_runs (seal_id) VALUES ($1::bigint) "
+                            "ON CONFLICT (seal_id) DO NOTHING RETURNING id",
+                            1, p, &r);
+    long long run_id = got && PQntuples(r) == 1 ? atoll(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
     char run[24];
     snprintf(run, sizeof run, "%lld", run_id);
     const char *q[] = {run, sid};
-    bool ok = r && (run_id == 0 ||
-                    (explain_seal(pg, cfg, seal) && explain_record_stats(pg, run_id) &&
-                     rules_apply(pg, cfg, run_id) && cases_update(pg, run_id) &&
-                     review_ok(pg, "UPDATE review_runs SET finished_at = clock_timestamp(), "
-                                   "log_rows = (SELECT row_count FROM log_seals WHERE id = $2::bigint) "
-                                   "WHERE id = $1::bigint", 2, q)));
-    if (!ok || !review_ok(pg, "COMMIT", 0, NULL)) {
-        review_ok(pg, "ROLLBACK", 0, NULL);
+    bool ok =
+        got &&
+        (run_id == 0 ||
+         (explain_seal(pg, cfg, seal) && explain_record_stats(pg, run_id) &&
+          rules_apply(pg, cfg, run_id) && cases_update(pg, run_id) &&
+          db_tool_command(pg, "crt-review",
+                          "UPDATE review_runs SET finished_at = clock_timestamp(), "
+                          "log_rows = (SELECT row_count FROM log_seals WHERE id = $2::bigint) "
+                          "WHERE id = $1::bigint",
+                          2, q)));
+    if (!ok || !db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
+        db_tool_rollback(pg, "crt-review");
         return false;
     }
     if (run_id == 0)
@@ -86,10 +75,12 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
 /* Seals without a run (a run that sealed and then failed): reviewed now, oldest first. */
 static bool review_pending(PGconn *pg, const struct crt_config *cfg)
 {
-    PGresult *r = review_exec(pg, "SELECT id, txid_from, txid_to, row_count FROM log_seals s "
-                                  "WHERE NOT EXISTS (SELECT 1 FROM review_runs r "
-                                  "WHERE r.seal_id = s.id) ORDER BY id", 0, NULL);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review",
+                      "SELECT id, txid_from, txid_to, row_count FROM log_seals s "
+                      "WHERE NOT EXISTS (SELECT 1 FROM review_runs r "
+                      "WHERE r.seal_id = s.id) ORDER BY id",
+                      0, NULL, &r))
         return false;
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {
@@ -104,12 +95,12 @@ static bool review_pending(PGconn *pg, const struct crt_config *cfg)
 /* One run under the advisory lock: a concurrent run finds the lock taken and does nothing. */
 static int run_once(PGconn *pg, const struct crt_config *cfg)
 {
-    PGresult *r = review_exec(pg, "SELECT pg_try_advisory_lock($1::bigint)", 1,
-                              (const char *[]){REVIEW_LOCK_KEY});
-    bool locked = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    if (r == NULL)
+    char lock[2];
+    bool found = false;
+    if (!db_tool_value(pg, "crt-review", "SELECT pg_try_advisory_lock($1::bigint)", 1,
+                       (const char *[]){REVIEW_LOCK_KEY}, lock, sizeof lock, &found))
         return 1;
+    bool locked = found && strcmp(lock, "t") == 0;
     if (!locked) {
         log_info("another crt-review run holds the lock; nothing to do");
         return 0;
@@ -119,7 +110,9 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
     bool ok = so != SEAL_ERROR && review_pending(pg, cfg);
     if (so == SEAL_NOTHING)
         log_info("no new log rows since the last seal");
-    review_ok(pg, "SELECT pg_advisory_unlock($1::bigint)", 1, (const char *[]){REVIEW_LOCK_KEY});
+    bool unlocked = db_tool_command(pg, "crt-review", "SELECT pg_advisory_unlock($1::bigint)", 1,
+                                    (const char *[]){REVIEW_LOCK_KEY});
+    (void)unlocked; /* a failure is logged; the lock ends with the connection anyway */
     return ok ? 0 : 1;
 }
 
@@ -142,12 +135,9 @@ static PGconn *connect_db(const struct crt_config *cfg)
     }
     /* The review works in large set-based statements over one temporary table: give them
      * memory for hashes and sorts, and keep the temporary table in memory where it fits. */
-    PGresult *r = PQexec(pg, "SET application_name = 'crt-review'; SET work_mem = '256MB'; "
-                             "SET temp_buffers = '512MB'; SET jit = off");
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
-        log_error("cannot set up the session: %s", PQerrorMessage(pg));
+    if (!db_tool_script(pg, "crt-review: cannot set up the session",
+                        "SET application_name = 'crt-review'; SET work_mem = '256MB'; "
+                        "SET temp_buffers = '512MB'; SET jit = off")) {
         PQfinish(pg);
         return NULL;
     }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -89,19 +90,18 @@ static json_t *load_doc(PGconn *pg, const char *review_id, const char *tz)
 {
     const char *p[] = {review_id}, *z[] = {tz};
     json_t *doc = NULL;
-    if (!review_ok(pg, "BEGIN READ ONLY", 0, NULL))
+    if (!db_tool_command(pg, "crt-review", "BEGIN READ ONLY", 0, NULL))
         return NULL;
-    PGresult *r = review_ok(pg, "SELECT set_config('TimeZone', $1, true)", 1, z)
-                      ? review_exec(pg, doc_sql, 1, p)
-                      : NULL;
-    if (r && PQntuples(r) == 1) {
+    PGresult *r = NULL;
+    if (db_tool_command(pg, "crt-review", "SELECT set_config('TimeZone', $1, true)", 1, z) &&
+        db_tool_exec(pg, "crt-review", doc_sql, 1, p, &r) && PQntuples(r) == 1) {
         json_error_t err;
         doc = json_loads(PQgetvalue(r, 0, 0), 0, &err);
         if (doc == NULL)
             log_error("report document unreadable review=%s: %s", review_id, err.text);
     }
     PQclear(r);
-    if (!review_ok(pg, "COMMIT", 0, NULL)) {
+    if (!db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
         json_decref(doc);
         return NULL;
     }
@@ -479,8 +479,8 @@ bool report_write(PGconn *pg, const struct crt_config *cfg, long long run_id)
     char run[24];
     snprintf(run, sizeof run, "%lld", run_id);
     const char *p[] = {run};
-    PGresult *r = review_exec(pg, list_sql, 1, p);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review", list_sql, 1, p, &r))
         return false;
     bool ok = true;
     for (int i = 0; i < PQntuples(r); i++) /* one controller's failure does not stop the others */

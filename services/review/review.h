@@ -81,11 +81,4 @@ bool cases_update(PGconn *pg, long long run_id);
 /* Writes the JSON and HTML report of every review of run_id under cfg->report_dir. */
 bool report_write(PGconn *pg, const struct crt_config *cfg, long long run_id);
 
-/* ---- main.c helpers used by the modules ---- */
-/* Runs sql with text params; returns the result when its status is ok (caller PQclears),
- * else logs the error (no parameter values) and returns NULL. */
-PGresult *review_exec(PGconn *pg, const char *sql, int n, const char *const *params);
-/* Same, discarding the result; false on error. */
-bool review_ok(PGconn *pg, const char *sql, int n, const char *const *params);
-
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -379,14 +380,15 @@ static bool apply_rule(PGconn *pg, const struct rule *rule, const char *const *p
         return false;
     snprintf(sql, len, FINDINGS_WRAPPER, rule->sql, rule->id, rule->severity, rule->id);
     PGresult *r = NULL;
-    if (!rule->hash_joins || review_ok(pg, "SET LOCAL enable_nestloop = off", 0, NULL))
-        r = review_exec(pg, sql, RULE_PARAMS, params);
+    bool ok = (!rule->hash_joins ||
+               db_tool_command(pg, "crt-review", "SET LOCAL enable_nestloop = off", 0, NULL)) &&
+              db_tool_exec(pg, "crt-review", sql, RULE_PARAMS, params, &r);
     free(sql);
-    if (rule->hash_joins && !review_ok(pg, "SET LOCAL enable_nestloop = on", 0, NULL)) {
+    if (rule->hash_joins &&
+        !db_tool_command(pg, "crt-review", "SET LOCAL enable_nestloop = on", 0, NULL))
+        ok = false;
+    if (!ok) {
         PQclear(r);
-        r = NULL;
-    }
-    if (r == NULL) {
         log_error("rule failed rule=%s", rule->id);
         return false;
     }
@@ -420,5 +422,5 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
     for (size_t i = 0; i < n_rules; i++)
         if (!apply_rule(pg, &rules[i], params))
             return false;
-    return review_ok(pg, counts_sql, 1, params);
+    return db_tool_command(pg, "crt-review", counts_sql, 1, params);
 }

@@ -119,9 +119,10 @@ struct seal_prev {
 
 static bool read_prev(PGconn *pg, struct seal_prev *p)
 {
-    PGresult *r = review_exec(pg, "SELECT id, txid_to, chain FROM log_seals ORDER BY id DESC LIMIT 1",
-                              0, NULL);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review",
+                      "SELECT id, txid_to, chain FROM log_seals ORDER BY id DESC LIMIT 1", 0, NULL,
+                      &r))
         return false;
     p->id = 0;
     p->txid_to = 0;
@@ -164,6 +165,8 @@ static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
     const char *vals[] = {sid, bno, (const char *)m->block};
     int lens[] = {0, 0, m->in_block * SEAL_ENTRY_BYTES};
     int fmts[] = {0, 0, 1};
+    /* The one statement of the tools outside db_tool_* (crt/db.h): its manifest is a binary
+     * parameter, which the text-only layer does not take. Logged the same way. */
     PGresult *r = PQexecParams(pg, "INSERT INTO log_seal_blocks (seal_id, block_no, manifest) "
                                    "VALUES ($1, $2, $3)", 3, NULL, vals, lens, fmts, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -202,12 +205,14 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
     snprintf(f, sizeof f, "%lld", from);
     snprintf(t, sizeof t, "%lld", to);
     const char *p[] = {f, t};
-    if (!review_ok(pg, "DECLARE seal_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                       " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id", 2, p))
+    if (!db_tool_command(pg, "crt-review",
+                         "DECLARE seal_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                         " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id",
+                         2, p))
         return false;
     for (;;) {
-        PGresult *r = review_exec(pg, "FETCH " FETCH_ROWS " FROM seal_rows", 0, NULL);
-        if (r == NULL)
+        PGresult *r = NULL;
+        if (!db_tool_exec(pg, "crt-review", "FETCH " FETCH_ROWS " FROM seal_rows", 0, NULL, &r))
             return false;
         int n = PQntuples(r);
         bool ok = add_rows(pg, m, r, seal_id);
@@ -217,7 +222,8 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
         if (n == 0)
             break;
     }
-    return flush_block(pg, m, seal_id) && review_ok(pg, "CLOSE seal_rows", 0, NULL);
+    return flush_block(pg, m, seal_id) &&
+           db_tool_command(pg, "crt-review", "CLOSE seal_rows", 0, NULL);
 }
 
 /* Writes the newest seal outside the database: a temporary file, fsync, rename. */
@@ -268,8 +274,8 @@ static const char horizon_sql[] =
 /* Inside the open repeatable-read transaction: horizon, rows, seal row. */
 static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out)
 {
-    PGresult *r = review_exec(pg, horizon_sql, 0, NULL);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review", horizon_sql, 0, NULL, &r))
         return SEAL_ERROR;
     long long horizon = atoll(PQgetvalue(r, 0, 0));
     snprintf(w->sealed_at, sizeof w->sealed_at, "%s", PQgetvalue(r, 0, 1));
@@ -307,10 +313,12 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
     snprintf(v[6], 24, "%lld", w->m.last_id);
     const char *p[] = {v[0], w->prev.id ? v[1] : NULL, v[2], v[3], v[4], v[5], v[6],
                        manifest_hex, w->prev.chain, out->chain, w->key_id, w->sig, w->sealed_at};
-    return review_ok(pg, "INSERT INTO log_seals (id, prev_id, txid_from, txid_to, row_count, "
-                         "first_row_id, last_row_id, manifest_sha256, prev_chain, chain, key_id, "
-                         "signature, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                         "$11, $12, $13::timestamptz)", 13, p)
+    return db_tool_command(pg, "crt-review",
+                           "INSERT INTO log_seals (id, prev_id, txid_from, txid_to, row_count, "
+                           "first_row_id, last_row_id, manifest_sha256, prev_chain, chain, key_id, "
+                           "signature, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                           "$11, $12, $13::timestamptz)",
+                           13, p)
                ? SEAL_NEW
                : SEAL_ERROR;
 }
@@ -334,11 +342,11 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
         log_error("cannot write seal manifests next to the head file dir=%s", dir);
         goto out;
     }
-    if (!review_ok(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL))
+    if (!db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL))
         goto out;
     rc = seal_in_tx(pg, &w, out);
-    if (rc != SEAL_NEW || !review_ok(pg, "COMMIT", 0, NULL)) {
-        review_ok(pg, "ROLLBACK", 0, NULL);
+    if (rc != SEAL_NEW || !db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
+        db_tool_rollback(pg, "crt-review");
         rc = rc == SEAL_NOTHING ? SEAL_NOTHING : SEAL_ERROR;
         goto out;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crt/crypto.h"
+#include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
 
@@ -95,10 +96,12 @@ static bool signature_ok(struct verifier *v, const char *key_id, const char *sig
 
 static bool load_drops(PGconn *pg, struct verifier *v)
 {
-    PGresult *r = review_exec(pg, "SELECT partition_name, row_count, COALESCE(first_row_id, 0), "
-                                  "COALESCE(last_row_id, -1), ids_sha256 FROM log_partition_drops "
-                                  "ORDER BY id", 0, NULL);
-    if (r == NULL)
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review",
+                      "SELECT partition_name, row_count, COALESCE(first_row_id, 0), "
+                      "COALESCE(last_row_id, -1), ids_sha256 FROM log_partition_drops "
+                      "ORDER BY id",
+                      0, NULL, &r))
         return false;
     v->ndrops = PQntuples(r);
     v->drops = calloc((size_t)v->ndrops + 1, sizeof *v->drops);
@@ -233,9 +236,12 @@ static bool stored_next(PGconn *pg, struct stored *st, const char *seal_id, long
         char bno[16];
         snprintf(bno, sizeof bno, "%d", st->block_no++);
         const char *p[] = {seal_id, bno};
-        PGresult *r = review_exec(pg, "SELECT manifest FROM log_seal_blocks WHERE seal_id = $1 "
-                                      "AND block_no = $2", 2, p);
-        if (r == NULL || PQntuples(r) == 0) {
+        PGresult *r = NULL;
+        if (!db_tool_exec(pg, "crt-review",
+                          "SELECT manifest FROM log_seal_blocks WHERE "
+                          "seal_id = $1 AND block_no = $2",
+                          2, p, &r) ||
+            PQntuples(r) == 0) {
             PQclear(r);
             return false;
         }
@@ -278,9 +284,9 @@ static bool current_next(PGconn *pg, struct current *cur, long long *id, unsigne
 {
     if (cur->r == NULL || cur->pos >= PQntuples(cur->r)) {
         PQclear(cur->r);
-        cur->r = review_exec(pg, "FETCH 10000 FROM verify_rows", 0, NULL);
         cur->pos = 0;
-        if (cur->r == NULL || PQntuples(cur->r) == 0)
+        if (!db_tool_exec(pg, "crt-review", "FETCH 10000 FROM verify_rows", 0, NULL, &cur->r) ||
+            PQntuples(cur->r) == 0)
             return false;
     }
     *id = atoll(PQgetvalue(cur->r, cur->pos, 0));
@@ -298,8 +304,10 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
     struct current cur = {0};
     const char *p[] = {from, to};
     bool ok = st.md && EVP_DigestInit_ex(st.md, EVP_sha256(), NULL) &&
-              review_ok(pg, "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                            " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id", 2, p);
+              db_tool_command(pg, "crt-review",
+                              "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                              " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id",
+                              2, p);
     long long sid = 0, cid = 0, at = 0;
     const unsigned char *sdig = NULL;
     unsigned char cdig[32];
@@ -338,7 +346,7 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
     PQclear(cur.r);
     PQfreemem(st.owned);
     EVP_MD_CTX_free(st.md);
-    return ok && review_ok(pg, "CLOSE verify_rows", 0, NULL);
+    return ok && db_tool_command(pg, "crt-review", "CLOSE verify_rows", 0, NULL);
 }
 
 /* Rows not sealed yet: they must not be dated before the newest seal either. */
@@ -347,8 +355,10 @@ static bool check_tail(PGconn *pg, struct verifier *v, long long from)
     char f[24];
     snprintf(f, sizeof f, "%lld", from);
     const char *p[] = {f};
-    if (!review_ok(pg, "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                       " FROM access_log WHERE txid >= $1 ORDER BY id", 1, p))
+    if (!db_tool_command(pg, "crt-review",
+                         "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                         " FROM access_log WHERE txid >= $1 ORDER BY id",
+                         1, p))
         return false;
     struct current cur = {0};
     long long id, at;
@@ -356,7 +366,7 @@ static bool check_tail(PGconn *pg, struct verifier *v, long long from)
     while (current_next(pg, &cur, &id, dig, &at))
         check_time(v, id, at, NULL);
     PQclear(cur.r);
-    return review_ok(pg, "CLOSE verify_rows", 0, NULL);
+    return db_tool_command(pg, "crt-review", "CLOSE verify_rows", 0, NULL);
 }
 
 /* The head file written after every seal: a removed tail of seals shows here. */
@@ -427,10 +437,12 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
     struct verifier v = {.out = out, .cfg = cfg};
     PGresult *s = NULL;
     int rc = -1;
-    if (!load_public_keys(&v) || !review_ok(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
+    if (!load_public_keys(&v) ||
+        !db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
+                         NULL))
         goto out;
-    s = review_exec(pg, SEAL_SELECT, 0, NULL);
-    if (s == NULL || !load_drops(pg, &v) || !verify_seals(pg, &v, s))
+    if (!db_tool_exec(pg, "crt-review", SEAL_SELECT, 0, NULL, &s) || !load_drops(pg, &v) ||
+        !verify_seals(pg, &v, s))
         goto out;
     check_drops(&v);
     check_head(&v, s);
@@ -441,7 +453,7 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
                 PQntuples(s));
     rc = v.problems ? 1 : 0;
 out:
-    review_ok(pg, "ROLLBACK", 0, NULL);
+    db_tool_rollback(pg, "crt-review");
     PQclear(s);
     for (int i = 0; i < v.nkeys; i++)
         EVP_PKEY_free(v.keys[i]);

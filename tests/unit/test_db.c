@@ -1,9 +1,11 @@
 /* Unit: db.c's pure parts — SQLSTATE to the service's error classes, those classes to HTTP, and
- * the array literal (exact text, and a round trip through PostgreSQL when a URL is set). */
+ * the array literal (exact text, and a round trip through PostgreSQL when a URL is set), and the
+ * tools' query layer (db_tool_*) against PostgreSQL. */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crt/arena.h"
 #include "crt/db.h"
@@ -306,4 +308,99 @@ Test(db_errors, a_statement_timeout_says_so_with_retry_after)
     cr_assert_gt(db_retry_after_s(DB_UNAVAILABLE), 0);
     cr_assert_eq(db_retry_after_s(DB_ERROR), 0);
     cr_assert_eq(db_http_status(DB_ERROR, &type, &detail), 500);
+}
+
+/* ---- the tools' query layer (db_tool_*): bool results, the caller clears only what it got,
+ * and a failure is logged once without DETAIL or parameter values ---- */
+
+/* Runs f with stderr captured; returns what was written (static buffer). */
+static const char *captured_stderr(bool (*f)(PGconn *), PGconn *c, bool *ret)
+{
+    static char buf[4096];
+    FILE *tmp = tmpfile();
+    cr_assert_not_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(tmp), STDERR_FILENO);
+    *ret = f(c);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(buf, 1, sizeof buf - 1, tmp);
+    buf[n] = '\0';
+    fclose(tmp);
+    return buf;
+}
+
+static bool insert_refused_row(PGconn *c)
+{
+    const char *p[] = {"Secret-Name-Vandamme"};
+    PGresult *r = (PGresult *)1; /* must come back NULL */
+    bool ok = db_tool_exec(c, "tool test", "INSERT INTO tool_t (name) VALUES ($1)", 1, p, &r);
+    cr_expect_null(r, "a failure leaves nothing to clear");
+    return ok;
+}
+
+Test(db_tools, a_failure_is_logged_without_detail_or_parameter_values)
+{
+    PGconn *c = connect_or_skip();
+    cr_assert(db_tool_script(c, "tool test",
+                             "CREATE TEMP TABLE tool_t (name text CONSTRAINT tool_t_short "
+                             "CHECK (length(name) < 5))"));
+    bool ok = true;
+    const char *log = captured_stderr(insert_refused_row, c, &ok);
+    cr_expect_not(ok);
+    cr_expect_not_null(strstr(log, "tool test: sqlstate=23514 constraint=tool_t_short"), "%s", log);
+    cr_expect_null(strstr(log, "Vandamme"), "a parameter value was logged: %s", log);
+    cr_expect_null(strstr(log, "Failing row"), "the DETAIL was logged: %s", log);
+    PQfinish(c);
+}
+
+Test(db_tools, exec_returns_the_rows_and_command_accepts_rows_too)
+{
+    PGconn *c = connect_or_skip();
+    const char *p[] = {"a", NULL};
+    PGresult *r = NULL;
+    cr_assert(db_tool_exec(c, "tool test", "SELECT $1::text, $2::text IS NULL", 2, p, &r));
+    cr_expect_str_eq(PQgetvalue(r, 0, 0), "a");
+    cr_expect_str_eq(PQgetvalue(r, 0, 1), "t", "a NULL entry is SQL NULL");
+    PQclear(r);
+    cr_expect(db_tool_command(c, "tool test", "SELECT 1", 0, NULL));
+    cr_expect(db_tool_command(c, "tool test", "BEGIN", 0, NULL));
+    db_tool_rollback(c, "tool test");
+    cr_expect_eq(PQtransactionStatus(c), PQTRANS_IDLE, "the rollback ended the transaction");
+    PQfinish(c);
+}
+
+Test(db_tools, value_says_whether_a_row_came_and_refuses_what_does_not_fit)
+{
+    PGconn *c = connect_or_skip();
+    char buf[8] = "junk";
+    bool found = true;
+    cr_assert(db_tool_value(c, "tool test", "SELECT 'abc' WHERE $1::int = 1", 1,
+                            (const char *[]){"2"}, buf, sizeof buf, &found));
+    cr_expect_not(found);
+    cr_expect_str_eq(buf, "");
+    cr_assert(db_tool_value(c, "tool test", "SELECT 'abc' WHERE $1::int = 1", 1,
+                            (const char *[]){"1"}, buf, sizeof buf, &found));
+    cr_expect(found);
+    cr_expect_str_eq(buf, "abc");
+    cr_expect_not(db_tool_value(c, "tool test", "SELECT repeat('x', 8)", 0, NULL, buf, sizeof buf,
+                                &found), "8 characters and the NUL do not fit in 8 bytes");
+    PQfinish(c);
+}
+
+Test(db_tools, only_script_runs_several_statements)
+{
+    PGconn *c = connect_or_skip();
+    cr_expect_not(db_tool_command(c, "tool test", "SELECT 1; SELECT 2", 0, NULL),
+                  "the extended protocol takes one statement");
+    cr_expect(db_tool_script(c, "tool test", "SET work_mem = '8MB'; SET jit = off"));
+    char v[16];
+    bool found = false;
+    cr_assert(db_tool_value(c, "tool test", "SELECT current_setting('work_mem')", 0, NULL, v,
+                            sizeof v, &found));
+    cr_expect_str_eq(v, "8MB");
+    PQfinish(c);
 }

@@ -103,4 +103,30 @@ int db_http_status(enum db_status st, const char **type, const char **detail);
 /* Seconds for Retry-After with that status (503s), or 0 for none. */
 int db_retry_after_s(enum db_status st);
 
+/* ---- tools' queries (crtctl, crt-review, migrate) ----
+ * The one query layer of the tools that hold a PGconn of their own (no prepared statements,
+ * no reconnect: a tool's run ends with its connection). Contract of every function here:
+ * sql runs with n text parameters (NULL entries are SQL NULL; params may be NULL when n is 0)
+ * and succeeds when the server answers "command ok" or "rows". On failure the function logs
+ * one line through db_log_failure(who, …), who being the line's prefix (e.g. "crtctl"):
+ * SQLSTATE, constraint, primary message — never the DETAIL and never a parameter value — and
+ * leaves nothing for the caller to PQclear. */
+
+/* On true, *out holds the result and the caller PQclears it; on false *out is NULL. */
+bool db_tool_exec(PGconn *c, const char *who, const char *sql, int n, const char *const *params,
+                  PGresult **out) CRT_MUST_CHECK;
+/* A statement whose rows are not needed (BEGIN, COMMIT, DML, set_config); nothing to clear. */
+bool db_tool_command(PGconn *c, const char *who, const char *sql, int n,
+                     const char *const *params) CRT_MUST_CHECK;
+/* A query of at most one row: the first column of that row copied into buf (len bytes, NUL
+ * included; SQL NULL reads as "") and *found true; no row: *found false and buf "". A value
+ * longer than buf is a failure (logged). Nothing to clear. */
+bool db_tool_value(PGconn *c, const char *who, const char *sql, int n, const char *const *params,
+                   char *buf, size_t len, bool *found) CRT_MUST_CHECK;
+/* SQL of several statements without parameters (a migration file, a session set-up), run
+ * with the simple-query protocol; nothing to clear. */
+bool db_tool_script(PGconn *c, const char *who, const char *sql) CRT_MUST_CHECK;
+/* ROLLBACK on a failure path; harmless when no transaction is open (a failure is logged). */
+void db_tool_rollback(PGconn *c, const char *who);
+
 #endif
