@@ -42,7 +42,8 @@ MONTHLY='access_log_[0-9][0-9][0-9][0-9][0-9][0-9]'
 MONTHLY_RE='^access_log_[0-9]{6}$'
 
 migrate_scratch() {
-  super -c "CREATE DATABASE $DB OWNER crt_owner ENCODING 'UTF8' TEMPLATE template0" >/dev/null
+  # Collation C: every ORDER BY below sorts the same on any cluster, whatever its locale.
+  super -c "CREATE DATABASE $DB OWNER crt_owner ENCODING 'UTF8' LOCALE 'C' TEMPLATE template0" >/dev/null
   CRT_OWNER_DATABASE_URL="$CRT_OWNER_DATABASE_URL dbname=$DB" CRT_MIGRATIONS_DIR=$ROOT/sql/migrations \
     "$CTL" migrate >"$SCRATCH/migrate.log" 2>&1 || { cat "$SCRATCH/migrate.log" >&2; die "crtctl migrate failed"; }
 }
