@@ -61,16 +61,14 @@ write_schema() {  # out file
 }
 
 write_inventory() {  # out file
-  local missing stale
-  missing=$(q "SELECT DISTINCT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1" |
-            while read -r f; do grep -q -E "^$f[[:space:]]" "$PURPOSES" || echo "$f"; done)
-  [ -z "$missing" ] || die "SECURITY DEFINER functions without a purpose in sql/definer-purposes.txt: $(echo $missing)"
-  stale=$(grep -v -E '^(#|$)' "$PURPOSES" | cut -f1 | while read -r f; do
-            [ -n "$(q "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                        WHERE n.nspname = 'public' AND p.prosecdef AND p.proname = '$f'")" ] || echo "$f"
-          done)
-  [ -z "$stale" ] || die "sql/definer-purposes.txt names functions that are not SECURITY DEFINER (any more): $(echo $stale)"
+  local definers listed missing stale
+  definers=$(q "SELECT DISTINCT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname = 'public' AND p.prosecdef" | LC_ALL=C sort -u)
+  listed=$(grep -v -E '^(#|$)' "$PURPOSES" | cut -f1 | LC_ALL=C sort -u)
+  missing=$(LC_ALL=C comm -23 <(printf '%s\n' "$definers") <(printf '%s\n' "$listed") | tr '\n' ' ')
+  stale=$(LC_ALL=C comm -13 <(printf '%s\n' "$definers") <(printf '%s\n' "$listed") | tr '\n' ' ')
+  [ -z "$missing" ] || die "SECURITY DEFINER functions without a purpose in sql/definer-purposes.txt: $missing"
+  [ -z "$stale" ] || die "sql/definer-purposes.txt names functions that are not SECURITY DEFINER (any more): $stale"
   {
     cat <<EOF
 # Security inventory
