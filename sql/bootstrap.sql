@@ -11,8 +11,8 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crt_api') THEN
     CREATE ROLE crt_api LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
   END IF;
-  -- Owner of the one narrow SECURITY DEFINER lookup (username -> id, controller, role)
-  -- needed before a caller's controller is known. Cannot log in.
+  -- Owner of the SECURITY DEFINER functions (docs/security-inventory.md lists them), e.g. the
+  -- login lookup needed before a caller's controller is known. Cannot log in; bypasses RLS.
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crt_auth') THEN
     CREATE ROLE crt_auth NOLOGIN NOSUPERUSER BYPASSRLS;
   END IF;
