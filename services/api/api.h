@@ -237,6 +237,11 @@ void api_person_list(struct http_ctx *ctx, const char *id, const char *action,
 void api_person_end(struct http_ctx *ctx, const char *action, const char *stmt,
                     const char *param, const char *what);
 
+/* Inside the open transaction: true when the person is not restricted; otherwise the attempt
+ * is logged `denied` (reason `restricted`), committed and 403 answered with the reason. */
+bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose);
+
 /* ---- the sensitive group's cryptography (sealed.c) ---- */
 /* The national number of row 0 of r (person columns from col0), opened, as JSON or null.
  * New reference. */
@@ -312,11 +317,7 @@ void h_oauth_token(struct http_ctx *ctx);
 void h_partner_persons(struct http_ctx *ctx);
 void h_partner_person(struct http_ctx *ctx);
 
-/* ---- rights of the person (h_requests.c, h_rights.c, h_corrections.c, h_export.c) ---- */
-/* Inside the open transaction: true when the person is not restricted; otherwise the attempt
- * is logged `denied` (reason `restricted`), committed and 403 answered with the reason. */
-bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
-                     const char *purpose);
+/* ---- the rights of the person that several handlers share (rights.c) ---- */
 /* The person's flags, retention date and restriction history (GET /v1/persons/{id}/flags);
  * NULL with *st set on failure. New reference. */
 json_t *rights_flags(struct http_ctx *ctx, const char *person_id, enum db_status *st);

@@ -204,3 +204,24 @@ void api_person_end(struct http_ctx *ctx, const char *action, const char *stmt,
         json_decref(o);
     }
 }
+
+/* ---- a restricted person is read-only (GDPR art. 18) ---- */
+
+#define RESTRICTED                                                                          \
+    "the processing of this person is restricted (GDPR art. 18): the record is read-only "  \
+    "until a coordinator lifts the restriction"
+
+bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose)
+{
+    PGresult *r = NULL;
+    const char *p[] = {person_id};
+    enum db_status st = db_exec(ctx_db(ctx), "person_restricted", 1, p, &r);
+    bool restricted = st == DB_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (st != DB_OK)
+        api_db_fail(ctx, st);
+    else if (restricted)
+        api_deny(ctx, person_id, action, purpose, "restricted", RESTRICTED, NULL);
+    return st == DB_OK && !restricted;
+}
