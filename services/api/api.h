@@ -1,5 +1,7 @@
 /* crt-api internals shared by the server, the route table and the handlers: the worker (one
  * event loop + one database connection per thread) and the helpers every handler uses. */
+/* The helpers are grouped by their file: request.c (reading the request), tx.c (transaction
+ * and access log), gate.c (may this user see this person), sealed.c (the sensitive group). */
 #ifndef CRT_API_H
 #define CRT_API_H
 #include <pthread.h>
@@ -105,19 +107,17 @@ void api_request_end(struct http_ctx *ctx);
  * with Retry-After and ends the request. */
 bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
                  void (*drop)(void *), void *arg);
+
+/* The request's worker and its database connection. */
+static inline struct worker *ctx_worker(struct http_ctx *ctx) { return ctx->worker; }
+static inline struct db *ctx_db(struct http_ctx *ctx) { return &((struct worker *)ctx->worker)->db; }
+
+/* ---- reading the request and shaping the answer (request.c) ---- */
 /* Reads a JSON body made only of the fields of specs (n of them) into out[] (arena strings,
  * NULL for absent/null optional ones); false after answering 422 naming the field. */
 bool api_fields(struct http_ctx *ctx, const struct field_spec *specs, size_t n, const char **out);
-/* The caller's role must be one of roles (NULL-terminated); otherwise 403 and false. */
-bool api_require_role(struct http_ctx *ctx, const char *const *roles);
 /* The client's address as text (for login events), in the arena. */
 const char *api_client_ip(struct http_ctx *ctx);
-
-/* ---- helpers for handlers (routes.c) ---- */
-static inline struct worker *ctx_worker(struct http_ctx *ctx) { return ctx->worker; }
-static inline struct db *ctx_db(struct http_ctx *ctx) { return &((struct worker *)ctx->worker)->db; }
-/* Answers the problem for a failed database call (rolls back the transaction first). */
-void api_db_fail(struct http_ctx *ctx, enum db_status st);
 /* Answers 422 naming the field of err. */
 void api_invalid(struct http_ctx *ctx, const struct field_error *err);
 /* The purpose of the access: X-CRT-Purpose when given (validated), else dflt. NULL after
@@ -136,6 +136,30 @@ bool api_query(struct http_ctx *ctx, const char *const *names, const char **v);
 /* A page of a list newest first: {"items": items, "next_before": the id in column 0 of r's
  * last row when r has limit rows, else null}. Takes items (NULL: []); new reference. */
 json_t *api_page(json_t *items, const PGresult *r, int limit);
+
+/* A text column as JSON: a string, or null. New reference. */
+static inline json_t *api_text(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? json_null() : json_string(PQgetvalue(r, row, col));
+}
+
+/* How a result column becomes a JSON member: text, integer, number (numeric), JSON text. */
+enum api_col_kind { COL_TEXT, COL_INT, COL_NUM, COL_JSON };
+struct api_col {
+    const char *name;
+    enum api_col_kind kind;
+};
+/* Row i of r as an object whose member c is column c, named and typed by cols[c] (n of them);
+ * SQL NULL (or JSON that does not parse) is null. New reference; NULL when out of memory. */
+json_t *api_row_object(const PGresult *r, int i, const struct api_col *cols, int n);
+#define API_NCOLS(cols) ((int)(sizeof(cols) / sizeof((cols)[0])))
+/* Every row of r as api_row_object makes it, in an array. New reference; NULL when out of
+ * memory. */
+json_t *api_row_array(const PGresult *r, const struct api_col *cols, int n);
+
+/* ---- the transaction and the access log (tx.c) ---- */
+/* Answers the problem for a failed database call (rolls back the transaction first). */
+void api_db_fail(struct http_ctx *ctx, enum db_status st);
 /* Opens the caller's RLS-scoped transaction; false after answering the failure. */
 bool api_begin(struct http_ctx *ctx);
 /* Commits; false after answering the failure (the response must not be sent then). */
@@ -154,6 +178,10 @@ enum db_status api_audit(struct http_ctx *ctx, const char *person_id, const char
 PGresult *api_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
                           const char *person_id, const char *action, const char *purpose,
                           const char *reason);
+
+/* ---- may this user see this person (gate.c) ---- */
+/* The caller's role must be one of roles (NULL-terminated); otherwise 403 and false. */
+bool api_require_role(struct http_ctx *ctx, const char *const *roles);
 /* Logs a not_found access, commits, and answers 404 (existence is never revealed). */
 void api_not_found_logged(struct http_ctx *ctx, const char *person_id, const char *household_id,
                           const char *action, const char *purpose, const char *what);
@@ -196,26 +224,6 @@ void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
 bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *action,
                      const char *purpose, const char **reason);
 
-/* A text column as JSON: a string, or null. New reference. */
-static inline json_t *api_text(const PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? json_null() : json_string(PQgetvalue(r, row, col));
-}
-
-/* How a result column becomes a JSON member: text, integer, number (numeric), JSON text. */
-enum api_col_kind { COL_TEXT, COL_INT, COL_NUM, COL_JSON };
-struct api_col {
-    const char *name;
-    enum api_col_kind kind;
-};
-/* Row i of r as an object whose member c is column c, named and typed by cols[c] (n of them);
- * SQL NULL (or JSON that does not parse) is null. New reference; NULL when out of memory. */
-json_t *api_row_object(const PGresult *r, int i, const struct api_col *cols, int n);
-#define API_NCOLS(cols) ((int)(sizeof(cols) / sizeof((cols)[0])))
-/* Every row of r as api_row_object makes it, in an array. New reference; NULL when out of
- * memory. */
-json_t *api_row_array(const PGresult *r, const struct api_col *cols, int n);
-
 /* One item of a list from row i of r; NULL leaves the row out (not readable by mask). */
 typedef json_t *(*api_row_fn)(const PGresult *r, int i, unsigned mask);
 /* A list about one person: the need-to-know gate, statement stmt ($1 = person id), one
@@ -228,6 +236,26 @@ void api_person_list(struct http_ctx *ctx, const char *id, const char *action,
  * {param} of the path) must return a row, one access-log row (action), then 200. */
 void api_person_end(struct http_ctx *ctx, const char *action, const char *stmt,
                     const char *param, const char *what);
+
+/* Inside the open transaction: true when the person is not restricted; otherwise the attempt
+ * is logged `denied` (reason `restricted`), committed and 403 answered with the reason. */
+bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
+                     const char *purpose);
+
+/* ---- the sensitive group's cryptography (sealed.c) ---- */
+/* The national number of row 0 of r (person columns from col0), opened, as JSON or null.
+ * New reference. */
+json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0);
+/* The blind indexes (64 hex digits + NUL) of a name + birth date and of a national number's
+ * 11 digits, as registration computes them; false on failure. */
+bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
+                    char out[65]) CRT_MUST_CHECK;
+bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65]) CRT_MUST_CHECK;
+/* Seals a national number's 11 digits for person_id under the keyring's current key: the
+ * sealed bytes as hex into hex, the key's id into key_id; false on failure. */
+#define API_NN_SEALED_HEX (2 * (11 + CRYPTO_SEAL_OVERHEAD) + 1)
+bool api_nn_seal(struct http_ctx *ctx, const char *person_id, const char *digits,
+                 char hex[API_NN_SEALED_HEX], char key_id[CRYPTO_KEY_ID_MAX]) CRT_MUST_CHECK;
 
 /* Handlers. */
 void h_healthz(struct http_ctx *ctx);
@@ -289,19 +317,7 @@ void h_oauth_token(struct http_ctx *ctx);
 void h_partner_persons(struct http_ctx *ctx);
 void h_partner_person(struct http_ctx *ctx);
 
-/* ---- rights of the person (h_requests.c, h_rights.c, h_corrections.c, h_export.c) ---- */
-/* The national number of row 0 of r (person columns from col0), opened, as JSON or null
- * (h_persons.c). New reference. */
-json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0);
-/* The blind indexes (64 hex digits + NUL) of a name + birth date and of a national number's
- * 11 digits, as registration computes them (h_persons.c); false on failure. */
-bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
-                    char out[65]);
-bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65]);
-/* Inside the open transaction: true when the person is not restricted; otherwise the attempt
- * is logged `denied` (reason `restricted`), committed and 403 answered with the reason. */
-bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
-                     const char *purpose);
+/* ---- the rights of the person that several handlers share (rights.c) ---- */
 /* The person's flags, retention date and restriction history (GET /v1/persons/{id}/flags);
  * NULL with *st set on failure. New reference. */
 json_t *rights_flags(struct http_ctx *ctx, const char *person_id, enum db_status *st);

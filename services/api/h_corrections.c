@@ -1,38 +1,9 @@
-/* Telling partners of corrections: the queue of notifications to the partners that received a
- * person's data when those data are rectified, restricted or erased (GDPR art. 19), and the
- * partners' pull and acknowledgement of them (GET /v1/partner/corrections). */
+/* Telling partners of corrections: the partners' pull and acknowledgement of the notifications
+ * rights.c queues when a person's data are rectified, restricted or erased (GDPR art. 19). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
-
-enum db_status corrections_list(struct http_ctx *ctx, const char *stmt, int n,
-                                const char *const *params, json_t **partners)
-{
-    PGresult *r = NULL;
-    enum db_status st = db_exec(ctx_db(ctx), stmt, n, params, &r);
-    json_t *a = json_array();
-    for (int i = 0; st == DB_OK && a && i < PQntuples(r); i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "partner_id", PQgetvalue(r, i, 0),
-                                           "name", PQgetvalue(r, i, 1), "field_groups",
-                                           json_loads(PQgetvalue(r, i, 2), 0, NULL)));
-    PQclear(r);
-    if (st == DB_OK && a == NULL)
-        st = DB_ERROR;
-    if (st != DB_OK) {
-        json_decref(a);
-        a = NULL;
-    }
-    *partners = a;
-    return st;
-}
-
-enum db_status corrections_queue(struct http_ctx *ctx, const char *person_id, const char *kind,
-                                 const char *groups, const char *fields, json_t **partners)
-{
-    const char *p[] = {person_id, groups, fields, ctx->request_id, kind};
-    return corrections_list(ctx, "corrections_queue", 5, p, partners);
-}
 
 /* ---- the partner's side ---- */
 

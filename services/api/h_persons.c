@@ -12,30 +12,7 @@
 
 #define NOT_FOUND "no such person"
 
-/* ---- the sensitive group: the national register number, sealed, with blind indexes ---- */
-
-/* Opens the sealed number in row 0 (columns after the fields); NULL when none or unreadable. */
-static json_t *national_number_json(struct http_ctx *ctx, const PGresult *r, int col0)
-{
-    int col = col0 + PERSON_META_COLS + PERSON_NFIELDS;
-    const char *hex = PQgetvalue(r, 0, col);
-    unsigned char sealed[11 + CRYPTO_SEAL_OVERHEAD], plain[12] = {0};
-    if (PQgetisnull(r, 0, col) || strlen(hex) != 2 * sizeof sealed)
-        return json_null();
-    for (size_t i = 0; i < sizeof sealed; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-            return json_null();
-        sealed[i] = (unsigned char)v;
-    }
-    if (!crypto_open(&ctx_worker(ctx)->shared->keyring, PQgetvalue(r, 0, col + 1), sealed,
-                     sizeof sealed, PQgetvalue(r, 0, col0), plain)) {
-        log_error("request_id=%s: a national number cannot be opened (key id %s)",
-                  ctx->request_id, PQgetvalue(r, 0, col + 1));
-        return json_null();
-    }
-    return json_stringn((const char *)plain, 11);
-}
+/* ---- the sensitive group: the national register number (sealed.c seals and indexes it) ---- */
 
 /* Body "sensitive": {"national_number": "…" | null}. *present when given; *nn the 11 digits or
  * NULL (clear). False after answering 422. */
@@ -68,32 +45,6 @@ static bool parse_sensitive(struct http_ctx *ctx, bool *present, const char **nn
     return true;
 }
 
-static bool blind_index(struct http_ctx *ctx, const char *text, char out[65])
-{
-    const struct keyring *k = &ctx_worker(ctx)->shared->index_key;
-    return crypto_hmac_hex(k->key[0], sizeof k->key[0], text, strlen(text), out);
-}
-
-/* The same keys for the rights of the person (identification of a forwarded request). */
-bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
-                    char out[65])
-{
-    char key[1024];
-    return person_name_key(first, last, birth, key, sizeof key) && blind_index(ctx, key, out);
-}
-
-bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65])
-{
-    char key[32];
-    snprintf(key, sizeof key, "nn:%s", digits);
-    return blind_index(ctx, key, out);
-}
-
-json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0)
-{
-    return national_number_json(ctx, r, col0);
-}
-
 struct indexes {
     char name[65], nn[65];
     bool has_nn;
@@ -105,24 +56,17 @@ static enum db_status write_indexes(struct http_ctx *ctx, const char *id,
                                     const char *const *values, bool nn_present, const char *nn,
                                     struct indexes *ix)
 {
-    char key[1024];
     int first = 1, last = 2, birth = 4; /* positions in person_fields */
-    if (!person_name_key(values[first], values[last], values[birth], key, sizeof key) ||
-        !blind_index(ctx, key, ix->name))
+    if (!api_name_index(ctx, values[first], values[last], values[birth], ix->name))
         return DB_ERROR;
     const char *p[] = {id, ix->name};
     enum db_status st = db_exec(ctx_db(ctx), "person_name_index", 2, p, NULL);
     ix->has_nn = nn != NULL;
     if (st != DB_OK || !nn_present)
         return st;
-    unsigned char sealed[11 + CRYPTO_SEAL_OVERHEAD];
-    char hex[2 * sizeof sealed + 1], key_id[CRYPTO_KEY_ID_MAX], nnkey[32];
-    snprintf(nnkey, sizeof nnkey, "nn:%s", nn ? nn : "");
-    if (nn && (!crypto_seal(&ctx_worker(ctx)->shared->keyring, (const unsigned char *)nn, 11, id,
-                            sealed, key_id) || !blind_index(ctx, nnkey, ix->nn)))
+    char hex[API_NN_SEALED_HEX], key_id[CRYPTO_KEY_ID_MAX];
+    if (nn && (!api_nn_seal(ctx, id, nn, hex, key_id) || !api_nn_index(ctx, nn, ix->nn)))
         return DB_ERROR;
-    for (size_t i = 0; nn && i < sizeof sealed; i++)
-        snprintf(hex + 2 * i, 3, "%02x", sealed[i]);
     const char *q[] = {id, nn ? hex : NULL, nn ? key_id : NULL, nn ? ix->nn : NULL};
     return db_exec(ctx_db(ctx), "person_nn_set", 4, q, NULL);
 }
@@ -152,7 +96,7 @@ static void send_person(struct http_ctx *ctx, int status, const PGresult *r, int
         json_object_set_new(p, "access_reason", json_string(access_reason));
     if (p && (mask & (1u << FG_SENSITIVE)))
         json_object_set_new(p, "sensitive",
-                            json_pack("{s:o}", "national_number", national_number_json(ctx, r, col0)));
+                            json_pack("{s:o}", "national_number", api_national_number(ctx, r, col0)));
     if (p && notified)
         json_object_set(p, "notified_partners", notified);
     if (p == NULL) {
@@ -285,7 +229,7 @@ void h_person_duplicate_check(struct http_ctx *ctx)
 {
     const char *in[4];
     struct indexes ix = {0};
-    char key[1024], digits[12], nnkey[32];
+    char digits[12];
     enum db_status st;
     const char *purpose = api_purpose(ctx, "duplicate_check");
     if (purpose == NULL || !api_fields(ctx, dup_fields, 4, in))
@@ -301,10 +245,9 @@ void h_person_duplicate_check(struct http_ctx *ctx)
                  "only intake staff and coordinators register persons", NULL);
         return;
     }
-    snprintf(nnkey, sizeof nnkey, "nn:%s", in[3] ? digits : "");
     ix.has_nn = in[3] != NULL;
-    if (!person_name_key(in[0], in[1], in[2], key, sizeof key) || !blind_index(ctx, key, ix.name) ||
-        (ix.has_nn && !blind_index(ctx, nnkey, ix.nn))) {
+    if (!api_name_index(ctx, in[0], in[1], in[2], ix.name) ||
+        (ix.has_nn && !api_nn_index(ctx, digits, ix.nn))) {
         problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
         return;
     }

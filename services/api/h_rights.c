@@ -1,71 +1,10 @@
 /* What the rights and the retention need to know about a person (guardianship, legal hold,
- * consent to transfer, end of guidance, and the resulting retention date), the read-only rule
- * of a restricted person, and lifting a restriction. */
+ * consent to transfer, end of guidance, and the resulting retention date): reading and changing
+ * the flags, and lifting a restriction (the read-only rule itself is gate.c's). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
-
-#define RESTRICTED                                                                          \
-    "the processing of this person is restricted (GDPR art. 18): the record is read-only "  \
-    "until a coordinator lifts the restriction"
-
-bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
-                     const char *purpose)
-{
-    PGresult *r = NULL;
-    const char *p[] = {person_id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_restricted", 1, p, &r);
-    bool restricted = st == DB_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    if (st != DB_OK)
-        api_db_fail(ctx, st);
-    else if (restricted)
-        api_deny(ctx, person_id, action, purpose, "restricted", RESTRICTED, NULL);
-    return st == DB_OK && !restricted;
-}
-
-/* ---- flags and retention ---- */
-
-static const struct api_col flag_cols[] = {
-    {"under_guardianship", COL_JSON}, {"legal_hold", COL_TEXT},
-    {"transfer_consent_at", COL_TEXT}, {"guidance_ended_on", COL_TEXT},
-    {"restricted_at", COL_TEXT},      {"export_marked_at", COL_TEXT},
-    {"exported_at", COL_TEXT},        {"protected_at", COL_TEXT},
-};
-static const struct api_col retention_cols[] = {
-    {"basis", COL_TEXT}, {"period", COL_TEXT}, {"basis_date", COL_TEXT}, {"retention_date", COL_TEXT},
-};
-static const struct api_col restriction_cols[] = {
-    {"request_number", COL_INT}, {"started_at", COL_TEXT}, {"lifted_at", COL_TEXT},
-    {"lift_reason", COL_TEXT},
-};
-
-json_t *rights_flags(struct http_ctx *ctx, const char *person_id, enum db_status *st)
-{
-    PGresult *f = NULL, *x = NULL;
-    const char *p[] = {person_id};
-    json_t *o = NULL;
-    *st = db_exec(ctx_db(ctx), "flags_read", 1, p, &f);
-    if (*st == DB_OK)
-        *st = db_exec(ctx_db(ctx), "restrictions_list", 1, p, &x);
-    if (*st == DB_OK && PQntuples(f) == 1) {
-        o = api_row_object(f, 0, flag_cols, API_NCOLS(flag_cols));
-        /* the retention columns follow the flags in flags_read */
-        json_t *ret = json_object();
-        for (int c = 0; o && ret && c < API_NCOLS(retention_cols); c++)
-            json_object_set_new(ret, retention_cols[c].name,
-                                api_text(f, 0, API_NCOLS(flag_cols) + c));
-        json_object_set_new(o, "retention", ret ? ret : json_null());
-        json_object_set_new(o, "restrictions",
-                            api_row_array(x, restriction_cols, API_NCOLS(restriction_cols)));
-    } else if (*st == DB_OK) {
-        *st = DB_ERROR;
-    }
-    PQclear(f);
-    PQclear(x);
-    return o;
-}
 
 /* GET /v1/persons/{id}/flags */
 void h_person_flags(struct http_ctx *ctx)

@@ -1,5 +1,5 @@
 /* libFuzzer target: JSON request bodies as handlers read them — jansson with the server's
- * flags, then api_fields (services/api/routes.c) over a field table of every type, with a
+ * flags, then api_fields (services/api/request.c) over a field table of every type, with a
  * request that has no connection (evhttp frees it when answered) on a worker without a
  * database connection. A body is either read completely, every field in canonical form, or
  * refused with one 422 problem. */
