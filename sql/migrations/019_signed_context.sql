@@ -16,14 +16,14 @@ CREATE TABLE crt_context_keys (
   k_in  bytea NOT NULL CHECK (length(k_in) = 32),
   k_out bytea NOT NULL CHECK (length(k_out) = 32)
 );
-ALTER TABLE crt_context_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE crt_context_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY definer_reads ON crt_context_keys FOR SELECT TO crt_auth USING (true);
 INSERT INTO crt_context_keys (k_in, k_out)
 SELECT sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
                          || gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')),
        sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
                          || gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8'));
+ALTER TABLE crt_context_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE crt_context_keys FORCE ROW LEVEL SECURITY;
+CREATE POLICY definer_reads ON crt_context_keys FOR SELECT TO crt_auth USING (true);
 REVOKE ALL ON crt_context_keys FROM PUBLIC;
 GRANT SELECT ON crt_context_keys TO crt_auth;
 
