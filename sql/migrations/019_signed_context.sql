@@ -172,3 +172,41 @@ REVOKE ALL ON FUNCTION crt_context_mac(), crt_context_sign(), crt_login_begin(sm
   FROM PUBLIC;
 -- crt_context_ok() stays executable by every role: the policies call it as the querying role.
 GRANT EXECUTE ON FUNCTION crt_login_begin(smallint, uuid) TO crt_api;
+
+-- crt_auth_login_lookup answers password hashes to crt_api by username. It stays the way in for
+-- a login, but every lookup is counted per minute in the database, and beyond
+-- 1200 a minute (20/s, far above the logins of the whole service) it refuses with 53400, so a
+-- compromised crt_api cannot fetch every controller's hashes in one sweep, and the counts
+-- remain for the operator to see.
+CREATE TABLE auth_lookup_minutes (
+  minute  timestamptz PRIMARY KEY,
+  lookups integer NOT NULL
+);
+ALTER TABLE auth_lookup_minutes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth_lookup_minutes FORCE ROW LEVEL SECURITY;
+CREATE POLICY definer_counts ON auth_lookup_minutes TO crt_auth USING (true) WITH CHECK (true);
+CREATE POLICY review_job_reads ON auth_lookup_minutes FOR SELECT TO crt_review USING (true);
+GRANT SELECT, INSERT, UPDATE ON auth_lookup_minutes TO crt_auth;
+GRANT SELECT ON auth_lookup_minutes TO crt_review;
+
+CREATE OR REPLACE FUNCTION crt_auth_login_lookup(p_username text)
+RETURNS TABLE (user_id uuid, controller_id smallint, role text, disabled boolean,
+               password_hash text, locked boolean, totp_active boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  n integer;
+BEGIN
+  INSERT INTO auth_lookup_minutes AS m (minute, lookups)
+  VALUES (date_trunc('minute', clock_timestamp()), 1)
+  ON CONFLICT (minute) DO UPDATE SET lookups = m.lookups + 1
+  RETURNING m.lookups INTO n;
+  IF n > 1200 THEN
+    RAISE EXCEPTION 'login lookups over the limit this minute' USING ERRCODE = '53400';
+  END IF;
+  RETURN QUERY
+  SELECT u.id, u.controller_id, u.role, u.disabled_at IS NOT NULL, c.password_hash,
+         COALESCE(c.locked_until > now(), false), c.totp_confirmed_at IS NOT NULL
+    FROM staff_users u LEFT JOIN staff_credentials c ON c.user_id = u.id
+   WHERE u.username = p_username;
+END $$;
