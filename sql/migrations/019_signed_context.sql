@@ -27,34 +27,50 @@ CREATE POLICY definer_reads ON crt_context_keys FOR SELECT TO crt_auth USING (tr
 REVOKE ALL ON crt_context_keys FROM PUBLIC;
 GRANT SELECT ON crt_context_keys TO crt_auth;
 
--- The MAC of the transaction's current settings. Private to crt_auth's functions.
+-- The MAC of the transaction's current settings. Private to crt_auth's functions. Called on
+-- every policy evaluation, so without a SET clause (saving and restoring search_path costs more
+-- than the hashing): every name is schema-qualified, and pg_temp is never searched for
+-- functions or operators.
 CREATE FUNCTION crt_context_mac() RETURNS text
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 AS $$
 DECLARE
-  k crt_context_keys;
+  k public.crt_context_keys;
 BEGIN
-  SELECT * INTO k FROM crt_context_keys;
-  RETURN encode(sha256(k.k_out || sha256(k.k_in || convert_to(concat_ws('|',
-           coalesce(current_setting('crt.controller_id', true), ''),
-           coalesce(current_setting('crt.user_id', true), ''),
-           coalesce(current_setting('crt.role', true), ''),
-           coalesce(current_setting('crt.session_id', true), ''),
-           coalesce(current_setting('crt.partner_id', true), ''),
-           pg_backend_pid()::text, txid_current()::text), 'UTF8'))), 'hex');
+  SELECT * INTO k FROM public.crt_context_keys;
+  RETURN pg_catalog.encode(pg_catalog.sha256(k.k_out || pg_catalog.sha256(k.k_in
+           || pg_catalog.convert_to(pg_catalog.format('%s|%s|%s|%s|%s|%s|%s',
+           pg_catalog.current_setting('crt.controller_id', true),
+           pg_catalog.current_setting('crt.user_id', true),
+           pg_catalog.current_setting('crt.role', true),
+           pg_catalog.current_setting('crt.session_id', true),
+           pg_catalog.current_setting('crt.partner_id', true),
+           pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex');
 END $$;
 
--- Whether the settings may be trusted: always for roles other than crt_api (and superusers);
--- for crt_api only when signed by one of the functions below in this very transaction.
+-- Whether the settings may be trusted: always for roles that are not crt_api (nor members of
+-- it; a superuser counts as a member, and bypasses RLS anyway); for crt_api only when signed by
+-- one of the functions below in this very transaction.
+-- (format() writes NULL as '': an unset setting and '' sign alike, as the accessors read both.)
 CREATE FUNCTION crt_context_ok() RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 AS $$
+DECLARE
+  k public.crt_context_keys;
 BEGIN
-  IF NOT pg_has_role(session_user, 'crt_api', 'MEMBER')
-     OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+  IF NOT pg_catalog.pg_has_role(session_user, 'crt_api', 'MEMBER') THEN
     RETURN true;
   END IF;
-  RETURN coalesce(current_setting('crt.context_mac', true), '') = crt_context_mac();
+  SELECT * INTO k FROM public.crt_context_keys;
+  RETURN pg_catalog.current_setting('crt.context_mac', true)
+         = pg_catalog.encode(pg_catalog.sha256(k.k_out || pg_catalog.sha256(k.k_in
+             || pg_catalog.convert_to(pg_catalog.format('%s|%s|%s|%s|%s|%s|%s',
+             pg_catalog.current_setting('crt.controller_id', true),
+             pg_catalog.current_setting('crt.user_id', true),
+             pg_catalog.current_setting('crt.role', true),
+             pg_catalog.current_setting('crt.session_id', true),
+             pg_catalog.current_setting('crt.partner_id', true),
+             pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex');
 END $$;
 
 -- Signs whatever the caller (a crt_auth definer function) has just set.
