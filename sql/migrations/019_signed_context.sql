@@ -73,11 +73,6 @@ BEGIN
              pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex');
 END $$;
 
--- Signs whatever the caller (a crt_auth definer function) has just set.
-CREATE FUNCTION crt_context_sign() RETURNS void
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
-AS $$ SELECT set_config('crt.context_mac', crt_context_mac(), true) $$;
-
 -- The accessors the policies call (as InitPlans: once per query each).
 CREATE OR REPLACE FUNCTION crt_current_controller() RETURNS smallint LANGUAGE sql STABLE
 AS $$ SELECT CASE WHEN crt_context_ok()
@@ -116,7 +111,7 @@ BEGIN
           set_config('crt.role', p_role, true),
           set_config('crt.session_id', p_session::text, true),
           set_config('crt.partner_id', '', true);
-  PERFORM crt_context_sign();
+  PERFORM set_config('crt.context_mac', crt_context_mac(), true);  -- sign what was just set
   RETURN true;
 END $$;
 
@@ -135,7 +130,7 @@ BEGIN
           set_config('crt.controller_id', '', true),
           set_config('crt.user_id', '', true),
           set_config('crt.session_id', '', true);
-  PERFORM crt_context_sign();
+  PERFORM set_config('crt.context_mac', crt_context_mac(), true);  -- sign what was just set
   RETURN true;
 END $$;
 
@@ -155,7 +150,7 @@ BEGIN
           set_config('crt.role', '', true),
           set_config('crt.session_id', '', true),
           set_config('crt.partner_id', '', true);
-  PERFORM crt_context_sign();
+  PERFORM set_config('crt.context_mac', crt_context_mac(), true);  -- sign what was just set
   RETURN true;
 END $$;
 
@@ -181,10 +176,9 @@ GRANT SELECT ON staff_users, sessions, partners TO crt_auth;
 GRANT CREATE ON SCHEMA public TO crt_auth;
 ALTER FUNCTION crt_context_mac() OWNER TO crt_auth;
 ALTER FUNCTION crt_context_ok() OWNER TO crt_auth;
-ALTER FUNCTION crt_context_sign() OWNER TO crt_auth;
 ALTER FUNCTION crt_login_begin(smallint, uuid) OWNER TO crt_auth;
 REVOKE CREATE ON SCHEMA public FROM crt_auth;
-REVOKE ALL ON FUNCTION crt_context_mac(), crt_context_sign(), crt_login_begin(smallint, uuid)
+REVOKE ALL ON FUNCTION crt_context_mac(), crt_login_begin(smallint, uuid)
   FROM PUBLIC;
 -- crt_context_ok() stays executable by every role: the policies call it as the querying role.
 GRANT EXECUTE ON FUNCTION crt_login_begin(smallint, uuid) TO crt_api;
