@@ -172,6 +172,42 @@ BEGIN
   VALUES (p_controller, p_user, p_event, p_outcome, p_ip, p_request_id);
 END $$;
 
+-- crt_access() as in 009, verifying the context once instead of once per accessor (three
+-- times): `me` is NULL unless the context verifies, and nothing is answered without `me`.
+CREATE OR REPLACE FUNCTION crt_access(p_person uuid)
+RETURNS TABLE (restricted boolean, created_by uuid, age_s bigint, window_days integer,
+               assigned boolean, break_glass boolean, reason text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  ok boolean := crt_context_ok();
+  me uuid := CASE WHEN ok AND NULLIF(current_setting('crt.role', true), '') IS NOT NULL
+                  THEN NULLIF(current_setting('crt.user_id', true), '')::uuid END;
+  my_role text := NULLIF(current_setting('crt.role', true), '');
+  my_controller smallint := NULLIF(current_setting('crt.controller_id', true), '')::smallint;
+BEGIN
+  IF me IS NULL THEN
+    RETURN;
+  END IF;
+  RETURN QUERY
+  SELECT f.restricted, f.created_by, f.age_s, f.window_days, f.assigned, f.break_glass,
+         CASE WHEN my_role = 'coordinator' THEN 'coordinator_scope'
+              WHEN my_role = 'education' THEN 'education_scope'
+              WHEN f.assigned THEN 'assignment'
+              WHEN my_role = 'intake' AND f.created_by = me
+                   AND f.age_s < f.window_days * 86400 THEN 'own_registration'
+              WHEN f.break_glass THEN 'break_glass' END
+    FROM (SELECT p.restricted_at IS NOT NULL AS restricted, p.created_by,
+                 extract(epoch FROM now() - p.created_at)::bigint AS age_s,
+                 c.intake_window_days AS window_days,
+                 EXISTS (SELECT 1 FROM case_assignments a WHERE a.person_id = p.id
+                          AND a.user_id = me AND a.ended_at IS NULL) AS assigned,
+                 EXISTS (SELECT 1 FROM break_glass b WHERE b.person_id = p.id
+                          AND b.user_id = me AND b.expires_at > now()) AS break_glass
+            FROM persons p JOIN controllers c ON c.id = p.controller_id
+           WHERE p.id = p_person AND p.controller_id = my_controller) f;
+END $$;
+
 GRANT SELECT ON staff_users, sessions, partners TO crt_auth;
 GRANT CREATE ON SCHEMA public TO crt_auth;
 ALTER FUNCTION crt_context_mac() OWNER TO crt_auth;
