@@ -11,7 +11,10 @@ enum db_status db_status_of_sqlstate(const char *s)
 {
     if (s == NULL)
         return DB_UNAVAILABLE;
-    if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 || strcmp(s, "57P03") == 0)
+    /* Too many connections (53300) and a limit reached (53400: the login-lookup bound of
+     * migration 019) are the database unable to serve now: 503 with Retry-After. */
+    if (strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 || strcmp(s, "57P03") == 0 ||
+        strcmp(s, "53300") == 0 || strcmp(s, "53400") == 0)
         return DB_UNAVAILABLE;
     if (strcmp(s, "23505") == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
         return DB_CONFLICT;
@@ -136,8 +139,7 @@ void db_log_failure(const char *prefix, PGconn *conn, const PGresult *r)
 /* Prepared on every connection: the row-level security context of a transaction, directly
  * (login flows, before a session exists) or through a still-valid session. */
 static const struct db_stmt context_stmts[] = {
-    {"crt_context", "SELECT set_config('crt.controller_id', $1, true), "
-                    "set_config('crt.user_id', $2, true)"},
+    {"crt_context", "SELECT crt_login_begin($1::smallint, NULLIF($2, '')::uuid)"},
     {"crt_session", "SELECT crt_session_begin($1::smallint, $2::uuid, $3::uuid, $4)"},
     {"crt_partner", "SELECT crt_partner_begin($1::uuid, $2::integer)"},
 };
@@ -288,20 +290,6 @@ enum db_status db_exec(struct db *db, const char *name, int nparams, const char 
     return st;
 }
 
-enum db_status db_begin(struct db *db, int controller_id, const char *user_id)
-{
-    enum db_status st = begin_tx(db);
-    if (st != DB_OK)
-        return st;
-    char ctl[16];
-    snprintf(ctl, sizeof ctl, "%d", controller_id);
-    const char *p[] = {ctl, user_id ? user_id : ""};
-    st = db_exec(db, "crt_context", 2, p, NULL);
-    if (st != DB_OK)
-        db_rollback(db);
-    return st;
-}
-
 /* BEGIN, then a context statement that answers true or false. */
 static enum db_status begin_checked(struct db *db, const char *stmt, int n, const char *const *p)
 {
@@ -316,6 +304,14 @@ static enum db_status begin_checked(struct db *db, const char *stmt, int n, cons
     if (st != DB_OK)
         db_rollback(db);
     return st;
+}
+
+enum db_status db_begin(struct db *db, int controller_id, const char *user_id)
+{
+    char ctl[16];
+    snprintf(ctl, sizeof ctl, "%d", controller_id);
+    const char *p[] = {ctl, user_id ? user_id : ""};
+    return begin_checked(db, "crt_context", 2, p);
 }
 
 enum db_status db_begin_session(struct db *db, int controller_id, const char *user_id,

@@ -23,8 +23,11 @@ CREATE FUNCTION public.crt_access(p_person uuid) RETURNS TABLE(restricted boolea
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-  me uuid := crt_current_user();
-  my_role text := crt_current_role();
+  ok boolean := crt_context_ok();
+  me uuid := CASE WHEN ok AND NULLIF(current_setting('crt.role', true), '') IS NOT NULL
+                  THEN NULLIF(current_setting('crt.user_id', true), '')::uuid END;
+  my_role text := NULLIF(current_setting('crt.role', true), '');
+  my_controller smallint := NULLIF(current_setting('crt.controller_id', true), '')::smallint;
 BEGIN
   IF me IS NULL THEN
     RETURN;
@@ -45,7 +48,7 @@ BEGIN
                  EXISTS (SELECT 1 FROM break_glass b WHERE b.person_id = p.id
                           AND b.user_id = me AND b.expires_at > now()) AS break_glass
             FROM persons p JOIN controllers c ON c.id = p.controller_id
-           WHERE p.id = p_person AND p.controller_id = crt_current_controller()) f;
+           WHERE p.id = p_person AND p.controller_id = my_controller) f;
 END $$;
 
 ALTER FUNCTION public.crt_access(p_person uuid) OWNER TO crt_auth;
@@ -110,10 +113,20 @@ ALTER FUNCTION public.crt_auth_challenge(p_token_sha256 text) OWNER TO crt_auth;
 --
 
 CREATE FUNCTION public.crt_auth_event(p_controller smallint, p_user uuid, p_event text, p_outcome text, p_ip text, p_request_id text) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
-    AS $$ INSERT INTO login_events (controller_id, user_id, event, outcome, ip, request_id)
-      VALUES (p_controller, p_user, p_event, p_outcome, p_ip, p_request_id) $$;
+    AS $$
+DECLARE
+  ctx smallint := crt_current_controller();
+BEGIN
+  IF (p_user IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staff_users
+                                           WHERE id = p_user AND controller_id = p_controller))
+     OR (ctx IS NOT NULL AND p_controller IS DISTINCT FROM ctx) THEN
+    RAISE EXCEPTION 'login event outside the caller''s controller' USING ERRCODE = '42501';
+  END IF;
+  INSERT INTO login_events (controller_id, user_id, event, outcome, ip, request_id)
+  VALUES (p_controller, p_user, p_event, p_outcome, p_ip, p_request_id);
+END $$;
 
 ALTER FUNCTION public.crt_auth_event(p_controller smallint, p_user uuid, p_event text, p_outcome text, p_ip text, p_request_id text) OWNER TO crt_auth;
 
@@ -122,14 +135,77 @@ ALTER FUNCTION public.crt_auth_event(p_controller smallint, p_user uuid, p_event
 --
 
 CREATE FUNCTION public.crt_auth_login_lookup(p_username text) RETURNS TABLE(user_id uuid, controller_id smallint, role text, disabled boolean, password_hash text, locked boolean, totp_active boolean)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
-    AS $$ SELECT u.id, u.controller_id, u.role, u.disabled_at IS NOT NULL, c.password_hash,
-             COALESCE(c.locked_until > now(), false), c.totp_confirmed_at IS NOT NULL
-        FROM staff_users u LEFT JOIN staff_credentials c ON c.user_id = u.id
-       WHERE u.username = p_username $$;
+    AS $$
+DECLARE
+  n integer;
+BEGIN
+  INSERT INTO auth_lookup_minutes AS m (minute, lookups)
+  VALUES (date_trunc('minute', clock_timestamp()), 1)
+  ON CONFLICT (minute) DO UPDATE SET lookups = m.lookups + 1
+  RETURNING m.lookups INTO n;
+  IF n > 1200 THEN
+    RAISE EXCEPTION 'login lookups over the limit this minute' USING ERRCODE = '53400';
+  END IF;
+  RETURN QUERY
+  SELECT u.id, u.controller_id, u.role, u.disabled_at IS NOT NULL, c.password_hash,
+         COALESCE(c.locked_until > now(), false), c.totp_confirmed_at IS NOT NULL
+    FROM staff_users u LEFT JOIN staff_credentials c ON c.user_id = u.id
+   WHERE u.username = p_username;
+END $$;
 
 ALTER FUNCTION public.crt_auth_login_lookup(p_username text) OWNER TO crt_auth;
+
+--
+-- Name: crt_context_mac(); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_context_mac() RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    AS $$
+DECLARE
+  k public.crt_context_keys;
+BEGIN
+  SELECT * INTO k FROM public.crt_context_keys;
+  RETURN pg_catalog.encode(pg_catalog.sha256(k.k_out || pg_catalog.sha256(k.k_in
+           || pg_catalog.convert_to(pg_catalog.format('%s|%s|%s|%s|%s|%s|%s',
+           pg_catalog.current_setting('crt.controller_id', true),
+           pg_catalog.current_setting('crt.user_id', true),
+           pg_catalog.current_setting('crt.role', true),
+           pg_catalog.current_setting('crt.session_id', true),
+           pg_catalog.current_setting('crt.partner_id', true),
+           pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex');
+END $$;
+
+ALTER FUNCTION public.crt_context_mac() OWNER TO crt_auth;
+
+--
+-- Name: crt_context_ok(); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_context_ok() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    AS $$
+DECLARE
+  k public.crt_context_keys;
+BEGIN
+  IF NOT pg_catalog.pg_has_role(session_user, 'crt_api', 'MEMBER') THEN
+    RETURN true;
+  END IF;
+  SELECT * INTO k FROM public.crt_context_keys;
+  RETURN pg_catalog.current_setting('crt.context_mac', true)
+         = pg_catalog.encode(pg_catalog.sha256(k.k_out || pg_catalog.sha256(k.k_in
+             || pg_catalog.convert_to(pg_catalog.format('%s|%s|%s|%s|%s|%s|%s',
+             pg_catalog.current_setting('crt.controller_id', true),
+             pg_catalog.current_setting('crt.user_id', true),
+             pg_catalog.current_setting('crt.role', true),
+             pg_catalog.current_setting('crt.session_id', true),
+             pg_catalog.current_setting('crt.partner_id', true),
+             pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex');
+END $$;
+
+ALTER FUNCTION public.crt_context_ok() OWNER TO crt_auth;
 
 --
 -- Name: crt_cookie_session(text); Type: FUNCTION; Schema: public; Owner: crt_auth
@@ -155,8 +231,9 @@ ALTER FUNCTION public.crt_cookie_session(p_cookie_sha256 text) OWNER TO crt_auth
 --
 
 CREATE FUNCTION public.crt_current_controller() RETURNS smallint
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT NULLIF(current_setting('crt.controller_id', true), '')::smallint $$;
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN crt_context_ok()
+                  THEN NULLIF(current_setting('crt.controller_id', true), '')::smallint END $$;
 
 ALTER FUNCTION public.crt_current_controller() OWNER TO crt_owner;
 
@@ -165,8 +242,9 @@ ALTER FUNCTION public.crt_current_controller() OWNER TO crt_owner;
 --
 
 CREATE FUNCTION public.crt_current_partner() RETURNS uuid
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT NULLIF(current_setting('crt.partner_id', true), '')::uuid $$;
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN crt_context_ok()
+                  THEN NULLIF(current_setting('crt.partner_id', true), '')::uuid END $$;
 
 ALTER FUNCTION public.crt_current_partner() OWNER TO crt_owner;
 
@@ -175,8 +253,8 @@ ALTER FUNCTION public.crt_current_partner() OWNER TO crt_owner;
 --
 
 CREATE FUNCTION public.crt_current_role() RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT NULLIF(current_setting('crt.role', true), '') $$;
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN crt_context_ok() THEN NULLIF(current_setting('crt.role', true), '') END $$;
 
 ALTER FUNCTION public.crt_current_role() OWNER TO crt_owner;
 
@@ -185,8 +263,9 @@ ALTER FUNCTION public.crt_current_role() OWNER TO crt_owner;
 --
 
 CREATE FUNCTION public.crt_current_user() RETURNS uuid
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT NULLIF(current_setting('crt.user_id', true), '')::uuid $$;
+    LANGUAGE sql STABLE
+    AS $$ SELECT CASE WHEN crt_context_ok() AND NULLIF(current_setting('crt.role', true), '') IS NOT NULL
+                  THEN NULLIF(current_setting('crt.user_id', true), '')::uuid END $$;
 
 ALTER FUNCTION public.crt_current_user() OWNER TO crt_owner;
 
@@ -402,6 +481,30 @@ $_$;
 ALTER FUNCTION public.crt_log_partitions_expired(p_before timestamp with time zone) OWNER TO crt_owner;
 
 --
+-- Name: crt_login_begin(smallint, uuid); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  IF p_user IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staff_users
+                                          WHERE id = p_user AND controller_id = p_controller) THEN
+    RETURN false;
+  END IF;
+  PERFORM set_config('crt.controller_id', p_controller::text, true),
+          set_config('crt.user_id', coalesce(p_user::text, ''), true),
+          set_config('crt.role', '', true),
+          set_config('crt.session_id', '', true),
+          set_config('crt.partner_id', '', true);
+  PERFORM set_config('crt.context_mac', crt_context_mac(), true);  -- sign what was just set
+  RETURN true;
+END $$;
+
+ALTER FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) OWNER TO crt_auth;
+
+--
 -- Name: crt_partner_auth_failure(text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
@@ -454,7 +557,11 @@ BEGIN
     RETURN false;
   END IF;
   PERFORM set_config('crt.partner_id', p_partner::text, true),
-          set_config('crt.role', 'partner', true);
+          set_config('crt.role', 'partner', true),
+          set_config('crt.controller_id', '', true),
+          set_config('crt.user_id', '', true),
+          set_config('crt.session_id', '', true);
+  PERFORM set_config('crt.context_mac', crt_context_mac(), true);  -- sign what was just set
   RETURN true;
 END $$;
 
@@ -792,7 +899,9 @@ BEGIN
   PERFORM set_config('crt.controller_id', p_controller::text, true),
           set_config('crt.user_id', p_user::text, true),
           set_config('crt.role', p_role, true),
-          set_config('crt.session_id', p_session::text, true);
+          set_config('crt.session_id', p_session::text, true),
+          set_config('crt.partner_id', '', true);
+  PERFORM set_config('crt.context_mac', crt_context_mac(), true);  -- sign what was just set
   RETURN true;
 END $$;
 
@@ -921,6 +1030,19 @@ ALTER TABLE ONLY public.auth_challenges FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.auth_challenges OWNER TO crt_owner;
 
 --
+-- Name: auth_lookup_minutes; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.auth_lookup_minutes (
+    minute timestamp with time zone NOT NULL,
+    lookups integer NOT NULL
+);
+
+ALTER TABLE ONLY public.auth_lookup_minutes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.auth_lookup_minutes OWNER TO crt_owner;
+
+--
 -- Name: break_glass; Type: TABLE; Schema: public; Owner: crt_owner
 --
 
@@ -1011,6 +1133,23 @@ CREATE TABLE public.controllers (
 );
 
 ALTER TABLE public.controllers OWNER TO crt_owner;
+
+--
+-- Name: crt_context_keys; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.crt_context_keys (
+    one boolean DEFAULT true NOT NULL,
+    k_in bytea NOT NULL,
+    k_out bytea NOT NULL,
+    CONSTRAINT crt_context_keys_k_in_check CHECK ((length(k_in) = 32)),
+    CONSTRAINT crt_context_keys_k_out_check CHECK ((length(k_out) = 32)),
+    CONSTRAINT crt_context_keys_one_check CHECK (one)
+);
+
+ALTER TABLE ONLY public.crt_context_keys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.crt_context_keys OWNER TO crt_owner;
 
 --
 -- Name: disclosures; Type: TABLE; Schema: public; Owner: crt_owner
@@ -2128,6 +2267,13 @@ ALTER TABLE ONLY public.auth_challenges
     ADD CONSTRAINT auth_challenges_token_sha256_key UNIQUE (token_sha256);
 
 --
+-- Name: auth_lookup_minutes auth_lookup_minutes_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.auth_lookup_minutes
+    ADD CONSTRAINT auth_lookup_minutes_pkey PRIMARY KEY (minute);
+
+--
 -- Name: break_glass break_glass_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
@@ -2168,6 +2314,13 @@ ALTER TABLE ONLY public.controllers
 
 ALTER TABLE ONLY public.controllers
     ADD CONSTRAINT controllers_pkey PRIMARY KEY (id);
+
+--
+-- Name: crt_context_keys crt_context_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.crt_context_keys
+    ADD CONSTRAINT crt_context_keys_pkey PRIMARY KEY (one);
 
 --
 -- Name: disclosures disclosures_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
@@ -3531,6 +3684,12 @@ CREATE POLICY append ON public.access_log FOR INSERT WITH CHECK (((controller_id
 ALTER TABLE public.auth_challenges ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: auth_lookup_minutes; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.auth_lookup_minutes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: break_glass; Type: ROW SECURITY; Schema: public; Owner: crt_owner
 --
 
@@ -3613,6 +3772,24 @@ CREATE POLICY controller_isolation ON public.staff_credentials USING ((controlle
 --
 
 CREATE POLICY controller_isolation ON public.staff_users USING ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller))) WITH CHECK ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)));
+
+--
+-- Name: crt_context_keys; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.crt_context_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: auth_lookup_minutes definer_counts; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY definer_counts ON public.auth_lookup_minutes TO crt_auth USING (true) WITH CHECK (true);
+
+--
+-- Name: crt_context_keys definer_reads; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY definer_reads ON public.crt_context_keys FOR SELECT TO crt_auth USING (true);
 
 --
 -- Name: disclosures; Type: ROW SECURITY; Schema: public; Owner: crt_owner
@@ -3916,6 +4093,12 @@ CREATE POLICY review_job ON public.reviews TO crt_review USING (true) WITH CHECK
 CREATE POLICY review_job_reads ON public.access_log FOR SELECT TO crt_review USING (true);
 
 --
+-- Name: auth_lookup_minutes review_job_reads; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY review_job_reads ON public.auth_lookup_minutes FOR SELECT TO crt_review USING (true);
+
+--
 -- Name: break_glass review_job_reads; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -4115,6 +4298,12 @@ REVOKE ALL ON FUNCTION public.crt_auth_login_lookup(p_username text) FROM PUBLIC
 GRANT ALL ON FUNCTION public.crt_auth_login_lookup(p_username text) TO crt_api;
 
 --
+-- Name: FUNCTION crt_context_mac(); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_context_mac() FROM PUBLIC;
+
+--
 -- Name: FUNCTION crt_cookie_session(p_cookie_sha256 text); Type: ACL; Schema: public; Owner: crt_auth
 --
 
@@ -4176,6 +4365,13 @@ REVOKE ALL ON FUNCTION public.crt_log_partition_drop(p_name text, p_before times
 --
 
 REVOKE ALL ON FUNCTION public.crt_log_partitions_expired(p_before timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION crt_login_begin(p_controller smallint, p_user uuid); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) TO crt_api;
 
 --
 -- Name: FUNCTION crt_partner_auth_failure(p_client_id text, p_reason text, p_ip text, p_request_id text); Type: ACL; Schema: public; Owner: crt_auth
@@ -4270,6 +4466,13 @@ GRANT SELECT ON TABLE public.auth_challenges TO crt_auth;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.auth_challenges TO crt_api;
 
 --
+-- Name: TABLE auth_lookup_minutes; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.auth_lookup_minutes TO crt_auth;
+GRANT SELECT ON TABLE public.auth_lookup_minutes TO crt_review;
+
+--
 -- Name: TABLE break_glass; Type: ACL; Schema: public; Owner: crt_owner
 --
 
@@ -4299,6 +4502,12 @@ GRANT SELECT ON TABLE public.controller_holidays TO crt_api;
 GRANT SELECT ON TABLE public.controllers TO crt_api;
 GRANT SELECT ON TABLE public.controllers TO crt_auth;
 GRANT SELECT ON TABLE public.controllers TO crt_review;
+
+--
+-- Name: TABLE crt_context_keys; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT ON TABLE public.crt_context_keys TO crt_auth;
 
 --
 -- Name: TABLE disclosures; Type: ACL; Schema: public; Owner: crt_owner

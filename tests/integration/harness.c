@@ -340,6 +340,40 @@ bool sql_ok(PGconn *c, const char *sql, int n, const char *const *params)
     return ok;
 }
 
+bool api_context(PGconn *c, const char *controller, const char *role, const char *user)
+{
+    const char *p[] = {controller, role, user};
+    PGconn *super = db_super();
+    /* a user of that role when the controller has none yet (e.g. no DPO seeded) */
+    if (!user && !sql_ok(super, "INSERT INTO staff_users (controller_id, username, display_name, role) "
+                                "SELECT $1::smallint, 'ctx.' || $1 || '.' || $2, 'Context', $2 "
+                                "WHERE NOT EXISTS (SELECT 1 FROM staff_users WHERE controller_id = "
+                                "$1::smallint AND role = $2 AND disabled_at IS NULL) "
+                                "ON CONFLICT (username) DO NOTHING", 2, p))
+        fprintf(stderr, "harness: %s", PQerrorMessage(super));
+    PGresult *r = PQexecParams(super,
+        "INSERT INTO sessions (controller_id, user_id, role, amr, expires_at) "
+        "SELECT controller_id, id, role, '{pwd}', now() + interval '1 hour' FROM staff_users "
+        "WHERE controller_id = $1::smallint AND role = $2 AND disabled_at IS NULL "
+        "AND ($3::uuid IS NULL OR id = $3::uuid) ORDER BY username LIMIT 1 "
+        "RETURNING controller_id::text, user_id::text, id::text, role",
+        3, NULL, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok) {
+        const char *q[] = {PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+                           PQgetvalue(r, 0, 3)};
+        ok = sql_ok(c, "BEGIN", 0, NULL) &&
+             sql_long(c, "SELECT crt_session_begin($1::smallint, $2::uuid, $3::uuid, $4)::int",
+                      4, q) == 1;
+    } else {
+        fprintf(stderr, "harness: no %s user in controller %s: %s", role, controller,
+                PQerrorMessage(super));
+    }
+    PQclear(r);
+    PQfinish(super);
+    return ok;
+}
+
 char *create_person(const char *user, const char *first, const char *last, const char *birth)
 {
     char *body = NULL, *id = NULL;

@@ -70,6 +70,10 @@ PGconn *db_owner(void); /* CRT_OWNER_DATABASE_URL: owns the schema, still under 
 long sql_long(PGconn *c, const char *sql, int n, const char *const *params);
 /* Runs a statement; true when it succeeded. */
 bool sql_ok(PGconn *c, const char *sql, int n, const char *const *params);
+/* BEGIN on c (crt_api), then a real signed RLS context: a fresh session (made as superuser) of
+ * user (or, if NULL, of any active user of that controller and role) through
+ * crt_session_begin(), as crt-api opens it. Since 019 a set_config() of crt_api matches nothing. */
+bool api_context(PGconn *c, const char *controller, const char *role, const char *user);
 
 /* A test account: created with crtctl, second factor enrolled and confirmed through the API. */
 struct account {

@@ -424,11 +424,7 @@ Test(need_to_know, break_glass_needs_a_reason_of_twenty_characters)
 /* count(*) of the person through plain SQL as crt_api in a caseworker's context. */
 static long visible_to_caseworker(PGconn *c, const char *uid, const char *person)
 {
-    const char *p[] = {uid};
-    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true), "
-                        "set_config('crt.user_id', $1, true), "
-                        "set_config('crt.role', 'caseworker', true)", 1, p));
+    cr_assert(api_context(c, "3", "caseworker", uid));
     const char *q[] = {person};
     long n = sql_long(c, "SELECT count(*) FROM persons WHERE id = $1::uuid", 1, q);
     cr_assert(sql_ok(c, "COMMIT", 0, NULL));

@@ -203,9 +203,7 @@ Test(partner_auth, the_database_shows_the_failures_only_to_a_dpo_of_a_granting_c
                                               {"4", "dpo", "0"}};
     for (size_t i = 0; i < 3; i++) {
         const char *ctx[] = {contexts[i][0], contexts[i][1]};
-        cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-        cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true), "
-                            "set_config('crt.role', $2, true)", 2, ctx));
+        cr_assert(api_context(c, ctx[0], ctx[1], NULL));
         cr_assert_eq(sql_long(c, "SELECT count(*) FROM partner_auth_events WHERE partner_id = $1::uuid",
                               1, q), atol(contexts[i][2]), "controller %s role %s", ctx[0], ctx[1]);
         cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));

@@ -568,11 +568,7 @@ Test(reviews, another_controllers_dpo_finds_nothing_of_atlas)
 /* The API role with a DPO's RLS context (controller, role, user), in an open transaction. */
 static void as_api_dpo(PGconn *c, const char *controller, const char *user)
 {
-    const char *p[] = {controller, user};
-    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true), "
-                        "set_config('crt.role', 'dpo', true), set_config('crt.user_id', $2, true)",
-                     2, p));
+    cr_assert(api_context(c, controller, "dpo", user));
 }
 
 Test(reviews, the_api_role_cannot_alter_or_remove_decisions)
@@ -619,7 +615,7 @@ Test(reviews, the_api_role_cannot_alter_or_remove_decisions)
     cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
     /* RLS: another controller's DPO context sees none of it */
     const char *rp[] = {rs};
-    as_api_dpo(c, "4", uid);
+    as_api_dpo(c, "4", NULL);
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM reviews WHERE id = $1::bigint", 1, rp), 0);
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM review_findings "
                              "WHERE last_review_id = $1::bigint", 1, rp),

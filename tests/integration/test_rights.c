@@ -942,10 +942,7 @@ Test(rights, a_restricted_person_is_read_only_hidden_and_the_lifting_is_recorded
  * sets it), whose text holds needle. */
 static long rows_holding(PGconn *c, const char *controller, const char *role, const char *needle)
 {
-    const char *ctx[] = {controller, role};
-    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true), "
-                        "set_config('crt.role', $2, true)", 2, ctx));
+    cr_assert(api_context(c, controller, role, NULL));
     PGresult *rels = PQexec(c, "SELECT c.oid::regclass::text FROM pg_class c "
                                "JOIN pg_namespace n ON n.oid = c.relnamespace "
                                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm') "
@@ -1001,8 +998,7 @@ Test(rights, the_receivers_database_context_shows_a_forwarded_request_without_th
     }
     /* what the receiver does see: the forwarding record, as the API shows it */
     const char *ctx[] = {"4", rq};
-    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true)", 1, ctx));
+    cr_assert(api_context(c, ctx[0], "coordinator", NULL));
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM rights_requests WHERE id = $1::uuid", 1, ctx + 1),
                  0, "the owner's row is the owner's");
     cr_assert_eq(sql_long(c, "SELECT number FROM rights_request_forwards WHERE id = $1::uuid "

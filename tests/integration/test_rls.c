@@ -32,10 +32,10 @@ TestSuite(rls, .init = seed_atlas_person);
 static long visible(PGconn *c, const char *controller)
 {
     const char *p[] = {controller, person_id};
-    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
     if (controller)
-        cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', $1, true), "
-                            "set_config('crt.role', 'coordinator', true)", 1, p));
+        cr_assert(api_context(c, controller, "coordinator", NULL));
+    else
+        cr_assert(sql_ok(c, "BEGIN", 0, NULL));
     long n = sql_long(c, "SELECT count(*) FROM persons WHERE id = $1::uuid", 1, p + 1);
     cr_assert(sql_ok(c, "COMMIT", 0, NULL));
     return n;
@@ -127,9 +127,7 @@ Test(rls, the_setting_is_evaluated_once_per_query)
     cr_assert(sql_ok(s, "ANALYZE persons", 0, NULL));
     PQfinish(s);
     PGconn *c = db_api();
-    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(c, "SELECT set_config('crt.controller_id', '3', true), "
-                        "set_config('crt.role', 'coordinator', true)", 0, NULL));
+    cr_assert(api_context(c, "3", "coordinator", NULL));
     PGresult *r = PQexec(c, "EXPLAIN SELECT * FROM persons WHERE birth_date = '1990-01-01'");
     cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK);
     bool initplan = false;
@@ -154,8 +152,7 @@ Test(rls, the_setting_is_evaluated_once_per_query)
 Test(rls, the_access_log_is_append_only)
 {
     PGconn *api = db_api(), *owner = db_owner();
-    cr_assert(sql_ok(api, "BEGIN", 0, NULL));
-    cr_assert(sql_ok(api, "SELECT set_config('crt.controller_id', '3', true)", 0, NULL));
+    cr_assert(api_context(api, "3", "intake", NULL));
     cr_assert(sql_ok(api, "INSERT INTO access_log (controller_id, action, purpose, outcome, request_id) "
                           "VALUES (3, 'read', 'guidance', 'allowed', 'rls-test')", 0, NULL));
     cr_assert(!sql_ok(api, "UPDATE access_log SET outcome = 'denied' WHERE request_id = 'rls-test'", 0, NULL));

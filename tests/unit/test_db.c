@@ -70,6 +70,14 @@ Test(db_sqlstate, insufficient_privilege_42501_is_forbidden)
 
 /* A statement timeout is the database not answering in time, never the client's fault: a
  * class of its own (503 "took too long", with Retry-After). */
+/* Too many connections and a limit reached (the login-lookup bound) are the database unable to
+ * serve now, not an internal error. */
+Test(db_sqlstate, too_many_connections_and_limits_are_unavailable)
+{
+    cr_expect_eq(db_status_of_sqlstate("53300"), DB_UNAVAILABLE);
+    cr_expect_eq(db_status_of_sqlstate("53400"), DB_UNAVAILABLE);
+}
+
 Test(db_sqlstate, statement_timeout_57014_is_a_timeout)
 {
     cr_expect_eq(db_status_of_sqlstate("57014"), DB_TIMEOUT);

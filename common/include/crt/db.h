@@ -57,8 +57,8 @@ enum db_status db_ensure(struct db *db) CRT_MUST_CHECK;
 enum db_status db_exec_idle(struct db *db, const char *name, int nparams,
                             const char *const *params, PGresult **res) CRT_MUST_CHECK;
 
-/* BEGIN, then the transaction-local settings crt.controller_id and crt.user_id (the
- * row-level security context). user_id may be NULL. */
+/* BEGIN, then crt_login_begin(): a login step's signed context (the controller, the user if
+ * not NULL, no role), refused (DB_UNAUTHORIZED) when the user is not of that controller. */
 enum db_status db_begin(struct db *db, int controller_id, const char *user_id) CRT_MUST_CHECK;
 /* BEGIN, then crt_session_begin(): the RLS context is set only when the session is still
  * valid (not revoked or expired, user enabled, role unchanged); DB_UNAUTHORIZED otherwise
