@@ -84,7 +84,7 @@ void validate_today(char out[11])
 {
     time_t now = time(NULL);
     struct tm tm;
-    gmtime_r(&now, &tm);
+    localtime_r(&now, &tm);
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 

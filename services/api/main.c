@@ -1,7 +1,9 @@
 /* crt-api: parses options, loads the configuration, keys and the hashing pool, and runs the
  * server (server.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "crt/log.h"
@@ -47,6 +49,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "crt-api: unknown argument %s (see --help)\n", argv[1]);
         return 2;
     }
+    /* Dates ("not in the future") are days in Brussels, where the service's users are. */
+    setenv("TZ", VALIDATE_LOCAL_TZ, 1);
+    tzset();
     struct crt_config cfg;
     struct api_shared shared = {0};
     char err[256];

@@ -1,7 +1,9 @@
 /* Unit: validation of values against field specifications, calendar dates and UUIDs, and the
  * strict reading of JSON bodies (json_read_body: NUL and out-of-range numbers named by path). */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crt/validate.h"
 
@@ -230,4 +232,33 @@ Test(json_read, a_very_deep_path_is_cut_but_still_named)
         strcat(text, "}");
     cr_assert_eq(read_body(text, field, &detail), JSON_READ_INVALID);
     cr_assert_eq(strncmp(field, "k.k.k", 5), 0, "%s", field);
+}
+
+/* validate_today is the day in the process's time zone, not in UTC: at any hour, a zone 14 h
+ * ahead or 12 h behind UTC is on another day than UTC, so each zone is checked against UTC
+ * shifted by its offset. */
+static void today_in_zone(const char *tz, long offset_s)
+{
+    char got[11], want[11];
+    setenv("TZ", tz, 1);
+    tzset();
+    validate_today(got);
+    time_t shifted = time(NULL) + offset_s;
+    struct tm tm;
+    gmtime_r(&shifted, &tm);
+    strftime(want, sizeof want, "%Y-%m-%d", &tm);
+    cr_expect_str_eq(got, want, "TZ=%s", tz);
+}
+
+Test(validate, today_is_the_day_of_the_process_time_zone)
+{
+    today_in_zone("<+14>-14", 14 * 3600);
+    today_in_zone("<-12>+12", -12 * 3600);
+    setenv("TZ", VALIDATE_LOCAL_TZ, 1);
+    tzset();
+    char today[11];
+    validate_today(today);
+    cr_expect_eq(strlen(today), 10u);
+    unsetenv("TZ");
+    tzset();
 }

@@ -52,7 +52,11 @@ bool validate_uuid(const char *s);
 bool validate_one_of(const char *s, const char *const *values);
 /* True when s is a decimal integer of 1 to 18 digits (no sign or space) from min to max. */
 bool validate_int(const char *s, long long min, long long max);
-/* Today as YYYY-MM-DD in Europe/Brussels is not needed: dates compare as UTC calendar days. */
+/* The service's local time: Europe/Brussels as a POSIX rule (CET/CEST, EU switch dates), which
+ * needs no time-zone database. crt-api sets TZ to it at start-up, before any thread. */
+#define VALIDATE_LOCAL_TZ "CET-1CEST,M3.5.0,M10.5.0/3"
+/* Today as YYYY-MM-DD in the process's time zone (crt-api: Europe/Brussels), so that a date a
+ * user in Brussels calls today is not "in the future" between midnight and 01:00/02:00 UTC. */
 void validate_today(char out[11]);
 
 /* Refuses any key of obj not in allowed (NULL-terminated); sets *unknown to the first one. */
