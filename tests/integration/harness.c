@@ -552,3 +552,20 @@ const char *harness_username(const char *key)
     env_key("CRT_TEST_USER_", key, name, sizeof name);
     return getenv(name);
 }
+
+long persons_named(const char *last)
+{
+    PGconn *c = db_super();
+    const char *p[] = {last};
+    long n = sql_long(c, "SELECT count(*) FROM persons WHERE last_name = $1", 1, p);
+    PQfinish(c);
+    return n;
+}
+
+PGresult *readable_relations(PGconn *c)
+{
+    return PQexec(c, "SELECT c.oid::regclass::text FROM pg_class c "
+                     "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm') "
+                     "AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1");
+}

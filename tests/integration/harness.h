@@ -68,6 +68,11 @@ PGconn *db_super(void);
 PGconn *db_owner(void); /* CRT_OWNER_DATABASE_URL: owns the schema, still under FORCE RLS */
 /* First column of the first row of a parameterised query as a long (-1 on error). */
 long sql_long(PGconn *c, const char *sql, int n, const char *const *params);
+/* Persons (any controller, as the superuser sees them) with this last name: a refused write
+ * must leave none. */
+long persons_named(const char *last);
+/* The relations of schema public that c's role may SELECT, by name (the caller PQclears). */
+PGresult *readable_relations(PGconn *c);
 /* Runs a statement; true when it succeeded. */
 bool sql_ok(PGconn *c, const char *sql, int n, const char *const *params);
 /* BEGIN on c (crt_api), then a real signed RLS context: a fresh session (made as superuser) of

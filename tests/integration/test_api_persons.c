@@ -25,15 +25,6 @@ static const char *jstr(json_t *o, const char *path)
     return json_string_value(cur);
 }
 
-static long persons_named(const char *last)
-{
-    PGconn *c = db_super();
-    const char *p[] = {last};
-    long n = sql_long(c, "SELECT count(*) FROM persons WHERE last_name = $1", 1, p);
-    PQfinish(c);
-    return n;
-}
-
 /* POST a body and expect a 4xx problem naming field (NULL: any); no person with last stored. */
 static void refused(const char *body, int status, const char *field, const char *last)
 {

@@ -943,10 +943,7 @@ Test(rights, a_restricted_person_is_read_only_hidden_and_the_lifting_is_recorded
 static long rows_holding(PGconn *c, const char *controller, const char *role, const char *needle)
 {
     cr_assert(api_context(c, controller, role, NULL));
-    PGresult *rels = PQexec(c, "SELECT c.oid::regclass::text FROM pg_class c "
-                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                               "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm') "
-                               "AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1");
+    PGresult *rels = readable_relations(c);
     cr_assert_eq(PQresultStatus(rels), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
     long total = 0;
     for (int i = 0; i < PQntuples(rels); i++) {

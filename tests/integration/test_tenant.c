@@ -56,10 +56,7 @@ static bool reference_table(const char *t)
  * transaction of c. */
 static long rows_anywhere(PGconn *c)
 {
-    PGresult *rels = PQexec(c, "SELECT c.oid::regclass::text FROM pg_class c "
-                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                               "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'p', 'm') "
-                               "AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1");
+    PGresult *rels = readable_relations(c);
     cr_assert_eq(PQresultStatus(rels), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
     long total = 0;
     for (int i = 0; i < PQntuples(rels); i++) {

@@ -85,15 +85,6 @@ static int web_status(const char *method, const char *path, const struct web *w,
 
 static const char *problem_type(const struct resp *r) { return jstr(r->json, "type"); }
 
-static long persons_named(const char *last)
-{
-    PGconn *c = db_super();
-    const char *p[] = {last};
-    long n = sql_long(c, "SELECT count(*) FROM persons WHERE last_name = $1", 1, p);
-    PQfinish(c);
-    return n;
-}
-
 static void new_web(struct account *a, const char *ctl, const char *role, struct web *w)
 {
     char code[7];
