@@ -34,6 +34,18 @@ class Skip(Exception):
     pass
 
 
+def catalogue(lang):
+    """The whole catalogue of one language: the base file and every console's part."""
+    i18n = os.path.join(ROOT, 'services/web/i18n')
+    cat = json.load(open(os.path.join(i18n, f'{lang}.json')))
+    for f in sorted(os.listdir(i18n)):
+        if f.endswith(f'.{lang}.json'):
+            part = json.load(open(os.path.join(i18n, f)))
+            assert not set(part) & set(cat), (f, sorted(set(part) & set(cat)))
+            cat.update(part)
+    return cat
+
+
 class Suite:
     def __init__(self, api_bin, ctl_bin):
         self.api_bin, self.ctl_bin = api_bin, ctl_bin
@@ -528,8 +540,7 @@ class Suite:
         assert self.api.request('GET', '/js/app.js', headers={'If-None-Match': h['etag']})[0] == 304
 
     def test_catalogues_complete(self):
-        nl = json.load(open(os.path.join(ROOT, 'services/web/i18n/nl.json')))
-        en = json.load(open(os.path.join(ROOT, 'services/web/i18n/en.json')))
+        nl, en = catalogue('nl'), catalogue('en')
         assert set(nl) == set(en), set(nl) ^ set(en)
         used = set()
         web = os.path.join(ROOT, 'services/web')
@@ -551,7 +562,7 @@ class Suite:
     # ---- running ----
 
     def run(self):
-        names = [n for n in Suite.__dict__ if n.startswith('test_')]
+        names = test_names(type(self))
         t0 = time.time()
         try:
             self.setup()
@@ -589,6 +600,16 @@ class Suite:
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return 1 if failed else 0
+
+
+def test_names(cls):
+    """Tests in order: the console modules' (mixin classes, tests/web/console_*.py) after the
+    staff application's, and the checks over every screen (log, axe, catalogues) last."""
+    last = ['test_catalogues_complete', 'test_no_csp_violation_or_script_error', 'test_axe_every_screen']
+    names = []
+    for c in [cls] + [b for b in cls.__mro__[1:] if b is not object]:
+        names += [n for n in c.__dict__ if n.startswith('test_') and n not in names and n not in last]
+    return names + last
 
 
 if __name__ == '__main__':

@@ -1,6 +1,8 @@
-// The catalogues (i18n/nl.json, i18n/en.json): t() looks a key up in the chosen language;
-// dates and times are shown in the Europe/Brussels local form of that language.
+// The catalogues (i18n/nl.json, i18n/en.json and one part per console, i18n/<part>.<lang>.json):
+// t() looks a key up in the chosen language; dates and times are shown in Brussels local form.
 const LANGS = ['nl', 'en'];
+// Each console keeps its strings in its own part so that screens can be added independently.
+const PARTS = ['dpo', 'admin', 'stats'];
 const TZ = 'Europe/Brussels';
 let lang = 'nl';
 let cat = {};
@@ -9,8 +11,9 @@ export function currentLang() { return lang; }
 
 export async function loadLang(want) {
   lang = LANGS.includes(want) ? want : 'nl';
-  const res = await fetch(`i18n/${lang}.json`, { cache: 'no-cache' });
-  cat = await res.json();
+  const files = [`i18n/${lang}.json`, ...PARTS.map((p) => `i18n/${p}.${lang}.json`)];
+  const parts = await Promise.all(files.map((f) => fetch(f, { cache: 'no-cache' }).then((r) => r.json())));
+  cat = Object.assign({}, ...parts);
   document.documentElement.lang = lang;
   try { localStorage.setItem('crt.lang', lang); } catch { /* private mode: not remembered */ }
   return lang;
