@@ -63,6 +63,14 @@ int seed_demo(const struct crt_config *cfg)
                        2, h);
         rc = rc || !db_tool_command(c, "crtctl", "COMMIT", 0, NULL);
     }
+    /* Demo only: Atlas is given a (fictitious) basis for national register numbers, so the
+     * demo has a controller with one besides IN-Gent (migration 023) and two without. */
+    rc = rc || !db_tool_command(
+                   c, "crtctl",
+                   "UPDATE controllers SET national_number_basis = 'demo: authorisation of the "
+                   "Sectoral Committee of the National Register assumed for the demo' "
+                   "WHERE code = 'atlas' AND national_number_basis IS NULL",
+                   0, NULL);
     if (rc == 0)
         printf("demo accounts: <controller>.<role> (agii, huis, atlas, ingent), password "
                "'" DEMO_PASSWORD "', second factor enrolled at first login\n");
