@@ -208,13 +208,18 @@ bool api_may_search(struct http_ctx *ctx, const char *purpose) CRT_MUST_CHECK;
 #define NO_NEED_TO_KNOW                                                                     \
     "you have no need to know this person (no assignment or own recent registration); "     \
     "in an emergency, use break-glass"
-enum gate { GATE_OK, GATE_NOT_FOUND, GATE_DENIED, GATE_MISMATCH };
+enum gate { GATE_OK, GATE_NOT_FOUND, GATE_DENIED, GATE_MISMATCH,
+            GATE_OBJECTED /* the hot read only: a granted objection covers the purpose */ };
 /* Decides from a row whose first nine columns are person_gate's (the database's facts and
  * reason, whether the person exists in the controller and whether RLS shows it): the C rules
  * (common/access.c) must agree with the database's, else GATE_MISMATCH. */
 enum gate api_gate_decide(struct http_ctx *ctx, const PGresult *r, const char *person_id,
                           const char **reason);
 #define GATE_COLUMNS 9
+/* The refusal of an access for a purpose a granted objection of the person covers. */
+#define API_OBJECTED                                                                        \
+    "the person objected to this processing and the objection was granted (GDPR art. 21): "  \
+    "no access for this purpose"
 /* Answers a refused gate: 404 or 403, logging the attempt unless logged (the statement did). */
 void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
                      const char *action, const char *purpose, bool logged);
@@ -241,6 +246,16 @@ void api_person_end(struct http_ctx *ctx, const char *action, const char *stmt,
  * is logged `denied` (reason `restricted`), committed and 403 answered with the reason. */
 bool rights_writable(struct http_ctx *ctx, const char *person_id, const char *action,
                      const char *purpose);
+
+/* Inside the open transaction: true when the caller's controller has a recorded legal basis
+ * for national register numbers (Xtra 6.5); otherwise rolls back and answers 422 naming
+ * sensitive.national_number. */
+bool rights_nn_basis(struct http_ctx *ctx) CRT_MUST_CHECK;
+/* Inside the open transaction: true when no granted objection of the person covers a
+ * disclosure to partners for grant_purpose; otherwise the attempt is logged denied (reason
+ * objection) under action and purpose, committed, and 403 answered naming "purpose". */
+bool rights_no_objection(struct http_ctx *ctx, const char *person_id, const char *action,
+                         const char *purpose, const char *grant_purpose) CRT_MUST_CHECK;
 
 /* ---- the sensitive group's cryptography (sealed.c) ---- */
 /* The national number of row 0 of r (person columns from col0), opened, as JSON or null.
@@ -342,6 +357,10 @@ void h_person_flags_update(struct http_ctx *ctx);
 void h_restriction_lift(struct http_ctx *ctx);
 void h_person_export(struct http_ctx *ctx);
 void h_partner_corrections(struct http_ctx *ctx);
+void h_disclosure_notice(struct http_ctx *ctx);
+void h_disclosure_notice_delivery(struct http_ctx *ctx);
+void h_request_letter(struct http_ctx *ctx);
+void h_retention_escalations(struct http_ctx *ctx);
 void h_partner_correction_ack(struct http_ctx *ctx);
 
 #endif

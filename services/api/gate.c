@@ -134,17 +134,20 @@ bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *ac
                      const char *purpose, const char **reason)
 {
     PGresult *r = NULL;
-    const char *p[] = {person_id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_gate", 1, p, &r);
+    const char *p[] = {person_id, purpose};
+    enum db_status st = db_exec(ctx_db(ctx), "person_gate", 2, p, &r);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         return false;
     }
     enum gate g = api_gate_decide(ctx, r, person_id, reason);
+    bool objected = PQgetvalue(r, 0, GATE_COLUMNS)[0] == 't';
     PQclear(r);
     if (g != GATE_OK)
         api_gate_refuse(ctx, g, person_id, action, purpose, false);
-    return g == GATE_OK;
+    else if (objected)
+        api_deny(ctx, person_id, action, purpose, "objection", API_OBJECTED, "X-CRT-Purpose");
+    return g == GATE_OK && !objected;
 }
 
 void api_person_list(struct http_ctx *ctx, const char *id, const char *action,

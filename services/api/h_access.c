@@ -15,8 +15,8 @@ static bool in_controller(struct http_ctx *ctx, const char *id, const char *acti
                           const char *purpose)
 {
     PGresult *r = NULL;
-    const char *p[] = {id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_gate", 1, p, &r);
+    const char *p[] = {id, NULL};
+    enum db_status st = db_exec(ctx_db(ctx), "person_gate", 2, p, &r);
     bool found = st == DB_OK && PQgetvalue(r, 0, 7)[0] == 't';
     PQclear(r);
     if (st != DB_OK)

@@ -25,6 +25,7 @@ struct section {
 static const struct api_col controller_cols[] = {
     {"code", COL_TEXT},      {"name", COL_TEXT},        {"kbo_number", COL_TEXT},
     {"legal_basis", COL_TEXT}, {"dpo_email", COL_TEXT}, {"dpo_address", COL_TEXT},
+    {"national_number_basis", COL_TEXT}, /* null: no national number is kept (Xtra 6.5) */
 };
 static const struct api_col purpose_cols[] = {{"purpose", COL_TEXT}, {"description", COL_TEXT}};
 static const struct api_col trajectory_cols[] = {
@@ -38,9 +39,11 @@ static const struct api_col rectification_cols[] = {
 static const struct api_col disclosure_cols[] = {
     {"at", COL_TEXT},           {"partner", COL_TEXT}, {"partner_kind", COL_TEXT},
     {"field_groups", COL_JSON}, {"purpose", COL_TEXT}, {"legal_basis", COL_TEXT},
+    {"person_informed", COL_JSON}, {"notified_on", COL_TEXT}, /* at referral, or by a notice */
 };
 static const struct api_col referral_cols[] = {
     {"partner", COL_TEXT}, {"purpose", COL_TEXT}, {"from", COL_TEXT}, {"until", COL_TEXT},
+    {"person_informed", COL_JSON},
 };
 /* C-579/21: when, which controller's staff (never which staff member) or which partner, why. */
 static const struct api_col consultation_cols[] = {
@@ -51,6 +54,8 @@ static const struct api_col request_cols[] = {
     {"number", COL_INT},       {"kind", COL_TEXT},   {"received_on", COL_TEXT},
     {"status", COL_TEXT},      {"due_on", COL_TEXT}, {"decided_on", COL_TEXT},
     {"reasons", COL_TEXT},
+    {"recipients_informed", COL_JSON}, /* partners told of its correction or erasure (18.4) */
+    {"objection_purposes", COL_JSON},
 };
 static const struct api_col household_cols[] = {
     {"id", COL_TEXT},             {"family_name", COL_TEXT}, {"address_street", COL_TEXT},

@@ -175,7 +175,8 @@ void h_person_create(struct http_ctx *ctx)
     snprintf(ctl, sizeof ctl, "%d", ctx->who.controller_id);
     const char *params[4 + PERSON_NFIELDS] = {ctl, ctx->who.user_id, in.household_id, sources};
     memcpy(params + 4, in.values, sizeof in.values);
-    if (!api_begin(ctx) || (in.household_id && !household_visible(ctx, in.household_id)))
+    if (!api_begin(ctx) || (in.household_id && !household_visible(ctx, in.household_id)) ||
+        (nn && !rights_nn_basis(ctx)))
         goto out;
     enum db_status st = db_exec(ctx_db(ctx), "person_insert", 4 + PERSON_NFIELDS, params, &r);
     const char *id = st == DB_OK ? PQgetvalue(r, 0, 0) : NULL;
@@ -327,9 +328,15 @@ void h_person_get(struct http_ctx *ctx)
         api_db_fail(ctx, st);
         return;
     }
-    /* The statement logged the access (allowed, denied or not_found); answer once durable. */
-    enum gate g = api_gate_decide(ctx, r, id, &reason);
-    if (g != GATE_OK)
+    /* The statement logged the access (allowed, denied or not_found); answer once durable. A
+     * granted objection covering the purpose was logged denied (reason objection). */
+    enum gate g = PQgetvalue(r, 0, GATE_COLUMNS + PERSON_COLS)[0] == 't'
+                      ? GATE_OBJECTED
+                      : api_gate_decide(ctx, r, id, &reason);
+    if (g == GATE_OBJECTED) {
+        if (api_commit(ctx))
+            problem_send(ctx, 403, "forbidden", API_OBJECTED, "X-CRT-Purpose");
+    } else if (g != GATE_OK)
         api_gate_refuse(ctx, g, id, "read", purpose, true);
     else if (api_commit(ctx))
         send_person(ctx, 200, r, GATE_COLUMNS, mask, NULL, reason);
@@ -531,7 +538,7 @@ void h_person_patch(struct http_ctx *ctx)
         goto out;
     const char *reason = NULL;
     if (!api_begin(ctx) || !api_person_gate(ctx, id, "update", purpose, &reason) ||
-        !rights_writable(ctx, id, "update", purpose))
+        !rights_writable(ctx, id, "update", purpose) || (nn && !rights_nn_basis(ctx)))
         goto out;
     unsigned want = groups_touched(&in) | (nn_present ? 1u << FG_SENSITIVE : 0);
     const char *missing = access_missing_group(want, api_write_mask(ctx));

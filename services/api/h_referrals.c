@@ -11,26 +11,32 @@ static const char *const referrers[] = {"intake", "caseworker", "coordinator", N
 static const struct field_spec referral_fields[] = {
     {"partner_id", FT_TEXT, 36, NULL, 0, 0, true, false},
     {"purpose", FT_TEXT, 64, NULL, 0, 0, true, false},
+    /* was the person told of this referral (and so of the disclosures under it)? Those not
+     * told are notified later (h_notices.c; VluchtelingenWerk 11.4, Xtra 11.2); absent: not */
+    {"person_informed", FT_BOOL, 0, NULL, 0, 0, false, false},
 };
 
 void h_referral_create(struct http_ctx *ctx)
 {
-    const char *in[2], *reason = NULL;
+    const char *in[3], *reason = NULL;
     PGresult *r = NULL;
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
     if (purpose == NULL || !api_require_role(ctx, referrers) ||
-        !api_fields(ctx, referral_fields, 2, in))
+        !api_fields(ctx, referral_fields, 3, in))
         return;
+    if (in[2] == NULL)
+        in[2] = "false";
     if (!validate_uuid(in[0])) {
         problem_send(ctx, 422, "validation", "must be a partner id (UUID)", "partner_id");
         return;
     }
     if (!api_begin(ctx) || !api_person_gate(ctx, id, "referral_write", purpose, &reason) ||
-        !rights_writable(ctx, id, "referral_write", purpose))
+        !rights_writable(ctx, id, "referral_write", purpose) ||
+        !rights_no_objection(ctx, id, "referral_write", purpose, in[1]))
         return;
-    const char *p[] = {id, in[0], in[1]};
-    enum db_status st = db_exec(ctx_db(ctx), "referral_insert", 3, p, &r);
+    const char *p[] = {id, in[0], in[1], in[2]};
+    enum db_status st = db_exec(ctx_db(ctx), "referral_insert", 4, p, &r);
     if (st == DB_OK && PQntuples(r) == 0) {
         PQclear(r);
         db_rollback(ctx_db(ctx));
@@ -47,8 +53,9 @@ void h_referral_create(struct http_ctx *ctx)
         api_db_fail(ctx, st);
         return;
     }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", PQgetvalue(r, 0, 0), "person_id", id,
-                          "partner_id", in[0], "purpose", in[1], "created_at", PQgetvalue(r, 0, 1));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", PQgetvalue(r, 0, 0), "person_id",
+                          id, "partner_id", in[0], "purpose", in[1], "created_at",
+                          PQgetvalue(r, 0, 1), "person_informed", strcmp(in[2], "true") == 0);
     PQclear(r);
     if (api_commit(ctx))
         http_send_json(ctx, 201, o);
@@ -58,10 +65,10 @@ void h_referral_create(struct http_ctx *ctx)
 static json_t *referral_json(const PGresult *r, int i, unsigned mask)
 {
     (void)mask;
-    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o}", "id", PQgetvalue(r, i, 0), "partner",
-                     "id", PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2), "purpose",
+    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:o, s:b}", "id", PQgetvalue(r, i, 0),
+                     "partner", "id", PQgetvalue(r, i, 1), "name", PQgetvalue(r, i, 2), "purpose",
                      PQgetvalue(r, i, 3), "created_at", PQgetvalue(r, i, 4), "ended_at",
-                     api_text(r, i, 5));
+                     api_text(r, i, 5), "person_informed", PQgetvalue(r, i, 6)[0] == 't');
 }
 
 void h_referrals_list(struct http_ctx *ctx)

@@ -463,6 +463,53 @@ static const struct field_spec decision_fields[] = {
     {"reasons", FT_TEXT, 4000, NULL, 0, 0, false, false},
 };
 
+/* Records with the request the partners told of its correction, restriction or erasure
+ * (VluchtelingenWerk 18.4): those this HTTP request queued and, for a rectification, those told
+ * of the person's corrections since the request was received. The export and the decision
+ * letter show them. */
+static enum db_status recipients_record(struct http_ctx *ctx, const char *id)
+{
+    const char *p[] = {id, ctx->request_id};
+    return db_exec(ctx_db(ctx), "request_recipients_record", 2, p, NULL);
+}
+
+/* Purposes that no objection stops: the person's own rights, rectification, emergencies, the
+ * DPO's review and the retention job. */
+static const char *const unobjectable[] = {"data_subject_request", "rectification", "emergency",
+                                           "audit", "retention", NULL};
+
+/* The "purposes" of a decision on an objection (taken out of the body, so api_fields sees the
+ * rest) as a text[] literal in *out (NULL when absent); false after answering 422. */
+static bool objection_purposes(struct http_ctx *ctx, const char **out)
+{
+    json_t *a = json_object_get(ctx->body, "purposes"), *v;
+    const char *codes[20];
+    size_t i, n = 0;
+    *out = NULL;
+    if (a == NULL)
+        return true;
+    bool ok = json_is_array(a) && json_array_size(a) >= 1 && json_array_size(a) <= 20;
+    json_array_foreach(a, i, v)
+    {
+        const char *c = json_string_value(v);
+        size_t len = c ? strlen(c) : 0;
+        ok = ok && len >= 3 && len <= 64 && strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") == len &&
+             !validate_one_of(c, unobjectable);
+        if (ok)
+            codes[n++] = arena_strdup(&ctx->arena, c);
+    }
+    *out = ok ? db_array_literal(&ctx->arena, codes, n) : NULL;
+    if (!ok || *out == NULL)
+        problem_send(ctx, 422, "validation",
+                     "a list of 1 to 20 purposes: staff purposes (registration, guidance, "
+                     "duplicate_check, education), grant purposes of referrals, or "
+                     "partner_disclosure; the rights, rectification, emergency, audit and "
+                     "retention purposes cannot be objected to",
+                     "purposes");
+    json_object_del(ctx->body, "purposes");
+    return ok && *out;
+}
+
 /* Grants an erasure request: the person is erased unless a retention duty applies (409 naming
  * it). The answer names the partners queued for notification and states the erasure. */
 static void grant_erasure(struct http_ctx *ctx, const char *id, const char *number,
@@ -505,6 +552,12 @@ static void grant_erasure(struct http_ctx *ctx, const char *id, const char *numb
         return;
     }
     json_object_set_new(extra, "notified_partners", partners);
+    st = recipients_record(ctx, id);
+    if (st != DB_OK) {
+        json_decref(extra);
+        api_db_fail(ctx, st);
+        return;
+    }
     /* the function logged the erasure; the request row is read without the person */
     json_t *o = request_load(ctx, id, &st);
     if (o)
@@ -537,23 +590,33 @@ static enum db_status restrict_person(struct http_ctx *ctx, const char *person,
                              partners);
 }
 
-/* POST /v1/requests/{id}/decision {decision, reasons}: refusals and objections need reasons. */
+/* POST /v1/requests/{id}/decision {decision, reasons, purposes}: refusals and objections need
+ * reasons; a granted objection stops the processing for its purposes (partner_disclosure when
+ * none are named). */
 void h_request_decide(struct http_ctx *ctx)
 {
-    const char *in[2];
+    const char *in[2], *objected = NULL;
     PGresult *l = NULL;
     json_t *extra = NULL;
     const char *id = api_path_uuid(ctx, "id", NO_REQUEST);
     const char *purpose = id ? api_purpose(ctx, "data_subject_request") : NULL;
     if (purpose == NULL || !api_require_role(ctx, deciders) ||
-        !api_fields(ctx, decision_fields, 2, in) || !api_begin(ctx) || !lock_open(ctx, id, &l))
+        !objection_purposes(ctx, &objected) || !api_fields(ctx, decision_fields, 2, in) ||
+        !api_begin(ctx) || !lock_open(ctx, id, &l))
         return;
     const char *kind = arena_strdup(&ctx->arena, PQgetvalue(l, 0, L_KIND));
     char *person = arena_strdup(&ctx->arena, PQgetvalue(l, 0, L_PERSON));
     char *number = arena_strdup(&ctx->arena, PQgetvalue(l, 0, L_NUMBER));
     PQclear(l);
-    bool granted = strcmp(in[0], "granted") == 0;
-    if ((!granted || strcmp(kind, "objection") == 0) &&
+    bool granted = strcmp(in[0], "granted") == 0, objection = strcmp(kind, "objection") == 0;
+    if (objected && !(granted && objection)) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 422, "validation", "only a granted objection names purposes", "purposes");
+        return;
+    }
+    if (granted && objection && objected == NULL)
+        objected = "{partner_disclosure}";
+    if ((!granted || objection) &&
         (!in[1] || validate_text_length(in[1]) < 10)) {
         db_rollback(ctx_db(ctx));
         problem_send(ctx, 422, "validation",
@@ -572,9 +635,11 @@ void h_request_decide(struct http_ctx *ctx)
         st = restrict_person(ctx, person, number, &partners);
         extra = st == DB_OK ? json_pack("{s:o}", "notified_partners", partners) : NULL;
     }
-    const char *p[] = {id, in[0], in[1]};
+    const char *p[] = {id, in[0], in[1], objected};
     if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "request_decide", 3, p, NULL);
+        st = db_exec(ctx_db(ctx), "request_decide", 4, p, NULL);
+    if (st == DB_OK && granted && (strcmp(kind, "restriction") == 0 || strcmp(kind, "rectification") == 0))
+        st = recipients_record(ctx, id);
     if (st != DB_OK) {
         json_decref(extra);
         api_db_fail(ctx, st);

@@ -167,3 +167,31 @@ void h_restriction_lift(struct http_ctx *ctx)
                                             "lifted_at", at ? at : ""));
     }
 }
+
+/* ---- GET /v1/retention/escalations: transfers with consent nearing their bound ---- */
+
+static const struct api_col escalation_cols[] = {
+    {"person_id", COL_TEXT}, {"deadline", COL_TEXT}, {"escalated_on", COL_TEXT},
+};
+
+/* The DPO (and the coordinators) of the controller: the consenting persons whose export for
+ * the transfer was not made when the retention job escalated them; erased at the deadline
+ * (crt_retention_due, migration 023). Ids and dates only; the read is logged. */
+void h_retention_escalations(struct http_ctx *ctx)
+{
+    static const char *const overseers[] = {"dpo", "coordinator", NULL};
+    static const char *const none[] = {NULL};
+    const char *v[1];
+    const char *purpose = api_purpose(ctx, "audit");
+    if (purpose == NULL || !api_require_role(ctx, overseers) || !api_query(ctx, none, v) ||
+        !api_begin(ctx))
+        return;
+    PGresult *r = api_read_logged(ctx, "escalations_list", 0, NULL, NULL, "audit_read", purpose,
+                                  "retention_escalations");
+    if (r == NULL)
+        return;
+    json_t *o = json_pack("{s:o}", "items",
+                          api_row_array(r, escalation_cols, API_NCOLS(escalation_cols)));
+    PQclear(r);
+    api_commit_send(ctx, 200, o);
+}

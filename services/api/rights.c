@@ -69,3 +69,41 @@ enum db_status corrections_queue(struct http_ctx *ctx, const char *person_id, co
     const char *p[] = {person_id, groups, fields, ctx->request_id, kind};
     return corrections_list(ctx, "corrections_queue", 5, p, partners);
 }
+
+/* ---- the rules of issue 15: the national-number basis, a granted objection ---- */
+
+bool rights_nn_basis(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    enum db_status st = db_exec(ctx_db(ctx), "nn_basis", 0, NULL, &r);
+    bool ok = st == DB_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!ok) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 422, "validation",
+                     "your organisation has no recorded legal basis for national register "
+                     "numbers: leave the number out",
+                     "sensitive.national_number");
+    }
+    return ok;
+}
+
+bool rights_no_objection(struct http_ctx *ctx, const char *person_id, const char *action,
+                         const char *purpose, const char *grant_purpose)
+{
+    PGresult *r = NULL;
+    const char *p[] = {person_id, grant_purpose, "true"};
+    enum db_status st = db_exec(ctx_db(ctx), "objection_covers", 3, p, &r);
+    bool objected = st == DB_OK && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (st != DB_OK)
+        api_db_fail(ctx, st);
+    else if (objected)
+        api_deny(ctx, person_id, action, purpose, "objection",
+                 "the person objected to disclosures to partners for this purpose and the "
+                 "objection was granted (GDPR art. 21)",
+                 "purpose");
+    return st == DB_OK && !objected;
+}

@@ -70,5 +70,9 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1/persons/{id}/trajectory", h_trajectory_add, ROUTE_BODY},
     {HTTP_POST, "/v1/households", h_household_create, ROUTE_BODY},
     {HTTP_GET, "/v1/households/{id}", h_household_get, 0},
+    {HTTP_GET, "/v1/persons/{id}/disclosure-notice", h_disclosure_notice, 0},
+    {HTTP_POST, "/v1/persons/{id}/disclosure-notice/delivery", h_disclosure_notice_delivery, ROUTE_BODY},
+    {HTTP_GET, "/v1/requests/{id}/letter", h_request_letter, 0},
+    {HTTP_GET, "/v1/retention/escalations", h_retention_escalations, 0},
 };
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -59,6 +59,14 @@ static char person_select_sql[4096]; /* the export's read of the record */
     "SELECT *, array_to_json(groups)::text, "                                                 \
     "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page"
 
+/* The partners told of a correction or erasure under a request, as a JSON array (migration
+ * 023); completed by the condition on rr.request. */
+#define RECIPIENTS_JSON                                                                       \
+    "SELECT COALESCE(json_agg(json_build_object('partner', pa.name, 'kind', rr.kind, "        \
+    "'field_groups', rr.field_groups, 'notified_at', rr.notified_at) "                        \
+    "ORDER BY pa.name, rr.kind), '[]') FROM request_recipients rr "                            \
+    "JOIN partners pa ON pa.id = rr.partner_id WHERE "
+
 /* The hot path: the database's need-to-know facts, the read (through RLS) and its access-log
  * row in one statement: allowed (with the database's reason), denied (in this controller but
  * no need to know) or not_found. $1 id, $2 groups returned, $3 purpose, $4 request id. */
@@ -66,14 +74,19 @@ static void build(void)
 {
     snprintf(person_read_sql, sizeof person_read_sql,
              "WITH a AS (SELECT * FROM crt_access($1::uuid)), "
-             "p AS (SELECT %s FROM persons WHERE id = $1::uuid), "
+             "o AS (SELECT crt_objection($1::uuid, $3, false) AS ob), "
+             "p AS (SELECT %s FROM persons WHERE id = $1::uuid AND NOT (SELECT ob FROM o)), "
              "l AS (INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", $1::uuid, NULL, "
              "'read', CASE WHEN f THEN $2::text[] ELSE '{}' END, $3, "
              "CASE WHEN f THEN 'allowed' WHEN e THEN 'denied' ELSE 'not_found' END, "
-             "CASE WHEN f THEN (SELECT reason FROM a) WHEN e THEN 'no_need_to_know' END, $4 "
-             "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e) x) "
+             "CASE WHEN f THEN (SELECT reason FROM a) "
+             "WHEN e AND ob AND (SELECT reason FROM a) IS NOT NULL THEN 'objection' "
+             "WHEN e THEN 'no_need_to_know' END, $4 "
+             "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e, "
+             "(SELECT ob FROM o) AS ob) x) "
              "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
-             "a.break_glass, a.reason, a.created_by IS NOT NULL, p.id IS NOT NULL, p.* "
+             "a.break_glass, a.reason, a.created_by IS NOT NULL, p.id IS NOT NULL, p.*, "
+             "(SELECT ob FROM o) AND a.reason IS NOT NULL "
              "FROM (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
              person_sql_columns());
     snprintf(person_lock_sql, sizeof person_lock_sql,
@@ -288,7 +301,8 @@ static struct db_stmt stmts[] = {
      "ELSE extension_reason || ' / ' || $3 END, person_told_on = $4::date WHERE id = $1::uuid"},
     {"request_decide",
      "UPDATE rights_requests SET status = $2, decided_on = current_date, "
-     "decided_by = crt_current_user(), reasons = $3 WHERE id = $1::uuid"},
+     "decided_by = crt_current_user(), reasons = $3, objection_purposes = $4::text[] "
+     "WHERE id = $1::uuid"},
     {"request_erase",
      "SELECT outcome, tombstone_id, to_json(erased_at) #>> '{}', hold "
      "FROM crt_erase_by_request($1::uuid, $2, $3)"},
@@ -359,7 +373,8 @@ static struct db_stmt stmts[] = {
     /* The export (h_export.c): everything held about person $1, no staff member named. */
     {"person_select", person_select_sql},
     {"export_controller",
-     "SELECT code, name, kbo_number, legal_basis, dpo_email, dpo_address FROM controllers "
+     "SELECT code, name, kbo_number, legal_basis, dpo_email, dpo_address, "
+     "national_number_basis FROM controllers "
      "WHERE id = crt_current_controller()"},
     {"export_purposes", "SELECT code, description FROM processing_purposes ORDER BY code"},
     {"export_trajectory",
@@ -370,17 +385,23 @@ static struct db_stmt stmts[] = {
      "FROM person_rectifications WHERE person_id = $1::uuid ORDER BY changed_at, id"},
     {"export_disclosures",
      "SELECT to_json(d.at) #>> '{}', p.name, p.kind, array_to_json(d.field_groups)::text, "
-     "d.purpose, d.legal_basis FROM disclosures d JOIN partners p ON p.id = d.partner_id "
+     "d.purpose, d.legal_basis, (NOT EXISTS (SELECT 1 FROM unnotified_disclosures u "
+     "WHERE u.id = d.id))::text, (SELECT to_json(n.delivered_on) #>> '{}' FROM disclosure_notices n "
+     "WHERE n.person_id = d.person_id AND d.id = ANY (n.disclosure_ids) ORDER BY n.id LIMIT 1) "
+     "FROM disclosures d JOIN partners p ON p.id = d.partner_id "
      "WHERE d.person_id = $1::uuid ORDER BY d.at, d.id"},
     {"export_referrals",
-     "SELECT p.name, r.purpose, to_json(r.created_at) #>> '{}', to_json(r.ended_at) #>> '{}' "
+     "SELECT p.name, r.purpose, to_json(r.created_at) #>> '{}', to_json(r.ended_at) #>> '{}', "
+     "r.person_informed::text "
      "FROM referrals r JOIN partners p ON p.id = r.partner_id WHERE r.person_id = $1::uuid "
      "ORDER BY r.created_at, r.id"},
     {"export_consultations",
      "SELECT day::text, controller, actor, partner, action, purpose, accesses "
      "FROM crt_person_consultations($1::uuid)"},
     {"export_requests",
-     "SELECT number, kind, received_on::text, status, due_on::text, decided_on::text, reasons "
+     "SELECT number, kind, received_on::text, status, due_on::text, decided_on::text, reasons, "
+     "(" RECIPIENTS_JSON "rr.request = rights_requests.id)::text, "
+     "array_to_json(objection_purposes)::text "
      "FROM rights_requests WHERE person_id = $1::uuid "
      "AND owning_controller = crt_current_controller() ORDER BY received_on, number"},
     {"export_done",
@@ -434,13 +455,14 @@ static struct db_stmt stmts[] = {
      "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() >= g.valid_from "
      "AND now() < g.valid_to WHERE p.disabled_at IS NULL ORDER BY p.name, p.id, g.purpose"},
     {"referral_insert",
-     "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by) "
-     "SELECT crt_current_controller(), $1::uuid, $2::uuid, $3, crt_current_user() "
+     "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by, "
+     "person_informed) "
+     "SELECT crt_current_controller(), $1::uuid, $2::uuid, $3, crt_current_user(), $4::boolean "
      "WHERE crt_active_grant($2::uuid, crt_current_controller(), $3) IS NOT NULL "
      "RETURNING id::text, to_json(created_at) #>> '{}'"},
     {"referral_list",
      "SELECT r.id::text, r.partner_id::text, p.name, r.purpose, to_json(r.created_at) #>> '{}', "
-     "to_json(r.ended_at) #>> '{}' FROM referrals r JOIN partners p ON p.id = r.partner_id "
+     "to_json(r.ended_at) #>> '{}', r.person_informed FROM referrals r JOIN partners p ON p.id = r.partner_id "
      "WHERE r.person_id = $1::uuid ORDER BY r.created_at, r.id"},
     {"referral_end",
      "UPDATE referrals SET ended_at = now(), ended_by = crt_current_user() "
@@ -524,7 +546,8 @@ static struct db_stmt stmts[] = {
     {"person_gate",
      "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
      "a.break_glass, a.reason, a.created_by IS NOT NULL, "
-     "EXISTS (SELECT 1 FROM persons WHERE id = $1::uuid) "
+     "EXISTS (SELECT 1 FROM persons WHERE id = $1::uuid), "
+     "$2::text IS NOT NULL AND crt_objection($1::uuid, $2, false) "
      "FROM (SELECT 1) one LEFT JOIN crt_access($1::uuid) a ON true"},
     {"access_matrix", "SELECT role, field_group, can_read, can_write FROM role_field_access"},
     /* The caller's own persons (h_worklist.c): what row-level security shows them (a
@@ -588,6 +611,50 @@ static struct db_stmt stmts[] = {
      "source, created_by) VALUES (crt_current_controller(), $1::uuid, $2, $3::date, $4::jsonb, "
      "$5, NULLIF(current_setting('crt.user_id', true), '')::uuid) "
      "RETURNING id::text, kind, occurred_on, details::text, source, created_by::text, to_json(created_at) #>> '{}'"},
+    /* ---- the rules of issue 15 (migration 023) ---- */
+    /* Has the caller's controller a recorded legal basis for national numbers? */
+    {"nn_basis",
+     "SELECT national_number_basis IS NOT NULL FROM controllers WHERE id = crt_current_controller()"},
+    /* Does a granted objection of person $1 cover purpose $2 (or, $3, partner disclosures)? */
+    {"objection_covers", "SELECT crt_objection($1::uuid, $2, $3::boolean)"},
+    /* Disclosures of person $1 the person does not know of (h_notices.c). */
+    {"notice_unnotified",
+     "SELECT d.id, to_json(d.at) #>> '{}', p.name, p.kind, array_to_json(d.field_groups)::text, "
+     "d.purpose, d.legal_basis FROM unnotified_disclosures d JOIN partners p ON p.id = d.partner_id "
+     "WHERE d.person_id = $1::uuid ORDER BY d.id"},
+    /* A delivered notice of those up to id $2: $3 language, $4 method, $5 delivered on. */
+    {"notice_insert",
+     "INSERT INTO disclosure_notices (controller_id, person_id, disclosure_ids, language, "
+     "method, delivered_on, delivered_by, request_id) SELECT crt_current_controller(), "
+     "$1::uuid, x.ids, $3, $4, $5::date, crt_current_user(), $6 FROM (SELECT "
+     "array_agg(u.id ORDER BY u.id) AS ids FROM unnotified_disclosures u "
+     "WHERE u.person_id = $1::uuid AND u.id <= $2::bigint) x WHERE cardinality(x.ids) > 0 "
+     "RETURNING id, array_to_json(disclosure_ids)::text, to_json(recorded_at) #>> '{}'"},
+    {"notice_list",
+     "SELECT id, language, method, delivered_on::text, array_to_json(disclosure_ids)::text, "
+     "to_json(recorded_at) #>> '{}' FROM disclosure_notices WHERE person_id = $1::uuid ORDER BY id"},
+    {"notice_controller", "SELECT name, dpo_email, dpo_address FROM controllers WHERE id = crt_current_controller()"},
+    /* The partners told under request $1: the notifications this HTTP request ($2) queued, and
+     * for a rectification request those of corrections of the person since its receipt. */
+    {"request_recipients_record",
+     "INSERT INTO request_recipients (controller_id, request, partner_id, kind, field_groups, "
+     "notified_at) SELECT crt_current_controller(), q.id, n.partner_id, n.kind, "
+     "array_agg(DISTINCT g ORDER BY g), max(n.created_at) FROM rights_requests q "
+     "JOIN partner_notifications n ON n.request_id = $2 OR (q.kind = 'rectification' "
+     "AND n.kind = 'rectification' AND n.person_id = q.person_id "
+     "AND n.created_at >= q.received_on) CROSS JOIN LATERAL unnest(n.field_groups) g "
+     "WHERE q.id = $1::uuid GROUP BY q.id, n.partner_id, n.kind ON CONFLICT DO NOTHING"},
+    /* The decision letter of request $1 (owning controller only). */
+    {"request_letter",
+     "SELECT q.number, q.kind, q.status, q.received_on::text, q.decided_on::text, q.reasons, "
+     "q.due_on::text, q.person_id::text, array_to_json(q.objection_purposes)::text, "
+     "(" RECIPIENTS_JSON "rr.request = q.id)::text, c.name, c.dpo_email, c.dpo_address "
+     "FROM rights_requests q JOIN controllers c ON c.id = q.owning_controller "
+     "WHERE q.id = $1::uuid AND q.owning_controller = crt_current_controller()"},
+    /* Consenting persons whose transfer nears its bound, for the DPO and coordinators. */
+    {"escalations_list",
+     "SELECT person_id::text, deadline::text, escalated_on::text FROM retention_escalations "
+     "ORDER BY deadline, person_id LIMIT 1000"},
 };
 
 /* The statements above whose only writes are the service's own records (the access log, and a

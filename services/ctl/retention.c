@@ -22,7 +22,8 @@ struct retention_opts {
 };
 
 struct tally {
-    long erased, marked, awaiting, held, failed, dropped, dropped_rows, unsealed;
+    long erased, marked, escalated, awaiting, held, failed, dropped, dropped_rows, unsealed,
+        numbers;
 };
 
 static int retention_usage(void)
@@ -71,6 +72,7 @@ static void count(struct tally *t, const char *outcome)
 {
     long *slot = strcmp(outcome, "erased") == 0              ? &t->erased
                  : strcmp(outcome, "marked_for_export") == 0 ? &t->marked
+                 : strcmp(outcome, "escalated") == 0         ? &t->escalated
                  : strcmp(outcome, "awaiting_export") == 0   ? &t->awaiting
                  : strcmp(outcome, "held") == 0              ? &t->held
                                                              : NULL;
@@ -83,6 +85,7 @@ static const char *planned(const char *action)
 {
     return strcmp(action, "erase") == 0             ? "erased"
            : strcmp(action, "mark_for_export") == 0 ? "marked_for_export"
+           : strcmp(action, "escalate") == 0        ? "escalated"
                                                     : action;
 }
 
@@ -97,13 +100,14 @@ static int persons_due(PGconn *c, const struct retention_opts *o, const char *ru
                       "FROM crt_retention_due(COALESCE($1::date, current_date), NULL)",
                       1, p, &r))
         return -1;
-    printf("persons past their retention date%s%s: %d\n", o->as_of ? " as of " : "",
+    printf("persons past their retention date or awaiting a transfer%s%s: %d\n", o->as_of ? " as of " : "",
            o->as_of ? o->as_of : "", PQntuples(r));
     for (int i = 0; i < PQntuples(r); i++) {
         const char *id = PQgetvalue(r, i, 0), *action = PQgetvalue(r, i, 4);
         const char *outcome = action;
         PGresult *a = NULL;
-        bool acts = strcmp(action, "erase") == 0 || strcmp(action, "mark_for_export") == 0;
+        bool acts = strcmp(action, "erase") == 0 || strcmp(action, "mark_for_export") == 0 ||
+                    strcmp(action, "escalate") == 0;
         if (o->apply && acts) {
             const char *q[] = {id, run};
             if (!db_tool_exec(c, "crtctl retention",
@@ -117,6 +121,26 @@ static int persons_due(PGconn *c, const struct retention_opts *o, const char *ru
         count(t, o->apply ? outcome : planned(action));
         PQclear(a);
     }
+    PQclear(r);
+    return 0;
+}
+
+/* National register numbers kept by controllers whose legal basis was withdrawn (Xtra 6.5;
+ * migration 023): cleared with --apply, one access-log row each; counted otherwise. */
+static int numbers_without_basis(PGconn *c, const struct retention_opts *o, const char *run,
+                                 struct tally *t)
+{
+    const char *p[] = {run, o->apply ? "true" : "false"};
+    PGresult *r = NULL;
+    if (!db_tool_exec(c, "crtctl retention",
+                      "SELECT person_id::text, controller "
+                      "FROM crt_national_numbers_without_basis($1, $2::boolean)",
+                      2, p, &r))
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        printf("  %s  %-6s  national number %s: no legal basis\n", PQgetvalue(r, i, 0),
+               PQgetvalue(r, i, 1), o->apply ? "cleared" : "would be cleared");
+    t->numbers = PQntuples(r);
     PQclear(r);
     return 0;
 }
@@ -171,15 +195,19 @@ int retention_main(const struct crt_config *cfg, int argc, char **argv)
     PGconn *c = ctl_connect(cfg);
     if (c == NULL)
         return 1;
-    int rc = (o.persons && persons_due(c, &o, run, &t)) || (o.log && log_partitions(c, &o, &t))
+    int rc = (o.persons && persons_due(c, &o, run, &t)) ||
+                     (o.persons && numbers_without_basis(c, &o, run, &t)) ||
+                     (o.log && log_partitions(c, &o, &t))
                  ? 1
                  : 0;
     PQfinish(c);
     if (rc == 0)
-        printf("%s: %ld erased, %ld marked for export, %ld awaiting export, %ld held by a "
-               "retention duty; %ld log partitions dropped (%ld rows), %ld not sealed yet; "
+        printf("%s: %ld erased, %ld marked for export, %ld escalated to the DPO, %ld awaiting "
+               "export, %ld held by a retention duty; %ld national numbers without legal basis "
+               "cleared; %ld log partitions dropped (%ld rows), %ld not sealed yet; "
                "%ld failed (run %s)\n",
-               o.apply ? "done" : "dry run (use --apply)", t.erased, t.marked, t.awaiting, t.held,
-               t.dropped, t.dropped_rows, t.unsealed, t.failed, run);
+               o.apply ? "done" : "dry run (use --apply)", t.erased, t.marked, t.escalated,
+               t.awaiting, t.held, t.numbers, t.dropped, t.dropped_rows, t.unsealed, t.failed,
+               run);
     return rc || t.failed ? 1 : 0;
 }

@@ -34,14 +34,23 @@ CREATE TRIGGER persons_national_number_basis BEFORE INSERT OR UPDATE ON persons
   FOR EACH ROW EXECUTE FUNCTION crt_refuse_national_number_without_basis();
 
 -- Keeping: when a controller's basis is withdrawn (set to NULL), the numbers it stored go.
--- The retention job (crtctl retention, as the owner) calls this every run: the sealed number
--- and its blind index are cleared, one access-log row 'erasure' (group sensitive, reason
--- no_legal_basis) per person. Returns the persons cleared.
-CREATE FUNCTION crt_national_numbers_without_basis(p_run text)
+-- The retention job (crtctl retention, as the owner) calls this every run: with p_apply the
+-- sealed number and its blind index are cleared, one access-log row 'erasure' (group
+-- sensitive, reason no_legal_basis) per person; without, they are only listed. Returns the
+-- persons concerned.
+CREATE FUNCTION crt_national_numbers_without_basis(p_run text, p_apply boolean)
 RETURNS TABLE (person_id uuid, controller text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
+  IF NOT p_apply THEN
+    RETURN QUERY
+    SELECT p.id, c.code FROM persons p JOIN controllers c ON c.id = p.controller_id
+     WHERE c.national_number_basis IS NULL
+       AND (p.national_number_sealed IS NOT NULL OR p.national_number_bidx IS NOT NULL)
+     ORDER BY c.code, p.id;
+    RETURN;
+  END IF;
   RETURN QUERY
   WITH cleared AS (
     UPDATE persons p SET national_number_sealed = NULL, national_number_key_id = NULL,
@@ -253,8 +262,8 @@ END $$;
 
 -- ---- ownership and privileges of the definer functions ----
 GRANT CREATE ON SCHEMA public TO crt_auth;
-ALTER FUNCTION crt_national_numbers_without_basis(text) OWNER TO crt_auth;
+ALTER FUNCTION crt_national_numbers_without_basis(text, boolean) OWNER TO crt_auth;
 REVOKE CREATE ON SCHEMA public FROM crt_auth;
-REVOKE ALL ON FUNCTION crt_national_numbers_without_basis(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION crt_national_numbers_without_basis(text) TO crt_owner;
+REVOKE ALL ON FUNCTION crt_national_numbers_without_basis(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crt_national_numbers_without_basis(text, boolean) TO crt_owner;
 GRANT INSERT ON access_log TO crt_auth;
