@@ -147,7 +147,9 @@ Test(retention, the_job_erases_only_expired_persons_and_is_safe_to_rerun, .timeo
     char *running = person_with_status("2199-01-01", last[1], sizeof last[1]);
     char *open_ended = person_with_status(NULL, last[2], sizeof last[2]);
     char *held = person_with_status("2020-01-15", last[3], sizeof last[3]);
-    char *consenting = person_with_status("2020-01-15", last[4], sizeof last[4]);
+    /* consented, status ended a month ago: marked for export within the bound (migration 023;
+     * a consenting person past the bound is erased: test_rules.c) */
+    char *consenting = person_with_status(month_ago, last[4], sizeof last[4]);
     char *recent = person_with_status(month_ago, last[5], sizeof last[5]);
     flags(held, "{\"legal_hold\":\"subsidy audit until 2031 (Flemish decree)\",\"reason\":\"audit letter\"}");
     flags(consenting, "{\"transfer_consent\":true,\"reason\":\"signed consent form\"}");
