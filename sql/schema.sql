@@ -545,9 +545,8 @@ ALTER FUNCTION public.crt_national_numbers_without_basis(p_run text, p_apply boo
 
 CREATE FUNCTION public.crt_objection(p_person uuid, p_purpose text, p_partner boolean) RETURNS boolean
     LANGUAGE sql STABLE
-    SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT EXISTS (SELECT 1 FROM rights_requests q
+  SELECT EXISTS (SELECT 1 FROM public.rights_requests q
                   WHERE q.person_id = p_person AND q.kind = 'objection'
                     AND q.status = 'granted'
                     AND (p_purpose = ANY (q.objection_purposes)

@@ -145,11 +145,12 @@ GRANT UPDATE (objection_purposes) ON rights_requests TO crt_api;
 
 -- Does a granted objection of the person cover p_purpose (or, with p_partner, any disclosure
 -- to partners)? Invoker's rights: crt-api sees its own controller's requests; the partner
--- pull's definer function sees them all.
+-- pull's definer function sees them all. No SET clause, so the planner inlines it into the
+-- hot read (names qualified instead).
 CREATE FUNCTION crt_objection(p_person uuid, p_purpose text, p_partner boolean)
-RETURNS boolean LANGUAGE sql STABLE SET search_path = public, pg_temp
+RETURNS boolean LANGUAGE sql STABLE
 AS $$
-  SELECT EXISTS (SELECT 1 FROM rights_requests q
+  SELECT EXISTS (SELECT 1 FROM public.rights_requests q
                   WHERE q.person_id = p_person AND q.kind = 'objection'
                     AND q.status = 'granted'
                     AND (p_purpose = ANY (q.objection_purposes)
