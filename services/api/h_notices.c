@@ -26,6 +26,7 @@ struct texts {
         *told, *told_none, *stopped, *complaint;
     const char *groups[6]; /* identification, contact, trajectory, situation, education, sensitive */
     const char *kinds[6];  /* access, rectification, erasure, restriction, portability, objection */
+    const char *purposes[5]; /* registration, guidance, duplicate_check, education, partner_disclosure */
 };
 
 static const struct texts texts[NLANG] = {
@@ -40,8 +41,8 @@ static const struct texts texts[NLANG] = {
                   "of bezwaar maken. Vraag het aan een loket van {c} of schrijf naar de "
                   "functionaris voor gegevensbescherming: {e}.",
         .letter_title = "Beslissing over uw verzoek nummer",
-        .asked = "U vroeg om", .received = "We ontvingen uw verzoek op",
-        .granted = "Onze beslissing: we geven u gelijk. Datum van de beslissing:",
+        .asked = "Uw verzoek:", .received = "We ontvingen uw verzoek op",
+        .granted = "Onze beslissing: we willigen uw verzoek in. Datum van de beslissing:",
         .refused = "Onze beslissing: we weigeren uw verzoek. Datum van de beslissing:",
         .open = "We hebben nog niet beslist. U krijgt een antwoord uiterlijk op",
         .reasons = "Waarom",
@@ -58,6 +59,8 @@ static const struct texts texts[NLANG] = {
         .kinds = {"inzage in uw gegevens", "verbetering van uw gegevens", "wissing van uw gegevens",
                   "beperking van de verwerking", "overdracht van uw gegevens",
                   "bezwaar tegen de verwerking"},
+        .purposes = {"registratie", "begeleiding", "controle op dubbele registratie",
+                     "taaltesten Nederlands", "doorgeven aan partnerorganisaties"},
     },
     [EN] = {
         .notice_title = "Your data were passed on",
@@ -69,7 +72,7 @@ static const struct texts texts[NLANG] = {
         .rights = "You may ask which data we keep about you, have them corrected or erased, or "
                   "object. Ask at any office of {c} or write to the data protection officer: {e}.",
         .letter_title = "Decision on your request number",
-        .asked = "You asked for", .received = "We received your request on",
+        .asked = "Your request:", .received = "We received your request on",
         .granted = "Our decision: we agree with your request. Date of the decision:",
         .refused = "Our decision: we refuse your request. Date of the decision:",
         .open = "We have not decided yet. You will have an answer by",
@@ -86,6 +89,8 @@ static const struct texts texts[NLANG] = {
         .kinds = {"access to your data", "correction of your data", "erasure of your data",
                   "restriction of the processing", "transfer of your data",
                   "objection to the processing"},
+        .purposes = {"registration", "guidance", "checking for double registration",
+                     "Dutch language tests", "passing data on to partner organisations"},
     },
     [UK] = {
         .notice_title = "Ваші дані було передано",
@@ -114,6 +119,8 @@ static const struct texts texts[NLANG] = {
                    "результати тестів з нідерландської мови", "номер національного реєстру"},
         .kinds = {"доступ до ваших даних", "виправлення ваших даних", "видалення ваших даних",
                   "обмеження обробки", "передачу ваших даних", "заперечення проти обробки"},
+        .purposes = {"реєстрація", "супровід", "перевірка на повторну реєстрацію",
+                     "тести з нідерландської мови", "передача даних організаціям-партнерам"},
     },
     [RU] = {
         .notice_title = "Ваши данные были переданы",
@@ -126,13 +133,13 @@ static const struct texts texts[NLANG] = {
                   "удалить их или возразить против их обработки. Обратитесь в любое отделение "
                   "{c} или напишите ответственному за защиту данных: {e}.",
         .letter_title = "Решение по вашему запросу номер",
-        .asked = "Вы просили о", .received = "Мы получили ваш запрос",
+        .asked = "Ваш запрос:", .received = "Мы получили ваш запрос",
         .granted = "Наше решение: мы удовлетворяем ваш запрос. Дата решения:",
         .refused = "Наше решение: мы отказываем в вашем запросе. Дата решения:",
         .open = "Мы ещё не приняли решение. Вы получите ответ не позднее",
         .reasons = "Почему",
         .told = "Эти организации получили ваши данные. Мы сообщили им, что изменилось:",
-        .told_none = "Ни одна организация не получала от нас эти данные, поэтому нам не нужно "
+        .told_none = "Ни одна организация не получала от нас этих данных, поэтому нам не нужно "
                      "было никого уведомлять.",
         .stopped = "Мы больше не используем ваши данные для:",
         .complaint = "Если вы не согласны с этим решением, вы можете подать жалобу во Фламандскую "
@@ -142,6 +149,8 @@ static const struct texts texts[NLANG] = {
                    "результаты тестов по нидерландскому языку", "номер национального реестра"},
         .kinds = {"доступ к вашим данным", "исправление ваших данных", "удаление ваших данных",
                   "ограничение обработки", "перенос ваших данных", "возражение против обработки"},
+        .purposes = {"регистрация", "сопровождение", "проверка на повторную регистрацию",
+                     "тесты по нидерландскому языку", "передача данных организациям-партнёрам"},
     },
 };
 
@@ -149,6 +158,8 @@ static const char *const group_codes[] = {"identification", "contact", "trajecto
                                           "education", "sensitive", NULL};
 static const char *const kind_codes[] = {"access", "rectification", "erasure", "restriction",
                                          "portability", "objection", NULL};
+static const char *const purpose_codes[] = {"registration", "guidance", "duplicate_check",
+                                            "education", "partner_disclosure", NULL};
 
 /* The index of s in codes (NULL-terminated), or -1. */
 static int code_index(const char *const *codes, const char *s)
@@ -456,7 +467,10 @@ static void letter_recipients(struct doc *d, const struct texts *t, const char *
         put(d, "; ");
         put_groups(d, t, groups ? groups : "[]");
         put(d, ") ");
-        put(d, json_string_value(json_object_get(v, "notified_at")));
+        char day[11];
+        const char *at = json_string_value(json_object_get(v, "notified_at"));
+        snprintf(day, sizeof day, "%s", at ? at : "");
+        put(d, day);
         evbuffer_add_printf(d->html, "</li>");
         evbuffer_add_printf(d->text, "\n");
         free(groups);
@@ -494,8 +508,9 @@ static json_t *letter_build(const PGresult *r, enum lang lang)
             size_t i;
             json_array_foreach(a, i, v)
             {
+                int u = code_index(purpose_codes, json_string_value(v));
                 put(&d, i ? ", " : "");
-                put(&d, json_string_value(v));
+                put(&d, u >= 0 ? t->purposes[u] : json_string_value(v)); /* a grant's own code */
             }
             json_decref(a);
             evbuffer_add_printf(d.html, "</p>");

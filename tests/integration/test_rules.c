@@ -515,7 +515,12 @@ Test(rules, objection_stops_named_purpose)
     req_purpose(&r, "GET", COORD, "guidance", path);
     cr_assert_eq(r.status, 200, "other purposes go on: %s", r.body);
     resp_free(&r);
-    /* and partners: partner_disclosure is the default of a granted objection without purposes */
+    /* the decision letter tells the person, in the person's language, what stopped */
+    api_reqf(&r, "GET", COORD, NULL, "/v1/requests/%s/letter?lang=uk", rq);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_not_null(strstr(jstr(r.json, "text"), "Ми більше не використовуємо ваші дані для: "
+                                                    "тести з нідерландської мови"), "%s", r.body);
+    resp_free(&r);
     free(rq);
     free(id);
 }
