@@ -45,7 +45,7 @@ static const struct texts texts[NLANG] = {
         .granted = "Onze beslissing: we willigen uw verzoek in. Datum van de beslissing:",
         .refused = "Onze beslissing: we weigeren uw verzoek. Datum van de beslissing:",
         .open = "We hebben nog niet beslist. U krijgt een antwoord uiterlijk op",
-        .reasons = "Waarom",
+        .reasons = "Waarom:",
         .told = "Deze organisaties hadden uw gegevens gekregen. We hebben hen laten weten wat er "
                 "veranderde:",
         .told_none = "Geen enkele organisatie had deze gegevens van ons gekregen. We moesten "
@@ -76,7 +76,7 @@ static const struct texts texts[NLANG] = {
         .granted = "Our decision: we agree with your request. Date of the decision:",
         .refused = "Our decision: we refuse your request. Date of the decision:",
         .open = "We have not decided yet. You will have an answer by",
-        .reasons = "Why",
+        .reasons = "Why:",
         .told = "These organisations had received your data. We told them what changed:",
         .told_none = "No organisation had received these data from us, so we did not have to "
                      "tell anyone.",
@@ -107,7 +107,7 @@ static const struct texts texts[NLANG] = {
         .granted = "Наше рішення: ми задовольняємо ваш запит. Дата рішення:",
         .refused = "Наше рішення: ми відмовляємо у вашому запиті. Дата рішення:",
         .open = "Ми ще не ухвалили рішення. Ви отримаєте відповідь не пізніше",
-        .reasons = "Чому",
+        .reasons = "Чому:",
         .told = "Ці організації отримали ваші дані. Ми повідомили їм, що змінилося:",
         .told_none = "Жодна організація не отримувала від нас цих даних, тому нам не потрібно "
                      "було нікого повідомляти.",
@@ -137,7 +137,7 @@ static const struct texts texts[NLANG] = {
         .granted = "Наше решение: мы удовлетворяем ваш запрос. Дата решения:",
         .refused = "Наше решение: мы отказываем в вашем запросе. Дата решения:",
         .open = "Мы ещё не приняли решение. Вы получите ответ не позднее",
-        .reasons = "Почему",
+        .reasons = "Почему:",
         .told = "Эти организации получили ваши данные. Мы сообщили им, что изменилось:",
         .told_none = "Ни одна организация не получала от нас этих данных, поэтому нам не нужно "
                      "было никого уведомлять.",
