@@ -8,6 +8,7 @@
 #include "api.h"
 #include "crt/access.h"
 #include "crt/audit.h"
+#include "crt/ledger.h"
 #include "crt/person.h"
 
 #define NO_REQUEST "no such request, or not one your controller decides"
@@ -464,9 +465,11 @@ static const struct field_spec decision_fields[] = {
 };
 
 /* Grants an erasure request: the person is erased unless a retention duty applies (409 naming
- * it). The answer names the partners queued for notification and states the erasure. */
-static void grant_erasure(struct http_ctx *ctx, const char *id, const char *number,
-                          const char *purpose)
+ * it). Before the COMMIT the person's id goes durably into the erasure ledger (crt/ledger.h),
+ * so that a restore from an older backup erases the person again; when that fails nothing is
+ * erased (503). The answer names the partners queued for notification and states the erasure. */
+static void grant_erasure(struct http_ctx *ctx, const char *id, const char *person,
+                          const char *number, const char *purpose)
 {
     PGresult *r = NULL;
     const char *p[] = {id, ctx->request_id, purpose};
@@ -486,6 +489,15 @@ static void grant_erasure(struct http_ctx *ctx, const char *id, const char *numb
                               : "the request has been decided already",
                          NULL, duty);
         json_decref(duty);
+        return;
+    }
+    if (!ledger_append(ctx_worker(ctx)->cfg->erasure_ledger_file, person, "data_subject_request",
+                       number)) {
+        PQclear(r);
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 503, "unavailable",
+                     "the erasure could not be recorded in the erasure ledger; nothing was erased",
+                     NULL);
         return;
     }
     json_t *partners = NULL;
@@ -563,7 +575,7 @@ void h_request_decide(struct http_ctx *ctx)
         return;
     }
     if (granted && strcmp(kind, "erasure") == 0) {
-        grant_erasure(ctx, id, number, purpose);
+        grant_erasure(ctx, id, person, number, purpose);
         return;
     }
     enum db_status st = DB_OK;
