@@ -17,16 +17,17 @@ cmd_init() {
   mkdir -p "$dir/pgdata" "$dir/run" "$dir/backup/wal" "$dir/backup/base"
   chmod 755 "$dir"
   chmod 700 "$dir/run" "$dir/pgdata"
-  [ "$(id -u)" -ne 0 ] || chown -R postgres: "$dir/pgdata" "$dir/run" "$dir/backup"
+  mkdir -p "$dir/log"
+  [ "$(id -u)" -ne 0 ] || chown -R postgres: "$dir/pgdata" "$dir/run" "$dir/backup" "$dir/log"
   as_pg "$PGBIN/initdb" -D "$dir/pgdata" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=reject >/dev/null
   # The archiver runs the script as the cluster's user: a copy it can reach.
   install -m 755 "$ROOT/deploy/backup/crt-backup" "$dir/crt-backup"
   printf "archive_mode = on\narchive_command = '%s archive-wal %%p %s/%%f'\nfsync = off\n" \
     "$dir/crt-backup" "$dir/backup/wal" | as_pg tee -a "$dir/pgdata/postgresql.conf" >/dev/null
-  as_pg "$PGBIN/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \
+  as_pg "$PGBIN/pg_ctl" -D "$dir/pgdata" -l "$dir/log/postgres.log" -w -t 60 \
     -o "-c listen_addresses='' -k $dir/run -p $port" start >/dev/null ||
-    { tail -20 "$dir/postgres.log" >&2; exit 1; }
+    { tail -20 "$dir/log/postgres.log" >&2; exit 1; }
   PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$dir/run" -p "$port" \
     -U postgres -d postgres -f "$ROOT/sql/bootstrap.sql" >/dev/null
   export CRT_OWNER_DATABASE_URL="host=$dir/run port=$port dbname=crt user=crt_owner"

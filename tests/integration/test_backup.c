@@ -19,8 +19,19 @@
 #define INTAKE "atlas.intake"
 #define COORD "atlas.coordinator"
 
-static char dir[256]; /* the test cluster's folder: pgdata, run (socket), backup, ledger, head */
+/* The test cluster's folder (pgdata, run = socket, backup, ledger, head) and port. Set by the
+ * PRE_ALL hook; each test is a new process of this binary (Criterion re-executes it), so they
+ * travel in the environment. */
+static char dir[256];
 static int port;
+
+static void load_cluster(void)
+{
+    const char *d = getenv("CRT_TEST_BACKUP_DIR"), *p = getenv("CRT_TEST_BACKUP_PORT");
+    cr_assert(d && p, "the PRE_ALL hook set the cluster up");
+    snprintf(dir, sizeof dir, "%s", d);
+    port = atoi(p);
+}
 
 /* Runs a shell command (printf-formatted) with stdout and stderr into out; the exit status. */
 static int sh(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -79,6 +90,9 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
         exit(1);
     }
     port = 40000 + getpid() % 20000;
+    snprintf(sock, sizeof sock, "%d", port);
+    setenv("CRT_TEST_BACKUP_PORT", sock, 1);
+    setenv("CRT_TEST_BACKUP_DIR", dir, 1);
     snprintf(sock, sizeof sock, "%s/run", dir);
     point_env_at(sock);
     setenv("CRT_SCRYPT_LOG2N", "14", 0);
@@ -210,6 +224,7 @@ static int verify_restored(const char *conninfo, char *out, size_t n)
 
 Test(backup, erasure_survives_restore, .timeout = 240)
 {
+    load_cluster();
     char last_a[64], last_b[64], last_c[64], rq[40], out[16384], restored[600], t1[40];
     char ledger[8192];
     unique_name(last_a, sizeof last_a, "Backup");
@@ -282,6 +297,7 @@ Test(backup, erasure_survives_restore, .timeout = 240)
 
 Test(backup, erasure_is_refused_without_its_ledger_line, .timeout = 120)
 {
+    load_cluster();
     char last[64], rq[40], bad[400], env[450], ledger[8192];
     unique_name(last, sizeof last, "Ledger");
     char *id = person(last);
@@ -316,6 +332,7 @@ Test(backup, erasure_is_refused_without_its_ledger_line, .timeout = 120)
 
 Test(backup, retention_erasures_go_to_the_ledger_first, .timeout = 120)
 {
+    load_cluster();
     char last[64], out[8192], ledger[8192];
     unique_name(last, sizeof last, "Retained");
     char *id = person(last);
