@@ -19,7 +19,7 @@ cmd_init() {
   chmod 700 "$dir/run" "$dir/pgdata"
   mkdir -p "$dir/log"
   [ "$(id -u)" -ne 0 ] || chown -R postgres: "$dir/pgdata" "$dir/run" "$dir/backup" "$dir/log"
-  as_pg "$PGBIN/initdb" -D "$dir/pgdata" -U postgres -E UTF8 --locale=C.UTF-8 \
+  as_pg "$PGBIN/initdb" -N -D "$dir/pgdata" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=reject >/dev/null
   # The archiver runs the script as the cluster's user: a copy it can reach.
   install -m 755 "$ROOT/deploy/backup/crt-backup" "$dir/crt-backup"

@@ -241,10 +241,10 @@ Test(backup, erasure_survives_restore, .timeout = 240)
     PQfinish(c);
     review_run(); /* seal 1: in the base backup */
     cr_assert_eq(sh(out, sizeof out, "%s/deploy/backup/crt-backup base", CRT_SOURCE_DIR), 0, "%s", out);
-    sleep(2);
+    usleep(1100 * 1000);
     time_t now = time(NULL);
     strftime(t1, sizeof t1, "%Y-%m-%d %H:%M:%S+00", gmtime(&now)); /* after the backup, before the erasure */
-    sleep(2);
+    usleep(1100 * 1000);
 
     cr_assert_eq(erase(a, rq), 200, "the erasure is acknowledged");
     read_ledger(ledger, sizeof ledger);
