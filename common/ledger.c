@@ -100,9 +100,9 @@ bool ledger_each(const char *path, bool (*fn)(const struct ledger_entry *e, void
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        if (errno == ENOENT)
-            return true;
-        log_error("erasure ledger: cannot read path=%s errno=%d", path, errno);
+        log_error("erasure ledger: cannot read path=%s errno=%d%s", path, errno,
+                  errno == ENOENT ? " (restore it from its copy; an empty file if nothing was "
+                                    "ever erased)" : "");
         return false;
     }
     char line[256];

@@ -464,10 +464,28 @@ static const struct field_spec decision_fields[] = {
     {"reasons", FT_TEXT, 4000, NULL, 0, 0, false, false},
 };
 
+/* The last step of an erasure: the person's id goes durably into the erasure ledger
+ * (crt/ledger.h), so that a restore from an older backup erases the person again, and only then
+ * the transaction commits and o (taken) is answered. When the line cannot be written the
+ * transaction is rolled back: nothing erased, 503. */
+static void erasure_commit(struct http_ctx *ctx, const char *person, const char *number,
+                           json_t *o)
+{
+    if (ledger_append(ctx_worker(ctx)->cfg->erasure_ledger_file, person, "data_subject_request",
+                      number)) {
+        api_commit_send(ctx, 200, o);
+        return;
+    }
+    json_decref(o);
+    db_rollback(ctx_db(ctx));
+    problem_send(ctx, 503, "unavailable",
+                 "the erasure could not be recorded in the erasure ledger; nothing was erased",
+                 NULL);
+}
+
 /* Grants an erasure request: the person is erased unless a retention duty applies (409 naming
- * it). Before the COMMIT the person's id goes durably into the erasure ledger (crt/ledger.h),
- * so that a restore from an older backup erases the person again; when that fails nothing is
- * erased (503). The answer names the partners queued for notification and states the erasure. */
+ * it), its id put in the erasure ledger before the COMMIT (erasure_commit). The answer names
+ * the partners queued for notification and states the erasure. */
 static void grant_erasure(struct http_ctx *ctx, const char *id, const char *person,
                           const char *number, const char *purpose)
 {
@@ -489,15 +507,6 @@ static void grant_erasure(struct http_ctx *ctx, const char *id, const char *pers
                               : "the request has been decided already",
                          NULL, duty);
         json_decref(duty);
-        return;
-    }
-    if (!ledger_append(ctx_worker(ctx)->cfg->erasure_ledger_file, person, "data_subject_request",
-                       number)) {
-        PQclear(r);
-        db_rollback(ctx_db(ctx));
-        problem_send(ctx, 503, "unavailable",
-                     "the erasure could not be recorded in the erasure ledger; nothing was erased",
-                     NULL);
         return;
     }
     json_t *partners = NULL;
@@ -525,7 +534,7 @@ static void grant_erasure(struct http_ctx *ctx, const char *id, const char *pers
     if (o == NULL)
         api_db_fail(ctx, st);
     else
-        api_commit_send(ctx, 200, o);
+        erasure_commit(ctx, person, number, o);
 }
 
 /* Grants a restriction request: the person becomes read-only, the restriction is recorded and

@@ -33,6 +33,7 @@ cmd_init() {
   export CRT_OWNER_DATABASE_URL="host=$dir/run port=$port dbname=crt user=crt_owner"
   "$CRT_CTL" migrate >/dev/null
   "$CRT_CTL" seed-demo >/dev/null
+  (umask 077; : > "$dir/erasure-ledger")  # nothing erased yet: an empty ledger, not a missing one
 }
 
 cmd_stop() { as_pg "$PGBIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true; }

@@ -22,8 +22,8 @@ bool ledger_append(const char *path, const char *person, const char *reason,
                    const char *request) CRT_MUST_CHECK;
 
 /* Calls fn for every line of path in order; stops and returns false when fn does, when the file
- * cannot be read (a missing file is an empty ledger) or when a line is malformed (logged with
- * its number). */
+ * cannot be read — also when it is missing: a restore without its ledger must not pass for one
+ * with nothing to re-apply — or when a line is malformed (logged with its number). */
 bool ledger_each(const char *path, bool (*fn)(const struct ledger_entry *e, void *arg),
                  void *arg) CRT_MUST_CHECK;
 
