@@ -3,7 +3,7 @@
 # shared one), archiving its WAL with deploy/backup/crt-backup, reachable only on a unix socket.
 #
 #   backup_cluster.sh init DIR PORT   initdb DIR/pgdata (archive into DIR/backup/wal), start it on
-#                                     the socket folder DIR/run, bootstrap, migrate, seed-demo
+#                                     the socket folder DIR/run, bootstrap, migrate
 #   backup_cluster.sh stop DATA       stop the cluster of the data folder DATA
 #   backup_cluster.sh remove DIR      stop what runs in DIR and remove DIR
 # Needs CRT_CTL (crtctl). As root the cluster belongs to the 'postgres' user.
@@ -32,7 +32,6 @@ cmd_init() {
     -U postgres -d postgres -f "$ROOT/sql/bootstrap.sql" >/dev/null
   export CRT_OWNER_DATABASE_URL="host=$dir/run port=$port dbname=crt user=crt_owner"
   "$CRT_CTL" migrate >/dev/null
-  "$CRT_CTL" seed-demo >/dev/null
   (umask 077; : > "$dir/erasure-ledger")  # nothing erased yet: an empty ledger, not a missing one
 }
 

@@ -80,6 +80,23 @@ static void point_env_at(const char *sock)
     setenv("CRT_REVIEW", CRT_REVIEW_BIN, 1);
 }
 
+static pid_t api_pid; /* of the runner process, which runs both hooks */
+
+/* An enrolled account of ctl and role whose token the tests find under the key "ctl.role"
+ * (harness_token); only the two these tests use, to keep the set-up short. */
+static void login(const char *ctl, const char *role)
+{
+    struct account a;
+    char name[96];
+    if (!account_new(&a, ctl, role)) {
+        fprintf(stderr, "test_backup: no %s.%s account\n", ctl, role);
+        exit(1);
+    }
+    snprintf(name, sizeof name, "CRT_TEST_TOKEN_%s_%s", ctl, role);
+    setenv(name, a.token, 1);
+    account_free(&a);
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     (void)set;
@@ -101,14 +118,16 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
         fprintf(stderr, "test_backup: the test cluster did not start:\n%s\n", out);
         exit(1);
     }
-    harness_api_begin();
+    api_pid = api_start(NULL);
+    login("atlas", "intake");
+    login("atlas", "coordinator");
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
     (void)stats;
     char out[1024];
-    harness_api_end();
+    api_stop_checked(api_pid);
     if (sh(out, sizeof out, "%s/tests/integration/backup_cluster.sh remove %s", CRT_SOURCE_DIR,
            dir) != 0)
         fprintf(stderr, "test_backup: could not remove %s: %s\n", dir, out);
