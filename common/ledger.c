@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,9 +67,14 @@ bool ledger_append(const char *path, const char *person, const char *reason, con
     int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", at, person, reason,
                      request ? request : "-");
     bool created = access(path, F_OK) != 0;
+    struct stat st;
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+    off_t size = fd >= 0 && fstat(fd, &st) == 0 ? st.st_size : -1;
+    ssize_t w = size >= 0 ? write(fd, line, (size_t)n) : -1;
+    bool ok = w == n && fsync(fd) == 0;
     int err = errno;
+    if (!ok && w > 0 && ftruncate(fd, size) != 0) /* no half (or unsynced) line left behind */
+        log_error("erasure ledger: could not cut a failed line off path=%s", path);
     if (fd >= 0 && close(fd) != 0)
         ok = false;
     if (ok && created)
