@@ -104,6 +104,10 @@ static const struct cfg_entry entries[] = {
      "without TLS files crt-api refuses to start otherwise"},
     {"CRT_MIGRATIONS_DIR", CFG_STR, CRT_MIGRATIONS_DEFAULT, OFF(migrations_dir), 0, 0, CFG_CTL,
      "folder of NNN_name.sql migrations"},
+    {"CRT_ERASURE_LEDGER_FILE", CFG_STR, "/var/lib/crt/erasure-ledger", OFF(erasure_ledger_file),
+     0, 0, CFG_API | CFG_CTL,
+     "append-only list of erased person ids, outside the database; an erasure is refused unless "
+     "its line is durable here; a restore re-applies it (keep it beside the seal head)"},
     /* crt-review: the periodic access-log review, sealing and verification */
     {"CRT_REVIEW_DATABASE_URL", CFG_STR, "dbname=crt user=crt_review", OFF(review_database_url),
      0, 0, CFG_REVIEW, "libpq connection string of the review role (reads the log, writes findings)"},

@@ -377,6 +377,37 @@ END $$;
 ALTER FUNCTION public.crt_erase_core(p_person uuid, p_reason text, p_request_number bigint, p_request_id text, p_purpose text, p_user uuid) OWNER TO crt_auth;
 
 --
+-- Name: crt_erasure_reapply(uuid, text, bigint, text); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  rq uuid;
+BEGIN
+  IF p_reason IS NULL OR p_reason NOT IN ('data_subject_request', 'retention')
+     OR (p_reason = 'data_subject_request') <> (p_request_number IS NOT NULL) THEN
+    RAISE EXCEPTION 'malformed erasure ledger entry' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM 1 FROM persons WHERE id = p_person FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN 'absent';
+  END IF;
+  SELECT r.id INTO rq FROM rights_requests r
+   WHERE r.number = p_request_number AND r.person_id = p_person AND r.kind = 'erasure'
+     AND r.status = 'open' FOR UPDATE;
+  PERFORM crt_erase_core(p_person, p_reason, p_request_number, p_run, p_reason, NULL);
+  IF rq IS NOT NULL THEN
+    UPDATE rights_requests SET status = 'granted', decided_on = current_date WHERE id = rq;
+  END IF;
+  RETURN 'erased';
+END $$;
+
+ALTER FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) OWNER TO crt_auth;
+
+--
 -- Name: crt_keep_review_fact(); Type: FUNCTION; Schema: public; Owner: crt_owner
 --
 
@@ -4726,6 +4757,13 @@ GRANT ALL ON FUNCTION public.crt_erase_by_request(p_request uuid, p_request_id t
 --
 
 REVOKE ALL ON FUNCTION public.crt_erase_core(p_person uuid, p_reason text, p_request_number bigint, p_request_id text, p_purpose text, p_user uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) TO crt_owner;
 
 --
 -- Name: FUNCTION crt_log_partition_drop(p_name text, p_before timestamp with time zone, p_retention interval); Type: ACL; Schema: public; Owner: crt_owner

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "crt/access.h"
 #include "crt/audit.h"
+#include "crt/ledger.h"
 #include "crt/person.h"
 
 #define NO_REQUEST "no such request, or not one your controller decides"
@@ -508,12 +509,30 @@ static bool objection_purposes(struct http_ctx *ctx, const char **out)
                      "purposes");
     json_object_del(ctx->body, "purposes");
     return ok && *out;
+/* The last step of an erasure: the person's id goes durably into the erasure ledger
+ * (crt/ledger.h), so that a restore from an older backup erases the person again, and only then
+ * the transaction commits and o (taken) is answered. When the line cannot be written the
+ * transaction is rolled back: nothing erased, 503. */
+static void erasure_commit(struct http_ctx *ctx, const char *person, const char *number,
+                           json_t *o)
+{
+    if (ledger_append(ctx_worker(ctx)->cfg->erasure_ledger_file, person, "data_subject_request",
+                      number)) {
+        api_commit_send(ctx, 200, o);
+        return;
+    }
+    json_decref(o);
+    db_rollback(ctx_db(ctx));
+    problem_send(ctx, 503, "unavailable",
+                 "the erasure could not be recorded in the erasure ledger; nothing was erased",
+                 NULL);
 }
 
 /* Grants an erasure request: the person is erased unless a retention duty applies (409 naming
- * it). The answer names the partners queued for notification and states the erasure. */
-static void grant_erasure(struct http_ctx *ctx, const char *id, const char *number,
-                          const char *purpose)
+ * it), its id put in the erasure ledger before the COMMIT (erasure_commit). The answer names
+ * the partners queued for notification and states the erasure. */
+static void grant_erasure(struct http_ctx *ctx, const char *id, const char *person,
+                          const char *number, const char *purpose)
 {
     PGresult *r = NULL;
     const char *p[] = {id, ctx->request_id, purpose};
@@ -566,7 +585,7 @@ static void grant_erasure(struct http_ctx *ctx, const char *id, const char *numb
     if (o == NULL)
         api_db_fail(ctx, st);
     else
-        api_commit_send(ctx, 200, o);
+        erasure_commit(ctx, person, number, o);
 }
 
 /* Grants a restriction request: the person becomes read-only, the restriction is recorded and
@@ -626,7 +645,7 @@ void h_request_decide(struct http_ctx *ctx)
         return;
     }
     if (granted && strcmp(kind, "erasure") == 0) {
-        grant_erasure(ctx, id, number, purpose);
+        grant_erasure(ctx, id, person, number, purpose);
         return;
     }
     enum db_status st = DB_OK;

@@ -22,5 +22,8 @@ int partners_main(const struct crt_config *cfg, const char *what, int argc, char
 /* crtctl retention [--apply] [--as-of DATE] [--log-months N] [--only persons|log] (retention.c);
  * argv starts after the word. */
 int retention_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
+/* crtctl erasure-ledger apply (ledger.c): after a restore, erases again the persons the erasure
+ * ledger names; argv starts after the word. */
+int ledger_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
 
 #endif

@@ -36,6 +36,8 @@ static void usage(FILE *out)
                  "                      persons past their retention date and access-log\n"
                  "                      partitions past the log retention: listed (dry run),\n"
                  "                      or erased/marked for export and dropped (--apply)\n"
+                 "  erasure-ledger apply  after a restore from backup: erase again every person\n"
+                 "                      the erasure ledger names who is in the database\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
         rc = users_main(&cfg, argc - 2, argv + 2);
     } else if (strcmp(argv[1], "retention") == 0) {
         rc = retention_main(&cfg, argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "erasure-ledger") == 0) {
+        rc = ledger_main(&cfg, argc - 2, argv + 2);
     } else {
         usage(stderr);
     }

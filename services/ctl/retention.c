@@ -1,6 +1,7 @@
 /* crtctl retention: the end of retention — lists (dry run, the default) or erases the persons
- * past their controller's retention date (marking those who consented to a transfer for export
- * first), and drops access-log partitions older than the log retention, recording each drop. */
+ * past their controller's retention date (each also in the erasure ledger; those who consented
+ * to a transfer are marked for export first), and drops access-log partitions older than the
+ * log retention, recording each drop. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "ctl.h"
 #include "crt/db.h"
+#include "crt/ledger.h"
 #include "crt/log.h"
 
 #define LOG_MONTHS_DEFAULT 24
@@ -19,6 +21,7 @@ struct retention_opts {
     const char *as_of; /* YYYY-MM-DD: list as of that day (dry run only); NULL: today */
     int log_months;    /* access-log partitions ending this many whole months ago go */
     bool persons, log; /* which of the two parts run (--only persons|log; default both) */
+    const char *ledger; /* CRT_ERASURE_LEDGER_FILE: each erasure's line, durable before COMMIT */
 };
 
 struct tally {
@@ -89,6 +92,29 @@ static const char *planned(const char *action)
                                                     : action;
 }
 
+/* One person's action in a transaction of its own: an erasure commits only once the person's
+ * id is durably in the erasure ledger (else it is rolled back). The outcome into out, or false
+ * when nothing was done (logged). */
+static bool apply_one(PGconn *c, const struct retention_opts *o, const char *id, const char *run,
+                      char *out, size_t len)
+{
+    const char *q[] = {id, run};
+    PGresult *a = NULL;
+    if (!db_tool_command(c, "crtctl retention", "BEGIN", 0, NULL))
+        return false;
+    bool ok = db_tool_exec(c, "crtctl retention",
+                           "SELECT crt_retention_apply($1::uuid, current_date, $2)", 2, q, &a);
+    if (ok)
+        snprintf(out, len, "%s", PQgetvalue(a, 0, 0));
+    PQclear(a);
+    if (ok && strcmp(out, "erased") == 0)
+        ok = ledger_append(o->ledger, id, "retention", NULL);
+    if (ok && db_tool_command(c, "crtctl retention", "COMMIT", 0, NULL))
+        return true;
+    db_tool_rollback(c, "crtctl retention");
+    return false;
+}
+
 /* Persons past their retention date: listed, or each handled in a transaction of its own (a
  * failure leaves the others done; a rerun finds only what is left). Ids only, never names. */
 static int persons_due(PGconn *c, const struct retention_opts *o, const char *run, struct tally *t)
@@ -105,21 +131,17 @@ static int persons_due(PGconn *c, const struct retention_opts *o, const char *ru
     for (int i = 0; i < PQntuples(r); i++) {
         const char *id = PQgetvalue(r, i, 0), *action = PQgetvalue(r, i, 4);
         const char *outcome = action;
-        PGresult *a = NULL;
+        char done[32];
         bool acts = strcmp(action, "erase") == 0 || strcmp(action, "mark_for_export") == 0 ||
                     strcmp(action, "escalate") == 0;
         if (o->apply && acts) {
-            const char *q[] = {id, run};
-            if (!db_tool_exec(c, "crtctl retention",
-                              "SELECT crt_retention_apply($1::uuid, current_date, $2)", 2, q, &a))
-                a = NULL; /* logged */
-            outcome = a ? PQgetvalue(a, 0, 0) : "failed";
-            t->failed += a == NULL;
+            bool ok = apply_one(c, o, id, run, done, sizeof done); /* failures logged */
+            outcome = ok ? done : "failed";
+            t->failed += !ok;
         }
         printf("  %s  %-6s  retention date %s (%s)  %s%s\n", id, PQgetvalue(r, i, 1),
                PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), o->apply || !acts ? "" : "would ", outcome);
         count(t, o->apply ? outcome : planned(action));
-        PQclear(a);
     }
     PQclear(r);
     return 0;
@@ -191,6 +213,7 @@ int retention_main(const struct crt_config *cfg, int argc, char **argv)
     char run[64];
     if (!parse_opts(argc, argv, &o))
         return retention_usage();
+    o.ledger = cfg->erasure_ledger_file;
     snprintf(run, sizeof run, "retention-%ld-%d", (long)time(NULL), (int)getpid());
     PGconn *c = ctl_connect(cfg);
     if (c == NULL)

@@ -227,8 +227,8 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
 }
 
 /* Writes the newest seal outside the database: a temporary file, fsync, rename. */
-static bool write_head(const char *path, const struct seal_info *s, const char *sig,
-                       const char *key_id, const char *sealed_at)
+static bool write_head_file(const char *path, const struct seal_info *s, const char *sig,
+                            const char *key_id, const char *sealed_at)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -248,6 +248,18 @@ static bool write_head(const char *path, const struct seal_info *s, const char *
     if (!ok)
         log_error("could not write the seal head file path=%s", path);
     return ok;
+}
+
+/* The head file, and the same head kept per seal beside its manifest copy
+ * (<head>.manifests/seal-N.head): a restore to an earlier point re-anchors on the copy of the
+ * restored database's newest seal (deploy/backup/crt-backup, docs/operations.md). */
+static bool write_head(const struct crt_config *cfg, const struct seal_info *s, const char *sig,
+                       const char *key_id, const char *sealed_at)
+{
+    char copy[4200];
+    snprintf(copy, sizeof copy, "%s.manifests/seal-%lld.head", cfg->seal_head_file, s->id);
+    return write_head_file(copy, s, sig, key_id, sealed_at) &&
+           write_head_file(cfg->seal_head_file, s, sig, key_id, sealed_at);
 }
 
 struct seal_work {
@@ -356,7 +368,7 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     bool kept = fflush(w.m.archive) == 0 && fsync(fileno(w.m.archive)) == 0;
     kept = fclose(w.m.archive) == 0 && kept && rename(tmp, final) == 0;
     w.m.archive = NULL;
-    if (!kept || !write_head(cfg->seal_head_file, out, w.sig, w.key_id, w.sealed_at)) {
+    if (!kept || !write_head(cfg, out, w.sig, w.key_id, w.sealed_at)) {
         log_error("seal %lld committed but its outside copy or the head file was not written",
                   out->id);
         rc = SEAL_ERROR;

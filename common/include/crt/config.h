@@ -38,6 +38,7 @@ struct crt_config {
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     char *log_level;          /* CRT_LOG_LEVEL */
     char *migrations_dir;     /* CRT_MIGRATIONS_DIR */
+    char *erasure_ledger_file; /* CRT_ERASURE_LEDGER_FILE: erased person ids, outside the DB */
     char *web_root;           /* CRT_WEB_ROOT: static files under /, "" none */
     int web_idle_timeout_s;   /* CRT_WEB_IDLE_TIMEOUT_S */
     int web_session_max_s;    /* CRT_WEB_SESSION_MAX_S */
