@@ -509,6 +509,8 @@ static bool objection_purposes(struct http_ctx *ctx, const char **out)
                      "purposes");
     json_object_del(ctx->body, "purposes");
     return ok && *out;
+}
+
 /* The last step of an erasure: the person's id goes durably into the erasure ledger
  * (crt/ledger.h), so that a restore from an older backup erases the person again, and only then
  * the transaction commits and o (taken) is answered. When the line cannot be written the
