@@ -190,7 +190,7 @@ void h_review_findings(struct http_ctx *ctx)
 static const char *const decisions[] = {"justified", "violation", "follow_up", NULL};
 static const struct field_spec decide_fields[] = {
     {"decision", FT_ENUM, 0, decisions, 0, 0, true, false},
-    {"note", FT_TEXT, 2000, NULL, 0, 0, true, false},
+    {"note", FT_NOTE, 2000, NULL, 0, 0, true, false},
     {"replaces", FT_INT, 0, NULL, 1, INT_MAX, false, false},
 };
 enum { D_DECISION, D_NOTE, D_REPLACES, D_COUNT };
