@@ -41,9 +41,15 @@ function axes(svg, max, fmt, runs, xs) {
     svg.append(s('line', { x1: PAD.l, x2: W - PAD.r, y1: y, y2: y, class: 'grid' }),
       s('text', { x: PAD.l - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, fmt(max * f)));
   }
+  // At most eight labels, never crowded: a date where it changes, else the review number.
   const every = Math.max(1, Math.ceil(runs.length / 8));
+  let lastDay = null;
   runs.forEach((r, i) => {
-    if (i % every === 0 || i === runs.length - 1) svg.append(s('text', { x: xs(i), y: H - PAD.b + 18, 'text-anchor': 'middle', class: 'tick' }, runLabel(r)));
+    const last = i === runs.length - 1;
+    if (!(i % every === 0 || (last && i % every >= every / 2))) return;
+    const day = runLabel(r);
+    svg.append(s('text', { x: xs(i), y: H - PAD.b + 18, 'text-anchor': 'middle', class: 'tick' }, day === lastDay ? `#${r.id}` : day));
+    lastDay = day;
   });
 }
 
@@ -127,5 +133,6 @@ function figure(id, caption, ...parts) {
     h('figcaption', { id: `${id}-cap`, text: caption }),
     parts[0],
     parts.length > 2 ? parts[1] : null,
-    h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' }, parts[parts.length - 1]));
+    h('details', { class: 'chart-data' }, h('summary', { text: t('dpo.trend.show_table') }),
+      h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' }, parts[parts.length - 1])));
 }
