@@ -11,10 +11,11 @@ import subprocess
 import tempfile
 import time
 
-from harness import PASSWORD, bearer_login, create_account, enrol_by_api
+from harness import bearer_login, create_account, enrol_by_api
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 BG_REASON = 'Persoon meldt zich in nood aan de balie, begeleider afwezig'
 
@@ -98,8 +99,12 @@ class DpoTests:
         self.fill('rule', 'BG-01')
         self.submit('#finding-filters')
         art = f'#finding-{self.dpo_finding}'
-        self.wait(art)
-        text = self.d.find_element(By.CSS_SELECTOR, art).text
+
+        def filtered(d):
+            arts = d.find_elements(By.CSS_SELECTOR, 'article.finding')
+            ok = arts and all(a.get_attribute('data-rule') == 'BG-01' for a in arts) and d.find_elements(By.CSS_SELECTOR, art)
+            return d.find_element(By.CSS_SELECTOR, art).text if ok else False
+        text = WebDriverWait(self.d, 10, ignored_exceptions=(StaleElementReferenceException,)).until(filtered)
         assert BG_REASON in text and 'break-glass' in text and self.dpo_person in text, text
         assert 'ernst: hoog' in text and self.dpo_cw.username in self.d.find_element(By.ID, 'findings').text
         self.check_screen('dpo-review-findings')
@@ -171,23 +176,21 @@ class DpoTests:
         self.wait('table.requests')
         late, soon = self.dpo_requests['overdue'], self.dpo_requests['soon']
 
-        def row(req):
-            link = self.d.find_element(By.CSS_SELECTOR, f'table.requests a[href="#/dpo/requests/{req["id"]}"]')
-            return link.find_element(By.XPATH, './ancestor::tr')
+        def only(cls, req):
+            """After a filter: every row listed carries cls, and req is among them; its row."""
+            def ready(d):
+                rows = d.find_elements(By.CSS_SELECTOR, 'table.requests tbody tr')
+                mine = [r for r in rows if r.find_elements(By.CSS_SELECTOR, f'a[href="#/dpo/requests/{req["id"]}"]')]
+                return mine[0] if rows and mine and all(cls in (r.get_attribute('class') or '') for r in rows) else False
+            return WebDriverWait(self.d, 10, ignored_exceptions=(StaleElementReferenceException,)).until(ready)
         self.fill('due', 'overdue')
         self.submit('#req-filters')
-        WebDriverWait(self.d, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'a[href="#/dpo/requests/{late["id"]}"]'))
-        r = row(late)
-        assert 'overdue' in r.get_attribute('class') and 'TE LAAT' in r.text, r.text
-        self.fill('due', '')
-        self.submit('#req-filters')
-        WebDriverWait(self.d, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'a[href="#/dpo/requests/{soon["id"]}"]')
-                                        or d.find_elements(By.CSS_SELECTOR, 'crt-pager button:not([disabled])'))
+        r = only('overdue', late)
+        assert 'TE LAAT' in r.text, r.text
         self.fill('due', 'soon')
         self.submit('#req-filters')
-        WebDriverWait(self.d, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'a[href="#/dpo/requests/{soon["id"]}"]'))
-        r = row(soon)
-        assert 'due-soon' in r.get_attribute('class') and 'binnen 7 dagen' in r.text, r.text
+        r = only('due-soon', soon)
+        assert 'binnen 7 dagen' in r.text, r.text
         self.check_screen('dpo-requests')
         # The overdue one can no longer be extended: the refusal is shown beside the field.
         self.go(f'#/dpo/requests/{late["id"]}')
