@@ -4,7 +4,7 @@
 // chart as a table, so neither colour nor the picture is the only way to read them.
 import { h } from './dom.js';
 import { t, fmtDate } from './i18n.js';
-import { pct, label, brusselsDay } from './dpo.js';
+import { pct, ruleText, brusselsDay } from './dpo.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const W = 720;
@@ -35,11 +35,12 @@ function xAt(i, n) {
 
 function yAt(v, max) { return PAD.t + (H - PAD.t - PAD.b) * (1 - v / max); }
 
-function axes(svg, max, fmt, runs, xs) {
-  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = yAt(max * f, max);
+// Grid lines and their values at ticks (0..max), then the runs' labels below.
+function axes(svg, max, fmt, runs, xs, ticks) {
+  for (const v of ticks) {
+    const y = yAt(v, max);
     svg.append(s('line', { x1: PAD.l, x2: W - PAD.r, y1: y, y2: y, class: 'grid' }),
-      s('text', { x: PAD.l - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, fmt(max * f)));
+      s('text', { x: PAD.l - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, fmt(v)));
   }
   // At most eight labels, never crowded: a date where it changes, else the review number.
   const every = Math.max(1, Math.ceil(runs.length / 8));
@@ -57,7 +58,7 @@ export function shareChart(runs) {
   const id = 'chart-share';
   const svg = frame(id, t('dpo.trend.share_title'), `${id}-table`);
   const xs = (i) => xAt(i, runs.length);
-  axes(svg, 1, (v) => `${Math.round(v * 100)} %`, runs, xs);
+  axes(svg, 1, (v) => `${Math.round(v * 100)} %`, runs, xs, [0, 0.25, 0.5, 0.75, 1]);
   const pts = runs.map((r, i) => [xs(i), r.explained_share === null ? null : yAt(r.explained_share, 1), r]);
   const line = pts.filter((p) => p[1] !== null).map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join(' ');
   if (line) svg.append(s('polyline', { points: line, class: 'share-line' }));
@@ -99,12 +100,16 @@ export function rulesChart(runs) {
   const id = 'chart-rules';
   const rules = [...new Set(runs.flatMap((r) => Object.keys(r.new_findings_by_rule || {})))].sort();
   const totals = runs.map((r) => Object.values(r.new_findings_by_rule || {}).reduce((a, b) => a + b, 0));
-  const max = Math.max(1, ...totals);
+  const step = Math.max(1, Math.ceil(Math.max(1, ...totals) / 4));
+  const max = step * Math.ceil(Math.max(1, ...totals) / step);
+  const ticks = [];
+  for (let v = 0; v <= max; v += step) ticks.push(v);
   const svg = frame(id, t('dpo.trend.rules_title'), `${id}-table`);
   svg.append(defs(rules));
   const xs = (i) => xAt(i, runs.length);
-  axes(svg, max, (v) => String(Math.round(v)), runs, xs);
-  const bw = Math.max(8, Math.min(40, (W - PAD.l - PAD.r) / runs.length - 8));
+  axes(svg, max, (v) => String(v), runs, xs, ticks);
+  const spacing = (W - PAD.l - PAD.r) / Math.max(1, runs.length - 1);
+  const bw = Math.max(2, Math.min(40, runs.length === 1 ? 40 : spacing * 0.7));
   runs.forEach((r, i) => {
     let base = 0;
     for (const rule of rules) {
@@ -115,11 +120,11 @@ export function rulesChart(runs) {
       if (y0 - y1 >= 14 && bw >= 30) svg.append(s('text', { x: xs(i), y: (y0 + y1) / 2 + 4, 'text-anchor': 'middle', class: 'bar-label' }, `${rule}: ${n}`));
       base += n;
     }
-    if (totals[i]) svg.append(s('text', { x: xs(i), y: yAt(totals[i], max) - 5, 'text-anchor': 'middle', class: 'value' }, String(totals[i])));
+    if (totals[i] && spacing >= 18) svg.append(s('text', { x: xs(i), y: yAt(totals[i], max) - 5, 'text-anchor': 'middle', class: 'value' }, String(totals[i])));
   });
   const legend = h('ul', { class: 'legend', 'aria-hidden': 'true' }, rules.map((rule) => h('li', {},
     s('svg', { viewBox: '0 0 16 16', width: 16, height: 16, class: 'swatch' }, s('rect', { width: 16, height: 16, fill: `url(#pat-${rule})`, class: 'bar' })),
-    ` ${rule} ${label('dpo.rule', rule)}`)));
+    ` ${ruleText(rule)}`)));
   const tableEl = h('table', { id: `${id}-table`, class: 'chart-table' },
     h('caption', { text: t('dpo.trend.rules_table') }),
     h('thead', {}, h('tr', {}, [t('dpo.col.review'), t('dpo.col.period_end'), ...rules, t('dpo.col.total')].map((c) => h('th', { scope: 'col', text: c })))),

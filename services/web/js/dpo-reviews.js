@@ -5,7 +5,7 @@ import { get, patch } from './api.js';
 import { h, field, clear, showProblem, dl, options, announce } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
 import { screen } from './app.js';
-import { dpoStyles, label, table, tag, severityTag, pct, brusselsDay, cursorPager } from './dpo.js';
+import { dpoStyles, label, ruleText, table, tag, severityTag, pct, brusselsDay, cursorPager } from './dpo.js';
 import { shareChart, rulesChart } from './dpo-chart.js';
 
 const LIMIT = 20;
@@ -72,7 +72,7 @@ export async function reviewScreen(id) {
   const rules = Object.keys(review.new_findings_by_rule || {}).sort();
   const users = (review.actors || []).map((a) => [a.actor_id, a.username || a.actor_id]);
   const form = h('form', { class: 'filters', id: 'finding-filters', role: 'search', 'aria-label': t('dpo.findings.filters'), novalidate: true },
-    field({ name: 'rule', label: t('dpo.f.rule'), type: 'select', options: [['', t('dpo.all')], ...rules.map((r) => [r, `${r} ${label('dpo.rule', r)}`])] }),
+    field({ name: 'rule', label: t('dpo.f.rule'), type: 'select', options: [['', t('dpo.all')], ...rules.map((r) => [r, ruleText(r)])] }),
     field({ name: 'severity', label: t('dpo.f.severity'), type: 'select', options: [['', t('dpo.all')], ...options('dpo.severity', ['high', 'medium', 'low'], false)] }),
     field({ name: 'status', label: t('dpo.f.status'), type: 'select', options: [['', t('dpo.all')], ...options('dpo.status', ['open', 'decided', 'justified', 'violation', 'follow_up'], false)] }),
     field({ name: 'user', label: t('dpo.f.user'), type: 'select', options: [['', t('dpo.all')], ...users] }),
@@ -139,7 +139,7 @@ function render(el, reviewId, f) {
   const subject = f.user_id || f.partner_id;
   const day = brusselsDay(f.first_at);
   el.append(
-    h('h4', { id: hid }, `${f.rule_id} ${label('dpo.rule', f.rule_id)} `, severityTag(f.severity),
+    h('h4', { id: hid }, `${ruleText(f.rule_id)} `, severityTag(f.severity),
       f.decision ? tag(t(`dpo.status.${f.decision.decision}`), 'decided') : tag(t('dpo.status.open'), 'open')),
     h('p', { class: 'summary', text: f.summary }),
     dl([

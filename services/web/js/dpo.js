@@ -39,6 +39,11 @@ export function label(prefix, value) {
 }
 
 // A scrollable, labelled table: cols [[key, fn(row) → node|text]]; empty → a note.
+// A rule id with its name when the catalogue knows the rule: "BG-01 (break-glass used)".
+export function ruleText(id) {
+  return has(`dpo.rule.${id}`) ? `${id} ${t(`dpo.rule.${id}`)}` : id;
+}
+
 export function table(cls, caption, cols, rows, emptyKey = 'dpo.empty') {
   if (!rows.length) return h('p', { class: 'empty', text: t(emptyKey) });
   return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' },
