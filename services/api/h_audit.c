@@ -2,6 +2,7 @@
  * outcome, purpose, reason, time range; JSON pages or the filtered rows as CSV), the login
  * events (recovery-code use, lockouts, …), the failed authentications of its partners, pages
  * newest first, and the state of the log's seals. Reading a log is itself logged. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,36 +72,38 @@ static const struct api_col log_cols[] = {
     {"reason", COL_TEXT}, {"request_id", COL_TEXT}, {"partner_id", COL_TEXT}};
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a text that a
- * spreadsheet would run as a formula (= + - @ tab CR first) gets a leading apostrophe. */
-static void csv_field(struct evbuffer *b, const char *s, bool last)
+ * spreadsheet would run as a formula (= + - @ tab CR first) gets a leading apostrophe. False
+ * when the buffer could not grow. */
+static bool csv_field(struct evbuffer *b, const char *s, bool last)
 {
     bool formula = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+    bool ok = true;
     if (strpbrk(s, ",\"\r\n") == NULL && !formula) {
-        evbuffer_add(b, s, strlen(s));
+        ok = evbuffer_add(b, s, strlen(s)) == 0;
     } else {
-        evbuffer_add(b, "\"", 1);
-        if (formula)
-            evbuffer_add(b, "'", 1);
-        for (const char *c = s; *c; c++)
-            evbuffer_add(b, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1);
-        evbuffer_add(b, "\"", 1);
+        ok = evbuffer_add(b, formula ? "\"'" : "\"", formula ? 2 : 1) == 0;
+        for (const char *c = s; ok && *c; c++)
+            ok = evbuffer_add(b, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1) == 0;
+        ok = ok && evbuffer_add(b, "\"", 1) == 0;
     }
-    evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
+    return ok && evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1) == 0;
 }
 
-/* The rows of r as CSV with a header line, every column of log_cols in order; commits, then
- * answers 200 text/csv as a download. */
-static void send_csv(struct http_ctx *ctx, PGresult *r)
+/* The rows of r as CSV with a header line, every column of log_cols in order (r is cleared);
+ * commits, then answers 200 text/csv as a download. When the rows reached limit, the header
+ * X-CRT-Rows-Capped says that older rows matching the filter were left out. */
+static void send_csv(struct http_ctx *ctx, PGresult *r, int limit)
 {
     struct evbuffer *b = evbuffer_new();
-    int n = API_NCOLS(log_cols);
-    for (int c = 0; b && c < n; c++)
-        csv_field(b, log_cols[c].name, c == n - 1);
-    for (int i = 0; b && i < PQntuples(r); i++)
-        for (int c = 0; c < n; c++)
-            csv_field(b, PQgetvalue(r, i, c), c == n - 1);
+    int n = API_NCOLS(log_cols), rows = PQntuples(r);
+    bool ok = b != NULL;
+    for (int c = 0; ok && c < n; c++)
+        ok = csv_field(b, log_cols[c].name, c == n - 1);
+    for (int i = 0; ok && i < rows; i++)
+        for (int c = 0; ok && c < n; c++)
+            ok = csv_field(b, PQgetvalue(r, i, c), c == n - 1);
     PQclear(r);
-    if (b == NULL || evbuffer_add(b, "", 1) != 0) {
+    if (!ok || evbuffer_add(b, "", 1) != 0) {
         if (b)
             evbuffer_free(b);
         db_rollback(ctx_db(ctx));
@@ -108,8 +111,13 @@ static void send_csv(struct http_ctx *ctx, PGresult *r)
         return;
     }
     if (api_commit(ctx)) {
-        evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Disposition",
-                          "attachment; filename=\"access-log.csv\"");
+        struct evkeyvalq *h = evhttp_request_get_output_headers(ctx->req);
+        evhttp_add_header(h, "Content-Disposition", "attachment; filename=\"access-log.csv\"");
+        if (rows == limit) {
+            char cap[16];
+            snprintf(cap, sizeof cap, "%d", limit);
+            evhttp_add_header(h, "X-CRT-Rows-Capped", cap);
+        }
         http_send_text(ctx, 200, "text/csv; charset=utf-8", (const char *)evbuffer_pullup(b, -1));
     }
     evbuffer_free(b);
@@ -131,7 +139,7 @@ void h_audit_access(struct http_ctx *ctx)
     if (r == NULL)
         return;
     if (csv) {
-        send_csv(ctx, r);
+        send_csv(ctx, r, atoi(p[7]));
         return;
     }
     json_t *o = api_page(api_row_array(r, log_cols, API_NCOLS(log_cols)), r, atoi(p[7]));

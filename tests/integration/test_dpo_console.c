@@ -94,6 +94,16 @@ Test(dpo_console, access_log_filters_by_purpose_and_reason_and_exports_them_as_c
     cr_assert_null(strstr(r.body, ",search,"), "a row outside the filter: %s", r.body);
     resp_free(&r);
 
+    /* A CSV cut at its limit says so; one that holds every matching row does not. */
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/audit/access?reason=%s&format=csv&limit=2", reason);
+    cr_assert_eq(csv_lines(r.body), 3, "%s", r.body);
+    cr_assert_str_eq(resp_header(&r, "X-CRT-Rows-Capped"), "2");
+    resp_free(&r);
+    api_reqf_token(&r, "GET", dpo(), NULL, "/v1/audit/access?reason=%s&format=csv&limit=10", reason);
+    cr_assert_eq(csv_lines(r.body), 5, "header and the four rows: %s", r.body);
+    cr_assert_null(resp_header(&r, "X-CRT-Rows-Capped"));
+    resp_free(&r);
+
     /* Accept: text/csv asks for the same; a formula-like text is quoted and defused. */
     char path[256], headers[600];
     snprintf(path, sizeof path, "/v1/audit/access?purpose=integration&action=read&limit=50");

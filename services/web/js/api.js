@@ -66,5 +66,5 @@ export async function getFile(path, accept) {
     throw err;
   }
   const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
-  return { blob: await res.blob(), name: m ? m[1] : 'download' };
+  return { blob: await res.blob(), name: m ? m[1] : 'download', capped: res.headers.get('X-CRT-Rows-Capped') };
 }

@@ -46,7 +46,8 @@ export async function logScreen(query) {
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'secondary', text: t('dpo.filter') }),
       h('button', { type: 'button', id: 'csv-download', onclick: () => download(form), text: t('dpo.log.csv') })));
-  const region = h('section', { 'aria-labelledby': 'log-list' }, h('h2', { id: 'log-list', text: t('dpo.log.list') }));
+  const region = h('section', { 'aria-labelledby': 'log-list' }, h('h2', { id: 'log-list', text: t('dpo.log.list') }),
+    h('p', { id: 'csv-note', class: 'notice warn', hidden: true }));
   const body = h('div', { id: 'log-rows', 'aria-live': 'polite' });
   const pager = cursorPager(LIMIT, load);
   region.append(body, pager.el);
@@ -81,14 +82,16 @@ async function download(form) {
   const qs = logQuery(form);
   qs.set('format', 'csv');
   try {
-    const { blob, name } = await getFile(`/v1/audit/access?${qs}`, 'text/csv');
+    const { blob, name, capped } = await getFile(`/v1/audit/access?${qs}`, 'text/csv');
     const url = URL.createObjectURL(blob);
     const a = h('a', { href: url, download: name, class: 'visually-hidden', text: name });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    announce(t('dpo.log.csv_done'));
+    announce(capped ? t('dpo.log.csv_capped', { n: capped }) : t('dpo.log.csv_done'));
+    const note = document.getElementById('csv-note');
+    if (note) { note.textContent = capped ? t('dpo.log.csv_capped', { n: capped }) : ''; note.hidden = !capped; }
   } catch (err) {
     if (err.status !== 401) showProblem(form, err);
   }
