@@ -480,7 +480,7 @@ static struct db_stmt stmts[] = {
     {"seal_unsealed",
      "SELECT count(*), to_json(min(at)) #>> '{}', "
      "COALESCE(extract(epoch FROM now() - min(at))::bigint, 0) FROM access_log "
-     "WHERE $1::bigint IS NULL OR txid >= $1::bigint"},
+     "WHERE txid >= COALESCE($1::bigint, 0)"}, /* one sargable bound: the BRIN index on txid */
     /* ---- reviews (h_reviews.c); RLS shows only the caller's controller, and only to its DPO ---- */
     {"review_page", REVIEW_SELECT "WHERE ($1::bigint IS NULL OR r.id < $1::bigint) "
                                   "ORDER BY r.id DESC LIMIT $2::int"},

@@ -177,6 +177,22 @@ class DpoTests:
         assert st['last_seal'] is not None, 'crt-review sealed the planted rows'
         self.check_screen('dpo-seal')
 
+    def test_dpo_narrow(self):
+        """The console at 320 px (and 640 px, i.e. 1280 px at 200 %): no horizontal scrolling;
+        tables and charts scroll or shrink inside their own region."""
+        try:
+            for w in (320, 640):
+                self.d.set_window_size(w, 900)
+                for hash_, ready in (('#/dpo', '#chart-share'), (f'#/dpo/reviews/{self.dpo_review}', 'article.finding'),
+                                     ('#/dpo/log', '#log-rows table'), ('#/dpo/requests', 'table.requests'), ('#/dpo/seal', '#seal-last')):
+                    self.go(hash_)
+                    self.wait(ready)
+                    over = self.d.execute_script('return document.documentElement.scrollWidth - window.innerWidth')
+                    assert over <= 1, f'{hash_} at {w}px: {over}px horizontal scroll'
+            self.check_screen('dpo-review-320px')
+        finally:
+            self.d.set_window_size(1280, 900)
+
     def test_dpo_requests_overdue_and_extension(self):
         self.go('#/dpo/requests')
         self.wait('table.requests')
@@ -189,11 +205,14 @@ class DpoTests:
                 mine = [r for r in rows if r.find_elements(By.CSS_SELECTOR, f'a[href="#/dpo/requests/{req["id"]}"]')]
                 return mine[0] if rows and mine and all(cls in (r.get_attribute('class') or '') for r in rows) else False
             return WebDriverWait(self.d, 10, ignored_exceptions=(StaleElementReferenceException,)).until(ready)
+        # The register is long (earliest due first): the DPO narrows it by state and number.
         self.fill('due', 'overdue')
+        self.fill('number', str(late['number']))
         self.submit('#req-filters')
         r = only('overdue', late)
         assert 'TE LAAT' in r.text, r.text
         self.fill('due', 'soon')
+        self.fill('number', '')
         self.submit('#req-filters')
         r = only('due-soon', soon)
         assert 'binnen 7 dagen' in r.text, r.text

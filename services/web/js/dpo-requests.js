@@ -30,6 +30,7 @@ export async function requestsScreen() {
     field({ name: 'status', label: t('dpo.f.req_status'), type: 'select', options: [['', t('dpo.all')], ...options('dpo.req.status', ['open', 'granted', 'refused'], false)] }),
     field({ name: 'due', label: t('dpo.f.due'), type: 'select', options: [['', t('dpo.all')], ['overdue', t('dpo.req.only_overdue')], ['soon', t('dpo.req.only_soon')]] }),
     field({ name: 'kind', label: t('dpo.f.kind'), type: 'select', options: [['', t('dpo.all')], ...options('dpo.req.kind', KINDS, false)] }),
+    field({ name: 'number', label: t('dpo.f.number'), type: 'search', inputmode: 'numeric', hint: t('dpo.f.number_hint') }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary', text: t('dpo.filter') })));
   const summary = h('p', { id: 'req-summary', role: 'status' });
   const region = h('section', { 'aria-labelledby': 'req-list' }, h('h2', { id: 'req-list', text: t('dpo.req.list') }));
@@ -61,7 +62,8 @@ export async function requestsScreen() {
     if (fd.get('due') === 'soon') qs.set('due_within', '7d');
     try {
       const res = await get(`/v1/requests?${qs}`);
-      items = res.items.filter((r) => !fd.get('kind') || r.kind === fd.get('kind'));
+      const number = (fd.get('number') || '').replace(/\D/g, '');
+      items = res.items.filter((r) => (!fd.get('kind') || r.kind === fd.get('kind')) && (!number || String(r.number) === number));
       const overdue = items.filter((r) => r.status === 'open' && r.overdue).length;
       const soon = items.filter((r) => r.status === 'open' && !r.overdue && r.days_left <= 7).length;
       summary.textContent = t('dpo.req.summary', { n: items.length, overdue, soon });
