@@ -102,6 +102,8 @@ static const struct cfg_entry entries[] = {
     {"CRT_PLAIN_HTTP", CFG_STR, "", OFF(plain_http), 0, 0, CFG_API,
      "behind-tls-proxy: serve plain HTTP because a TLS-terminating proxy is in front; "
      "without TLS files crt-api refuses to start otherwise"},
+    {"CRT_SEAL_MAX_AGE_S", CFG_INT, "7200", OFF(seal_max_age_s), 60, 604800, CFG_API,
+     "the DPO console's seal alarm: a log row left unsealed this long means crt-review stopped"},
     {"CRT_MIGRATIONS_DIR", CFG_STR, CRT_MIGRATIONS_DEFAULT, OFF(migrations_dir), 0, 0, CFG_CTL,
      "folder of NNN_name.sql migrations"},
     {"CRT_ERASURE_LEDGER_FILE", CFG_STR, "/var/lib/crt/erasure-ledger", OFF(erasure_ledger_file),

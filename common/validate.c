@@ -24,6 +24,16 @@ static bool has_control(const char *s)
     return false;
 }
 
+/* A control character other than a line break (LF, or CR LF). */
+static bool has_control_but_lines(const char *s)
+{
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7F) && *s != '\n' &&
+            !(*s == '\r' && s[1] == '\n'))
+            return true;
+    return false;
+}
+
 bool validate_date(const char *s)
 {
     int y, m, d;
@@ -136,12 +146,15 @@ static bool check_string(const struct field_spec *f, const char *s, struct field
     const char *at, *p;
     switch (f->type) {
     case FT_TEXT:
+    case FT_NOTE:
         if (len == 0)
             return fail(err, f->name, "must not be empty");
         if ((int)len > f->max_len)
             return fail(err, f->name, "is too long");
-        if (has_control(s))
-            return fail(err, f->name, "must not contain control characters");
+        if (f->type == FT_TEXT ? has_control(s) : has_control_but_lines(s))
+            return fail(err, f->name, f->type == FT_TEXT ? "must not contain control characters"
+                                                         : "must not contain control characters "
+                                                           "other than line breaks");
         return true;
     case FT_DATE: {
         if (!validate_date(s))

@@ -917,6 +917,26 @@ END $$;
 ALTER FUNCTION public.crt_review_finding_decision_check() OWNER TO crt_owner;
 
 --
+-- Name: crt_rights_dpo_extends_only(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_rights_dpo_extends_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  ext CONSTANT text[] := ARRAY['extension_months', 'extension_reason', 'person_told_on',
+                               'deadline', 'due_on'];
+BEGIN
+  IF crt_current_role() = 'dpo' AND (to_jsonb(NEW) - ext) IS DISTINCT FROM (to_jsonb(OLD) - ext)
+  THEN
+    RAISE EXCEPTION 'a DPO only extends a request' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+ALTER FUNCTION public.crt_rights_dpo_extends_only() OWNER TO crt_owner;
+
+--
 -- Name: crt_rights_request_register(text, uuid, text, text, text, text, date, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
@@ -992,6 +1012,27 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.crt_rights_request_register(p_owner text, p_person uuid, p_oki text, p_nn_bidx text, p_name_bidx text, p_kind text, p_received date, p_identity text, p_rep_name text, p_rep_capacity text, p_details text, p_request_id text, p_purpose text) OWNER TO crt_auth;
+
+--
+-- Name: crt_seal_state(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_seal_state() RETURNS TABLE(last_seal_id bigint, last_sealed_at timestamp with time zone, last_seal_rows bigint, last_txid_to bigint, seals bigint, rows_sealed numeric, verify_result text, verify_started_at timestamp with time zone, verify_finished_at timestamp with time zone, verify_seals integer, verify_problems bigint, last_clean_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+  SELECT s.id, s.sealed_at, s.row_count, s.txid_to, a.n, a.total, v.result, v.started_at,
+         v.finished_at, v.seals, v.problems, c.finished_at
+    FROM (SELECT 1) one
+    LEFT JOIN (SELECT * FROM log_seals ORDER BY id DESC LIMIT 1) s ON true
+    LEFT JOIN (SELECT count(*) AS n, sum(row_count) AS total FROM log_seals) a ON true
+    LEFT JOIN (SELECT * FROM log_verify_runs ORDER BY id DESC LIMIT 1) v ON true
+    LEFT JOIN (SELECT max(finished_at) AS finished_at FROM log_verify_runs
+                WHERE result = 'clean') c ON true
+   WHERE crt_current_role() = 'dpo' AND crt_current_controller() IS NOT NULL
+$$;
+
+ALTER FUNCTION public.crt_seal_state() OWNER TO crt_owner;
 
 --
 -- Name: crt_session_begin(smallint, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: crt_auth
@@ -1464,6 +1505,38 @@ CREATE TABLE public.log_seals (
 );
 
 ALTER TABLE public.log_seals OWNER TO crt_owner;
+
+--
+-- Name: log_verify_runs; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.log_verify_runs (
+    id bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    result text NOT NULL,
+    seals integer DEFAULT 0 NOT NULL,
+    problems bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT log_verify_runs_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT log_verify_runs_problems_check CHECK ((problems >= 0)),
+    CONSTRAINT log_verify_runs_result_check CHECK ((result = ANY (ARRAY['clean'::text, 'altered'::text, 'error'::text]))),
+    CONSTRAINT log_verify_runs_seals_check CHECK ((seals >= 0))
+);
+
+ALTER TABLE public.log_verify_runs OWNER TO crt_owner;
+
+--
+-- Name: log_verify_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.log_verify_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.log_verify_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: login_events; Type: TABLE; Schema: public; Owner: crt_owner
@@ -2642,6 +2715,13 @@ ALTER TABLE ONLY public.log_seals
     ADD CONSTRAINT log_seals_prev_id_key UNIQUE (prev_id);
 
 --
+-- Name: log_verify_runs log_verify_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.log_verify_runs
+    ADD CONSTRAINT log_verify_runs_pkey PRIMARY KEY (id);
+
+--
 -- Name: login_events login_events_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
@@ -3292,6 +3372,12 @@ CREATE TRIGGER log_seal_blocks_append_only BEFORE DELETE OR UPDATE ON public.log
 CREATE TRIGGER log_seals_append_only BEFORE DELETE OR UPDATE ON public.log_seals FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_change();
 
 --
+-- Name: log_verify_runs log_verify_runs_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER log_verify_runs_append_only BEFORE DELETE OR UPDATE ON public.log_verify_runs FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_change();
+
+--
 -- Name: login_events login_events_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
 --
 
@@ -3386,6 +3472,12 @@ CREATE TRIGGER review_facts_append_only BEFORE DELETE OR UPDATE ON public.review
 --
 
 CREATE TRIGGER review_findings_decision_recorded BEFORE UPDATE OF decision, decision_id ON public.review_findings FOR EACH ROW EXECUTE FUNCTION public.crt_review_finding_decision_check();
+
+--
+-- Name: rights_requests rights_requests_dpo_extends_only; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER rights_requests_dpo_extends_only BEFORE UPDATE ON public.rights_requests FOR EACH ROW EXECUTE FUNCTION public.crt_rights_dpo_extends_only();
 
 --
 -- Name: trajectory_entries trajectory_entries_keep_review_fact; Type: TRIGGER; Schema: public; Owner: crt_owner
@@ -4192,6 +4284,12 @@ CREATE POLICY disclosures_write ON public.disclosures FOR INSERT WITH CHECK ((pa
 CREATE POLICY dpo_decides ON public.review_decisions FOR INSERT TO crt_api WITH CHECK (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (( SELECT public.crt_current_role() AS crt_current_role) = 'dpo'::text) AND (decided_by = ( SELECT public.crt_current_user() AS crt_current_user))));
 
 --
+-- Name: rights_requests dpo_extends; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY dpo_extends ON public.rights_requests FOR UPDATE USING (((owning_controller = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (( SELECT public.crt_current_role() AS crt_current_role) = 'dpo'::text) AND (status = 'open'::text))) WITH CHECK (((owning_controller = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (status = 'open'::text)));
+
+--
 -- Name: partner_auth_events dpo_of_granting_controller; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -4861,6 +4959,13 @@ REVOKE ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person
 GRANT ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person uuid, p_oki text, p_nn_bidx text, p_name_bidx text, p_kind text, p_received date, p_identity text, p_rep_name text, p_rep_capacity text, p_details text, p_request_id text, p_purpose text) TO crt_api;
 
 --
+-- Name: FUNCTION crt_seal_state(); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+REVOKE ALL ON FUNCTION public.crt_seal_state() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_seal_state() TO crt_api;
+
+--
 -- Name: FUNCTION crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text); Type: ACL; Schema: public; Owner: crt_auth
 --
 
@@ -4978,6 +5083,12 @@ GRANT SELECT,INSERT ON TABLE public.log_seal_blocks TO crt_review;
 --
 
 GRANT SELECT,INSERT ON TABLE public.log_seals TO crt_review;
+
+--
+-- Name: TABLE log_verify_runs; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT ON TABLE public.log_verify_runs TO crt_review;
 
 --
 -- Name: TABLE login_events; Type: ACL; Schema: public; Owner: crt_owner

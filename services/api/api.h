@@ -320,6 +320,7 @@ void h_assignment_end(struct http_ctx *ctx);
 void h_audit_access(struct http_ctx *ctx);
 void h_audit_logins(struct http_ctx *ctx);
 void h_audit_partner_auth(struct http_ctx *ctx);
+void h_audit_seal(struct http_ctx *ctx);
 void h_reviews_list(struct http_ctx *ctx);
 void h_review_get(struct http_ctx *ctx);
 void h_review_findings(struct http_ctx *ctx);

@@ -26,6 +26,9 @@ static const char *const decisions[] = {"granted", "refused", NULL};
 static const char *const registrars[] = {"intake", "caseworker", "coordinator", "dpo", NULL};
 static const char *const readers[] = {"intake", "caseworker", "coordinator", "dpo", NULL};
 static const char *const deciders[] = {"coordinator", NULL};
+/* Who extends: the deciders, and the DPO who keeps the register and watches its deadlines (an
+ * extension touches no person data; decision D4x). */
+static const char *const extenders[] = {"coordinator", "dpo", NULL};
 static const char *const overseers[] = {"coordinator", "dpo", NULL};
 
 /* The body of a request, first the fields common to both routes, then the identification of
@@ -438,7 +441,7 @@ void h_request_extend(struct http_ctx *ctx)
     PGresult *l = NULL;
     const char *id = api_path_uuid(ctx, "id", NO_REQUEST);
     const char *purpose = id ? api_purpose(ctx, "data_subject_request") : NULL;
-    if (purpose == NULL || !api_require_role(ctx, deciders) ||
+    if (purpose == NULL || !api_require_role(ctx, extenders) ||
         !api_fields(ctx, extension_fields, 3, in) || !api_begin(ctx) || !lock_open(ctx, id, &l))
         return;
     const char *field = extension_refused(l, in, &why);

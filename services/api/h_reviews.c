@@ -21,7 +21,7 @@ static const struct api_col review_cols[] = {
     {"explained_share", COL_NUM}, {"first_accesses", COL_INT}, {"first_explained", COL_INT},
     {"first_explained_share", COL_NUM}, {"denied", COL_INT}, {"searches", COL_INT},
     {"by_explanation", COL_JSON}, {"findings_new", COL_INT}, {"findings_updated", COL_INT},
-    {"open_findings", COL_INT}, {"created_at", COL_TEXT}};
+    {"open_findings", COL_INT}, {"created_at", COL_TEXT}, {"new_findings_by_rule", COL_JSON}};
 static const struct api_col actor_cols[] = {
     {"actor_id", COL_TEXT}, {"actor_kind", COL_TEXT}, {"username", COL_TEXT},
     {"accesses", COL_INT}, {"explained", COL_INT}, {"share", COL_NUM},
@@ -31,7 +31,8 @@ static const struct api_col finding_cols[] = {
     {"user_id", COL_TEXT}, {"username", COL_TEXT}, {"partner_id", COL_TEXT},
     {"person_id", COL_TEXT}, {"first_at", COL_TEXT}, {"last_at", COL_TEXT},
     {"occurrences", COL_INT}, {"evidence", COL_JSON}, {"case", COL_JSON},
-    {"decision", COL_JSON}, {"history", COL_JSON}};
+    {"decision", COL_JSON}, {"history", COL_JSON}, {"partner_name", COL_TEXT},
+    {"evidence_rows", COL_JSON}};
 
 /* Purpose (default audit) and role; NULL after answering 400 or 403. */
 static const char *review_purpose(struct http_ctx *ctx)
@@ -120,31 +121,46 @@ void h_review_get(struct http_ctx *ctx)
 
 /* ---- GET /v1/reviews/{id}/findings ---- */
 
-/* status, severity, rule into v[]; false after answering 400 naming the parameter. */
+enum { FF_STATUS, FF_SEVERITY, FF_RULE, FF_USER, FF_OFFSET, FF_LIMIT, FF_COUNT };
+
+/* status, severity, rule, user, offset, limit into v[]; false after answering 400 naming the
+ * parameter. */
 static bool finding_filters(struct http_ctx *ctx, const char **v)
 {
-    static const char *const names[] = {"status", "severity", "rule", NULL};
+    static const char *const names[] = {"status", "severity", "rule", "user", "offset", "limit",
+                                        NULL};
     if (!api_query(ctx, names, v))
         return false;
-    static const char *const statuses[] = {"open", "decided", NULL};
+    static const char *const statuses[] = {"open", "decided", "justified", "violation",
+                                           "follow_up", NULL};
     static const char *const severities[] = {"low", "medium", "high", NULL};
     const char *bad = NULL;
-    if (v[0] && !validate_one_of(v[0], statuses))
+    if (v[FF_STATUS] && !validate_one_of(v[FF_STATUS], statuses))
         bad = "status";
-    else if (v[1] && !validate_one_of(v[1], severities))
+    else if (v[FF_SEVERITY] && !validate_one_of(v[FF_SEVERITY], severities))
         bad = "severity";
-    else if (v[2] && (strlen(v[2]) == 0 || strlen(v[2]) > 32))
+    else if (v[FF_RULE] && (strlen(v[FF_RULE]) == 0 || strlen(v[FF_RULE]) > 32))
         bad = "rule";
+    else if (v[FF_USER] && !validate_uuid(v[FF_USER]))
+        bad = "user";
+    else if (v[FF_OFFSET] && !validate_int(v[FF_OFFSET], 0, 1000000))
+        bad = "offset";
+    else if (v[FF_LIMIT] && !validate_int(v[FF_LIMIT], 1, PAGE_MAX))
+        bad = "limit";
     if (bad)
         problem_send(ctx, 400, "validation",
-                     "filters: status open|decided, severity low|medium|high, rule (a rule id)",
+                     "filters: status open|decided|justified|violation|follow_up, severity "
+                     "low|medium|high, rule (a rule id), user (uuid of a user or partner), "
+                     "offset (0-1000000), limit (1-100)",
                      bad);
+    if (v[FF_LIMIT] == NULL)
+        v[FF_LIMIT] = PAGE_DEFAULT;
     return bad == NULL;
 }
 
 void h_review_findings(struct http_ctx *ctx)
 {
-    const char *v[3];
+    const char *v[FF_COUNT];
     PGresult *review = NULL;
     const char *purpose = review_purpose(ctx);
     const char *id = purpose ? api_path_id(ctx, "id", NO_REVIEW) : NULL;
@@ -152,13 +168,21 @@ void h_review_findings(struct http_ctx *ctx)
         !review_found(ctx, id, purpose, &review))
         return;
     PQclear(review);
-    const char *p[] = {id, v[0], v[1], v[2], NULL};
-    PGresult *r = read_logged(ctx, "review_findings", 5, p, purpose);
+    const char *p[] = {id,        v[FF_STATUS], v[FF_SEVERITY], v[FF_RULE],
+                       NULL,      v[FF_USER],   v[FF_OFFSET],   v[FF_LIMIT]};
+    PGresult *r = read_logged(ctx, "review_findings", 8, p, purpose);
     if (r == NULL)
         return;
+    /* One row more than the page was read: it only says that a next page exists. */
+    int limit = atoi(v[FF_LIMIT]), offset = v[FF_OFFSET] ? atoi(v[FF_OFFSET]) : 0;
+    bool more = PQntuples(r) > limit;
     json_t *items = api_row_array(r, finding_cols, API_NCOLS(finding_cols));
     PQclear(r);
-    api_commit_send(ctx, 200, json_pack("{s:o}", "items", items ? items : json_array()));
+    if (items && more)
+        json_array_remove(items, (size_t)limit);
+    api_commit_send(ctx, 200,
+                    json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_offset",
+                              more ? json_integer(offset + limit) : json_null()));
 }
 
 /* ---- PATCH /v1/reviews/{id}/findings/{finding} ---- */
@@ -166,7 +190,7 @@ void h_review_findings(struct http_ctx *ctx)
 static const char *const decisions[] = {"justified", "violation", "follow_up", NULL};
 static const struct field_spec decide_fields[] = {
     {"decision", FT_ENUM, 0, decisions, 0, 0, true, false},
-    {"note", FT_TEXT, 2000, NULL, 0, 0, true, false},
+    {"note", FT_NOTE, 2000, NULL, 0, 0, true, false},
     {"replaces", FT_INT, 0, NULL, 1, INT_MAX, false, false},
 };
 enum { D_DECISION, D_NOTE, D_REPLACES, D_COUNT };
@@ -271,9 +295,9 @@ void h_review_decide(struct http_ctx *ctx)
         return;
     }
     enum db_status st = decide_write(ctx, fid, case_id, in, purpose);
-    const char *p[] = {id, NULL, NULL, NULL, fid};
+    const char *p[] = {id, NULL, NULL, NULL, fid, NULL, NULL, NULL};
     if (st == DB_OK)
-        st = db_exec(ctx_db(ctx), "review_findings", 5, p, &r);
+        st = db_exec(ctx_db(ctx), "review_findings", 8, p, &r);
     if (st == DB_OK && PQntuples(r) != 1)
         st = DB_ERROR; /* the finding was locked above: it cannot have gone */
     if (st != DB_OK) {

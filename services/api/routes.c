@@ -74,5 +74,6 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1/persons/{id}/disclosure-notice/delivery", h_disclosure_notice_delivery, ROUTE_BODY},
     {HTTP_GET, "/v1/requests/{id}/letter", h_request_letter, 0},
     {HTTP_GET, "/v1/retention/escalations", h_retention_escalations, 0},
+    {HTTP_GET, "/v1/audit/seal", h_audit_seal, 0},
 };
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

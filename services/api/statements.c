@@ -118,7 +118,10 @@ static void build(void)
     "round(r.first_explained::numeric / NULLIF(r.first_accesses, 0), 4), "                 \
     "r.denied, r.searches, r.by_explanation::text, r.findings_new, r.findings_updated, "   \
     "(SELECT count(*) FROM review_findings f WHERE f.controller_id = r.controller_id "    \
-    "AND f.last_review_id = r.id AND f.decision IS NULL), to_json(r.created_at) #>> '{}' " \
+    "AND f.last_review_id = r.id AND f.decision IS NULL), to_json(r.created_at) #>> '{}', " \
+    "(SELECT COALESCE(json_object_agg(x.rule_id, x.n), '{}')::text FROM (SELECT f.rule_id, " \
+    "count(*) AS n FROM review_findings f WHERE f.controller_id = r.controller_id "         \
+    "AND f.first_review_id = r.id GROUP BY f.rule_id) x) "                                  \
     "FROM reviews r "
 /* One decision as JSON (d: review_decisions, u: its decider in staff_users). */
 #define REVIEW_DECISION_JSON                                                               \
@@ -487,7 +490,19 @@ static struct db_stmt stmts[] = {
      "AND ($5::timestamptz IS NULL OR l.at >= $5::timestamptz) "
      "AND ($6::timestamptz IS NULL OR l.at < $6::timestamptz) "
      "AND ($7::bigint IS NULL OR l.id < $7::bigint) "
+     "AND ($9::text IS NULL OR l.purpose = $9) AND ($10::text IS NULL OR l.reason = $10) "
      "ORDER BY l.id DESC LIMIT $8::int"},
+    /* The DPO console's seal state (migration 021) and this controller's rows not sealed yet
+     * (RLS: the DPO's own controller; $1 the last seal's txid_to, NULL before the first). */
+    {"seal_state",
+     "SELECT last_seal_id, to_json(last_sealed_at) #>> '{}', last_seal_rows, last_txid_to, "
+     "seals, rows_sealed, verify_result, to_json(verify_started_at) #>> '{}', "
+     "to_json(verify_finished_at) #>> '{}', verify_seals, verify_problems, "
+     "to_json(last_clean_at) #>> '{}' FROM crt_seal_state()"},
+    {"seal_unsealed",
+     "SELECT count(*), to_json(min(at)) #>> '{}', "
+     "COALESCE(extract(epoch FROM now() - min(at))::bigint, 0) FROM access_log "
+     "WHERE txid >= COALESCE($1::bigint, 0)"}, /* one sargable bound: the BRIN index on txid */
     /* ---- reviews (h_reviews.c); RLS shows only the caller's controller, and only to its DPO ---- */
     {"review_page", REVIEW_SELECT "WHERE ($1::bigint IS NULL OR r.id < $1::bigint) "
                                   "ORDER BY r.id DESC LIMIT $2::int"},
@@ -497,25 +512,44 @@ static struct db_stmt stmts[] = {
      "round(s.explained::numeric / NULLIF(s.accesses, 0), 4), s.first_accesses, s.first_explained "
      "FROM review_user_stats s LEFT JOIN staff_users u ON u.id = s.actor_id "
      "AND s.actor_kind = 'staff' WHERE s.review_id = $1::bigint ORDER BY s.accesses DESC, s.actor_id"},
-    /* Findings of review $1 (first or last seen there), filters $2 open|decided, $3 severity,
-     * $4 rule, $5 one finding; with case, current decision and every decision oldest first. */
+    /* Findings of review $1 (first or last seen there), filters $2 open|decided|a decision,
+     * $3 severity, $4 rule, $5 one finding, $6 user or partner; page $7 offset, $8 limit (one
+     * more row is read to tell whether a next page exists). With case, current decision, every
+     * decision oldest first, and the log rows of the evidence (a person's name only when the
+     * caller's role reads identification and RLS shows the person). Cases come most severe
+     * first, their findings together, most severe first. */
     {"review_findings",
      "SELECT f.id, f.rule_id, f.severity, f.summary, f.user_id::text, fu.username, "
      "f.partner_id::text, f.person_id::text, to_json(f.first_at) #>> '{}', "
      "to_json(f.last_at) #>> '{}', f.occurrences, f.evidence::text, "
      "CASE WHEN c.id IS NOT NULL THEN json_build_object('id', c.id, 'narrative', c.narrative, "
-     "'closed_at', c.closed_at)::text END, h.current, COALESCE(h.history, '[]') "
+     "'closed_at', c.closed_at)::text END, h.current, COALESCE(h.history, '[]'), "
+     "pa.name, COALESCE(ev.rows, '[]') "
      "FROM review_findings f LEFT JOIN staff_users fu ON fu.id = f.user_id "
+     "LEFT JOIN partners pa ON pa.id = f.partner_id "
+     "LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', l.id, 'at', l.at, "
+     "  'action', l.action, 'person_id', l.person_id, 'purpose', l.purpose, 'reason', l.reason, "
+     "  'outcome', l.outcome, 'person_name', CASE WHEN EXISTS (SELECT 1 FROM role_field_access a "
+     "  WHERE a.role = crt_current_role() AND a.field_group = 'identification' AND a.can_read) "
+     "  THEN (SELECT p.first_name || ' ' || p.last_name FROM persons p WHERE p.id = l.person_id) "
+     "  END) ORDER BY l.at, l.id)::text AS rows FROM access_log l WHERE l.id = ANY (ARRAY("
+     "  SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(f.evidence->'log_ids') = 'array' "
+     "  THEN f.evidence->'log_ids' END)::bigint))) ev ON true "
      "LEFT JOIN review_cases c ON c.id = f.case_id "
      "LEFT JOIN LATERAL (SELECT json_agg(x.j ORDER BY x.id)::text AS history, "
      "  max(x.j::text) FILTER (WHERE x.id = f.decision_id) AS current "
      "  FROM (SELECT d.id, " REVIEW_DECISION_JSON " AS j FROM review_decisions d "
      "  LEFT JOIN staff_users u ON u.id = d.decided_by WHERE d.finding_id = f.id) x) h ON true "
      "WHERE (f.first_review_id = $1::bigint OR f.last_review_id = $1::bigint) "
-     "AND ($2::text IS NULL OR (f.decision IS NULL) = ($2 = 'open')) "
+     "AND ($2::text IS NULL OR CASE $2 WHEN 'open' THEN f.decision IS NULL "
+     "WHEN 'decided' THEN f.decision IS NOT NULL ELSE f.decision = $2 END) "
      "AND ($3::text IS NULL OR f.severity = $3) AND ($4::text IS NULL OR f.rule_id = $4) "
      "AND ($5::bigint IS NULL OR f.id = $5::bigint) "
-     "ORDER BY array_position(ARRAY['high', 'medium', 'low'], f.severity), f.id"},
+     "AND ($6::uuid IS NULL OR f.user_id = $6::uuid OR f.partner_id = $6::uuid) "
+     "ORDER BY min(array_position(ARRAY['high', 'medium', 'low'], f.severity)) OVER "
+     "(PARTITION BY COALESCE(f.case_id, -f.id)), COALESCE(f.case_id, -f.id), "
+     "array_position(ARRAY['high', 'medium', 'low'], f.severity), f.id "
+     "OFFSET COALESCE($7::int, 0) LIMIT $8::int + 1"},
     /* A decision: lock finding $2 of review $1 (then its case, so that two decisions on one
      * case serialise and the last one closes it), insert the decision and point the finding
      * at it, close the case when no finding of it is undecided. */

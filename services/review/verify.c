@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crt/crypto.h"
 #include "crt/db.h"
@@ -432,11 +433,35 @@ static bool verify_seals(PGconn *pg, struct verifier *v, const PGresult *s)
     return check_tail(pg, v, prev_to);
 }
 
+/* Records the outcome of this verify (rc 0 clean, 1 altered, else error) in log_verify_runs for
+ * the DPO console (migration 021), after the read-only transaction ended; false when it could
+ * not be written (the outcome on stdout and the exit code stand). */
+static bool verify_record(PGconn *pg, double started, int rc, int seals, long problems)
+{
+    char at[32], n[16], pr[24];
+    snprintf(at, sizeof at, "%.6f", started);
+    snprintf(n, sizeof n, "%d", seals);
+    snprintf(pr, sizeof pr, "%ld", problems);
+    const char *p[] = {at, rc == 0 ? "clean" : rc == 1 ? "altered" : "error", n, pr};
+    return db_tool_command(pg, "crt-review",
+                           "INSERT INTO log_verify_runs (started_at, result, seals, problems) "
+                           "VALUES (to_timestamp($1::double precision), $2, $3::int, $4::bigint)",
+                           4, p);
+}
+
+static double now_epoch(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
 {
     struct verifier v = {.out = out, .cfg = cfg};
     PGresult *s = NULL;
     int rc = -1;
+    double started = now_epoch();
     if (!load_public_keys(&v) ||
         !db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
                          NULL))
@@ -454,6 +479,8 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
     rc = v.problems ? 1 : 0;
 out:
     db_tool_rollback(pg, "crt-review");
+    if (!verify_record(pg, started, rc, s ? PQntuples(s) : 0, v.problems))
+        fprintf(out, "note: the result could not be recorded in log_verify_runs\n");
     PQclear(s);
     for (int i = 0; i < v.nkeys; i++)
         EVP_PKEY_free(v.keys[i]);

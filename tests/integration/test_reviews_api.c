@@ -295,7 +295,8 @@ Test(reviews, findings_are_listed_with_case_evidence_and_filters)
         resp_free(&r);
     }
     const char *bad[][2] = {{"status=closed", "status"}, {"severity=urgent", "severity"},
-                            {"rule=", "rule"}, {"limit=5", "limit"}};
+                            {"rule=", "rule"}, {"limit=0", "limit"}, {"offset=-1", "offset"},
+                            {"user=x", "user"}, {"sort=id", "sort"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[128];
         snprintf(path, sizeof path, "/v1/reviews/%ld/findings?%s", a.r1, bad[i][0]);

@@ -58,6 +58,18 @@ Test(validate, text_length_counts_characters_not_bytes)
     cr_assert_not(check(&f, "5", out));
 }
 
+Test(validate, notes_may_span_lines_but_hold_no_other_control_characters)
+{
+    char out[64];
+    struct field_spec f = {"note", FT_NOTE, 20, NULL, 0, 0, true, false};
+    cr_assert(check(&f, "\"first line\\nsecond\"", out));
+    cr_assert(check(&f, "\"first line\\r\\nsecond\"", out), "CR LF as typed on Windows");
+    cr_assert_not(check(&f, "\"a\\tb\"", out), "a tab refused");
+    cr_assert_not(check(&f, "\"a\\rb\"", out), "a lone CR refused");
+    cr_assert_not(check(&f, "\"a\\u0000b\"", out), "NUL refused");
+    cr_assert_not(check(&f, "\"\"", out));
+}
+
 Test(validate, enumerations_postcodes_and_countries)
 {
     char out[64];

@@ -13,6 +13,7 @@ import time
 import traceback
 import uuid
 
+from console_dpo import DpoTests
 from harness import (HERE, ROOT, PASSWORD, Api, browser, bearer_login, cookie_login, create_account,
                      enrol_by_api, make_certs, partner_with_grant, unique)
 
@@ -46,7 +47,7 @@ def catalogue(lang):
     return cat
 
 
-class Suite:
+class Suite(DpoTests):
     def __init__(self, api_bin, ctl_bin):
         self.api_bin, self.ctl_bin = api_bin, ctl_bin
         self.results = []

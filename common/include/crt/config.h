@@ -49,6 +49,7 @@ struct crt_config {
     char *tls_cert_file;      /* CRT_TLS_CERT_FILE */
     char *tls_key_file;       /* CRT_TLS_KEY_FILE */
     char *plain_http;         /* CRT_PLAIN_HTTP: "behind-tls-proxy" or "" */
+    int seal_max_age_s;       /* CRT_SEAL_MAX_AGE_S */
     /* crt-review */
     char *review_database_url;   /* CRT_REVIEW_DATABASE_URL: the crt_review role */
     char *seal_key_file;         /* CRT_REVIEW_SEAL_KEY_FILE: Ed25519 private key (PEM) */

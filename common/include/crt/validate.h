@@ -16,6 +16,7 @@ enum field_type {
     FT_BOOL,
     FT_EMAIL,    /* one '@', no spaces, <= max_len */
     FT_PHONE,    /* digits, spaces, + ( ) - . /, 6..max_len */
+    FT_NOTE,     /* FT_TEXT that may span lines: line feeds (and CR before LF) allowed */
 };
 
 struct field_spec {

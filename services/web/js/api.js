@@ -48,3 +48,23 @@ export async function api(method, path, body, opts = {}) {
 export const get = (path, opts) => api('GET', path, undefined, opts);
 export const post = (path, body, opts) => api('POST', path, body, opts);
 export const patch = (path, body, opts) => api('PATCH', path, body, opts);
+
+// A same-origin GET whose answer is a file (the DPO console's CSV export): the body as a Blob
+// with the file name of Content-Disposition; problems as ApiError like api().
+export async function getFile(path, accept) {
+  let res;
+  try {
+    res = await fetch(path, { headers: { Accept: `${accept}, application/problem+json` }, credentials: 'same-origin', cache: 'no-store', redirect: 'error' });
+  } catch {
+    throw new ApiError({ status: 0, type: 'urn:crt:problem:network', detail: '' });
+  }
+  if (!res.ok) {
+    let data = null;
+    try { data = await res.json(); } catch { data = null; }
+    const err = new ApiError(Object.assign({}, data || {}, { status: res.status }));
+    if (res.status === 401 && onSessionEnd) onSessionEnd(err);
+    throw err;
+  }
+  const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+  return { blob: await res.blob(), name: m ? m[1] : 'download', capped: res.headers.get('X-CRT-Rows-Capped') };
+}

@@ -10,16 +10,18 @@ import { homeScreen } from './home.js';
 import { registerScreen } from './register.js';
 import { personScreen } from './person.js';
 import { sessionsScreen, passwordScreen } from './account.js';
+import { dpoRoutes, dpoNav } from './dpo.js';
 
 export const state = { user: null, access: { read: [], write: [] }, session: null, notice: null };
 const RETURN_KEY = 'crt.return';
 
 const routes = [
-  [/^#\/?$/, () => homeScreen],
+  [/^#\/?$/, () => (role() === 'dpo' ? dpoRoutes[0][1]() : homeScreen)],
   [/^#\/register$/, () => registerScreen],
   [/^#\/persons\/([^/]+)$/, () => personScreen],
   [/^#\/sessions$/, () => sessionsScreen],
   [/^#\/password$/, () => passwordScreen],
+  ...dpoRoutes,
 ];
 
 export function main() { return document.getElementById('main'); }
@@ -96,7 +98,7 @@ function renderChrome() {
   const foot = clear(document.getElementById('foot'));
   foot.append(h('p', { text: t('foot.text') }));
   if (!state.user) { nav.hidden = true; user.hidden = true; return; }
-  const items = [['#/', 'nav.home']];
+  const items = role() === 'dpo' ? [...dpoNav] : [['#/', 'nav.home']];
   if (can('write', 'identification') && ['intake', 'coordinator'].includes(role())) items.push(['#/register', 'nav.register']);
   items.push(['#/sessions', 'nav.sessions'], ['#/password', 'nav.password']);
   nav.append(h('ul', {}, items.map(([href, key]) => h('li', {}, h('a', { href, text: t(key) })))));
