@@ -377,6 +377,28 @@ END $$;
 ALTER FUNCTION public.crt_erase_core(p_person uuid, p_reason text, p_request_number bigint, p_request_id text, p_purpose text, p_user uuid) OWNER TO crt_auth;
 
 --
+-- Name: crt_ip_network(text); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_ip_network(p_ip text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  a inet;
+BEGIN
+  IF p_ip IS NULL THEN
+    RETURN NULL;
+  END IF;
+  a := p_ip::inet;
+  RETURN network(set_masklen(a, CASE WHEN family(a) = 4 THEN 24 ELSE 48 END))::text;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN p_ip;
+END $$;
+
+ALTER FUNCTION public.crt_ip_network(p_ip text) OWNER TO crt_owner;
+
+--
 -- Name: crt_keep_review_fact(); Type: FUNCTION; Schema: public; Owner: crt_owner
 --
 
@@ -2596,6 +2618,13 @@ ALTER TABLE ONLY public.rights_requests
     ADD CONSTRAINT rights_requests_number_key UNIQUE (number);
 
 --
+-- Name: rights_requests rights_requests_other_identity_described; Type: CHECK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.rights_requests
+    ADD CONSTRAINT rights_requests_other_identity_described CHECK (((identity_check <> 'other'::text) OR (details IS NOT NULL) OR (tombstone_id IS NOT NULL))) NOT VALID;
+
+--
 -- Name: rights_requests rights_requests_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
@@ -2910,6 +2939,12 @@ CREATE INDEX rights_requests_receiver ON public.rights_requests USING btree (rec
 --
 
 CREATE INDEX sessions_user ON public.sessions USING btree (user_id) WHERE (revoked_at IS NULL);
+
+--
+-- Name: sessions_user_activity; Type: INDEX; Schema: public; Owner: crt_owner
+--
+
+CREATE INDEX sessions_user_activity ON public.sessions USING btree (user_id, last_seen_at);
 
 --
 -- Name: staff_users_controller; Type: INDEX; Schema: public; Owner: crt_owner
@@ -4183,6 +4218,12 @@ CREATE POLICY review_job_reads ON public.review_facts FOR SELECT TO crt_review U
 CREATE POLICY review_job_reads ON public.rights_requests FOR SELECT TO crt_review USING (true);
 
 --
+-- Name: sessions review_job_reads; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY review_job_reads ON public.sessions FOR SELECT TO crt_review USING (true);
+
+--
 -- Name: staff_users review_job_reads; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -4353,6 +4394,13 @@ GRANT ALL ON FUNCTION public.crt_erase_by_request(p_request uuid, p_request_id t
 --
 
 REVOKE ALL ON FUNCTION public.crt_erase_core(p_person uuid, p_reason text, p_request_number bigint, p_request_id text, p_purpose text, p_user uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION crt_ip_network(p_ip text); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+REVOKE ALL ON FUNCTION public.crt_ip_network(p_ip text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_ip_network(p_ip text) TO crt_review;
 
 --
 -- Name: FUNCTION crt_log_partition_drop(p_name text, p_before timestamp with time zone, p_retention interval); Type: ACL; Schema: public; Owner: crt_owner
@@ -4888,10 +4936,53 @@ GRANT SELECT ON TABLE public.sessions TO crt_auth;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.sessions TO crt_api;
 
 --
+-- Name: COLUMN sessions.id; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(id) ON TABLE public.sessions TO crt_review;
+
+--
+-- Name: COLUMN sessions.controller_id; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(controller_id) ON TABLE public.sessions TO crt_review;
+
+--
+-- Name: COLUMN sessions.user_id; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(user_id) ON TABLE public.sessions TO crt_review;
+
+--
+-- Name: COLUMN sessions.created_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(created_at) ON TABLE public.sessions TO crt_review;
+
+--
+-- Name: COLUMN sessions.expires_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(expires_at) ON TABLE public.sessions TO crt_review;
+
+--
+-- Name: COLUMN sessions.revoked_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(revoked_at) ON TABLE public.sessions TO crt_review;
+
+--
+-- Name: COLUMN sessions.ip; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT(ip) ON TABLE public.sessions TO crt_review;
+
+--
 -- Name: COLUMN sessions.last_seen_at; Type: ACL; Schema: public; Owner: crt_owner
 --
 
 GRANT UPDATE(last_seen_at) ON TABLE public.sessions TO crt_auth;
+GRANT SELECT(last_seen_at) ON TABLE public.sessions TO crt_review;
 
 --
 -- Name: TABLE staff_credentials; Type: ACL; Schema: public; Owner: crt_owner
