@@ -1,7 +1,7 @@
 /* Integration: rules of the register traced in docs/rules.md that had no test failing without
  * them — break-glass expiry, identity checked before a request, AgII as contact point and the
- * four-week answer period, and the exact access-log rows of searches, households, flags, request
- * reads and the DPO's own reads of the log. */
+ * four-week answer period, the export as a complete copy, and the exact access-log rows of
+ * searches, households, flags, request reads and the DPO's own reads of the log. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <stdio.h>
@@ -509,5 +509,77 @@ Test(trace, the_dpo_reading_the_log_is_logged)
         snprintf(line, sizeof line, "audit_read - - {} audit %s allowed %s", uid, logs[i][1]);
         log_is(rid, line);
     }
+    free(id);
+}
+
+/* ---- the copy of the person's data (access, portability) ---- */
+
+/* A JSON member by dotted path, as text ("" when absent or not a string). */
+static const char *at_path(json_t *o, const char *path)
+{
+    char key[64];
+    const char *dot;
+    while (o && (dot = strchr(path, '.')) != NULL) {
+        snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
+        o = json_object_get(o, key);
+        path = dot + 1;
+    }
+    const char *v = o ? json_string_value(json_object_get(o, path)) : NULL;
+    return v ? v : "";
+}
+
+Test(trace, the_export_is_a_complete_machine_readable_copy)
+{
+    char name[64], body[1024], uid[40], rid[64], line[1024];
+    unique_name(name, sizeof name, "Kopie");
+    snprintf(body, sizeof body,
+             "{\"source\":\"person\",\"identification\":{\"first_name\":\"Mariia\",\"last_name\":\"%s\","
+             "\"birth_date\":\"1986-10-20\"},\"contact\":{\"phone\":\"+32 470 11 22 33\"},"
+             "\"situation\":{\"needs_buddy\":true},\"sources\":{\"needs_buddy\":\"intermediary\"}}", name);
+    struct resp r;
+    api_req(&r, "POST", "/v1/persons", INTAKE, body);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    char *id = strdup(jstr(r.json, "id"));
+    resp_free(&r);
+    api_reqf(&r, "PATCH", INTAKE, "{\"reason\":\"new number given at intake\",\"source\":\"interpreter\","
+                                  "\"contact\":{\"phone\":\"+32 470 44 55 66\"}}", "/v1/persons/%s", id);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    resp_free(&r);
+    api_reqf(&r, "POST", INTAKE, "{\"kind\":\"portability\",\"received_on\":\"2026-12-01\",\"identity_check\":\"eid\"}",
+             "/v1/persons/%s/requests", id);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    resp_free(&r);
+    api_reqf(&r, "GET", COORD, NULL, "/v1/persons/%s/export", id);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    /* structured and machine-readable */
+    cr_assert_not_null(strstr(resp_header(&r, "Content-Type"), "application/json"));
+    cr_assert_not_null(r.json, "the export is not JSON");
+    json_t *person = json_object_get(r.json, "person");
+    /* every field group held, with each item's source */
+    cr_assert_str_eq(at_path(person, "identification.last_name"), name);
+    cr_assert_str_eq(at_path(person, "contact.phone"), "+32 470 44 55 66");
+    cr_assert(json_is_true(json_object_get(json_object_get(person, "situation"), "needs_buddy")), "%s", r.body);
+    cr_assert_not_null(json_object_get(person, "trajectory"), "%s", r.body);
+    cr_assert_not_null(json_object_get(person, "sensitive"), "%s", r.body);
+    cr_assert_str_eq(at_path(person, "sources.needs_buddy"), "intermediary");
+    cr_assert_str_eq(at_path(person, "sources.phone"), "interpreter");
+    cr_assert_str_eq(at_path(person, "sources.last_name"), "person");
+    /* the changes made, the requests, who consulted it */
+    json_t *rect = json_object_get(r.json, "rectifications");
+    cr_assert_eq(json_array_size(rect), 1, "%s", r.body);
+    cr_assert_str_eq(at_path(json_array_get(rect, 0), "field"), "contact.phone");
+    cr_assert_str_eq(at_path(json_array_get(rect, 0), "old_value"), "+32 470 11 22 33");
+    cr_assert_eq(json_array_size(json_object_get(r.json, "requests")), 1, "%s", r.body);
+    cr_assert_str_eq(at_path(json_array_get(json_object_get(r.json, "requests"), 0), "kind"), "portability");
+    cr_assert_geq(json_array_size(json_object_get(r.json, "consultations")), 1, "%s", r.body);
+    rid_of(&r, rid);
+    resp_free(&r);
+    /* and the export itself is in the log, with every group it held */
+    user_id(harness_username(COORD), uid);
+    snprintf(line, sizeof line,
+             "export %s - {identification,contact,trajectory,situation,education,sensitive} "
+             "data_subject_request %s "
+             "allowed coordinator_scope", id, uid);
+    log_is(rid, line);
     free(id);
 }
