@@ -142,6 +142,8 @@ static const struct cfg_entry entries[] = {
      "VO-01: ... and the baseline's median + this many median absolute deviations"},
     {"CRT_REVIEW_VOLUME_PEERS", CFG_INT, "3", OFF(volume_peers), 1, 1000, CFG_REVIEW,
      "VO-01: fewest other users of the role that day for a peer baseline (else the controller's)"},
+    {"CRT_REVIEW_SESSIONS_MAX", CFG_INT, "3", OFF(sessions_max), 1, 1000, CFG_REVIEW,
+     "SH-01: more sessions of one account in use at once than this is a finding"},
     {"CRT_REVIEW_DORMANT_DAYS", CFG_INT, "60", OFF(dormant_days), 1, 3650, CFG_REVIEW,
      "AC-03: an account with no access for this many days is dormant"},
     {"CRT_REVIEW_OFF_HOURS_MIN", CFG_INT, "1", OFF(off_hours_min), 1, 10000, CFG_REVIEW,

@@ -138,6 +138,21 @@ static bool representative_ok(struct http_ctx *ctx, const char **in)
     return true;
 }
 
+/* Identity checked some 'other' way: the details must say how (at least 10 characters); false
+ * after answering 422. */
+static bool identity_described(struct http_ctx *ctx, const char **in)
+{
+    if (strcmp(in[F_IDENTITY], "other") == 0 &&
+        (in[F_DETAILS] == NULL || validate_text_length(in[F_DETAILS]) < 10)) {
+        problem_send(ctx, 422, "validation",
+                     "with identity_check 'other', describe how the identity was checked "
+                     "(at least 10 characters)",
+                     "details");
+        return false;
+    }
+    return true;
+}
+
 /* Why crt_rights_request_register did not register, as the field it is about. */
 struct refusal {
     const char *outcome, *field, *detail;
@@ -200,7 +215,8 @@ void h_person_request_create(struct http_ctx *ctx)
     const char *id = api_path_uuid(ctx, "id", "no such person");
     const char *purpose = id ? api_purpose(ctx, "data_subject_request") : NULL;
     if (purpose == NULL || !api_require_role(ctx, own) ||
-        !api_fields(ctx, request_fields, F_COMMON, in) || !representative_ok(ctx, in))
+        !api_fields(ctx, request_fields, F_COMMON, in) || !representative_ok(ctx, in) ||
+        !identity_described(ctx, in))
         return;
     if (!api_begin(ctx) || !api_person_gate(ctx, id, "request_write", purpose, &reason))
         return;
@@ -245,7 +261,7 @@ void h_request_create(struct http_ctx *ctx)
     const char *purpose = api_purpose(ctx, "data_subject_request");
     if (purpose == NULL || !api_require_role(ctx, registrars) ||
         !api_fields(ctx, request_fields, F_ALL, in) || !representative_ok(ctx, in) ||
-        !identification(ctx, in, ix) || !api_begin(ctx))
+        !identity_described(ctx, in) || !identification(ctx, in, ix) || !api_begin(ctx))
         return;
     register_and_answer(ctx, in, NULL, ix, purpose);
 }

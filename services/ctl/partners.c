@@ -195,6 +195,10 @@ static const struct {
     {"work_end", "UPDATE controllers SET work_end = $2::time WHERE code = $1 RETURNING id"},
     {"work_days", "UPDATE controllers SET work_days = ('{' || $2 || '}')::smallint[] "
                   "WHERE code = $1 RETURNING id"},
+    /* The answer period of a data-subject request (CRT: '1 month'; Dutch regulations: '28 days'),
+     * copied into each request at receipt; the table's CHECK bounds it (1 day to 3 months). */
+    {"request_period", "UPDATE controllers SET request_period = $2::interval WHERE code = $1 "
+                       "RETURNING id"},
 };
 
 /* controller holiday add CODE DATE NAME | remove CODE DATE | list CODE */
@@ -226,7 +230,7 @@ static int controller_cmd(PGconn *c, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "list") == 0)
         return print_rows(c, "SELECT id, code, name, kbo_number, dpo_email, intake_window_days, "
-                             "break_glass_minutes, work_start, work_end, work_days "
+                             "break_glass_minutes, work_start, work_end, work_days, request_period "
                              "FROM controllers ORDER BY id", 0, NULL);
     if (argc >= 1 && strcmp(argv[0], "holiday") == 0)
         return holiday_cmd(c, argc - 1, argv + 1);

@@ -324,6 +324,41 @@ static const char rp01[] =
     "WHERE " ACCESS " AND (x.restricted OR x.protected) "
     "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, rv.person_id";
 
+/* Shared account (AanZien 12.1: personal, non-transferable accounts): per user and local day,
+ * sessions of the user in use at the same moment from different networks (crt_ip_network: IPv4
+ * /24, IPv6 /48 — the address itself never leaves the database), or more than SESSIONS_MAX of
+ * them in use at once. A session is in use from its creation to its last activity (last_seen_at,
+ * renewed at most every 15 s), cut at its revocation or expiry; the most at once is reached at a
+ * session's start, so each start is counted. Only users with rows in this run, and their sessions
+ * in use from a day before their first row to their last. */
+static const char sh01[] =
+    "WITH u AS (SELECT rv.controller_id, rv.user_id, min(rv.tz) tz, min(rv.at) f, max(rv.at) l "
+    "  FROM rv WHERE rv.user_id IS NOT NULL GROUP BY 1, 2), "
+    "s AS (SELECT u.controller_id, u.user_id, u.tz, x.id, x.created_at a, GREATEST(x.created_at, "
+    "  LEAST(x.last_seen_at, x.expires_at, COALESCE(x.revoked_at, x.last_seen_at))) b, "
+    "  crt_ip_network(x.ip) net FROM u JOIN sessions x ON x.user_id = u.user_id "
+    "  AND x.controller_id = u.controller_id AND x.created_at <= u.l "
+    "  AND x.last_seen_at >= u.f - interval '1 day'), "
+    "o AS (SELECT s.controller_id, s.user_id, s.tz, s.a, count(*) n, count(DISTINCT t.net) nets, "
+    "  array_agg(t.id) ids, max(LEAST(s.b, t.b)) e FROM s JOIN s t ON t.user_id = s.user_id "
+    "  AND t.a <= s.a AND (t.b > s.a OR t.id = s.id) "
+    "  GROUP BY s.controller_id, s.user_id, s.tz, s.id, s.a), "
+    "d AS (SELECT o.controller_id, o.user_id, min(o.tz) tz, (o.a AT TIME ZONE o.tz)::date d, "
+    "  min(o.a) f, max(o.e) l, max(o.n) n, max(o.nets) nets, array_agg(DISTINCT i.id) ids "
+    "  FROM o CROSS JOIN LATERAL unnest(o.ids) i(id) WHERE o.nets > 1 OR o.n > $17::int "
+    "  GROUP BY 1, 2, 4) "
+    "SELECT d.controller_id, d.user_id, NULL::uuid, NULL::uuid, d.d::text, d.f, d.l, "
+    "format('account in use %s on %s between %s and %s', CASE WHEN d.nets > 1 AND d.n > $17::int "
+    "  THEN format('from %s networks and in %s sessions at once', d.nets, d.n) WHEN d.nets > 1 "
+    "  THEN format('from %s networks at once', d.nets) ELSE format('in %s sessions at once "
+    "  (more than %s)', d.n, $17::int) END, d.d, to_char(d.f AT TIME ZONE d.tz, 'HH24:MI'), "
+    "  to_char(d.l AT TIME ZONE d.tz, 'HH24:MI')), "
+    "jsonb_build_object('session_ids', to_jsonb(d.ids[1:50]), 'networks', d.nets, "
+    "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', (SELECT "
+    "  to_jsonb((array_agg(rv.id ORDER BY rv.at))[1:50]) FROM rv WHERE rv.user_id = d.user_id "
+    "  AND rv.at >= d.f AND rv.at <= d.l)) "
+    "FROM d";
+
 const struct rule rules[] = {
     {"BG-01", "high", "%d break-glass uses", bg01, false},
     {"BG-02", "high", "break-glass used repeatedly (%d periods)", bg02, false},
@@ -342,17 +377,19 @@ const struct rule rules[] = {
     {"SE-02", "low", "%d persons opened after a name search with no documented action", se02, false},
     {"EX-01", "medium", "bulk or repeated exports on %d days", ex01, false},
     {"RP-01", "medium", "%d restricted or protected persons accessed", rp01, false},
+    {"SH-01", "high", "account in use from several places or sessions at once on %d days", sh01,
+     false},
 };
 const size_t n_rules = sizeof rules / sizeof rules[0];
 
-/* $1 the run id, $2..$16 the thresholds of rules_apply(). */
-#define RULE_PARAMS 16
+/* $1 the run id, $2..$17 the thresholds of rules_apply(). */
+#define RULE_PARAMS 17
 
 /* Inserts the rule's rows as findings of this run's reviews, or updates the finding of the same
  * pattern found by an earlier run. All thresholds are typed in k so every statement has them. */
 #define FINDINGS_WRAPPER                                                                      \
     "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
-    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int), "              \
+    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int), "    \
     "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
     "   evidence) AS (%s) "                                                                   \
     "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \
@@ -409,7 +446,7 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
                cfg->denied_burst_minutes, cfg->volume_min, cfg->volume_factor, cfg->volume_mad_k,
                cfg->dormant_days, cfg->off_hours_min, cfg->enum_searches, cfg->enum_results,
                cfg->search_open_minutes, cfg->export_repeat, cfg->partner_bulk,
-               cfg->volume_peers};
+               cfg->volume_peers, cfg->sessions_max};
     _Static_assert(sizeof v / sizeof v[0] == RULE_PARAMS - 1, "one parameter per threshold");
     char buf[RULE_PARAMS][24];
     const char *params[RULE_PARAMS];

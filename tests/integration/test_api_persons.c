@@ -305,11 +305,16 @@ Test(persons, update_records_each_change_as_a_rectification)
     cr_assert_str_eq(jstr(r.json, "field"), "reason");
     resp_free(&r);
     cr_assert_eq(api_req(&r, "PATCH", path, ATLAS,
-                         "{\"reason\":\"spelling per passport\",\"source\":\"person\","
+                         "{\"reason\":\"spelling per passport\",\"source\":\"interpreter\","
                          "\"identification\":{\"first_name\":\"Oxana\",\"last_name\":\"Rectify\"},"
                          "\"contact\":{\"phone\":\"+32 470 12 34 56\"}}"), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_str_eq(jstr(r.json, "identification.first_name"), "Oxana");
+    /* each item records its source (VluchtelingenWerk 8.4): the fields given now take this
+     * request's source, the others keep the one they were registered with */
+    cr_assert_str_eq(jstr(r.json, "sources.first_name"), "interpreter");
+    cr_assert_str_eq(jstr(r.json, "sources.phone"), "interpreter");
+    cr_assert_str_eq(jstr(r.json, "sources.birth_date"), "person");
     cr_assert_eq(json_integer_value(json_object_get(r.json, "version")), 2);
     resp_free(&r);
     cr_assert_eq(api_req(&r, "GET", hist, ATLAS, NULL), 0);

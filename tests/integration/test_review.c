@@ -896,3 +896,72 @@ Test(review, concurrent_runs_seal_and_review_once, .timeout = 300)
     cr_assert_eq(verify(&k, out), 0, "%s", out);
     copy_close(&k);
 }
+
+/* Shared accounts (SH-01, AanZien 12.1). Four caseworkers of AgII each read a person in the new
+ * rows; their sessions: cw1 two overlapping sessions from two networks (a finding: 2 networks),
+ * cw2 four overlapping sessions from one network (a finding: 4 at once, limit 3), cw3 two
+ * overlapping sessions in one /24 (the office: nothing), cw4 two sessions from two networks one
+ * after the other (a move home: nothing). */
+#define SH_SESSION(user, ip, from, to)                                                         \
+    "INSERT INTO sessions (controller_id, user_id, role, amr, created_at, expires_at, "       \
+    "last_seen_at, ip) SELECT 1, user_id, 'caseworker', '{pwd,otp}', now() - interval '" from \
+    "', now() + interval '8 hours', now() - interval '" to "', '" ip "' FROM scenario.staff " \
+    "WHERE username = '" user "'"
+static const char *const shared_sessions[] = {
+    SH_SESSION("sc.agii.t2.cw1", "198.51.100.7", "50 min", "2 min"),
+    SH_SESSION("sc.agii.t2.cw1", "203.0.113.20", "30 min", "4 min"),
+    SH_SESSION("sc.agii.t2.cw2", "192.0.2.10", "50 min", "1 min"),
+    SH_SESSION("sc.agii.t2.cw2", "192.0.2.11", "45 min", "1 min"),
+    SH_SESSION("sc.agii.t2.cw2", "192.0.2.12", "40 min", "1 min"),
+    SH_SESSION("sc.agii.t2.cw2", "192.0.2.13", "35 min", "1 min"),
+    SH_SESSION("sc.agii.t2.cw3", "192.0.2.10", "50 min", "1 min"),
+    SH_SESSION("sc.agii.t2.cw3", "192.0.2.99", "40 min", "1 min"),
+    SH_SESSION("sc.agii.t2.cw4", "198.51.100.7", "50 min", "40 min"),
+    SH_SESSION("sc.agii.t2.cw4", "2001:db8:1::5", "30 min", "1 min"),
+    "INSERT INTO access_log (at, controller_id, user_id, person_id, action, field_groups, purpose, "
+    "outcome, reason, request_id) SELECT now() - interval '10 min', 1, s.user_id, "
+    "scenario.arch(1::smallint, 2700), 'read', '{identification}', 'guidance', 'allowed', "
+    "'assignment', md5('shared/' || s.username) FROM scenario.staff s "
+    "WHERE s.username IN ('sc.agii.t2.cw1', 'sc.agii.t2.cw2', 'sc.agii.t2.cw3', 'sc.agii.t2.cw4')",
+    NULL};
+
+/* The SH-01 findings of one user: count, and evidence member key of the newest as a number. */
+static long sh01_of(PGconn *c, const char *user, const char *key)
+{
+    const char *p[] = {user, key};
+    return sql_long(c, key ? "SELECT (f.evidence->>$2)::int FROM review_findings f JOIN staff_users u "
+                             "ON u.id = f.user_id WHERE f.rule_id = 'SH-01' AND u.username = $1 "
+                             "ORDER BY f.id DESC LIMIT 1"
+                           : "SELECT count(*) FROM review_findings f JOIN staff_users u ON u.id = "
+                             "f.user_id WHERE f.rule_id = 'SH-01' AND u.username = $1",
+                    key ? 2 : 1, p);
+}
+
+Test(review, an_account_in_use_from_two_places_or_too_many_sessions_is_a_finding, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    struct copy k;
+    copy_open(&k, "shared");
+    exec_all(k.su, shared_sessions);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM sessions WHERE ip ~ '^(198|203|192|2001)'", 0, NULL), 10);
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw1", NULL), 1, "two networks at once: no SH-01");
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw1", "networks"), 2);
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw2", NULL), 1, "four sessions at once: no SH-01");
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw2", "sessions_at_once"), 4);
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw2", "networks"), 1);
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw3", NULL), 0, "two sessions in one office network");
+    cr_assert_eq(sh01_of(k.su, "sc.agii.t2.cw4", NULL), 0, "two networks one after the other");
+    /* What the DPO sees: a high finding of AgII in a case of the user, its summary and evidence
+     * naming sessions and the user's log rows, never an address. */
+    const char *p[] = {"sc.agii.t2.cw1"};
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_findings f JOIN staff_users u ON "
+                                "u.id = f.user_id JOIN review_cases c ON c.id = f.case_id "
+                                "WHERE f.rule_id = 'SH-01' AND u.username = $1 AND f.severity = 'high' "
+                                "AND f.controller_id = 1 AND f.summary LIKE 'account in use from 2 "
+                                "networks at once on %' AND jsonb_array_length(f.evidence->'session_ids') = 2 "
+                                "AND jsonb_array_length(f.evidence->'log_ids') = 1 "
+                                "AND f.evidence::text !~ '198\\.51|203\\.0' AND f.summary !~ '198\\.51|203\\.0'",
+                          1, p), 1, "the finding the DPO reads is incomplete or names an address");
+    copy_close(&k);
+}

@@ -66,6 +66,7 @@ struct crt_config {
     int volume_factor;           /* CRT_REVIEW_VOLUME_FACTOR */
     int volume_mad_k;            /* CRT_REVIEW_VOLUME_MAD_K */
     int volume_peers;            /* CRT_REVIEW_VOLUME_PEERS */
+    int sessions_max;            /* CRT_REVIEW_SESSIONS_MAX */
     int dormant_days;            /* CRT_REVIEW_DORMANT_DAYS */
     int off_hours_min;           /* CRT_REVIEW_OFF_HOURS_MIN */
     int enum_searches;           /* CRT_REVIEW_ENUM_SEARCHES */
