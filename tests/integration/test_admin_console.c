@@ -524,9 +524,9 @@ Test(admin_console, holidays_are_added_renamed_and_removed)
 {
     struct account admin;
     struct resp r;
-    char day[11], path[80];
-    int pid = (int)getpid();
-    snprintf(day, sizeof day, "%04d-%02d-%02d", 2030 + pid % 60, 1 + pid / 60 % 12, 1 + pid % 28);
+    char day[16], path[80];
+    unsigned pid = (unsigned)getpid();
+    snprintf(day, sizeof day, "%04u-%02u-%02u", 2030 + pid % 60, 1 + pid / 60 % 12, 1 + pid % 28);
     snprintf(path, sizeof path, "/v1/admin/holidays/%s", day);
     cr_assert(account_new(&admin, "agii", "admin"));
     cr_assert_eq(api_req_token(&r, "PUT", path, admin.token, "{\"name\":\"Dag\"}"), 0);
