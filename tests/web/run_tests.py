@@ -16,6 +16,8 @@ import uuid
 from harness import (HERE, ROOT, PASSWORD, Api, browser, bearer_login, cookie_login, create_account,
                      enrol_by_api, make_certs, partner_with_grant, unique)
 
+from console_admin import AdminTests
+
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -46,7 +48,7 @@ def catalogue(lang):
     return cat
 
 
-class Suite:
+class Suite(AdminTests):
     def __init__(self, api_bin, ctl_bin):
         self.api_bin, self.ctl_bin = api_bin, ctl_bin
         self.results = []

@@ -4,7 +4,7 @@
 import { get, post, patch } from './api.js';
 import { h, field, options, showProblem, clearErrors, dl } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
-import { screen, state, go, focusTitle } from './app.js';
+import { screen, state, go, focusTitle, notFound } from './app.js';
 import { adminOnly, adminNav, secretDialog, confirmDialog, statusLine, tag, table } from './admin-common.js';
 
 const ROLES = ['intake', 'caseworker', 'coordinator', 'education', 'dpo', 'admin'];
@@ -68,8 +68,8 @@ export async function adminUserScreen(id, done = null) {
   if (!adminOnly()) return;
   const { items } = await get('/v1/admin/users');
   const u = items.find((x) => x.id === id);
-  const { m } = screen('admin.user.title', { name: u ? u.display_name : '' });
-  if (!u) { m.append(h('p', { text: t('notfound.text') })); return; }
+  if (!u) { notFound(); return; }
+  const { m } = screen('admin.user.title', { name: u.display_name });
   const self = state.user && state.user.username === u.username;
   const status = statusLine('user-status');
   const redo = async (text) => { await adminUserScreen(id, text); focusTitle(); };

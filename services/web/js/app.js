@@ -179,7 +179,7 @@ async function boot() {
     renderChrome();
     if (state.user) await route(); else loginScreen();
   });
-  window.addEventListener('hashchange', () => { if (state.user || ENROL_LINK.test(location.hash)) route(); });
+  window.addEventListener('hashchange', () => route());
   try {
     const s = await get('/v1/auth/session', { auth: true });
     state.session = s; state.user = s.user; setCsrf(s.csrf_token);
