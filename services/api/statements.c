@@ -503,7 +503,9 @@ static struct db_stmt stmts[] = {
      "array_to_json(g.field_groups)::text, g.legal_basis, to_json(g.valid_from) #>> '{}', "
      "to_json(g.valid_to) #>> '{}' FROM partners p LEFT JOIN partner_grants g "
      "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() >= g.valid_from "
-     "AND now() < g.valid_to WHERE p.disabled_at IS NULL ORDER BY p.name, p.id, g.purpose"},
+     "AND now() < g.valid_to WHERE p.disabled_at IS NULL "
+     "AND (p.controller_id IS NULL OR p.controller_id = crt_current_controller()) "
+     "ORDER BY p.name, p.id, g.purpose"},
     {"referral_insert",
      "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by) "
      "SELECT crt_current_controller(), $1::uuid, $2::uuid, $3, crt_current_user() "

@@ -395,6 +395,13 @@ Test(admin_console, another_controllers_administrator_finds_none_of_it)
     cr_assert_eq(api_req(&r, "GET", "/v1/admin/grants", "ingent.admin", NULL), 0);
     cr_assert_null(strstr(r.body, grant), "nor its grant");
     resp_free(&r);
+    cr_assert_eq(api_req(&r, "GET", "/v1/partners", "huis.coordinator", NULL), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_null(strstr(r.body, p.id), "nor offered for referrals at another controller");
+    resp_free(&r);
+    cr_assert_eq(api_req(&r, "GET", "/v1/partners", "atlas.coordinator", NULL), 0);
+    cr_assert_not_null(strstr(r.body, p.id), "its own controller offers it");
+    resp_free(&r);
     cr_assert_eq(api_req(&r, "GET", "/v1/admin/users", "ingent.admin", NULL), 0);
     cr_assert_null(strstr(r.body, id), "nor its account");
     resp_free(&r);

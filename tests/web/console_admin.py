@@ -146,7 +146,7 @@ class AdminTests:
         self.submit('#partner-form')
         first = self.secret_shown('#client-secret', 'admin-partner-secret')
         self.wait(f'#rotate-{self.client_id}')
-        self.check_screen('admin-partners', shot='full')
+        self.check_screen('admin-partners')
         s, tok = oauth(self.api, self.client_id, first)
         assert s == 200, (s, tok)
         old_token = tok['access_token']
@@ -176,7 +176,7 @@ class AdminTests:
         row = [r for r in self.d.find_elements(By.CSS_SELECTOR, '#grants-table tbody tr') if self.partner_name in r.text]
         assert len(row) == 1 and 'social_support' in row[0].text, [r.text for r in row]
         assert row[0].find_element(By.CSS_SELECTOR, '.count').text == '0'
-        self.check_screen('admin-grants', shot='full')
+        self.check_screen('admin-grants')
 
     def test_admin_changes_settings_validated_as_the_api_does(self):
         self.go('#/admin/settings')
