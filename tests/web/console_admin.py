@@ -197,7 +197,7 @@ class AdminTests:
         self.check_screen('admin-settings', shot='full')
         row = [r for r in self.d.find_elements(By.CSS_SELECTOR, '#holidays-table tbody tr') if 'Wapenstilstand' in r.text]
         row[0].find_element(By.TAG_NAME, 'button').click()
-        self.wait('#settings-status .notice')
+        self.wait_text('#settings-status', 'verwijderd')
         assert not self.d.find_elements(By.ID, 'holidays-table') or \
             'Wapenstilstand' not in self.d.find_element(By.ID, 'holidays-table').text
         self.logout_ui()
