@@ -153,7 +153,7 @@ CREATE FUNCTION public.crt_admin_partner_create(p_client_id text, p_name text, p
 DECLARE id uuid;
 BEGIN
   PERFORM crt_admin_check();
-  INSERT INTO partners (client_id, name, kind, secret_sha256, controller_id)
+  INSERT INTO partners (client_id, name, kind, secret_sha256, owner_controller)
   VALUES (p_client_id, p_name, p_kind, p_secret_sha256, crt_current_controller())
   RETURNING partners.id INTO id;
   RETURN id;
@@ -172,7 +172,7 @@ CREATE FUNCTION public.crt_admin_partner_revoke(p_partner uuid) RETURNS boolean
 BEGIN
   PERFORM crt_admin_check();
   UPDATE partners SET disabled_at = COALESCE(disabled_at, now())
-   WHERE id = p_partner AND controller_id = crt_current_controller();
+   WHERE id = p_partner AND owner_controller = crt_current_controller();
   IF NOT FOUND THEN
     RETURN false;
   END IF;
@@ -196,7 +196,7 @@ DECLARE v integer;
 BEGIN
   PERFORM crt_admin_check();
   UPDATE partners SET secret_sha256 = p_secret_sha256, secret_rotated_at = now()
-   WHERE id = p_partner AND controller_id = crt_current_controller() AND disabled_at IS NULL
+   WHERE id = p_partner AND owner_controller = crt_current_controller() AND disabled_at IS NULL
   RETURNING secret_version INTO v;
   RETURN v;
 END $$;
@@ -1596,7 +1596,7 @@ CREATE TABLE public.partners (
     disabled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     secret_version integer DEFAULT 1 NOT NULL,
-    controller_id smallint,
+    owner_controller smallint,
     CONSTRAINT partners_client_id_check CHECK ((client_id ~ '^[a-z0-9][a-z0-9._-]{2,63}$'::text)),
     CONSTRAINT partners_kind_check CHECK ((kind = ANY (ARRAY['employment'::text, 'social_welfare'::text, 'education'::text, 'housing'::text, 'other'::text]))),
     CONSTRAINT partners_name_check CHECK (((length(name) >= 2) AND (length(name) <= 200))),
@@ -2909,10 +2909,10 @@ CREATE INDEX partner_notifications_pending ON public.partner_notifications USING
 CREATE INDEX partner_notifications_person ON public.partner_notifications USING btree (person_id);
 
 --
--- Name: partners_controller; Type: INDEX; Schema: public; Owner: crt_owner
+-- Name: partners_owner; Type: INDEX; Schema: public; Owner: crt_owner
 --
 
-CREATE INDEX partners_controller ON public.partners USING btree (controller_id) WHERE (controller_id IS NOT NULL);
+CREATE INDEX partners_owner ON public.partners USING btree (owner_controller) WHERE (owner_controller IS NOT NULL);
 
 --
 -- Name: person_restrictions_person; Type: INDEX; Schema: public; Owner: crt_owner
@@ -3415,11 +3415,11 @@ ALTER TABLE ONLY public.partner_notifications
     ADD CONSTRAINT partner_notifications_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.partners(id);
 
 --
--- Name: partners partners_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+-- Name: partners partners_owner_controller_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
 ALTER TABLE ONLY public.partners
-    ADD CONSTRAINT partners_controller_id_fkey FOREIGN KEY (controller_id) REFERENCES public.controllers(id);
+    ADD CONSTRAINT partners_owner_controller_fkey FOREIGN KEY (owner_controller) REFERENCES public.controllers(id);
 
 --
 -- Name: person_rectifications person_rectifications_changed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
@@ -3831,7 +3831,7 @@ CREATE POLICY admin_ends ON public.partner_grants AS RESTRICTIVE FOR UPDATE TO c
 
 CREATE POLICY admin_writes ON public.partner_grants AS RESTRICTIVE FOR INSERT TO crt_api WITH CHECK (((( SELECT public.crt_current_role() AS crt_current_role) = 'admin'::text) AND (EXISTS ( SELECT 1
    FROM public.partners p
-  WHERE ((p.id = partner_grants.partner_id) AND (p.disabled_at IS NULL) AND ((p.controller_id IS NULL) OR (p.controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller))))))));
+  WHERE ((p.id = partner_grants.partner_id) AND (p.disabled_at IS NULL) AND ((p.owner_controller IS NULL) OR (p.owner_controller = ( SELECT public.crt_current_controller() AS crt_current_controller))))))));
 
 --
 -- Name: access_log append; Type: POLICY; Schema: public; Owner: crt_owner

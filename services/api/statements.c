@@ -281,11 +281,11 @@ static struct db_stmt stmts[] = {
      "AND (idle_timeout_s IS NULL OR last_seen_at + make_interval(secs => idle_timeout_s) > now()) "
      "ORDER BY created_at DESC, id LIMIT 200"},
     {"admin_partners",
-     "SELECT p.id::text, p.client_id, p.name, p.kind, p.controller_id IS NOT NULL, "
+     "SELECT p.id::text, p.client_id, p.name, p.kind, p.owner_controller IS NOT NULL, "
      "p.secret_version, to_json(p.secret_rotated_at) #>> '{}', to_json(p.disabled_at) #>> '{}', "
      "to_json(p.created_at) #>> '{}' FROM partners p "
-     "WHERE p.controller_id = crt_current_controller() "
-     "OR (p.controller_id IS NULL AND p.disabled_at IS NULL) ORDER BY p.name, p.id"},
+     "WHERE p.owner_controller = crt_current_controller() "
+     "OR (p.owner_controller IS NULL AND p.disabled_at IS NULL) ORDER BY p.name, p.id"},
     {"admin_partner_create", "SELECT crt_admin_partner_create($1, $2, $3, $4)::text"},
     {"admin_partner_secret", "SELECT crt_admin_partner_secret($1::uuid, $2)"},
     {"admin_partner_revoke", "SELECT crt_admin_partner_revoke($1::uuid)"},
@@ -309,7 +309,7 @@ static struct db_stmt stmts[] = {
      "$5::date::timestamp AT TIME ZONE 'Europe/Brussels', "
      "($6::date + 1)::timestamp AT TIME ZONE 'Europe/Brussels' FROM partners p "
      "WHERE p.id = $1::uuid AND p.disabled_at IS NULL "
-     "AND (p.controller_id IS NULL OR p.controller_id = crt_current_controller()) "
+     "AND (p.owner_controller IS NULL OR p.owner_controller = crt_current_controller()) "
      "RETURNING id::text"},
     {"admin_grant_end",
      "UPDATE partner_grants SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1::uuid "
@@ -504,7 +504,7 @@ static struct db_stmt stmts[] = {
      "to_json(g.valid_to) #>> '{}' FROM partners p LEFT JOIN partner_grants g "
      "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() >= g.valid_from "
      "AND now() < g.valid_to WHERE p.disabled_at IS NULL "
-     "AND (p.controller_id IS NULL OR p.controller_id = crt_current_controller()) "
+     "AND (p.owner_controller IS NULL OR p.owner_controller = crt_current_controller()) "
      "ORDER BY p.name, p.id, g.purpose"},
     {"referral_insert",
      "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by) "

@@ -25,9 +25,12 @@ ALTER TABLE login_events ADD CONSTRAINT login_events_event_check CHECK (event IN
 
 -- ---- partners owned by a controller ----
 -- NULL: a partner of the installation (crtctl, the operator's); otherwise the controller whose
--- administrator created it and alone may rotate its secret or revoke it.
-ALTER TABLE partners ADD COLUMN controller_id smallint REFERENCES controllers(id);
-CREATE INDEX partners_controller ON partners (controller_id) WHERE controller_id IS NOT NULL;
+-- administrator created it and alone may rotate its secret or revoke it. Named owner_controller,
+-- not controller_id: partners is no tenant table under RLS (partner authentication reads it
+-- before any context, and it holds no personal data); the definer functions below and the
+-- statements of crt-api filter on it.
+ALTER TABLE partners ADD COLUMN owner_controller smallint REFERENCES controllers(id);
+CREATE INDEX partners_owner ON partners (owner_controller) WHERE owner_controller IS NOT NULL;
 
 -- True when the caller is an administrator in a verified context (crt_current_* are signed).
 CREATE FUNCTION crt_admin_check() RETURNS void LANGUAGE plpgsql STABLE AS $$
@@ -44,7 +47,7 @@ AS $$
 DECLARE id uuid;
 BEGIN
   PERFORM crt_admin_check();
-  INSERT INTO partners (client_id, name, kind, secret_sha256, controller_id)
+  INSERT INTO partners (client_id, name, kind, secret_sha256, owner_controller)
   VALUES (p_client_id, p_name, p_kind, p_secret_sha256, crt_current_controller())
   RETURNING partners.id INTO id;
   RETURN id;
@@ -59,7 +62,7 @@ DECLARE v integer;
 BEGIN
   PERFORM crt_admin_check();
   UPDATE partners SET secret_sha256 = p_secret_sha256, secret_rotated_at = now()
-   WHERE id = p_partner AND controller_id = crt_current_controller() AND disabled_at IS NULL
+   WHERE id = p_partner AND owner_controller = crt_current_controller() AND disabled_at IS NULL
   RETURNING secret_version INTO v;
   RETURN v;
 END $$;
@@ -72,7 +75,7 @@ AS $$
 BEGIN
   PERFORM crt_admin_check();
   UPDATE partners SET disabled_at = COALESCE(disabled_at, now())
-   WHERE id = p_partner AND controller_id = crt_current_controller();
+   WHERE id = p_partner AND owner_controller = crt_current_controller();
   IF NOT FOUND THEN
     RETURN false;
   END IF;
@@ -154,7 +157,7 @@ CREATE POLICY admin_writes ON partner_grants AS RESTRICTIVE FOR INSERT TO crt_ap
   WITH CHECK ((SELECT crt_current_role()) = 'admin'
               AND EXISTS (SELECT 1 FROM partners p WHERE p.id = partner_id
                             AND p.disabled_at IS NULL
-                            AND (p.controller_id IS NULL
-                                 OR p.controller_id = (SELECT crt_current_controller()))));
+                            AND (p.owner_controller IS NULL
+                                 OR p.owner_controller = (SELECT crt_current_controller()))));
 CREATE POLICY admin_ends ON partner_grants AS RESTRICTIVE FOR UPDATE TO crt_api
   USING ((SELECT crt_current_role()) = 'admin');
