@@ -75,7 +75,8 @@ static bool body_list(struct http_ctx *ctx, const char *name, bool (*ok)(const c
         for (size_t k = 0; good && k < i; k++)
             good = !json_equal(v, json_array_get(a, k));
         good = good && ok(item) && used + strlen(item) + 2 < sizeof lit;
-        used += (size_t)snprintf(lit + used, sizeof lit - used, "%s%s", i ? "," : "", item);
+        if (good)
+            used += (size_t)snprintf(lit + used, sizeof lit - used, "%s%s", i ? "," : "", item);
     }
     if (!good) {
         problem_send(ctx, 422, "validation", "a non-empty list of distinct allowed values", name);
