@@ -505,11 +505,11 @@ Test(admin_console, settings_are_validated_naming_the_field_and_recorded)
     cr_assert_eq(api_req_token(&r, "GET", "/v1/admin/settings", admin.token, NULL), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_str_eq(jstr(r.json, "code"), "agii");
-    char before[200];
-    snprintf(before, sizeof before,
-             "{\"work_days\":%s,\"retention_months\":%lld}",
-             json_dumps(json_object_get(r.json, "work_days"), JSON_COMPACT),
+    char before[200], *days = json_dumps(json_object_get(r.json, "work_days"), JSON_COMPACT);
+    cr_assert_not_null(days);
+    snprintf(before, sizeof before, "{\"work_days\":%s,\"retention_months\":%lld}", days,
              json_integer_value(json_object_get(r.json, "retention_months")));
+    free(days);
     resp_free(&r);
 
     cr_assert_eq(api_req_token(&r, "PATCH", "/v1/admin/settings", admin.token,
