@@ -47,6 +47,8 @@ static const struct cfg_entry entries[] = {
      "lifetime of an access token and its session, in seconds"},
     {"CRT_MFA_TOKEN_TTL_S", CFG_INT, "300", OFF(mfa_token_ttl_s), 30, 1800, CFG_API,
      "lifetime of the MFA and enrolment tokens login hands out, in seconds"},
+    {"CRT_ENROL_LINK_TTL_S", CFG_INT, "259200", OFF(enrol_link_ttl_s), 2, 1209600, CFG_API,
+     "lifetime of the one-time enrolment link an administrator hands a new user, in seconds"},
     {"CRT_DATA_KEY_FILE", CFG_STR, "/etc/crt/data.key", OFF(data_key_file), 0, 0,
      CFG_API | CFG_CTL, "keyring sealing TOTP secrets: lines '<key id> <64 hex digits>', first seals (mode 600)"},
     {"CRT_INDEX_KEY_FILE", CFG_STR, "/etc/crt/index.key", OFF(index_key_file), 0, 0, CFG_API,

@@ -95,6 +95,138 @@ CREATE FUNCTION public.crt_active_grant(p_partner uuid, p_controller smallint, p
 ALTER FUNCTION public.crt_active_grant(p_partner uuid, p_controller smallint, p_purpose text) OWNER TO crt_auth;
 
 --
+-- Name: crt_admin_check(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_admin_check() RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+  IF crt_current_role() IS DISTINCT FROM 'admin' OR crt_current_controller() IS NULL THEN
+    RAISE EXCEPTION 'administrators only' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+END $$;
+
+ALTER FUNCTION public.crt_admin_check() OWNER TO crt_owner;
+
+--
+-- Name: crt_admin_holiday_remove(date); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_admin_holiday_remove(p_day date) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM crt_admin_check();
+  DELETE FROM controller_holidays WHERE controller_id = crt_current_controller() AND day = p_day;
+  RETURN FOUND;
+END $$;
+
+ALTER FUNCTION public.crt_admin_holiday_remove(p_day date) OWNER TO crt_auth;
+
+--
+-- Name: crt_admin_holiday_set(date, text); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_admin_holiday_set(p_day date, p_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM crt_admin_check();
+  INSERT INTO controller_holidays (controller_id, day, name)
+  VALUES (crt_current_controller(), p_day, p_name)
+  ON CONFLICT (controller_id, day) DO UPDATE SET name = p_name;
+END $$;
+
+ALTER FUNCTION public.crt_admin_holiday_set(p_day date, p_name text) OWNER TO crt_auth;
+
+--
+-- Name: crt_admin_partner_create(text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_admin_partner_create(p_client_id text, p_name text, p_kind text, p_secret_sha256 text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE id uuid;
+BEGIN
+  PERFORM crt_admin_check();
+  INSERT INTO partners (client_id, name, kind, secret_sha256, owner_controller)
+  VALUES (p_client_id, p_name, p_kind, p_secret_sha256, crt_current_controller())
+  RETURNING partners.id INTO id;
+  RETURN id;
+END $$;
+
+ALTER FUNCTION public.crt_admin_partner_create(p_client_id text, p_name text, p_kind text, p_secret_sha256 text) OWNER TO crt_auth;
+
+--
+-- Name: crt_admin_partner_revoke(uuid); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_admin_partner_revoke(p_partner uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM crt_admin_check();
+  UPDATE partners SET disabled_at = COALESCE(disabled_at, now())
+   WHERE id = p_partner AND owner_controller = crt_current_controller();
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  UPDATE partner_grants SET revoked_at = now()
+   WHERE partner_id = p_partner AND controller_id = crt_current_controller()
+     AND revoked_at IS NULL;
+  RETURN true;
+END $$;
+
+ALTER FUNCTION public.crt_admin_partner_revoke(p_partner uuid) OWNER TO crt_auth;
+
+--
+-- Name: crt_admin_partner_secret(uuid, text); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_admin_partner_secret(p_partner uuid, p_secret_sha256 text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE v integer;
+BEGIN
+  PERFORM crt_admin_check();
+  UPDATE partners SET secret_sha256 = p_secret_sha256, secret_rotated_at = now()
+   WHERE id = p_partner AND owner_controller = crt_current_controller() AND disabled_at IS NULL
+  RETURNING secret_version INTO v;
+  RETURN v;
+END $$;
+
+ALTER FUNCTION public.crt_admin_partner_secret(p_partner uuid, p_secret_sha256 text) OWNER TO crt_auth;
+
+--
+-- Name: crt_admin_settings_set(integer, integer, time without time zone, time without time zone, smallint[], text, integer); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_admin_settings_set(p_intake_window_days integer, p_break_glass_minutes integer, p_work_start time without time zone, p_work_end time without time zone, p_work_days smallint[], p_retention_basis text, p_retention_months integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM crt_admin_check();
+  UPDATE controllers SET
+    intake_window_days = COALESCE(p_intake_window_days, intake_window_days),
+    break_glass_minutes = COALESCE(p_break_glass_minutes, break_glass_minutes),
+    work_start = COALESCE(p_work_start, work_start),
+    work_end = COALESCE(p_work_end, work_end),
+    work_days = COALESCE(p_work_days, work_days),
+    retention_basis = COALESCE(p_retention_basis, retention_basis),
+    retention_period = COALESCE(make_interval(months => p_retention_months), retention_period)
+   WHERE id = crt_current_controller();
+END $$;
+
+ALTER FUNCTION public.crt_admin_settings_set(p_intake_window_days integer, p_break_glass_minutes integer, p_work_start time without time zone, p_work_end time without time zone, p_work_days smallint[], p_retention_basis text, p_retention_months integer) OWNER TO crt_auth;
+
+--
 -- Name: crt_auth_challenge(text); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
@@ -1044,7 +1176,7 @@ CREATE TABLE public.auth_challenges (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     used_at timestamp with time zone,
-    CONSTRAINT auth_challenges_kind_check CHECK ((kind = ANY (ARRAY['mfa'::text, 'enrol'::text])))
+    CONSTRAINT auth_challenges_kind_check CHECK ((kind = ANY (ARRAY['mfa'::text, 'enrol'::text, 'invite'::text])))
 );
 
 ALTER TABLE ONLY public.auth_challenges FORCE ROW LEVEL SECURITY;
@@ -1342,8 +1474,10 @@ CREATE TABLE public.login_events (
     outcome text NOT NULL,
     ip text,
     request_id text,
-    CONSTRAINT login_events_event_check CHECK ((event = ANY (ARRAY['password'::text, 'totp'::text, 'recovery_code'::text, 'lockout'::text, 'enrol_start'::text, 'enrol_confirm'::text, 'logout'::text, 'unlock'::text, 'mfa_reset'::text, 'disable'::text, 'enable'::text, 'role_change'::text, 'password_change'::text, 'create'::text, 'session_revoke'::text]))),
-    CONSTRAINT login_events_outcome_check CHECK ((outcome = ANY (ARRAY['success'::text, 'failure'::text, 'refused'::text])))
+    subject text,
+    CONSTRAINT login_events_event_check CHECK ((event = ANY (ARRAY['password'::text, 'totp'::text, 'recovery_code'::text, 'lockout'::text, 'enrol_start'::text, 'enrol_confirm'::text, 'logout'::text, 'unlock'::text, 'mfa_reset'::text, 'disable'::text, 'enable'::text, 'role_change'::text, 'password_change'::text, 'create'::text, 'session_revoke'::text, 'invite'::text, 'invite_used'::text, 'partner_create'::text, 'partner_secret'::text, 'partner_revoke'::text, 'grant_create'::text, 'grant_end'::text, 'settings_change'::text, 'holiday_set'::text, 'holiday_remove'::text]))),
+    CONSTRAINT login_events_outcome_check CHECK ((outcome = ANY (ARRAY['success'::text, 'failure'::text, 'refused'::text]))),
+    CONSTRAINT login_events_subject_check CHECK ((length(subject) <= 100))
 );
 
 ALTER TABLE ONLY public.login_events FORCE ROW LEVEL SECURITY;
@@ -1484,6 +1618,7 @@ CREATE TABLE public.partners (
     disabled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     secret_version integer DEFAULT 1 NOT NULL,
+    owner_controller smallint,
     CONSTRAINT partners_client_id_check CHECK ((client_id ~ '^[a-z0-9][a-z0-9._-]{2,63}$'::text)),
     CONSTRAINT partners_kind_check CHECK ((kind = ANY (ARRAY['employment'::text, 'social_welfare'::text, 'education'::text, 'housing'::text, 'other'::text]))),
     CONSTRAINT partners_name_check CHECK (((length(name) >= 2) AND (length(name) <= 200))),
@@ -2803,6 +2938,12 @@ CREATE INDEX partner_notifications_pending ON public.partner_notifications USING
 CREATE INDEX partner_notifications_person ON public.partner_notifications USING btree (person_id);
 
 --
+-- Name: partners_owner; Type: INDEX; Schema: public; Owner: crt_owner
+--
+
+CREATE INDEX partners_owner ON public.partners USING btree (owner_controller) WHERE (owner_controller IS NOT NULL);
+
+--
 -- Name: person_restrictions_person; Type: INDEX; Schema: public; Owner: crt_owner
 --
 
@@ -3309,6 +3450,13 @@ ALTER TABLE ONLY public.partner_notifications
     ADD CONSTRAINT partner_notifications_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.partners(id);
 
 --
+-- Name: partners partners_owner_controller_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.partners
+    ADD CONSTRAINT partners_owner_controller_fkey FOREIGN KEY (owner_controller) REFERENCES public.controllers(id);
+
+--
 -- Name: person_rectifications person_rectifications_changed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
@@ -3705,6 +3853,20 @@ ALTER TABLE ONLY public.trajectory_entries
 --
 
 ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: partner_grants admin_ends; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY admin_ends ON public.partner_grants AS RESTRICTIVE FOR UPDATE TO crt_api USING ((( SELECT public.crt_current_role() AS crt_current_role) = 'admin'::text));
+
+--
+-- Name: partner_grants admin_writes; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY admin_writes ON public.partner_grants AS RESTRICTIVE FOR INSERT TO crt_api WITH CHECK (((( SELECT public.crt_current_role() AS crt_current_role) = 'admin'::text) AND (EXISTS ( SELECT 1
+   FROM public.partners p
+  WHERE ((p.id = partner_grants.partner_id) AND (p.disabled_at IS NULL) AND ((p.owner_controller IS NULL) OR (p.owner_controller = ( SELECT public.crt_current_controller() AS crt_current_controller))))))));
 
 --
 -- Name: access_log append; Type: POLICY; Schema: public; Owner: crt_owner
@@ -4318,6 +4480,48 @@ REVOKE ALL ON FUNCTION public.crt_active_grant(p_partner uuid, p_controller smal
 GRANT ALL ON FUNCTION public.crt_active_grant(p_partner uuid, p_controller smallint, p_purpose text) TO crt_api;
 
 --
+-- Name: FUNCTION crt_admin_holiday_remove(p_day date); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_admin_holiday_remove(p_day date) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_admin_holiday_remove(p_day date) TO crt_api;
+
+--
+-- Name: FUNCTION crt_admin_holiday_set(p_day date, p_name text); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_admin_holiday_set(p_day date, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_admin_holiday_set(p_day date, p_name text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_admin_partner_create(p_client_id text, p_name text, p_kind text, p_secret_sha256 text); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_admin_partner_create(p_client_id text, p_name text, p_kind text, p_secret_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_admin_partner_create(p_client_id text, p_name text, p_kind text, p_secret_sha256 text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_admin_partner_revoke(p_partner uuid); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_admin_partner_revoke(p_partner uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_admin_partner_revoke(p_partner uuid) TO crt_api;
+
+--
+-- Name: FUNCTION crt_admin_partner_secret(p_partner uuid, p_secret_sha256 text); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_admin_partner_secret(p_partner uuid, p_secret_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_admin_partner_secret(p_partner uuid, p_secret_sha256 text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_admin_settings_set(p_intake_window_days integer, p_break_glass_minutes integer, p_work_start time without time zone, p_work_end time without time zone, p_work_days smallint[], p_retention_basis text, p_retention_months integer); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_admin_settings_set(p_intake_window_days integer, p_break_glass_minutes integer, p_work_start time without time zone, p_work_end time without time zone, p_work_days smallint[], p_retention_basis text, p_retention_months integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_admin_settings_set(p_intake_window_days integer, p_break_glass_minutes integer, p_work_start time without time zone, p_work_end time without time zone, p_work_days smallint[], p_retention_basis text, p_retention_months integer) TO crt_api;
+
+--
 -- Name: FUNCTION crt_auth_challenge(p_token_sha256 text); Type: ACL; Schema: public; Owner: crt_auth
 --
 
@@ -4542,6 +4746,7 @@ GRANT SELECT ON TABLE public.case_assignments TO crt_review;
 
 GRANT SELECT ON TABLE public.controller_holidays TO crt_review;
 GRANT SELECT ON TABLE public.controller_holidays TO crt_api;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.controller_holidays TO crt_auth;
 
 --
 -- Name: TABLE controllers; Type: ACL; Schema: public; Owner: crt_owner
@@ -4550,6 +4755,48 @@ GRANT SELECT ON TABLE public.controller_holidays TO crt_api;
 GRANT SELECT ON TABLE public.controllers TO crt_api;
 GRANT SELECT ON TABLE public.controllers TO crt_auth;
 GRANT SELECT ON TABLE public.controllers TO crt_review;
+
+--
+-- Name: COLUMN controllers.intake_window_days; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(intake_window_days) ON TABLE public.controllers TO crt_auth;
+
+--
+-- Name: COLUMN controllers.break_glass_minutes; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(break_glass_minutes) ON TABLE public.controllers TO crt_auth;
+
+--
+-- Name: COLUMN controllers.work_start; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(work_start) ON TABLE public.controllers TO crt_auth;
+
+--
+-- Name: COLUMN controllers.work_end; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(work_end) ON TABLE public.controllers TO crt_auth;
+
+--
+-- Name: COLUMN controllers.work_days; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(work_days) ON TABLE public.controllers TO crt_auth;
+
+--
+-- Name: COLUMN controllers.retention_basis; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(retention_basis) ON TABLE public.controllers TO crt_auth;
+
+--
+-- Name: COLUMN controllers.retention_period; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(retention_period) ON TABLE public.controllers TO crt_auth;
 
 --
 -- Name: TABLE crt_context_keys; Type: ACL; Schema: public; Owner: crt_owner
@@ -4624,8 +4871,15 @@ GRANT SELECT ON TABLE public.partner_auth_events TO crt_review;
 --
 
 GRANT SELECT ON TABLE public.partner_grants TO crt_auth;
-GRANT SELECT ON TABLE public.partner_grants TO crt_api;
+GRANT SELECT,INSERT ON TABLE public.partner_grants TO crt_api;
 GRANT SELECT ON TABLE public.partner_grants TO crt_review;
+
+--
+-- Name: COLUMN partner_grants.revoked_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(revoked_at) ON TABLE public.partner_grants TO crt_auth;
+GRANT UPDATE(revoked_at) ON TABLE public.partner_grants TO crt_api;
 
 --
 -- Name: TABLE partner_notifications; Type: ACL; Schema: public; Owner: crt_owner
@@ -4644,9 +4898,27 @@ GRANT UPDATE(acknowledged_at) ON TABLE public.partner_notifications TO crt_api;
 -- Name: TABLE partners; Type: ACL; Schema: public; Owner: crt_owner
 --
 
-GRANT SELECT ON TABLE public.partners TO crt_auth;
+GRANT SELECT,INSERT ON TABLE public.partners TO crt_auth;
 GRANT SELECT ON TABLE public.partners TO crt_api;
 GRANT SELECT ON TABLE public.partners TO crt_review;
+
+--
+-- Name: COLUMN partners.secret_sha256; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(secret_sha256) ON TABLE public.partners TO crt_auth;
+
+--
+-- Name: COLUMN partners.secret_rotated_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(secret_rotated_at) ON TABLE public.partners TO crt_auth;
+
+--
+-- Name: COLUMN partners.disabled_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(disabled_at) ON TABLE public.partners TO crt_auth;
 
 --
 -- Name: TABLE person_rectifications; Type: ACL; Schema: public; Owner: crt_owner

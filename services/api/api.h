@@ -313,6 +313,26 @@ void h_admin_users_list(struct http_ctx *ctx);
 void h_admin_user_create(struct http_ctx *ctx);
 void h_admin_user_update(struct http_ctx *ctx);
 void h_admin_user_action(struct http_ctx *ctx);
+void h_admin_user_enrolment(struct http_ctx *ctx);
+void h_admin_user_sessions(struct http_ctx *ctx);
+/* An administrative login event (h_admin.c): event about user (may be NULL) and subject (a
+ * partner or grant id, a setting's name, a day; may be NULL), the caller as actor, in the open
+ * transaction. */
+enum db_status admin_record(struct http_ctx *ctx, const char *user, const char *event,
+                            const char *subject) CRT_MUST_CHECK;
+void h_admin_partners_list(struct http_ctx *ctx);
+void h_admin_partner_create(struct http_ctx *ctx);
+void h_admin_partner_secret(struct http_ctx *ctx);
+void h_admin_partner_revoke(struct http_ctx *ctx);
+void h_admin_grants_list(struct http_ctx *ctx);
+void h_admin_grant_create(struct http_ctx *ctx);
+void h_admin_grant_end(struct http_ctx *ctx);
+void h_admin_settings(struct http_ctx *ctx);
+void h_admin_settings_update(struct http_ctx *ctx);
+void h_admin_holiday_set(struct http_ctx *ctx);
+void h_admin_holiday_remove(struct http_ctx *ctx);
+void h_auth_invite(struct http_ctx *ctx);
+void h_auth_invite_password(struct http_ctx *ctx);
 void h_break_glass(struct http_ctx *ctx);
 void h_assignments_list(struct http_ctx *ctx);
 void h_assignment_create(struct http_ctx *ctx);

@@ -1,6 +1,6 @@
 /* Account administration for the admin role, within the admin's own controller (RLS): list,
- * create (password hashed off the loop), change role or name, disable/enable, unlock, reset
- * MFA. Disabling an account or changing its role revokes its sessions, so every outstanding
+ * create (with a one-time enrolment link, or a password hashed off the loop), new enrolment
+ * links, change role or name, disable/enable, unlock, reset MFA, list a user's sessions. Disabling an account or changing its role revokes its sessions, so every outstanding
  * token stops at once. Every security-relevant action is a login event. */
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "crt/crypto.h"
 
 static const char *const admins[] = {"admin", NULL};
 static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
@@ -19,6 +20,13 @@ static enum db_status admin_event(struct http_ctx *ctx, const char *target, cons
     const char *p[] = {target, ctx->who.user_id, name, "success", api_client_ip(ctx),
                        ctx->request_id};
     return db_exec(ctx_db(ctx), "auth_event", 6, p, NULL);
+}
+
+enum db_status admin_record(struct http_ctx *ctx, const char *user, const char *event,
+                            const char *subject)
+{
+    const char *p[] = {user, event, api_client_ip(ctx), ctx->request_id, subject};
+    return db_exec(ctx_db(ctx), "admin_event", 5, p, NULL);
 }
 
 static bool username_ok(const char *u)
@@ -82,30 +90,68 @@ static void create_drop(void *arg)
     free(arg);
 }
 
-static void create_done(void *arg)
+/* A new enrolment link for account id, in the open transaction: 256 random bits, stored as
+ * SHA-256 (an auth challenge of kind 'invite', CRT_ENROL_LINK_TTL_S), earlier links ended, a
+ * login event recorded. *link: {code, expires_at} (new reference) — the code is shown once. */
+static enum db_status issue_invite(struct http_ctx *ctx, const char *id, json_t **link)
 {
-    struct create_job *j = arg;
-    struct http_ctx *ctx = j->ctx;
+    char code[64], sha[65], ttl[16];
     PGresult *r = NULL;
-    const char *p[] = {j->username, j->display_name, j->role, j->hash};
-    enum db_status st = !j->ok ? DB_ERROR : api_begin(ctx) ? DB_OK : DB_UNAUTHORIZED;
+    if (!crypto_token(32, code, sizeof code))
+        return DB_ERROR;
+    crypto_sha256_hex(code, strlen(code), sha);
+    snprintf(ttl, sizeof ttl, "%d", ctx_worker(ctx)->cfg->enrol_link_ttl_s);
+    const char *p[] = {sha, id, ttl};
+    enum db_status st = db_exec(ctx_db(ctx), "admin_invite", 3, p, &r);
+    if (st == DB_OK)
+        st = admin_event(ctx, id, "invite");
+    if (st == DB_OK)
+        *link = json_pack("{s:s, s:s}", "code", code, "expires_at", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    OPENSSL_cleanse(code, sizeof code);
+    return st == DB_OK && *link == NULL ? DB_ERROR : st;
+}
+
+/* Inserts the account (hash NULL: no password yet, an enrolment link instead) in a new
+ * transaction and answers 201, 409 for a taken username, or the failure. */
+static void create_account(struct http_ctx *ctx, const char *username, const char *display_name,
+                           const char *role, const char *hash)
+{
+    PGresult *r = NULL;
+    json_t *link = NULL;
+    const char *p[] = {username, display_name, role, hash};
+    enum db_status st = api_begin(ctx) ? DB_OK : DB_UNAUTHORIZED;
     if (st == DB_OK)
         st = db_exec(ctx_db(ctx), "admin_user_insert", 4, p, &r);
     if (st == DB_OK)
         st = admin_event(ctx, PQgetvalue(r, 0, 0), "create");
+    if (st == DB_OK && hash == NULL)
+        st = issue_invite(ctx, PQgetvalue(r, 0, 0), &link);
     if (st == DB_CONFLICT) {
         db_rollback(ctx_db(ctx));
         problem_send(ctx, 409, "conflict", "this username is taken", "username");
     } else if (st != DB_OK && st != DB_UNAUTHORIZED) {
         api_db_fail(ctx, st);
     } else if (st == DB_OK && api_commit(ctx)) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", PQgetvalue(r, 0, 0), "username",
-                              j->username, "display_name", j->display_name, "role", j->role,
-                              "mfa_active", 0);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o?}", "id", PQgetvalue(r, 0, 0),
+                              "username", username, "display_name", display_name, "role", role,
+                              "mfa_active", 0, "enrolment", link);
+        link = NULL;
         http_send_json(ctx, 201, o);
         json_decref(o);
     }
+    json_decref(link);
     PQclear(r);
+}
+
+static void create_done(void *arg)
+{
+    struct create_job *j = arg;
+    struct http_ctx *ctx = j->ctx;
+    if (j->ok)
+        create_account(ctx, j->username, j->display_name, j->role, j->hash);
+    else
+        api_db_fail(ctx, DB_ERROR);
     OPENSSL_cleanse(j, sizeof *j);
     free(j);
     api_request_end(ctx);
@@ -115,9 +161,11 @@ static const struct field_spec create_fields[] = {
     {"username", FT_TEXT, 64, NULL, 0, 0, true, false},
     {"display_name", FT_TEXT, 200, NULL, 0, 0, true, false},
     {"role", FT_ENUM, 0, roles, 0, 0, true, false},
-    {"password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, true, false},
+    {"password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, false, false},
 };
 
+/* Without a password (what the console does) the account gets a one-time enrolment link
+ * instead: the new user chooses a password and enrols a second factor with it. */
 void h_admin_user_create(struct http_ctx *ctx)
 {
     const char *in[4];
@@ -127,6 +175,10 @@ void h_admin_user_create(struct http_ctx *ctx)
         problem_send(ctx, 422, "validation",
                      "3 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit",
                      "username");
+        return;
+    }
+    if (in[3] == NULL) {
+        create_account(ctx, in[0], in[1], in[2], NULL);
         return;
     }
     const char *why = password_policy(in[3], in[0]);
@@ -233,4 +285,72 @@ void h_admin_user_action(struct http_ctx *ctx)
         http_send_json(ctx, 200, o);
         json_decref(o);
     }
+}
+
+/* POST /v1/admin/users/{id}/enrolment: a new one-time enrolment link (the earlier ones end);
+ * redeemed, it sets a new password and a new second factor. */
+void h_admin_user_enrolment(struct http_ctx *ctx)
+{
+    PGresult *r = NULL;
+    json_t *link = NULL;
+    if (!api_require_role(ctx, admins))
+        return;
+    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
+    if (!id || !api_begin(ctx))
+        return;
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), "admin_user_state", 1, p, &r);
+    bool found = st == DB_OK && PQntuples(r) == 1;
+    bool disabled = found && PQgetvalue(r, 0, 1)[0] == 't';
+    PQclear(r);
+    if (found && !disabled)
+        st = issue_invite(ctx, id, &link);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!found || disabled) {
+        db_rollback(ctx_db(ctx));
+        if (found)
+            problem_send(ctx, 409, "conflict", "enable the account first", NULL);
+        else
+            problem_send(ctx, 404, "not-found", NOT_FOUND, NULL);
+    } else {
+        api_commit_send(ctx, 201, json_pack("{s:s, s:O}", "id", id, "enrolment", link));
+    }
+    json_decref(link);
+}
+
+/* GET /v1/admin/users/{id}/sessions: the account's standing sessions (bearer and browser). */
+void h_admin_user_sessions(struct http_ctx *ctx)
+{
+    static const struct api_col cols[] = {
+        {"id", COL_TEXT},         {"created_at", COL_TEXT}, {"last_seen_at", COL_TEXT},
+        {"expires_at", COL_TEXT}, {"ip", COL_TEXT},         {"user_agent", COL_TEXT},
+        {"browser", COL_TEXT}};
+    PGresult *r = NULL;
+    if (!api_require_role(ctx, admins))
+        return;
+    const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
+    if (!id || !api_begin(ctx))
+        return;
+    const char *p[] = {id};
+    enum db_status st = db_exec(ctx_db(ctx), "admin_user_state", 1, p, &r);
+    bool found = st == DB_OK && PQntuples(r) == 1;
+    PQclear(r);
+    r = NULL;
+    if (found)
+        st = db_exec(ctx_db(ctx), "admin_user_sessions", 1, p, &r);
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+    } else if (!found) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 404, "not-found", NOT_FOUND, NULL);
+    } else {
+        json_t *items = api_row_array(r, cols, API_NCOLS(cols));
+        for (size_t i = 0; items && i < json_array_size(items); i++) {
+            json_t *it = json_array_get(items, i);
+            json_object_set_new(it, "browser", json_boolean(PQgetvalue(r, (int)i, 6)[0] == 't'));
+        }
+        api_commit_send(ctx, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+    }
+    PQclear(r);
 }

@@ -224,7 +224,7 @@ static const char *const login_params[] = {"user", "event", "outcome", "from", "
 static const struct api_col login_cols[] = {
     {"id", COL_INT}, {"at", COL_TEXT}, {"user_id", COL_TEXT}, {"username", COL_TEXT},
     {"actor_id", COL_TEXT}, {"event", COL_TEXT}, {"outcome", COL_TEXT}, {"ip", COL_TEXT},
-    {"request_id", COL_TEXT}};
+    {"request_id", COL_TEXT}, {"subject", COL_TEXT}};
 
 void h_audit_logins(struct http_ctx *ctx)
 {

@@ -872,3 +872,141 @@ void h_auth_password(struct http_ctx *ctx)
     }
     PQclear(r);
 }
+
+/* ---- POST /v1/auth/enrolment and /password: the one-time enrolment link ---- */
+
+static const struct field_spec invite_fields[] = {
+    {"code", FT_TEXT, 100, NULL, 0, 0, true, false},
+    {"password", FT_TEXT, PASSWORD_MAX_LENGTH, NULL, 0, 0, false, false},
+};
+#define INVITE_FAILED "this enrolment link is not valid (used, replaced or expired); ask your administrator for a new one"
+
+/* Whom the link enrols (nothing is used up): username, name, organisation, expiry. */
+void h_auth_invite(struct http_ctx *ctx)
+{
+    static const struct api_col cols[] = {{"username", COL_TEXT}, {"display_name", COL_TEXT},
+                                          {"organisation", COL_TEXT}, {"expires_at", COL_TEXT}};
+    const char *in[2];
+    char challenge[37];
+    PGresult *r = NULL;
+    if (!api_fields(ctx, invite_fields, 1, in) || !take_challenge(ctx, in[0], "invite", challenge))
+        return;
+    const char *p[] = {challenge};
+    enum db_status st = db_exec(ctx_db(ctx), "invite_who", 1, p, &r);
+    json_t *o = st == DB_OK && PQntuples(r) == 1 ? api_row_object(r, 0, cols, API_NCOLS(cols))
+                                                 : NULL;
+    PQclear(r);
+    if (st != DB_OK)
+        api_db_fail(ctx, st);
+    else
+        api_commit_send(ctx, 200, o);
+}
+
+struct invite_job {
+    struct http_ctx *ctx;
+    char password[4 * PASSWORD_MAX_LENGTH + 1];
+    struct password_params params;
+    char hash[PASSWORD_HASH_MAX];
+    bool ok;
+    int ctl;
+    char user[37], challenge[37];
+};
+
+static void invite_work(void *arg)
+{
+    struct invite_job *j = arg;
+    j->ok = password_hash(j->password, j->params, j->hash);
+    OPENSSL_cleanse(j->password, sizeof j->password);
+}
+
+static void invite_drop(void *arg)
+{
+    OPENSSL_cleanse(arg, sizeof(struct invite_job));
+    free(arg);
+}
+
+/* The link is used up (once: a second use of the same link finds it used), the password set,
+ * any earlier second factor, recovery codes and sessions end, the lock is lifted; the answer
+ * is an enrolment token, as a first login gives. */
+static enum db_status invite_apply(struct http_ctx *ctx, struct invite_job *j, char token[64],
+                                   bool *used)
+{
+    PGresult *r = NULL;
+    const char *c[] = {j->challenge}, *u[] = {j->user}, *pw[] = {j->user, j->hash};
+    enum db_status st = db_exec(ctx_db(ctx), "challenge_use", 1, c, &r);
+    *used = st == DB_OK && PQntuples(r) == 0;
+    PQclear(r);
+    if (st != DB_OK || *used)
+        return st;
+    st = db_exec(ctx_db(ctx), "cred_totp_clear", 1, u, NULL);
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "cred_password_set", 2, pw, NULL);
+    if (st == DB_OK)
+        st = db_exec(ctx_db(ctx), "admin_user_unlock", 1, u, NULL);
+    if (st == DB_OK)
+        st = new_challenge(ctx, "enrol", token);
+    if (st == DB_OK)
+        st = event(ctx, j->user, "invite_used", "success");
+    return st;
+}
+
+static void invite_done(void *arg)
+{
+    struct invite_job *j = arg;
+    struct http_ctx *ctx = j->ctx;
+    char token[64];
+    bool used = false;
+    enum db_status st = !j->ok ? DB_ERROR : begin_as(ctx, j->ctl, j->user) ? DB_OK : DB_UNAUTHORIZED;
+    if (st == DB_OK)
+        st = invite_apply(ctx, j, token, &used);
+    if (st == DB_OK && used) {
+        db_rollback(ctx_db(ctx));
+        problem_send(ctx, 401, "unauthorized", INVITE_FAILED, "code");
+    } else if (st != DB_OK && st != DB_UNAUTHORIZED) {
+        api_db_fail(ctx, st);
+    } else if (st == DB_OK) {
+        api_commit_send(ctx, 200, json_pack("{s:s, s:i}", "enrol_token", token, "expires_in",
+                                            ctx_worker(ctx)->cfg->mfa_token_ttl_s));
+        OPENSSL_cleanse(token, sizeof token);
+    }
+    OPENSSL_cleanse(j, sizeof *j);
+    free(j);
+    api_request_end(ctx);
+}
+
+/* The new user's password (the policy of common/password.c, 422 naming `password`), hashed off
+ * the loop; then as invite_apply says. */
+void h_auth_invite_password(struct http_ctx *ctx)
+{
+    const char *in[2];
+    char challenge[37];
+    PGresult *cred = NULL;
+    if (!api_fields(ctx, invite_fields, 2, in))
+        return;
+    if (in[1] == NULL) {
+        problem_send(ctx, 422, "validation", "is required", "password");
+        return;
+    }
+    if (!take_challenge(ctx, in[0], "invite", challenge) || (cred = lock_credentials(ctx)) == NULL)
+        return;
+    const char *why = password_policy(in[1], PQgetvalue(cred, 0, C_USERNAME));
+    PQclear(cred);
+    db_rollback(ctx_db(ctx)); /* nothing is held while the hash runs */
+    if (why) {
+        problem_send(ctx, 422, "validation", why, "password");
+        return;
+    }
+    struct invite_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        problem_send(ctx, 503, "busy", "try again in a moment", NULL);
+        return;
+    }
+    *j = (struct invite_job){.ctx = ctx, .params = shared_of(ctx)->pw, .ctl = ctx->who.controller_id};
+    snprintf(j->password, sizeof j->password, "%s", in[1]);
+    snprintf(j->user, sizeof j->user, "%s", ctx->who.user_id);
+    snprintf(j->challenge, sizeof j->challenge, "%s", challenge);
+    if (api_offload(ctx, invite_work, invite_done, invite_drop, j))
+        ctx->suspended = true;
+    else
+        invite_drop(j);
+}

@@ -272,6 +272,77 @@ static struct db_stmt stmts[] = {
     {"admin_user_unlock",
      "UPDATE staff_credentials SET locked_until = NULL, lockouts = 0, failed_passwords = 0, "
      "failed_codes = 0, updated_at = now() WHERE user_id = $1::uuid RETURNING 1"},
+    /* ---- the administrator console (h_admin.c, h_admin_partners.c; migration 022) ---- */
+    {"admin_event",
+     "INSERT INTO login_events (controller_id, user_id, actor_id, event, outcome, ip, "
+     "request_id, subject) VALUES (crt_current_controller(), $1::uuid, crt_current_user(), $2, "
+     "'success', $3, $4, $5)"},
+    {"admin_user_state",
+     "SELECT u.username, u.disabled_at IS NOT NULL FROM staff_users u WHERE u.id = $1::uuid"},
+    /* A new enrolment link ends the user's earlier ones. */
+    {"admin_invite",
+     "WITH old AS (UPDATE auth_challenges SET used_at = now() WHERE user_id = $2::uuid "
+     "  AND kind = 'invite' AND used_at IS NULL) "
+     "INSERT INTO auth_challenges (token_sha256, controller_id, user_id, kind, expires_at) "
+     "VALUES ($1, crt_current_controller(), $2::uuid, 'invite', "
+     "now() + make_interval(secs => $3::int)) RETURNING to_json(expires_at) #>> '{}'"},
+    {"invite_who",
+     "SELECT u.username, u.display_name, c.name, to_json(a.expires_at) #>> '{}' "
+     "FROM auth_challenges a JOIN staff_users u ON u.id = a.user_id "
+     "JOIN controllers c ON c.id = u.controller_id WHERE a.id = $1::uuid"},
+    {"admin_user_sessions",
+     "SELECT id::text, to_json(created_at) #>> '{}', to_json(last_seen_at) #>> '{}', "
+     "to_json(expires_at) #>> '{}', ip, user_agent, cookie_sha256 IS NOT NULL FROM sessions "
+     "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
+     "AND (idle_timeout_s IS NULL OR last_seen_at + make_interval(secs => idle_timeout_s) > now()) "
+     "ORDER BY created_at DESC, id LIMIT 200"},
+    {"admin_partners",
+     "SELECT p.id::text, p.client_id, p.name, p.kind, p.owner_controller IS NOT NULL, "
+     "p.secret_version, to_json(p.secret_rotated_at) #>> '{}', to_json(p.disabled_at) #>> '{}', "
+     "to_json(p.created_at) #>> '{}' FROM partners p "
+     "WHERE p.owner_controller = crt_current_controller() "
+     "OR (p.owner_controller IS NULL AND p.disabled_at IS NULL) ORDER BY p.name, p.id"},
+    {"admin_partner_create", "SELECT crt_admin_partner_create($1, $2, $3, $4)::text"},
+    {"admin_partner_secret", "SELECT crt_admin_partner_secret($1::uuid, $2)"},
+    {"admin_partner_revoke", "SELECT crt_admin_partner_revoke($1::uuid)"},
+    /* Grants of the controller with their disclosures; dates are days in Brussels (D41), the
+     * last day inclusive. */
+    {"admin_grants",
+     "SELECT g.id::text, g.partner_id::text, p.name, p.client_id, "
+     "array_to_json(g.field_groups)::text, g.purpose, g.legal_basis, "
+     "(g.valid_from AT TIME ZONE 'Europe/Brussels')::date::text, "
+     "((g.valid_to - interval '1 microsecond') AT TIME ZONE 'Europe/Brussels')::date::text, "
+     "to_json(g.revoked_at) #>> '{}', COALESCE(d.n, 0), "
+     "CASE WHEN g.revoked_at IS NOT NULL THEN 'ended' WHEN now() < g.valid_from THEN 'future' "
+     "WHEN now() >= g.valid_to THEN 'expired' ELSE 'active' END "
+     "FROM partner_grants g JOIN partners p ON p.id = g.partner_id "
+     "LEFT JOIN (SELECT grant_id, count(*) AS n FROM disclosures GROUP BY grant_id) d "
+     "ON d.grant_id = g.id WHERE g.controller_id = crt_current_controller() "
+     "ORDER BY (g.revoked_at IS NULL) DESC, p.name, g.purpose, g.valid_from DESC"},
+    {"admin_grant_insert",
+     "INSERT INTO partner_grants (partner_id, controller_id, field_groups, purpose, legal_basis, "
+     "valid_from, valid_to) SELECT p.id, crt_current_controller(), $2::text[], $3, $4, "
+     "$5::date::timestamp AT TIME ZONE 'Europe/Brussels', "
+     "($6::date + 1)::timestamp AT TIME ZONE 'Europe/Brussels' FROM partners p "
+     "WHERE p.id = $1::uuid AND p.disabled_at IS NULL "
+     "AND (p.owner_controller IS NULL OR p.owner_controller = crt_current_controller()) "
+     "RETURNING id::text"},
+    {"admin_grant_end",
+     "UPDATE partner_grants SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1::uuid "
+     "AND controller_id = crt_current_controller() RETURNING to_json(revoked_at) #>> '{}'"},
+    {"admin_settings",
+     "SELECT c.code, c.name, c.intake_window_days, c.break_glass_minutes, "
+     "to_char(c.work_start, 'HH24:MI'), to_char(c.work_end, 'HH24:MI'), "
+     "array_to_json(c.work_days)::text, c.retention_basis, "
+     "(extract(year FROM c.retention_period) * 12 + extract(month FROM c.retention_period))::int, "
+     "(SELECT COALESCE(json_agg(json_build_object('day', h.day, 'name', h.name) ORDER BY h.day), "
+     "'[]')::text FROM controller_holidays h WHERE h.controller_id = c.id) "
+     "FROM controllers c WHERE c.id = crt_current_controller()"},
+    {"admin_settings_set",
+     "SELECT crt_admin_settings_set($1::int, $2::int, $3::time, $4::time, $5::smallint[], $6, "
+     "$7::int)"},
+    {"admin_holiday_set", "SELECT crt_admin_holiday_set($1::date, $2)"},
+    {"admin_holiday_remove", "SELECT crt_admin_holiday_remove($1::date)"},
     {"me", "SELECT u.username, u.display_name, u.role, c.code, c.name FROM staff_users u "
            "JOIN controllers c ON c.id = u.controller_id WHERE u.id = $1::uuid"},
     {"person_read", person_read_sql},
@@ -456,7 +527,9 @@ static struct db_stmt stmts[] = {
      "array_to_json(g.field_groups)::text, g.legal_basis, to_json(g.valid_from) #>> '{}', "
      "to_json(g.valid_to) #>> '{}' FROM partners p LEFT JOIN partner_grants g "
      "ON g.partner_id = p.id AND g.revoked_at IS NULL AND now() >= g.valid_from "
-     "AND now() < g.valid_to WHERE p.disabled_at IS NULL ORDER BY p.name, p.id, g.purpose"},
+     "AND now() < g.valid_to WHERE p.disabled_at IS NULL "
+     "AND (p.owner_controller IS NULL OR p.owner_controller = crt_current_controller()) "
+     "ORDER BY p.name, p.id, g.purpose"},
     {"referral_insert",
      "INSERT INTO referrals (controller_id, person_id, partner_id, purpose, created_by, "
      "person_informed) "
@@ -472,7 +545,7 @@ static struct db_stmt stmts[] = {
      "WHERE id = $2::uuid AND person_id = $1::uuid AND ended_at IS NULL RETURNING id::text"},
     {"login_page",
      "SELECT e.id, to_json(e.at) #>> '{}', e.user_id::text, u.username, e.actor_id::text, "
-     "e.event, e.outcome, e.ip, e.request_id FROM login_events e "
+     "e.event, e.outcome, e.ip, e.request_id, e.subject FROM login_events e "
      "LEFT JOIN staff_users u ON u.id = e.user_id "
      "WHERE ($1::uuid IS NULL OR e.user_id = $1::uuid) AND ($2::text IS NULL OR e.event = $2) "
      "AND ($3::text IS NULL OR e.outcome = $3) "

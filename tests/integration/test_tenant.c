@@ -157,7 +157,7 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
     cr_assert_eq(sql_long(s, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                              "WHERE n.nspname = 'public' AND p.prosecdef "
                              "AND has_function_privilege('crt_api', p.oid, 'EXECUTE')", 0, NULL),
-                 19, "a new SECURITY DEFINER function for crt_api: test it here");
+                 25, "a new SECURITY DEFINER function for crt_api: test it here");
     const char *bidx[2];
     PGresult *b = PQexecParams(s, "SELECT national_number_bidx, name_bidx FROM persons "
                                   "WHERE id = $1::uuid", 1, NULL, (const char *[]){person_id}, NULL, NULL, 0);
@@ -189,7 +189,24 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
     cr_assert(refused_or_empty(c, "3", "coordinator",
                                "SELECT 1 WHERE crt_login_begin(3::smallint, $1::uuid)", 1,
                                (const char *[]){ingent_user}));
+    /* the administrator's (migration 022): a forged admin context changes nothing */
+    static const char *const admin_calls[] = {
+        "SELECT crt_admin_partner_create('forged-partner', 'Forged', 'other', repeat('a', 64))",
+        "SELECT crt_admin_partner_secret(id, repeat('b', 64)) FROM partners LIMIT 1",
+        "SELECT crt_admin_partner_revoke(id) FROM partners LIMIT 1",
+        "SELECT crt_admin_settings_set(1, 5, NULL, NULL, NULL, NULL, 0)",
+        "SELECT crt_admin_holiday_set('2040-01-01', 'forged')",
+        "SELECT crt_admin_holiday_remove('2040-01-01')"};
+    for (size_t i = 0; i < sizeof admin_calls / sizeof admin_calls[0]; i++)
+        cr_assert(refused_or_empty(c, "3", "admin", admin_calls[i], 0, NULL), "%s", admin_calls[i]);
     PQfinish(c);
+    cr_assert_eq(sql_long(s, "SELECT count(*) FROM partners WHERE client_id = 'forged-partner' "
+                             "OR secret_sha256 = repeat('b', 64)", 0, NULL), 0,
+                 "no partner was made or rotated");
+    cr_assert_eq(sql_long(s, "SELECT count(*) FROM controller_holidays WHERE day = '2040-01-01'",
+                          0, NULL), 0);
+    cr_assert_eq(sql_long(s, "SELECT count(*) FROM controllers WHERE id = 3 AND "
+                             "(intake_window_days = 1 OR retention_period = interval '0')", 0, NULL), 0);
     /* the person is where it was, untouched */
     cr_assert_eq(sql_long(s, "SELECT controller_id FROM persons WHERE id = $1::uuid", 1, p), 3);
     cr_assert_eq(sql_long(s, "SELECT count(*) FROM rights_requests WHERE person_id = $1::uuid", 1, p), 0);

@@ -17,6 +17,8 @@ from console_dpo import DpoTests
 from harness import (HERE, ROOT, PASSWORD, Api, browser, bearer_login, cookie_login, create_account,
                      enrol_by_api, make_certs, partner_with_grant, unique)
 
+from console_admin import AdminTests
+
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -47,7 +49,7 @@ def catalogue(lang):
     return cat
 
 
-class Suite(DpoTests):
+class Suite(DpoTests, AdminTests):
     def __init__(self, api_bin, ctl_bin):
         self.api_bin, self.ctl_bin = api_bin, ctl_bin
         self.results = []

@@ -23,6 +23,7 @@ struct crt_config {
     char *jwt_audience;         /* CRT_JWT_AUDIENCE */
     int access_token_ttl_s;     /* CRT_ACCESS_TOKEN_TTL_S */
     int mfa_token_ttl_s;        /* CRT_MFA_TOKEN_TTL_S */
+    int enrol_link_ttl_s;       /* CRT_ENROL_LINK_TTL_S */
     char *data_key_file;        /* CRT_DATA_KEY_FILE: keyring sealing TOTP secrets */
     char *index_key_file;       /* CRT_INDEX_KEY_FILE: HMAC key of the blind indexes */
     int scrypt_log2n;           /* CRT_SCRYPT_LOG2N */

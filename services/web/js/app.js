@@ -11,6 +11,10 @@ import { registerScreen } from './register.js';
 import { personScreen } from './person.js';
 import { sessionsScreen, passwordScreen } from './account.js';
 import { dpoRoutes, dpoNav } from './dpo.js';
+import { adminUsersScreen, adminUserNewScreen, adminUserScreen } from './admin-users.js';
+import { adminPartnersScreen, adminGrantsScreen } from './admin-partners.js';
+import { adminSettingsScreen } from './admin-settings.js';
+import { enrolLinkScreen } from './enrol-link.js';
 
 export const state = { user: null, access: { read: [], write: [] }, session: null, notice: null };
 const RETURN_KEY = 'crt.return';
@@ -22,7 +26,15 @@ const routes = [
   [/^#\/sessions$/, () => sessionsScreen],
   [/^#\/password$/, () => passwordScreen],
   ...dpoRoutes,
+  [/^#\/admin\/users$/, () => adminUsersScreen],
+  [/^#\/admin\/users\/new$/, () => adminUserNewScreen],
+  [/^#\/admin\/users\/([0-9a-f-]{36})$/, () => adminUserScreen],
+  [/^#\/admin\/partners$/, () => adminPartnersScreen],
+  [/^#\/admin\/grants$/, () => adminGrantsScreen],
+  [/^#\/admin\/settings$/, () => adminSettingsScreen],
 ];
+// The enrolment link of a new colleague: shown whether or not anyone is signed in.
+const ENROL_LINK = /^#\/enrol\/([A-Za-z0-9_-]{20,100})$/;
 
 export function main() { return document.getElementById('main'); }
 
@@ -50,6 +62,8 @@ export function can(kind, group) { return state.access[kind].includes(group); }
 export function role() { return state.user ? state.user.role : null; }
 
 async function route() {
+  const link = ENROL_LINK.exec(location.hash);
+  if (link) { try { await enrolLinkScreen(link[1]); } catch (e) { failed(e); } focusTitle(); return; }
   if (!state.user) { loginScreen(); return; }
   const hash = location.hash || '#/';
   for (const [re, screenFn] of routes) {
@@ -100,6 +114,7 @@ function renderChrome() {
   if (!state.user) { nav.hidden = true; user.hidden = true; return; }
   const items = role() === 'dpo' ? [...dpoNav] : [['#/', 'nav.home']];
   if (can('write', 'identification') && ['intake', 'coordinator'].includes(role())) items.push(['#/register', 'nav.register']);
+  if (role() === 'admin') items.push(['#/admin/users', 'admin.nav.console']);
   items.push(['#/sessions', 'nav.sessions'], ['#/password', 'nav.password']);
   nav.append(h('ul', {}, items.map(([href, key]) => h('li', {}, h('a', { href, text: t(key) })))));
   nav.hidden = false;
@@ -166,7 +181,7 @@ async function boot() {
     renderChrome();
     if (state.user) await route(); else loginScreen();
   });
-  window.addEventListener('hashchange', () => { if (state.user) route(); });
+  window.addEventListener('hashchange', () => route());
   try {
     const s = await get('/v1/auth/session', { auth: true });
     state.session = s; state.user = s.user; setCsrf(s.csrf_token);

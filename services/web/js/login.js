@@ -67,7 +67,7 @@ function codeScreen(mfaToken) {
   focusTitle();
 }
 
-async function enrolScreen(enrolToken) {
+export async function enrolScreen(enrolToken) {
   const e = await post('/v1/auth/totp/enrol', { enrol_token: enrolToken }, { auth: true });
   const { m } = screen('enrol.title');
   m.append(h('p', { text: t('enrol.intro') }));
