@@ -78,6 +78,8 @@ static const struct cfg_entry entries[] = {
      "reading a response"},
     {"CRT_STATEMENT_TIMEOUT_MS", CFG_INT, "5000", OFF(statement_timeout_ms), 0, 600000,
      CFG_API, "PostgreSQL statement_timeout for API queries (0: the role's own, 20 s)"},
+    {"CRT_BATCH_MAX", CFG_INT, "32", OFF(batch_max), 1, 60, CFG_API,
+     "most requests whose reads share one transaction (group commit) on a worker's read connection"},
     {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL | CFG_REVIEW,
      "error, warn, info or debug"},
     /* the web application, browser sessions, TLS (docs/web-sessions.md) */

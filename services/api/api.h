@@ -51,6 +51,7 @@ struct worker {
     struct token_cache *tokens;
     struct access_matrix matrix; /* role x field group, refreshed every few seconds */
     uint64_t matrix_at;
+    struct batch *batch; /* the read paths' own connection and its group commit (batch.c) */
 };
 
 /* The route table (routes.c) and its size. */
@@ -107,6 +108,29 @@ void api_request_end(struct http_ctx *ctx);
  * with Retry-After and ends the request. */
 bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
                  void (*drop)(void *), void *arg);
+
+/* ---- the read paths: group-committed reads on a non-blocking connection (batch.c) ---- */
+/* The reads of the read paths (person read) run on each worker's second connection, which is
+ * non-blocking, in pipeline mode and driven from the loop: concurrent requests' reads share one
+ * transaction, each after its own session check, and are answered only once its COMMIT has
+ * returned. Everything else (writes, refusals logged in a transaction of their own, the role
+ * matrix) keeps the worker's blocking connection, ctx_db. */
+#define BATCH_MAX_PARAMS 8
+/* Called on the loop when the read's transaction has ended: st DB_OK with the read's result r
+ * (the callee PQclears it) once COMMIT has returned, else the failure of this request (r
+ * NULL): DB_UNAUTHORIZED when the session is no longer valid, DB_TIMEOUT, DB_UNAVAILABLE…
+ * It must answer; the request ends after it. */
+typedef void (*batch_done_fn)(struct http_ctx *ctx, enum db_status st, PGresult *r, void *arg);
+/* Queues the logged read stmt (n <= BATCH_MAX_PARAMS parameters p, copied) of the caller for
+ * the next flight, in the caller's signed context, and suspends the request; done finishes it.
+ * False after answering 500 (out of memory). */
+bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
+                       batch_done_fn done, void *arg) CRT_MUST_CHECK;
+/* Per worker: the connection (a database not reachable now is tried again on the first read;
+ * false only when out of memory), its release, and whether no read is queued or out. */
+bool batch_init(struct worker *w) CRT_MUST_CHECK;
+void batch_free(struct worker *w);
+bool batch_idle(const struct worker *w);
 
 /* The request's worker and its database connection. */
 static inline struct worker *ctx_worker(struct http_ctx *ctx) { return ctx->worker; }
@@ -218,6 +242,11 @@ enum gate api_gate_decide(struct http_ctx *ctx, const PGresult *r, const char *p
 /* Answers a refused gate: 404 or 403, logging the attempt unless logged (the statement did). */
 void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
                      const char *action, const char *purpose, bool logged);
+/* The same for a batched read (batch.c), whose statement logged the attempt and whose
+ * transaction has committed: 404 or 403; a mismatch is logged `denied` (policy_mismatch) in a
+ * transaction of its own, after the statement's row (which says what the database decided). */
+void api_gate_committed(struct http_ctx *ctx, enum gate g, const char *person_id,
+                        const char *action, const char *purpose);
 /* The need-to-know gate for one person inside the open transaction: true with *reason set
  * ("assignment", "coordinator_scope", …) when the caller may see the person; otherwise the
  * attempt is logged (not_found or denied), committed, and 404 or 403 answered. */

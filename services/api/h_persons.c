@@ -303,10 +303,32 @@ void h_person_transfer(struct http_ctx *ctx)
     }
 }
 
+/* What the answer of a person read needs once its transaction has committed. */
+struct person_read {
+    const char *id, *purpose;
+    unsigned mask;
+};
+
+/* The read's transaction has ended (batch.c): the statement logged the access (allowed, denied
+ * or not_found) and COMMIT has returned, so the answer may go out. */
+static void person_read_done(struct http_ctx *ctx, enum db_status st, PGresult *r, void *arg)
+{
+    struct person_read *pr = arg;
+    const char *reason = NULL;
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    enum gate g = api_gate_decide(ctx, r, pr->id, &reason);
+    if (g == GATE_OK)
+        send_person(ctx, 200, r, GATE_COLUMNS, pr->mask, NULL, reason);
+    else
+        api_gate_committed(ctx, g, pr->id, "read", pr->purpose);
+    PQclear(r);
+}
+
 void h_person_get(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
     char groups[128];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
@@ -318,22 +340,16 @@ void h_person_get(struct http_ctx *ctx)
                  "your role does not read person records", NULL);
         return;
     }
-    if (!api_begin(ctx))
-        return;
-    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
-    const char *p[] = {id, groups, purpose, ctx->request_id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_read", 4, p, &r);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
+    struct person_read *pr = arena_alloc(&ctx->arena, sizeof *pr);
+    if (pr == NULL) {
+        problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
         return;
     }
-    /* The statement logged the access (allowed, denied or not_found); answer once durable. */
-    enum gate g = api_gate_decide(ctx, r, id, &reason);
-    if (g != GATE_OK)
-        api_gate_refuse(ctx, g, id, "read", purpose, true);
-    else if (api_commit(ctx))
-        send_person(ctx, 200, r, GATE_COLUMNS, mask, NULL, reason);
-    PQclear(r);
+    *pr = (struct person_read){id, purpose, mask};
+    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
+    const char *p[] = {id, groups, purpose, ctx->request_id};
+    if (!batch_read_logged(ctx, "person_read", 4, p, person_read_done, pr))
+        return; /* answered 500 */
 }
 
 /* ---- search ---- */
