@@ -116,16 +116,30 @@ bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *
  * returned. Everything else (writes, refusals logged in a transaction of their own, the role
  * matrix) keeps the worker's blocking connection, ctx_db. */
 #define BATCH_MAX_PARAMS 8
-/* Called on the loop when the read's transaction has ended: st DB_OK with the read's result r
- * (the callee PQclears it) once COMMIT has returned, else the failure of this request (r
- * NULL): DB_UNAUTHORIZED when the session is no longer valid, DB_TIMEOUT, DB_UNAVAILABLE…
- * It must answer; the request ends after it. */
-typedef void (*batch_done_fn)(struct http_ctx *ctx, enum db_status st, PGresult *r, void *arg);
-/* Queues the logged read stmt (n <= BATCH_MAX_PARAMS parameters p, copied) of the caller for
- * the next flight, in the caller's signed context, and suspends the request; done finishes it.
+/* A prepared statement and its parameters (which must live as long as the request). */
+struct batch_stmt {
+    const char *name;
+    int n;
+    const char *p[BATCH_MAX_PARAMS];
+};
+/* Called in the flight with the read's result r (not to be kept) when a second statement of
+ * the request depends on it (the log rows of what a search found): sets next->name (and its
+ * parameters) or leaves it NULL for none; false fails this request alone (500). */
+typedef bool (*batch_then_fn)(struct http_ctx *ctx, const PGresult *r, void *arg,
+                              struct batch_stmt *next);
+/* Called on the loop when the request's transaction has ended: st DB_OK with the results of
+ * the read r and of the second statement r2 (NULL when none; the callee PQclears both) once
+ * COMMIT has returned, else the failure of this request (r, r2 NULL): DB_UNAUTHORIZED when the
+ * session is no longer valid, DB_TIMEOUT, DB_UNAVAILABLE… It must answer; the request ends
+ * after it. */
+typedef void (*batch_done_fn)(struct http_ctx *ctx, enum db_status st, PGresult *r,
+                              PGresult *r2, void *arg);
+/* Queues the read stmt (n <= BATCH_MAX_PARAMS parameters p, copied), which writes its own
+ * access-log rows or, through then (NULL: none), has a second statement that does, for the
+ * next flight in the caller's signed context, and suspends the request; done finishes it.
  * False after answering 500 (out of memory). */
 bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
-                       batch_done_fn done, void *arg) CRT_MUST_CHECK;
+                       batch_then_fn then, batch_done_fn done, void *arg) CRT_MUST_CHECK;
 /* Per worker: the connection (a database not reachable now is tried again on the first read;
  * false only when out of memory), its release, and whether no read is queued or out. */
 bool batch_init(struct worker *w) CRT_MUST_CHECK;

@@ -1,10 +1,12 @@
 /* The read paths' database side: a non-blocking, pipelined connection of each worker, driven
  * from its event loop, that runs concurrent requests' reads in one transaction (group commit). */
 /* A flight is BEGIN, then per request its session check (crt_session_require, which raises on
- * an invalid session) and its read, then COMMIT and a Sync, all sent at once. Requests that
- * arrive while a flight is out wait for the next one (at most CRT_BATCH_MAX each). Answers go
- * out only once COMMIT has returned. A request whose statement fails is answered with its
- * failure alone: the flight is rolled back and the others run again in the next one. */
+ * an invalid session) and its read, then COMMIT and a Sync, all sent at once. A request whose
+ * second statement depends on its read (a search's log rows) makes the flight two-phased: the
+ * reads, a flush, then each such request's check again and its second statement, COMMIT, Sync.
+ * Requests that arrive while a flight is out wait for the next one (at most CRT_BATCH_MAX).
+ * Answers go out only once COMMIT has returned. A request whose statement fails is answered
+ * with its failure alone: the flight is rolled back and the others run again in the next. */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +23,15 @@ static const struct db_stmt check_stmts[] = {
 
 struct batch_item {
     struct http_ctx *ctx;
-    const char *stmt;
-    int n;
-    const char *p[BATCH_MAX_PARAMS];
+    struct batch_stmt read, then_stmt;
     const char *check;     /* crt_session_req or crt_partner_req */
     const char *cp[4];     /* its parameters */
     int ncp;
+    batch_then_fn then;    /* NULL: one statement */
     batch_done_fn done;
     void *arg;
-    PGresult *result;      /* the read's, kept until COMMIT has returned */
+    PGresult *result[2];   /* the statements', kept until COMMIT has returned */
+    int step2;             /* the step of its check in the second phase, or -1 */
     enum db_status st;     /* DB_OK, or what failed this request alone */
     struct batch_item *next;
 };
@@ -44,6 +46,10 @@ struct batch {
     int nflight, cap;
     int step;                         /* the command whose result comes next */
     int first_item;                   /* the step of the first check */
+    int phase_end;                    /* the step after the first phase's last */
+    int commit_step;                  /* COMMIT's step, once sent (else -1) */
+    int step_sent;                    /* the step of the next command sent */
+    bool two_phase;                   /* a request of the flight has a second statement */
     bool out;                         /* a flight is out */
     bool need_rollback;               /* the last flight failed: its transaction is open, aborted */
     bool committed;
@@ -117,10 +123,12 @@ static enum db_status batch_connect(struct batch *b)
 static void item_finish(struct batch_item *it, enum db_status st)
 {
     struct http_ctx *ctx = it->ctx;
-    PGresult *r = st == DB_OK ? it->result : NULL;
-    if (st != DB_OK)
-        PQclear(it->result);
-    it->done(ctx, st, r, it->arg);
+    if (st != DB_OK) {
+        PQclear(it->result[0]);
+        PQclear(it->result[1]);
+        it->result[0] = it->result[1] = NULL;
+    }
+    it->done(ctx, st, it->result[0], it->result[1], it->arg);
     free(it);
     api_request_end(ctx);
 }
@@ -146,8 +154,9 @@ static void flight_end(struct batch *b)
         else if (broken || b->failed < 0)
             item_finish(it, broken ? DB_UNAVAILABLE : b->flight_st);
         else { /* not its fault: runs again, in the same order, before what queued since */
-            PQclear(it->result);
-            it->result = NULL;
+            PQclear(it->result[0]);
+            PQclear(it->result[1]);
+            it->result[0] = it->result[1] = NULL;
             it->st = DB_OK;
             *again_tail = it;
             again_tail = &it->next;
@@ -183,36 +192,53 @@ static enum db_status failure_of(struct batch *b, const PGresult *r, const char 
     return st;
 }
 
+/* The request and statement (0 check, 1 its statement) of step s, or NULL for ROLLBACK, BEGIN
+ * and COMMIT. */
+static struct batch_item *step_item(const struct batch *b, int s, int *which)
+{
+    if (s >= b->first_item && s < b->phase_end) {
+        *which = (s - b->first_item) % 2;
+        return b->flight[(s - b->first_item) / 2];
+    }
+    for (int i = 0; s >= b->phase_end && i < b->nflight; i++)
+        if (b->flight[i]->step2 >= 0 && (s == b->flight[i]->step2 || s == b->flight[i]->step2 + 1)) {
+            *which = s - b->flight[i]->step2;
+            return b->flight[i];
+        }
+    return NULL;
+}
+
 /* The result of command b->step of the flight. */
 static void flight_result(struct batch *b, PGresult *r)
 {
     ExecStatusType t = PQresultStatus(r);
-    int s = b->step++;
-    int last = b->first_item + 2 * b->nflight; /* COMMIT */
+    int s = b->step++, which = 0;
+    bool ok = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+    struct batch_item *it = step_item(b, s, &which);
     if (t == PGRES_PIPELINE_ABORTED) {
         PQclear(r);
-        return;
-    }
-    bool ok = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
-    if (s >= b->first_item && s < last) {
-        struct batch_item *it = b->flight[(s - b->first_item) / 2];
-        bool is_read = (s - b->first_item) % 2 == 1;
+    } else if (it) {
+        bool second = s >= b->phase_end;
         if (!ok && b->failed < 0) {
-            it->st = failure_of(b, r, is_read ? it->stmt : it->check);
-            b->failed = (s - b->first_item) / 2;
+            it->st = failure_of(b, r, which == 0 ? it->check
+                                      : second ? it->then_stmt.name : it->read.name);
+            for (b->failed = 0; b->flight[b->failed] != it; b->failed++)
+                ;
         }
-        if (ok && is_read)
-            it->result = r;
+        if (ok && which == 1)
+            it->result[second] = r;
         else
             PQclear(r);
-        return;
+    } else {
+        if (!ok && b->flight_st == DB_OK) /* ROLLBACK, BEGIN or COMMIT */
+            b->flight_st = failure_of(b, r, s == b->commit_step ? "COMMIT" : "BEGIN");
+        if (s == b->commit_step && ok && b->failed < 0 && b->flight_st == DB_OK)
+            b->committed = true; /* durable: the answers may go out */
+        PQclear(r);
     }
-    if (!ok && b->flight_st == DB_OK) /* ROLLBACK, BEGIN or COMMIT */
-        b->flight_st = failure_of(b, r, s == last ? "COMMIT" : "BEGIN");
-    if (s == last && ok && b->failed < 0 && b->flight_st == DB_OK)
-        b->committed = true; /* durable: the answers may go out */
-    PQclear(r);
 }
+
+static void second_phase(struct batch *b);
 
 /* Reads what has arrived; ends the flight at its Sync, or when the connection is gone. */
 static void batch_read(struct batch *b)
@@ -237,6 +263,8 @@ static void batch_read(struct batch *b)
             return;
         }
         flight_result(b, r);
+        if (b->two_phase && b->step == b->phase_end && b->commit_step < 0)
+            second_phase(b);
     }
 }
 
@@ -285,15 +313,54 @@ static bool send_sql(struct batch *b, const char *sql)
     return PQsendQueryParams(b->db.conn, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
 }
 
-static bool send_items(struct batch *b)
+static bool send_stmt(struct batch *b, const struct batch_stmt *st)
+{
+    return PQsendQueryPrepared(b->db.conn, st->name, st->n, st->p, NULL, NULL, 0) == 1;
+}
+
+/* Each request's check and read; the first phase ends here. */
+static bool send_first(struct batch *b)
 {
     for (int i = 0; i < b->nflight; i++) {
         struct batch_item *it = b->flight[i];
         if (PQsendQueryPrepared(b->db.conn, it->check, it->ncp, it->cp, NULL, NULL, 0) != 1 ||
-            PQsendQueryPrepared(b->db.conn, it->stmt, it->n, it->p, NULL, NULL, 0) != 1)
+            !send_stmt(b, &it->read))
             return false;
     }
     return true;
+}
+
+/* COMMIT (unless the flight has failed already: then only the Sync that ends it), Sync. */
+static bool send_end(struct batch *b, bool commit)
+{
+    if (commit && !send_sql(b, "COMMIT"))
+        return false;
+    b->commit_step = commit ? b->step_sent++ : b->step_sent;
+    return PQpipelineSync(b->db.conn) == 1;
+}
+
+/* The first phase's results are in: each request that has a second statement gets its check
+ * again (the context now is the last request's) and that statement; then COMMIT. */
+static void second_phase(struct batch *b)
+{
+    bool ok = b->failed < 0 && b->flight_st == DB_OK;
+    for (int i = 0; ok && i < b->nflight; i++) {
+        struct batch_item *it = b->flight[i];
+        it->then_stmt.name = NULL;
+        if (it->then && !it->then(it->ctx, it->result[0], it->arg, &it->then_stmt)) {
+            it->st = DB_ERROR; /* its statement could not be made: it fails alone */
+            b->failed = i;
+            ok = false;
+        } else if (it->then_stmt.name) {
+            it->step2 = b->step_sent;
+            b->step_sent += 2;
+            ok = PQsendQueryPrepared(b->db.conn, it->check, it->ncp, it->cp, NULL, NULL, 0) == 1 &&
+                 send_stmt(b, &it->then_stmt);
+        }
+    }
+    if (!send_end(b, ok) && b->failed < 0)
+        db_close(&b->db); /* libpq refused to queue: the next read finds it broken */
+    batch_flush(b);
 }
 
 /* Takes up to CRT_BATCH_MAX queued requests into a flight and sends it. */
@@ -313,12 +380,21 @@ static void batch_start(struct batch *b)
             b->tail = &b->queue;
         b->step = 0;
         b->first_item = (b->need_rollback ? 1 : 0) + 1;
+        b->phase_end = b->first_item + 2 * b->nflight;
+        b->step_sent = b->phase_end;
+        b->commit_step = -1;
+        b->two_phase = false;
+        for (int i = 0; i < b->nflight; i++) {
+            b->flight[i]->step2 = -1;
+            b->two_phase |= b->flight[i]->then != NULL;
+        }
         b->failed = -1;
         b->committed = false;
         b->flight_st = st;
         b->out = true;
         if (st == DB_OK && (!b->need_rollback || send_sql(b, "ROLLBACK")) && send_sql(b, "BEGIN") &&
-            send_items(b) && send_sql(b, "COMMIT") && PQpipelineSync(b->db.conn) == 1) {
+            send_first(b) &&
+            (b->two_phase ? PQsendFlushRequest(b->db.conn) == 1 : send_end(b, true))) {
             b->need_rollback = false;
             uint64_t ms = b->w->cfg->statement_timeout_ms > 0 ? 2u * b->w->cfg->statement_timeout_ms
                                                               : 40000u;
@@ -386,7 +462,7 @@ bool batch_idle(const struct worker *w)
 }
 
 bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
-                       batch_done_fn done, void *arg)
+                       batch_then_fn then, batch_done_fn done, void *arg)
 {
     struct batch *b = ctx_worker(ctx)->batch;
     bool partner = strcmp(ctx->who.role, "partner") == 0;
@@ -397,9 +473,10 @@ bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char
         problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
         return false;
     }
-    *it = (struct batch_item){.ctx = ctx, .stmt = stmt, .n = n, .done = done, .arg = arg};
+    *it = (struct batch_item){.ctx = ctx, .read = {stmt, n, {NULL}}, .then = then, .done = done,
+                              .arg = arg};
     for (int i = 0; i < n; i++) /* the handler's strings may not live as long as the request */
-        it->p[i] = p[i] ? arena_strdup(&ctx->arena, p[i]) : NULL;
+        it->read.p[i] = p[i] ? arena_strdup(&ctx->arena, p[i]) : NULL;
     if (partner) {
         it->check = "crt_partner_req";
         it->cp[0] = ctx->who.user_id, it->cp[1] = a, it->ncp = 2;
