@@ -176,19 +176,33 @@ static void flight_end(struct batch *b)
 
 /* ---- reading results ---- */
 
+/* Whether statement name writes only the service's own records (as db.c decides for ctx_db). */
+static bool own_writes(const char *name)
+{
+    for (const char *const *w = api_own_writes; name && *w; w++)
+        if (strcmp(*w, name) == 0)
+            return true;
+    return false;
+}
+
+/* The failure of statement what, mapped and logged as db.c does it (SQLSTATE and constraint
+ * only: the message may quote row values). */
 static enum db_status failure_of(struct batch *b, const PGresult *r, const char *what)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
     if (state && strcmp(state, CHECK_UNAUTHORIZED) == 0)
         return DB_UNAUTHORIZED;
-    enum db_status st = db_status_of_failure(
-        state, PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME), false);
+    enum db_status st = db_status_of_failure(state, constraint, own_writes(what));
     if (PQstatus(b->db.conn) != CONNECTION_OK)
         st = DB_UNAVAILABLE;
     static struct log_limit limit;
-    if (st != DB_UNAUTHORIZED)
-        log_limited(&limit, st == DB_ERROR ? LOG_ERROR : LOG_WARN,
-                    "db: batched %s failed sqlstate=%s", what, state ? state : "-");
+    log_limited(&limit,
+                st == DB_INVALID || st == DB_CONFLICT ? LOG_DEBUG
+                : st == DB_ERROR                      ? LOG_ERROR
+                                                      : LOG_WARN,
+                "db: %s failed sqlstate=%s constraint=%s", what, state ? state : "-",
+                constraint ? constraint : "-");
     return st;
 }
 
