@@ -295,7 +295,7 @@ static void batch_flush(struct batch *b)
     if (f == 1)
         event_add(b->wr, NULL);
     else if (f < 0) {
-        b->flight_st = DB_UNAVAILABLE;
+        batch_drop_conn(b);
         flight_end(b);
     }
 }
@@ -315,7 +315,7 @@ static void batch_overdue(evutil_socket_t fd, short what, void *arg)
     static struct log_limit limit;
     log_limited(&limit, LOG_WARN, "worker %d: a batch of %d reads did not return in time; "
                 "reconnecting", b->w->index, b->nflight);
-    db_close(&b->db);
+    batch_drop_conn(b);
     b->flight_st = DB_UNAVAILABLE;
     flight_end(b);
 }
@@ -372,9 +372,12 @@ static void second_phase(struct batch *b)
                  send_stmt(b, &it->then_stmt);
         }
     }
-    if (!send_end(b, ok) && b->failed < 0)
-        db_close(&b->db); /* libpq refused to queue: the next read finds it broken */
-    batch_flush(b);
+    if (send_end(b, ok)) {
+        batch_flush(b);
+        return;
+    }
+    batch_drop_conn(b); /* libpq refused to queue: the connection is broken */
+    flight_end(b);
 }
 
 /* Takes up to CRT_BATCH_MAX queued requests into a flight and sends it. */
@@ -418,7 +421,7 @@ static void batch_start(struct batch *b)
             return;
         }
         if (st == DB_OK) { /* libpq refused to queue: the connection is broken */
-            db_close(&b->db);
+            batch_drop_conn(b);
             b->flight_st = DB_UNAVAILABLE;
         }
         flight_end(b); /* answers this flight's requests (503) and tries the next */
