@@ -65,13 +65,12 @@ static struct reader reader_of(const char *key, const char *person, int status,
     return r;
 }
 
-/* Sends every reader's GET at once, each on its own connection with its own request id, then
- * reads the answers; checks each answer and its access-log row; returns how many transactions
- * the rows of the batched reads were committed in (distinct xmin). */
-static long burst(const struct reader *rd, int n, const char *tag)
+/* Sends GET path[i] with token[i] for every i at once, each on its own connection with its own
+ * request id (rid[i], "batch-<tag>-<pid>-<i>"), then reads the answers into out[i]. */
+static void fire(const char *const *path, const char *const *token, int n, const char *tag,
+                 struct resp *out, char (*rid)[40])
 {
     int *s = calloc((size_t)n, sizeof *s);
-    char (*rid)[40] = calloc((size_t)n, sizeof *rid);
     for (int i = 0; i < n; i++) {
         snprintf(rid[i], sizeof rid[i], "batch-%s-%d-%d", tag, (int)getpid(), i);
         s[i] = api_connect();
@@ -80,16 +79,45 @@ static long burst(const struct reader *rd, int n, const char *tag)
     for (int i = 0; i < n; i++) {
         char req[2048];
         int len = snprintf(req, sizeof req,
-                           "GET /v1/persons/%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                           "GET %s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
                            "X-Request-Id: %s\r\nConnection: close\r\n\r\n",
-                           rd[i].person, rd[i].token, rid[i]);
+                           path[i], token[i], rid[i]);
         cr_assert_eq(send(s[i], req, (size_t)len, MSG_NOSIGNAL), len);
     }
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(api_read(s[i], &out[i], 15000), 0, "answer %d", i);
+        close(s[i]);
+    }
+    free(s);
+}
+
+/* How many transactions the access-log rows of a burst's requests were committed in. */
+static long commits_of(PGconn *c, const char *tag)
+{
+    char like[64];
+    snprintf(like, sizeof like, "batch-%s-%d-%%", tag, (int)getpid());
+    const char *p[] = {like};
+    return sql_long(c, "SELECT count(DISTINCT xmin::text) FROM access_log WHERE request_id LIKE $1 "
+                       "AND reason IS DISTINCT FROM 'role_has_no_access'", 1, p);
+}
+
+/* Sends every reader's GET at once (fire), then checks each answer and its access-log row;
+ * returns how many transactions the rows of the batched reads were committed in. */
+static long burst(const struct reader *rd, int n, const char *tag)
+{
+    char (*rid)[40] = calloc((size_t)n, sizeof *rid);
+    const char **path = calloc((size_t)n, sizeof *path), **token = calloc((size_t)n, sizeof *token);
+    struct resp *res = calloc((size_t)n, sizeof *res);
+    for (int i = 0; i < n; i++) {
+        char *pth = malloc(64);
+        snprintf(pth, 64, "/v1/persons/%s", rd[i].person);
+        path[i] = pth;
+        token[i] = rd[i].token;
+    }
+    fire(path, token, n, tag, res, rid);
     PGconn *c = db_super();
     for (int i = 0; i < n; i++) {
-        struct resp r;
-        cr_assert_eq(api_read(s[i], &r, 15000), 0, "answer %d", i);
-        close(s[i]);
+        struct resp r = res[i];
         cr_assert_eq(r.status, rd[i].status, "reader %d (%s): %d %s", i, rid[i], r.status, r.body);
         if (r.status == 200) {
             cr_assert_str_eq(json_string_value(json_object_get(r.json, "id")), rd[i].person);
@@ -97,6 +125,7 @@ static long burst(const struct reader *rd, int n, const char *tag)
                              rd[i].reason, "reader %d", i);
         }
         resp_free(&r);
+        free((char *)path[i]);
         /* Exactly the rows of this request: under its user and controller, with its outcome. */
         const char *p[] = {rid[i]};
         cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1", 1, p),
@@ -113,15 +142,12 @@ static long burst(const struct reader *rd, int n, const char *tag)
                      1, "reader %d's row: its user, controller, outcome %s, reason %s", i,
                      rd[i].outcome, rd[i].reason ? rd[i].reason : "-");
     }
-    char like[64];
-    snprintf(like, sizeof like, "batch-%s-%d-%%", tag, (int)getpid());
-    const char *p[] = {like};
-    long xacts = sql_long(c, "SELECT count(DISTINCT xmin::text) FROM access_log "
-                             "WHERE request_id LIKE $1 "
-                             "AND reason IS DISTINCT FROM 'role_has_no_access'", 1, p);
+    long xacts = commits_of(c, tag);
     PQfinish(c);
-    free(s);
     free(rid);
+    free(path);
+    free(token);
+    free(res);
     return xacts;
 }
 
@@ -254,6 +280,85 @@ Test(batch, no_answer_before_the_commit_that_holds_its_log_row)
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1 "
                              "AND outcome = 'allowed'", 1, p), 1);
     PQfinish(c);
+    free(a);
+    free(g);
+}
+
+/* ---- searches and partner pulls: a second statement per request in the same flight ---- */
+
+/* The rows a search request logged: all of action search, of person (NULL: none at all), under
+ * the searcher's user and controller. */
+static void search_rows(PGconn *c, const char *rid, const struct reader *who, const char *person)
+{
+    const char *p[] = {rid};
+    long all = sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1 "
+                           "AND person_id IS NOT NULL", 1, p);
+    cr_assert_eq(all, person ? 1 : 0, "search %s: rows naming a person", rid);
+    if (person == NULL)
+        return;
+    const char *q[] = {rid, person, who->user_id, who->controller};
+    cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1 "
+                             "AND person_id = $2::uuid AND user_id = $3::uuid "
+                             "AND controller_id = $4::smallint AND action = 'search' "
+                             "AND outcome = 'allowed'", 4, q),
+                 1, "search %s: its row under the searcher's user and controller", rid);
+}
+
+Test(batch, searches_and_partner_pulls_log_under_their_own_context_in_shared_flights)
+{
+    char last[40], path_search[160];
+    unique_name(last, sizeof last, "Zoekbatch");
+    char *a = create_person("atlas.intake", "Batch", last, "1975-01-02");
+    char *g = create_person("ingent.intake", "Batch", last, "1975-01-02");
+    cr_assert(a && g);
+    struct partner pa;
+    partner_with_grant(&pa, "atlas", "identification", "employment_guidance");
+    partner_refer("atlas.coordinator", a, &pa, "employment_guidance");
+    char *pt = partner_token(&pa);
+    snprintf(path_search, sizeof path_search, "/v1/persons?q=%s&birth_date=1975-01-02", last);
+    char path_pull[96], path_read[96];
+    snprintf(path_pull, sizeof path_pull, "/v1/partner/persons/%s", a);
+    snprintf(path_read, sizeof path_read, "/v1/persons/%s", a);
+    /* kind: 0 atlas search (finds a), 1 ingent search (finds g), 2 huis search (none),
+     * 3 partner pull of a, 4 atlas read of a */
+    struct reader who[3] = {reader_of("atlas.coordinator", a, 200, NULL, NULL),
+                            reader_of("ingent.intake", g, 200, NULL, NULL),
+                            reader_of("huis.coordinator", NULL, 200, NULL, NULL)};
+    enum { N = 20 };
+    const char *path[N], *token[N];
+    for (int i = 0; i < N; i++) {
+        int k = i % 5;
+        path[i] = k < 3 ? path_search : k == 3 ? path_pull : path_read;
+        token[i] = k < 3 ? who[k].token : k == 3 ? pt : who[0].token;
+    }
+    struct resp res[N];
+    char rid[N][40];
+    fire(path, token, N, "search", res, rid);
+    PGconn *c = db_super();
+    for (int i = 0; i < N; i++) {
+        int k = i % 5;
+        cr_assert_eq(res[i].status, 200, "request %d: %d %s", i, res[i].status, res[i].body);
+        json_t *items = json_object_get(res[i].json, "items");
+        if (k < 3) {
+            const char *want = k == 2 ? NULL : who[k].person;
+            cr_assert_eq(json_array_size(items), want ? 1u : 0u, "search %d: %s", i, res[i].body);
+            if (want)
+                cr_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "id")),
+                                 want);
+            search_rows(c, rid[i], &who[k], want);
+        } else {
+            cr_assert_str_eq(json_string_value(json_object_get(res[i].json, "id")), a);
+            const char *p[] = {rid[i], a};
+            cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1 "
+                                     "AND person_id = $2::uuid AND outcome = 'allowed'", 2, p),
+                         1, "request %d: one row", i);
+        }
+        resp_free(&res[i]);
+    }
+    long xacts = commits_of(c, "search");
+    cr_assert_lt(xacts, N - 4, "%ld transactions for %d requests: no group commit", xacts, N);
+    PQfinish(c);
+    free(pt);
     free(a);
     free(g);
 }
