@@ -117,14 +117,15 @@ def write_batch(lines, batch, out):
     body = lines[1:-1]
     with open(out, "w") as f:
         f.write(f"-- pgbench script of tests/bench/run.sh: {batch} reads (each its session check and its\n"
-                "-- read, as crt-api sends them) in one transaction, one commit: the database's ceiling\n"
-                "-- for group-committed reads (see tests/bench/pgbench_script.py).\n")
+                "-- read, as crt-api sends them) in one transaction, one commit, sent as one pipeline as\n"
+                "-- crt-api's flights are: the database's ceiling for group-committed reads\n"
+                "-- (see tests/bench/pgbench_script.py).\n")
         for i in range(1, batch + 1):
             f.write(f"\\set k{i} random(1, :nids)\n")
-        f.write(lines[0] + "\n")
+        f.write("\\startpipeline\n" + lines[0] + "\n")
         for i in range(1, batch + 1):
             f.write("\n".join(x.replace(":k)", f":k{i})") for x in body) + "\n")
-        f.write(lines[-1] + "\n")
+        f.write(lines[-1] + "\n\\endpipeline\n")
 
 
 if __name__ == "__main__":
