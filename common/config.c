@@ -30,7 +30,7 @@ static const struct cfg_entry entries[] = {
     {"CRT_LISTEN", CFG_STR, "127.0.0.1:8080", OFF(listen), 0, 0, CFG_API,
      "address and port crt-api listens on (IPv4 host:port)"},
     {"CRT_THREADS", CFG_INT, NULL, OFF(threads), 1, 256, CFG_API,
-     "worker threads, each with its own event loop and database connection (default 2 per core)"},
+     "worker threads, each with its own event loop and two database connections (default 2 per core)"},
     {"CRT_MAX_BODY_BYTES", CFG_INT, "65536", OFF(max_body_bytes), 1024, 16777216, CFG_API,
      "largest request body accepted; larger gets 413"},
     {"CRT_MAX_HEADER_BYTES", CFG_INT, "16384", OFF(max_header_bytes), 1024, 1048576, CFG_API,
