@@ -54,7 +54,7 @@ struct batch {
     bool need_rollback;               /* the last flight failed: its transaction is open, aborted */
     bool committed;
     int failed;                       /* index in flight of the request that failed it, or -1 */
-    enum db_status flight_st;         /* a failure of the whole flight (BEGIN, COMMIT, connection) */
+    enum db_status flight_st;         /* the whole flight's failure (BEGIN, COMMIT, connection) */
 };
 
 static void batch_start(struct batch *b);
@@ -214,11 +214,13 @@ static struct batch_item *step_item(const struct batch *b, int s, int *which)
         *which = (s - b->first_item) % 2;
         return b->flight[(s - b->first_item) / 2];
     }
-    for (int i = 0; s >= b->phase_end && i < b->nflight; i++)
-        if (b->flight[i]->step2 >= 0 && (s == b->flight[i]->step2 || s == b->flight[i]->step2 + 1)) {
-            *which = s - b->flight[i]->step2;
+    for (int i = 0; s >= b->phase_end && i < b->nflight; i++) {
+        int s2 = b->flight[i]->step2;
+        if (s2 >= 0 && (s == s2 || s == s2 + 1)) {
+            *which = s - s2;
             return b->flight[i];
         }
+    }
     return NULL;
 }
 

@@ -19,8 +19,8 @@ static pid_t api_pid;
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     (void)set;
-    static const char *const env[] = {"CRT_THREADS=1", "CRT_STATEMENT_TIMEOUT_MS=" STATEMENT_TIMEOUT_MS,
-                                      NULL};
+    static const char *const env[] = {"CRT_THREADS=1",
+                                      "CRT_STATEMENT_TIMEOUT_MS=" STATEMENT_TIMEOUT_MS, NULL};
     api_pid = api_start(env);
     harness_login_all();
 }
