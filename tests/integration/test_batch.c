@@ -315,6 +315,9 @@ Test(batch, searches_and_partner_pulls_log_under_their_own_context_in_shared_fli
     partner_with_grant(&pa, "atlas", "identification", "employment_guidance");
     partner_refer("atlas.coordinator", a, &pa, "employment_guidance");
     char *pt = partner_token(&pa);
+    struct account acc; /* a revoked session's search fails in the first phase of a flight */
+    struct reader revoked;
+    revoked_reader(&revoked, &acc, a);
     snprintf(path_search, sizeof path_search, "/v1/persons?q=%s&birth_date=1975-01-02", last);
     char path_pull[96], path_read[96];
     snprintf(path_pull, sizeof path_pull, "/v1/partner/persons/%s", a);
@@ -331,12 +334,22 @@ Test(batch, searches_and_partner_pulls_log_under_their_own_context_in_shared_fli
         path[i] = k < 3 ? path_search : k == 3 ? path_pull : path_read;
         token[i] = k < 3 ? who[k].token : k == 3 ? pt : who[0].token;
     }
+    token[7] = revoked.token;
+    path[7] = path_search;
     struct resp res[N];
     char rid[N][40];
     fire(path, token, N, "search", res, rid);
     PGconn *c = db_super();
     for (int i = 0; i < N; i++) {
         int k = i % 5;
+        if (i == 7) {
+            const char *p[] = {rid[i]};
+            cr_assert_eq(res[i].status, 401, "revoked: %d %s", res[i].status, res[i].body);
+            cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1",
+                                  1, p), 0, "nothing logged for the revoked session");
+            resp_free(&res[i]);
+            continue;
+        }
         cr_assert_eq(res[i].status, 200, "request %d: %d %s", i, res[i].status, res[i].body);
         json_t *items = json_object_get(res[i].json, "items");
         if (k < 3) {
@@ -358,6 +371,7 @@ Test(batch, searches_and_partner_pulls_log_under_their_own_context_in_shared_fli
     long xacts = commits_of(c, "search");
     cr_assert_lt(xacts, N - 4, "%ld transactions for %d requests: no group commit", xacts, N);
     PQfinish(c);
+    account_free(&acc);
     free(pt);
     free(a);
     free(g);
