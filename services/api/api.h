@@ -143,6 +143,12 @@ bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char
 /* Per worker: the connection (a database not reachable now is tried again on the first read;
  * false only when out of memory), its release, and whether no read is queued or out. */
 bool batch_init(struct worker *w) CRT_MUST_CHECK;
+/* Before a transaction on the blocking connection: the flight out is sent in full (a two-phase
+ * one up to its COMMIT, reading its first phase's results), so that the database can finish it
+ * without this loop. A flight's session check may hold the session's row (its last-seen
+ * refresh) until COMMIT, and a write of that session on the blocking connection would otherwise
+ * wait for a flight that waits for the blocked loop. Waits at most the flight's time cap. */
+void batch_settle(struct worker *w);
 void batch_free(struct worker *w);
 bool batch_idle(const struct worker *w);
 

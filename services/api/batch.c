@@ -8,6 +8,7 @@
  * Answers go out only once COMMIT has returned. A request whose statement fails is answered
  * with its failure alone: the flight is rolled back and the others run again in the next. */
 #include <event2/event.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -478,6 +479,22 @@ void batch_free(struct worker *w)
 bool batch_idle(const struct worker *w)
 {
     return w->batch == NULL || (!w->batch->out && w->batch->queue == NULL);
+}
+
+void batch_settle(struct worker *w)
+{
+    struct batch *b = w->batch;
+    int ms = w->cfg->statement_timeout_ms > 0 ? 2 * w->cfg->statement_timeout_ms + 1000 : 41000;
+    while (b && b->out && b->db.conn) {
+        int f = PQflush(b->db.conn);
+        if (f < 0 || (f == 0 && !(b->two_phase && b->commit_step < 0)))
+            return; /* all sent (or broken: the flight's own paths take it from here) */
+        struct pollfd p = {PQsocket(b->db.conn), (short)(f == 1 ? POLLIN | POLLOUT : POLLIN), 0};
+        if (poll(&p, 1, ms) != 1)
+            return; /* the flight's time cap answers it */
+        if (p.revents & (POLLIN | POLLERR | POLLHUP))
+            batch_read(b);
+    }
 }
 
 bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,

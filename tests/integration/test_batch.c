@@ -376,3 +376,89 @@ Test(batch, searches_and_partner_pulls_log_under_their_own_context_in_shared_fli
     free(a);
     free(g);
 }
+
+/* ---- a write of a session while that session's two-phase flight is out ---- */
+
+/* A request sent on its own connection (read later with api_read); the socket. */
+static int send_raw(const char *method, const char *path, const char *token, const char *body)
+{
+    char req[2048];
+    int len = snprintf(req, sizeof req,
+                       "%s %s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                       "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                       "Connection: close\r\n\r\n%s",
+                       method, path, token, body ? strlen(body) : 0, body ? body : "");
+    int s = api_connect();
+    cr_assert(s >= 0);
+    cr_assert_eq(send(s, req, (size_t)len, MSG_NOSIGNAL), len);
+    return s;
+}
+
+/* A connection of the superuser holding the session row of user locked (its last-seen made
+ * old first, so that the user's next session check must update it and waits). */
+static PGconn *hold_session(const char *user)
+{
+    PGconn *c = db_super();
+    const char *p[] = {user};
+    cr_assert(sql_ok(c, "UPDATE sessions SET last_seen_at = now() - interval '20 seconds' "
+                        "WHERE user_id = $1::uuid", 1, p));
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT 1 FROM sessions WHERE user_id = $1::uuid FOR UPDATE", 1, p));
+    return c;
+}
+
+static void release(PGconn *c)
+{
+    cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    PQfinish(c);
+}
+
+Test(batch, a_write_of_a_session_does_not_wait_for_its_own_search_flight)
+{
+    char *a, *g;
+    people(&a, &g);
+    struct account s, r, blk;
+    cr_assert(account_new(&s, "atlas", "coordinator") && account_new(&r, "atlas", "coordinator") &&
+              account_new(&blk, "atlas", "coordinator"));
+    char read_path[96];
+    snprintf(read_path, sizeof read_path, "/v1/persons/%s", a);
+    /* s's session check will refresh (and so lock) its row in the search's first phase */
+    PGconn *sc = db_super();
+    const char *sp[] = {s.user_id};
+    cr_assert(sql_ok(sc, "UPDATE sessions SET last_seen_at = now() - interval '20 seconds' "
+                         "WHERE user_id = $1::uuid", 1, sp));
+    PQfinish(sc);
+    /* flight 1: blk's read, held until s's search and r's read are queued behind it */
+    PGconn *hold_blk = hold_session(blk.user_id), *hold_r = hold_session(r.user_id);
+    int k_blk = send_raw("GET", read_path, blk.token, NULL);
+    usleep(100000);
+    int k_search = send_raw("GET", "/v1/persons?q=Atlasperson&birth_date=1981-02-03", s.token, NULL);
+    usleep(50000);
+    int k_read = send_raw("GET", read_path, r.token, NULL);
+    usleep(100000);
+    release(hold_blk); /* flight 2: s's search (locks s's row), then r's read (waits for hold_r) */
+    usleep(150000);
+    int k_write = send_raw("POST", "/v1/persons/duplicate-check", s.token,
+                           "{\"first_name\":\"Batch\",\"last_name\":\"Atlasperson\","
+                           "\"birth_date\":\"1981-02-03\"}");
+    usleep(400000);
+    release(hold_r); /* flight 2's first phase ends: its second phase and COMMIT can go */
+    struct resp w, x;
+    cr_assert_eq(api_read(k_write, &w, 15000), 0);
+    cr_assert_eq(w.status, 200, "the write waited on its session's row behind a flight that "
+                                "waited for the blocked loop: %d %s", w.status, w.body);
+    resp_free(&w);
+    int socks[] = {k_blk, k_search, k_read};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(api_read(socks[i], &x, 15000), 0);
+        cr_assert_eq(x.status, 200, "request %d: %d %s", i, x.status, x.body);
+        resp_free(&x);
+        close(socks[i]);
+    }
+    close(k_write);
+    account_free(&s);
+    account_free(&r);
+    account_free(&blk);
+    free(a);
+    free(g);
+}
