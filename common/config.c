@@ -30,7 +30,7 @@ static const struct cfg_entry entries[] = {
     {"CRT_LISTEN", CFG_STR, "127.0.0.1:8080", OFF(listen), 0, 0, CFG_API,
      "address and port crt-api listens on (IPv4 host:port)"},
     {"CRT_THREADS", CFG_INT, NULL, OFF(threads), 1, 256, CFG_API,
-     "worker threads, each with its own event loop and database connection (default 2 per core)"},
+     "worker threads, each with its own event loop and two database connections (default 2 per core)"},
     {"CRT_MAX_BODY_BYTES", CFG_INT, "65536", OFF(max_body_bytes), 1024, 16777216, CFG_API,
      "largest request body accepted; larger gets 413"},
     {"CRT_MAX_HEADER_BYTES", CFG_INT, "16384", OFF(max_header_bytes), 1024, 1048576, CFG_API,
@@ -80,6 +80,8 @@ static const struct cfg_entry entries[] = {
      "reading a response"},
     {"CRT_STATEMENT_TIMEOUT_MS", CFG_INT, "5000", OFF(statement_timeout_ms), 0, 600000,
      CFG_API, "PostgreSQL statement_timeout for API queries (0: the role's own, 20 s)"},
+    {"CRT_BATCH_MAX", CFG_INT, "32", OFF(batch_max), 1, 60, CFG_API,
+     "most requests whose reads share one transaction (group commit) on a worker's read connection"},
     {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL | CFG_REVIEW,
      "error, warn, info or debug"},
     /* the web application, browser sessions, TLS (docs/web-sessions.md) */

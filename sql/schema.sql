@@ -742,6 +742,29 @@ $$;
 ALTER FUNCTION public.crt_partner_referrals() OWNER TO crt_auth;
 
 --
+-- Name: crt_partner_require(uuid, integer); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_partner_require(p_partner uuid, p_secret_version integer) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM set_config('crt.context_mac', '', true),
+          set_config('crt.controller_id', '', true),
+          set_config('crt.user_id', '', true),
+          set_config('crt.role', '', true),
+          set_config('crt.session_id', '', true),
+          set_config('crt.partner_id', '', true);
+  IF NOT crt_partner_begin(p_partner, p_secret_version) THEN
+    RAISE EXCEPTION 'the partner credentials are no longer valid' USING ERRCODE = 'CR401';
+  END IF;
+  RETURN true;
+END $$;
+
+ALTER FUNCTION public.crt_partner_require(p_partner uuid, p_secret_version integer) OWNER TO crt_owner;
+
+--
 -- Name: crt_partner_secret_version(); Type: FUNCTION; Schema: public; Owner: crt_owner
 --
 
@@ -1060,6 +1083,29 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) OWNER TO crt_auth;
+
+--
+-- Name: crt_session_require(smallint, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_session_require(p_controller smallint, p_user uuid, p_session uuid, p_role text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  PERFORM set_config('crt.context_mac', '', true),
+          set_config('crt.controller_id', '', true),
+          set_config('crt.user_id', '', true),
+          set_config('crt.role', '', true),
+          set_config('crt.session_id', '', true),
+          set_config('crt.partner_id', '', true);
+  IF NOT crt_session_begin(p_controller, p_user, p_session, p_role) THEN
+    RAISE EXCEPTION 'the session is no longer valid' USING ERRCODE = 'CR401';
+  END IF;
+  RETURN true;
+END $$;
+
+ALTER FUNCTION public.crt_session_require(p_controller smallint, p_user uuid, p_session uuid, p_role text) OWNER TO crt_owner;
 
 --
 -- Name: crt_transfer_person(uuid, text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
@@ -4654,6 +4700,13 @@ REVOKE ALL ON FUNCTION public.crt_partner_referrals() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_partner_referrals() TO crt_api;
 
 --
+-- Name: FUNCTION crt_partner_require(p_partner uuid, p_secret_version integer); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+REVOKE ALL ON FUNCTION public.crt_partner_require(p_partner uuid, p_secret_version integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_partner_require(p_partner uuid, p_secret_version integer) TO crt_api;
+
+--
 -- Name: FUNCTION crt_person_consultations(p_person uuid); Type: ACL; Schema: public; Owner: crt_auth
 --
 
@@ -4694,6 +4747,13 @@ GRANT ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person 
 
 REVOKE ALL ON FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_session_require(p_controller smallint, p_user uuid, p_session uuid, p_role text); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+REVOKE ALL ON FUNCTION public.crt_session_require(p_controller smallint, p_user uuid, p_session uuid, p_role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_session_require(p_controller smallint, p_user uuid, p_session uuid, p_role text) TO crt_api;
 
 --
 -- Name: FUNCTION crt_transfer_person(p_person uuid, p_to text, p_reason text, p_request text, p_purpose text); Type: ACL; Schema: public; Owner: crt_auth

@@ -51,6 +51,7 @@ struct worker {
     struct token_cache *tokens;
     struct access_matrix matrix; /* role x field group, refreshed every few seconds */
     uint64_t matrix_at;
+    struct batch *batch; /* the read paths' own connection and its group commit (batch.c) */
 };
 
 /* The route table (routes.c) and its size. */
@@ -107,6 +108,49 @@ void api_request_end(struct http_ctx *ctx);
  * with Retry-After and ends the request. */
 bool api_offload(struct http_ctx *ctx, void (*work)(void *), void (*done)(void *),
                  void (*drop)(void *), void *arg);
+
+/* ---- the read paths: group-committed reads on a non-blocking connection (batch.c) ---- */
+/* The reads of the read paths (person read) run on each worker's second connection, which is
+ * non-blocking, in pipeline mode and driven from the loop: concurrent requests' reads share one
+ * transaction, each after its own session check, and are answered only once its COMMIT has
+ * returned. Everything else (writes, refusals logged in a transaction of their own, the role
+ * matrix) keeps the worker's blocking connection, ctx_db. */
+#define BATCH_MAX_PARAMS 8
+/* A prepared statement and its parameters (which must live as long as the request). */
+struct batch_stmt {
+    const char *name;
+    int n;
+    const char *p[BATCH_MAX_PARAMS];
+};
+/* Called in the flight with the read's result r (not to be kept) when a second statement of
+ * the request depends on it (the log rows of what a search found): sets next->name (and its
+ * parameters) or leaves it NULL for none; false fails this request alone (500). */
+typedef bool (*batch_then_fn)(struct http_ctx *ctx, const PGresult *r, void *arg,
+                              struct batch_stmt *next);
+/* Called on the loop when the request's transaction has ended: st DB_OK with the results of
+ * the read r and of the second statement r2 (NULL when none; the callee PQclears both) once
+ * COMMIT has returned, else the failure of this request (r, r2 NULL): DB_UNAUTHORIZED when the
+ * session is no longer valid, DB_TIMEOUT, DB_UNAVAILABLE… It must answer; the request ends
+ * after it. */
+typedef void (*batch_done_fn)(struct http_ctx *ctx, enum db_status st, PGresult *r,
+                              PGresult *r2, void *arg);
+/* Queues the read stmt (n <= BATCH_MAX_PARAMS parameters p, copied), which writes its own
+ * access-log rows or, through then (NULL: none), has a second statement that does, for the
+ * next flight in the caller's signed context, and suspends the request; done finishes it.
+ * False after answering 500 (out of memory). */
+bool batch_read_logged(struct http_ctx *ctx, const char *stmt, int n, const char *const *p,
+                       batch_then_fn then, batch_done_fn done, void *arg) CRT_MUST_CHECK;
+/* Per worker: the connection (a database not reachable now is tried again on the first read;
+ * false only when out of memory), its release, and whether no read is queued or out. */
+bool batch_init(struct worker *w) CRT_MUST_CHECK;
+/* Before a transaction on the blocking connection: the flight out is sent in full (a two-phase
+ * one up to its COMMIT, reading its first phase's results), so that the database can finish it
+ * without this loop. A flight's session check may hold the session's row (its last-seen
+ * refresh) until COMMIT, and a write of that session on the blocking connection would otherwise
+ * wait for a flight that waits for the blocked loop. Waits at most the flight's time cap. */
+void batch_settle(struct worker *w);
+void batch_free(struct worker *w);
+bool batch_idle(const struct worker *w);
 
 /* The request's worker and its database connection. */
 static inline struct worker *ctx_worker(struct http_ctx *ctx) { return ctx->worker; }
@@ -223,6 +267,11 @@ enum gate api_gate_decide(struct http_ctx *ctx, const PGresult *r, const char *p
 /* Answers a refused gate: 404 or 403, logging the attempt unless logged (the statement did). */
 void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
                      const char *action, const char *purpose, bool logged);
+/* The same for a batched read (batch.c), whose statement logged the attempt and whose
+ * transaction has committed: 404 or 403; a mismatch is logged `denied` (policy_mismatch) in a
+ * transaction of its own, after the statement's row (which says what the database decided). */
+void api_gate_committed(struct http_ctx *ctx, enum gate g, const char *person_id,
+                        const char *action, const char *purpose);
 /* The need-to-know gate for one person inside the open transaction: true with *reason set
  * ("assignment", "coordinator_scope", …) when the caller may see the person; otherwise the
  * attempt is logged (not_found or denied), committed, and 404 or 403 answered. */

@@ -130,6 +130,19 @@ void api_gate_refuse(struct http_ctx *ctx, enum gate g, const char *person_id,
     }
 }
 
+void api_gate_committed(struct http_ctx *ctx, enum gate g, const char *person_id,
+                        const char *action, const char *purpose)
+{
+    if (g == GATE_NOT_FOUND)
+        problem_send(ctx, 404, "not-found", "no such person", NULL);
+    else if (g == GATE_DENIED)
+        problem_send(ctx, 403, "forbidden", NO_NEED_TO_KNOW, NULL);
+    else if (g == GATE_OBJECTED)
+        problem_send(ctx, 403, "forbidden", API_OBJECTED, "X-CRT-Purpose");
+    else /* the statement's row is committed already; the mismatch gets its own row */
+        api_deny(ctx, person_id, action, purpose, "policy_mismatch", NO_NEED_TO_KNOW, NULL);
+}
+
 bool api_person_gate(struct http_ctx *ctx, const char *person_id, const char *action,
                      const char *purpose, const char **reason)
 {

@@ -231,22 +231,29 @@ static unsigned groups_mask(const char *json_array_text)
     return m;
 }
 
-/* Test results (education) of the page's persons whose grant includes education. */
-static json_t *education_of(struct http_ctx *ctx, const PGresult *r, enum db_status *st)
+/* In the pull's transaction, once its rows are known: the test results (education) of the
+ * persons whose grant includes education, when there are any. */
+static bool education_stmt(struct http_ctx *ctx, const PGresult *r, void *arg,
+                           struct batch_stmt *next)
 {
+    (void)arg;
     const char **ids = arena_alloc(&ctx->arena, (size_t)(PQntuples(r) + 1) * sizeof *ids);
     size_t n = 0;
-    json_t *by_person = json_object();
-    PGresult *t = NULL;
-    *st = DB_OK;
     for (int i = 0; ids && i < PQntuples(r); i++)
         if (groups_mask(PQgetvalue(r, i, X_GROUPS)) & (1u << FG_EDUCATION))
-            ids[n++] = PQgetvalue(r, i, 0);
-    if (n == 0 || by_person == NULL)
-        return by_person;
-    const char *p[] = {db_array_literal(&ctx->arena, ids, n)};
-    *st = p[0] ? db_exec(ctx_db(ctx), "partner_tests", 1, p, &t) : DB_ERROR;
-    for (int i = 0; *st == DB_OK && i < PQntuples(t); i++) {
+            ids[n++] = arena_strdup(&ctx->arena, PQgetvalue(r, i, 0));
+    if (ids && n == 0)
+        return true; /* none: no second statement */
+    const char *list = ids ? db_array_literal(&ctx->arena, ids, n) : NULL;
+    *next = (struct batch_stmt){"partner_tests", 1, {list}};
+    return list != NULL;
+}
+
+/* The test results of t (NULL: none) by person id. New reference; NULL when out of memory. */
+static json_t *education_of(const PGresult *t)
+{
+    json_t *by_person = json_object();
+    for (int i = 0; by_person && t && i < PQntuples(t); i++) {
         const char *pid = PQgetvalue(t, i, 0);
         if (!json_object_get(by_person, pid))
             json_object_set_new(by_person, pid, json_array());
@@ -254,7 +261,6 @@ static json_t *education_of(struct http_ctx *ctx, const PGresult *r, enum db_sta
                               json_pack("{s:s, s:o}", "occurred_on", PQgetvalue(t, i, 2), "details",
                                         json_loads(PQgetvalue(t, i, 3), 0, NULL)));
     }
-    PQclear(t);
     return by_person;
 }
 
@@ -323,23 +329,16 @@ static bool page_params(struct http_ctx *ctx, const char **since, const char **t
     return true;
 }
 
-void h_partner_persons(struct http_ctx *ctx)
+/* The page and its disclosure and log rows have committed: the answer. */
+static void page_done(struct http_ctx *ctx, enum db_status st, PGresult *r, PGresult *t,
+                      void *arg)
 {
-    const char *since, *ts, *id, *purpose, *limit;
-    PGresult *r = NULL;
-    json_t *tests = NULL;
-    if (!page_params(ctx, &since, &ts, &id, &purpose, &limit) || !api_begin(ctx))
-        return;
-    const char *p[] = {ctx->request_id, since, ts, id, limit, purpose};
-    enum db_status st = db_exec(ctx_db(ctx), "partner_page", 6, p, &r);
-    if (st == DB_OK)
-        tests = education_of(ctx, r, &st);
+    const char *limit = arg;
     if (st != DB_OK) { /* nothing is returned unless every disclosure row was written */
-        PQclear(r);
-        json_decref(tests);
         api_db_fail(ctx, st);
         return;
     }
+    json_t *tests = education_of(t);
     int n = PQntuples(r);
     json_t *items = json_array();
     for (int i = 0; items && i < n; i++)
@@ -350,39 +349,49 @@ void h_partner_persons(struct http_ctx *ctx)
     json_t *o = json_pack("{s:o, s:o}", "items", items ? items : json_array(), "next_cursor",
                           next ? json_string(next) : json_null());
     PQclear(r);
+    PQclear(t);
     json_decref(tests);
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
+    http_send_json(ctx, 200, o);
     json_decref(o);
+}
+
+void h_partner_persons(struct http_ctx *ctx)
+{
+    const char *since, *ts, *id, *purpose, *limit;
+    if (!page_params(ctx, &since, &ts, &id, &purpose, &limit))
+        return;
+    const char *p[] = {ctx->request_id, since, ts, id, limit, purpose};
+    if (!batch_read_logged(ctx, "partner_page", 6, p, education_stmt, page_done, (void *)limit))
+        return; /* answered 500 */
+}
+
+/* The person and its disclosure and log rows have committed (none when not disclosed). */
+static void one_done(struct http_ctx *ctx, enum db_status st, PGresult *r, PGresult *t, void *arg)
+{
+    (void)arg;
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    if (PQntuples(r) == 0) /* no referral, no grant, restricted or unknown: fail closed */
+        problem_send(ctx, 404, "not-found", "no such person, or not disclosed to you", NULL);
+    else {
+        json_t *tests = education_of(t);
+        json_t *o = disclosed(r, 0, tests);
+        json_decref(tests);
+        http_send_json(ctx, 200, o);
+        json_decref(o);
+    }
+    PQclear(r);
+    PQclear(t);
 }
 
 void h_partner_person(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    json_t *tests = NULL;
     const char *id = api_path_uuid(ctx, "id", "no such person, or not disclosed to you");
-    if (id == NULL || !api_begin(ctx))
+    if (id == NULL)
         return;
     const char *p[] = {ctx->request_id, id};
-    enum db_status st = db_exec(ctx_db(ctx), "partner_one", 2, p, &r);
-    if (st == DB_OK && PQntuples(r) == 1)
-        tests = education_of(ctx, r, &st);
-    if (st != DB_OK) {
-        PQclear(r);
-        json_decref(tests);
-        api_db_fail(ctx, st);
-        return;
-    }
-    if (PQntuples(r) == 0) { /* no referral, no grant, restricted or unknown: fail closed */
-        PQclear(r);
-        db_rollback(ctx_db(ctx));
-        problem_send(ctx, 404, "not-found", "no such person, or not disclosed to you", NULL);
-        return;
-    }
-    json_t *o = disclosed(r, 0, tests);
-    PQclear(r);
-    json_decref(tests);
-    if (api_commit(ctx))
-        http_send_json(ctx, 200, o);
-    json_decref(o);
+    if (!batch_read_logged(ctx, "partner_one", 2, p, education_stmt, one_done, NULL))
+        return; /* answered 500 */
 }

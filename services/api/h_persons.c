@@ -304,10 +304,38 @@ void h_person_transfer(struct http_ctx *ctx)
     }
 }
 
+/* What the answer of a person read needs once its transaction has committed. */
+struct person_read {
+    const char *id, *purpose;
+    unsigned mask;
+};
+
+/* The read's transaction has ended (batch.c): the statement logged the access (allowed, denied
+ * or not_found) and COMMIT has returned, so the answer may go out. */
+static void person_read_done(struct http_ctx *ctx, enum db_status st, PGresult *r, PGresult *r2,
+                             void *arg)
+{
+    (void)r2;
+    struct person_read *pr = arg;
+    const char *reason = NULL;
+    if (st != DB_OK) {
+        api_db_fail(ctx, st);
+        return;
+    }
+    /* The statement logged the access (allowed, denied or not_found) and is committed. A granted
+     * objection covering the purpose was logged denied (reason objection). */
+    enum gate g = PQgetvalue(r, 0, GATE_COLUMNS + PERSON_COLS)[0] == 't'
+                      ? GATE_OBJECTED
+                      : api_gate_decide(ctx, r, pr->id, &reason);
+    if (g == GATE_OK)
+        send_person(ctx, 200, r, GATE_COLUMNS, pr->mask, NULL, reason);
+    else
+        api_gate_committed(ctx, g, pr->id, "read", pr->purpose);
+    PQclear(r);
+}
+
 void h_person_get(struct http_ctx *ctx)
 {
-    PGresult *r = NULL;
-    const char *reason = NULL;
     char groups[128];
     const char *id = api_path_uuid(ctx, "id", NOT_FOUND);
     const char *purpose = id ? api_purpose(ctx, "guidance") : NULL;
@@ -319,28 +347,16 @@ void h_person_get(struct http_ctx *ctx)
                  "your role does not read person records", NULL);
         return;
     }
-    if (!api_begin(ctx))
-        return;
-    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
-    const char *p[] = {id, groups, purpose, ctx->request_id};
-    enum db_status st = db_exec(ctx_db(ctx), "person_read", 4, p, &r);
-    if (st != DB_OK) {
-        api_db_fail(ctx, st);
+    struct person_read *pr = arena_alloc(&ctx->arena, sizeof *pr);
+    if (pr == NULL) {
+        problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
         return;
     }
-    /* The statement logged the access (allowed, denied or not_found); answer once durable. A
-     * granted objection covering the purpose was logged denied (reason objection). */
-    enum gate g = PQgetvalue(r, 0, GATE_COLUMNS + PERSON_COLS)[0] == 't'
-                      ? GATE_OBJECTED
-                      : api_gate_decide(ctx, r, id, &reason);
-    if (g == GATE_OBJECTED) {
-        if (api_commit(ctx))
-            problem_send(ctx, 403, "forbidden", API_OBJECTED, "X-CRT-Purpose");
-    } else if (g != GATE_OK)
-        api_gate_refuse(ctx, g, id, "read", purpose, true);
-    else if (api_commit(ctx))
-        send_person(ctx, 200, r, GATE_COLUMNS, mask, NULL, reason);
-    PQclear(r);
+    *pr = (struct person_read){id, purpose, mask};
+    audit_groups_literal(mask, field_group_names, groups, sizeof groups);
+    const char *p[] = {id, groups, purpose, ctx->request_id};
+    if (!batch_read_logged(ctx, "person_read", 4, p, NULL, person_read_done, pr))
+        return; /* answered 500 */
 }
 
 /* ---- search ---- */
@@ -386,57 +402,76 @@ static bool search_params(struct http_ctx *ctx, struct search_query *s)
     return field == NULL;
 }
 
-/* The search result, recognisable fields only, and the ids for the access log. */
-static json_t *search_items(struct http_ctx *ctx, const PGresult *r, int n, const char **ids)
+#define SEARCH_MAX 50 /* rows answered (and logged) of a search */
+
+/* The search result, recognisable fields only. */
+static json_t *search_items(const PGresult *r, int n)
 {
     json_t *items = json_array();
-    for (int i = 0; items && i < n; i++) {
-        ids[i] = PQgetvalue(r, i, 0);
+    for (int i = 0; items && i < n; i++)
         json_array_append_new(items, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "id",
                                                PQgetvalue(r, i, 0), "oki_number",
                                                PQgetvalue(r, i, 1), "identification",
                                                "first_name", PQgetvalue(r, i, 2), "last_name",
                                                PQgetvalue(r, i, 3), "birth_date",
                                                PQgetvalue(r, i, 4)));
-    }
-    (void)ctx;
     return items;
 }
 
-void h_person_search(struct http_ctx *ctx)
+struct search {
+    const char *purpose, *how;
+};
+
+/* In the search's transaction, once its rows are known: one access-log row per person found. */
+static bool search_log(struct http_ctx *ctx, const PGresult *r, void *arg, struct batch_stmt *next)
 {
-    struct search_query s;
-    PGresult *r = NULL;
-    json_t *items = NULL;
-    const char *purpose = api_purpose(ctx, "duplicate_check");
-    if (purpose == NULL || !search_params(ctx, &s))
-        return;
-    if (!api_may_search(ctx, purpose))
-        return;
-    if (!api_begin(ctx))
-        return;
-    const char *sp[] = {s.birth_date, s.q, s.oki_number};
-    enum db_status st = db_exec(ctx_db(ctx), "person_search", 3, sp, &r);
+    struct search *s = arg;
+    int n = PQntuples(r) > SEARCH_MAX ? SEARCH_MAX : PQntuples(r);
+    const char **ids = arena_alloc(&ctx->arena, (size_t)(n + 1) * sizeof *ids);
+    for (int i = 0; ids && i < n; i++)
+        ids[i] = arena_strdup(&ctx->arena, PQgetvalue(r, i, 0));
+    char *idlist = ids ? db_array_literal(&ctx->arena, ids, (size_t)n) : NULL;
+    *next = (struct batch_stmt){"audit_insert_many", 6,
+                                {idlist, "search", "{identification}", s->purpose, s->how,
+                                 ctx->request_id}};
+    return idlist != NULL;
+}
+
+/* The search and its log rows have committed: the answer. */
+static void search_done(struct http_ctx *ctx, enum db_status st, PGresult *r, PGresult *r2,
+                        void *arg)
+{
+    (void)arg;
+    PQclear(r2);
     if (st != DB_OK) {
         api_db_fail(ctx, st);
         return;
     }
-    int n = PQntuples(r) > 50 ? 50 : PQntuples(r);
-    const char **ids = arena_alloc(&ctx->arena, (size_t)(n + 1) * sizeof *ids);
-    items = ids ? search_items(ctx, r, n, ids) : NULL;
-    char *idlist = ids ? db_array_literal(&ctx->arena, ids, (size_t)n) : NULL;
-    const char *p[] = {idlist, "search", "{identification}", purpose,
-                       s.oki_number ? "by_oki_number" : "by_name_birth_date", ctx->request_id};
-    st = items && idlist ? db_exec(ctx_db(ctx), "audit_insert_many", 6, p, NULL) : DB_ERROR;
-    if (st != DB_OK)
-        api_db_fail(ctx, st);
-    else if (api_commit(ctx)) {
-        json_t *o = json_pack("{s:O, s:b}", "items", items, "truncated", PQntuples(r) > 50);
-        http_send_json(ctx, 200, o);
-        json_decref(o);
-    }
-    json_decref(items);
+    int n = PQntuples(r) > SEARCH_MAX ? SEARCH_MAX : PQntuples(r);
+    json_t *o = json_pack("{s:o, s:b}", "items", search_items(r, n), "truncated",
+                          PQntuples(r) > SEARCH_MAX);
+    http_send_json(ctx, 200, o); /* NULL: 500 */
+    json_decref(o);
     PQclear(r);
+}
+
+void h_person_search(struct http_ctx *ctx)
+{
+    struct search_query q;
+    const char *purpose = api_purpose(ctx, "duplicate_check");
+    if (purpose == NULL || !search_params(ctx, &q))
+        return;
+    if (!api_may_search(ctx, purpose))
+        return;
+    struct search *s = arena_alloc(&ctx->arena, sizeof *s);
+    if (s == NULL) {
+        problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
+        return;
+    }
+    *s = (struct search){purpose, q.oki_number ? "by_oki_number" : "by_name_birth_date"};
+    const char *sp[] = {q.birth_date, q.q, q.oki_number};
+    if (!batch_read_logged(ctx, "person_search", 3, sp, search_log, search_done, s))
+        return; /* answered 500 */
 }
 
 /* ---- update with rectification ---- */

@@ -303,7 +303,8 @@ static void drain_check(evutil_socket_t fd, short what, void *arg)
     conn_close_idle(w, DRAIN_IDLE_NS, over);
     /* A hashing job already running is waited for however long it takes (the process waits
      * for the hashing threads anyway); only connections are cut at DRAIN_EXTRA_NS. */
-    if (w->offloaded == 0 && (w->conns.count == 0 || now >= w->deadline_ns + DRAIN_EXTRA_NS))
+    if (w->offloaded == 0 && batch_idle(w) &&
+        (w->conns.count == 0 || now >= w->deadline_ns + DRAIN_EXTRA_NS))
         event_base_loopexit(w->base, NULL);
 }
 
@@ -343,6 +344,7 @@ static void worker_free(struct worker *w)
     if (w->http)
         evhttp_free(w->http); /* closes the connections left (conn.c's records go with them) */
     conn_set_free(w);
+    batch_free(w);
     if (w->base)
         event_base_free(w->base);
     db_close(&w->db);
@@ -368,6 +370,8 @@ static bool worker_init(struct worker *w, const struct api_shared *shared,
     if (st != DB_OK)
         log_warn("worker %d: database not reachable; /readyz answers 503 until it is", w->index);
     metrics_pool_add(1, w->db.conn && PQstatus(w->db.conn) == CONNECTION_OK);
+    if (!batch_init(w))
+        return false;
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);

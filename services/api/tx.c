@@ -21,6 +21,7 @@ void api_db_fail(struct http_ctx *ctx, enum db_status st)
 
 bool api_begin(struct http_ctx *ctx)
 {
+    batch_settle(ctx_worker(ctx)); /* the read connection's flight must not wait for this one */
     enum db_status st =
         strcmp(ctx->who.role, "partner") == 0
             ? db_begin_partner(ctx_db(ctx), ctx->who.user_id, ctx->who.secret_version)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helper of tests/bench/run.sh: turns one logged GET /v1/persons/{id} into a pgbench script.
 
-  pgbench_script.py LOG_EXCERPT REQUEST_ID PERSON_ID SCRIPT_OUT VARS_OUT
+  pgbench_script.py LOG_EXCERPT REQUEST_ID PERSON_ID SCRIPT_OUT VARS_OUT [BATCH BATCH_OUT]
 
 LOG_EXCERPT is PostgreSQL's log (log_statement = 'all', default log_line_prefix '%m [%p] ')
 while crt-api answered one read whose X-Request-Id was REQUEST_ID. The transaction of that
@@ -12,6 +12,12 @@ for pgbench -D), NULL stays NULL, and the person id becomes
 (SELECT id FROM bench_ids WHERE n = :k) with \\set k random(1, :nids): a random person of the
 helper table bench_ids (controller 3's ids numbered 1..N, made by run.sh), picked inside the same
 statement, so no extra round trip (one primary-key probe of a small unlogged table per use).
+
+crt-api sends a read's statements in a pipeline on its read connection (BEGIN and COMMIT through
+the extended protocol, logged as "execute <unnamed>: BEGIN"); a capture of one read alone is its
+own transaction. With BATCH and BATCH_OUT, a second script repeats the statements between BEGIN
+and COMMIT BATCH times in one transaction, each with a person of its own (:k1 ... :kBATCH): the
+database's ceiling for reads that share a commit, as crt-api's group commit does.
 """
 import re
 import sys
@@ -34,10 +40,17 @@ def records(text):
     return out
 
 
+def is_tx(rec, word):
+    """Whether a log record is BEGIN/COMMIT, by the simple or the extended protocol."""
+    msg = rec[2].strip()
+    return rec[1] == "LOG" and msg in (f"statement: {word}", f"execute <unnamed>: {word}")
+
+
 def main():
-    if len(sys.argv) != 6:
+    if len(sys.argv) not in (6, 8):
         sys.exit(__doc__)
-    log_path, request_id, person_id, script_out, vars_out = sys.argv[1:]
+    log_path, request_id, person_id, script_out, vars_out = sys.argv[1:6]
+    batch, batch_out = (int(sys.argv[6]), sys.argv[7]) if len(sys.argv) == 8 else (0, None)
     recs = records(open(log_path, errors="replace").read())
     hit = next((i for i, r in enumerate(recs) if r[1] == "DETAIL" and request_id in r[2]), None)
     if hit is None:
@@ -45,10 +58,8 @@ def main():
     pid = recs[hit][0]
     mine = [i for i, r in enumerate(recs) if r[0] == pid]
     pos = mine.index(hit)
-    start = next((mine[j] for j in range(pos, -1, -1)
-                  if recs[mine[j]][1] == "LOG" and recs[mine[j]][2].strip() == "statement: BEGIN"), None)
-    end = next((mine[j] for j in range(pos, len(mine))
-                if recs[mine[j]][1] == "LOG" and recs[mine[j]][2].strip() == "statement: COMMIT"), None)
+    start = next((mine[j] for j in range(pos, -1, -1) if is_tx(recs[mine[j]], "BEGIN")), None)
+    end = next((mine[j] for j in range(pos, len(mine)) if is_tx(recs[mine[j]], "COMMIT")), None)
     if start is None or end is None:
         sys.exit("pgbench_script.py: no BEGIN ... COMMIT around the request in the log")
 
@@ -59,7 +70,7 @@ def main():
             stmts.append(("", msg[len("statement: "):], {}))
         elif lvl == "LOG" and msg.startswith("execute "):
             name, sql = re.match(r"execute ([^:]+): (.*)", msg, re.S).groups()
-            stmts.append((name, sql, {}))
+            stmts.append(("" if name == "<unnamed>" else name, sql, {}))
         elif lvl == "DETAIL" and msg.startswith("parameters: ") and stmts:
             for n, raw, val in PARAM.findall(msg):
                 stmts[-1][2][int(n)] = None if raw == "NULL" else val.replace("''", "'")
@@ -97,6 +108,24 @@ def main():
         f.write("\n".join(lines) + "\n")
     with open(vars_out, "w") as f:
         f.write("\n".join(variables) + ("\n" if variables else ""))
+    if batch_out:
+        write_batch(lines, batch, batch_out)
+
+
+def write_batch(lines, batch, out):
+    """The statements between BEGIN and COMMIT, batch times, each with a person of its own."""
+    body = lines[1:-1]
+    with open(out, "w") as f:
+        f.write(f"-- pgbench script of tests/bench/run.sh: {batch} reads (each its session check and its\n"
+                "-- read, as crt-api sends them) in one transaction, one commit, sent as one pipeline as\n"
+                "-- crt-api's flights are: the database's ceiling for group-committed reads\n"
+                "-- (see tests/bench/pgbench_script.py).\n")
+        for i in range(1, batch + 1):
+            f.write(f"\\set k{i} random(1, :nids)\n")
+        f.write("\\startpipeline\n" + lines[0] + "\n")
+        for i in range(1, batch + 1):
+            f.write("\n".join(x.replace(":k)", f":k{i})") for x in body) + "\n")
+        f.write(lines[-1] + "\n\\endpipeline\n")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,12 @@
 #   BENCH_PERSONS (100000)    persons in the database, seeded over the four controllers
 #   BENCH_SECONDS (20)        length of each measured run
 #   BENCH_ROUNDS (3)          rounds of [wrk on crt-api, pgbench], alternated; medians reported
-#   BENCH_CONNECTIONS (64)    wrk connections = pgbench clients
+#   BENCH_CONNECTIONS ("16 64") wrk connections = pgbench clients; each count gets its rounds
+#   BENCH_USERS (32)          distinct accounts (coordinators of atlas, bench.coordinator.uNN) whose
+#                             tokens a third run per round draws at random per request: the
+#                             group commit then mixes many users' contexts in one transaction
+#   BENCH_BATCH (16)          reads per transaction of the batched-ceiling pgbench run: what the
+#                             database does when B reads share a commit (as crt-api's flights)
 #   BENCH_LOADGEN_THREADS (2) wrk -t = pgbench -j
 #   BENCH_WARMUP (5)          seconds of unmeasured load on each side before round 1
 #   CRT_THREADS (8)           crt-api worker threads (= its database connections); 8 was the
@@ -32,7 +37,10 @@ die() { say "$*"; exit 1; }
 PERSONS=${BENCH_PERSONS:-100000}
 SECS=${BENCH_SECONDS:-20}
 ROUNDS=${BENCH_ROUNDS:-3}
-CONNS=${BENCH_CONNECTIONS:-64}
+CONNS_LIST=${BENCH_CONNECTIONS:-16 64}
+CONNS=${CONNS_LIST##* }   # the sweep and the warm-up use the last count
+USERS=${BENCH_USERS:-32}
+BATCH=${BENCH_BATCH:-16}
 GEN_THREADS=${BENCH_LOADGEN_THREADS:-2}
 WARMUP=${BENCH_WARMUP:-5}
 API_THREADS=${CRT_THREADS:-8}
@@ -49,11 +57,11 @@ BENCH_USER=${BENCH_USER:-bench.coordinator}   # a coordinator sees every person 
 : "${CRT_DATABASE_URL:?CRT_DATABASE_URL is not set}"
 : "${CRT_OWNER_DATABASE_URL:?CRT_OWNER_DATABASE_URL is not set}"
 : "${CRT_SUPER_DATABASE_URL:?CRT_SUPER_DATABASE_URL is not set}"
-for n in "$PERSONS" "$SECS" "$ROUNDS" "$CONNS" "$GEN_THREADS" "$WARMUP" "$API_THREADS" "$PORT" \
-         "$SWEEP_ROUNDS" "$SWEEP_SECS"; do
+for n in "$PERSONS" "$SECS" "$ROUNDS" $CONNS_LIST "$GEN_THREADS" "$WARMUP" "$API_THREADS" "$PORT" \
+         "$SWEEP_ROUNDS" "$SWEEP_SECS" "$USERS" "$BATCH"; do
   [[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"
 done
-(( PERSONS >= 4 && SECS >= 1 && ROUNDS >= 1 && CONNS >= 1 )) || die "settings out of range"
+(( PERSONS >= 4 && SECS >= 1 && ROUNDS >= 1 && CONNS >= 1 && BATCH >= 1 )) || die "settings out of range"
 [[ $BENCH_USER =~ ^[a-z0-9][a-z0-9._-]{2,63}$ ]] || die "BENCH_USER is not a username"
 for t in wrk curl psql python3 "$PGBENCH"; do
   command -v "$t" >/dev/null || die "$t is not installed"
@@ -116,6 +124,26 @@ else
 fi
 [ "$(sq -c "SELECT role || ':' || controller_id FROM staff_users WHERE username = '$BENCH_USER'")" = "coordinator:$CONTROLLER" ] ||
   die "$BENCH_USER is not a coordinator of controller $CONTROLLER_CODE"
+# BENCH_USERS more coordinators of the same controller, each logged in once per crt-api start
+# (tokens last an hour): $WORK/tokens, one a line, for the many-users runs.
+users_login() {
+  local i u line
+  : >"$WORK/tokens"
+  for i in $(seq -w 1 "$USERS"); do
+    u=bench.coordinator.u$i
+    if [ -n "$(sq -c "SELECT 1 FROM staff_users WHERE username = '$u'")" ]; then
+      for c in reset-mfa unlock enable; do "$CTL_BIN" user "$c" "$u" >/dev/null || die "crtctl user $c $u failed"; done
+      "$CTL_BIN" user set-password "$u" <"$WORK/password" >/dev/null || die "crtctl user set-password $u failed"
+    else
+      "$CTL_BIN" user create --controller "$CONTROLLER_CODE" --role coordinator \
+        --name "Benchmark user $i (tests/bench)" "$u" <"$WORK/password" >/dev/null || die "crtctl user create $u failed"
+    fi
+    rm -f "$WORK/totp-$i.json"
+    line=$(python3 "$HERE/login.py" "http://127.0.0.1:$PORT" "$u" "$WORK/password" "$WORK/totp-$i.json") ||
+      die "login of $u failed"
+    (umask 077; printf '%s\n' "${line%% *}" >>"$WORK/tokens")
+  done
+}
 TOKEN_EXP=0
 login() {  # through the running crt-api; sets the token file and the session variables for pgbench
   local line
@@ -254,8 +282,9 @@ quiet_wait() {
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 
-run_wrk() {  # phase tag seconds
-  local phase=$1 tag=$2 secs=$3 out=$WORK/wrk-$2.txt
+run_wrk() {  # phase tag seconds [side tokens-file connections]
+  local phase=$1 tag=$2 secs=$3 side=${4:-api} tokens=${5:-$WORK/token} conns=${6:-$CONNS}
+  local out=$WORK/wrk-$2.txt
   fresh_token "$secs"
   sq -c "CHECKPOINT"
   quiet_wait
@@ -263,8 +292,8 @@ run_wrk() {  # phase tag seconds
   rows0=$(log_rows); srv0=$(route_count 200)
   api0=$(ticks_of "$API_PID"); pg0=$(pg_ticks); m0=$(machine_ticks)
   ( rc=0
-    wrk -t "$GEN_THREADS" -c "$CONNS" -d "${secs}s" --timeout 10s --latency \
-      -s "$HERE/random_ids.lua" "http://127.0.0.1:$PORT" -- "$WORK/ids.txt" "$WORK/token" >"$out" 2>&1 || rc=$?
+    wrk -t "$GEN_THREADS" -c "$conns" -d "${secs}s" --timeout 10s --latency \
+      -s "$HERE/random_ids.lua" "http://127.0.0.1:$PORT" -- "$WORK/ids.txt" "$tokens" >"$out" 2>&1 || rc=$?
     times >"$out.cpu"; exit "$rc" ) || { cat "$out" >&2; die "wrk failed"; }
   api1=$(ticks_of "$API_PID"); pg1=$(pg_ticks); m1=$(machine_ticks)
   kill -0 "$API_PID" 2>/dev/null || { tail -5 "$WORK/crt-api.log" >&2; die "crt-api stopped during the run (signalled from outside?)"; }
@@ -272,12 +301,13 @@ run_wrk() {  # phase tag seconds
   python3 "$HERE/report.py" wrk "$out" >"$out.parsed" || { cat "$out" >&2; die "cannot read wrk output"; }
   local rps p50 p99 total non2xx
   read -r rps p50 p99 total non2xx <"$out.parsed"
-  printf '%s\t%s\tapi\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$tag" "$API_THREADS_NOW" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$tag" "$side" "$API_THREADS_NOW" \
     "$rps" "$p50" "$p99" "$((total - non2xx))" "$non2xx" "$((srv1 - srv0))" "$((rows1 - rows0))" \
     "$(awk -v a="$api0" -v b="$api1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
     "$(tail -1 "$out.cpu" | child_cpu)" \
     "$(awk -v a="$pg0" -v b="$pg1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
-    "$(echo "$m0 $m1" | awk -v c="$CLK" -v n="$(nproc)" '{ printf "%.2f\t%.2f", ($3 - $1) / c, ($4 - $2) / c / n }')" >>"$RESULTS"
+    "$(echo "$m0 $m1" | awk -v c="$CLK" -v n="$(nproc)" '{ printf "%.2f\t%.2f", ($3 - $1) / c, ($4 - $2) / c / n }')" \
+    "$conns" >>"$RESULTS"
 }
 
 # pgbench runs in the same session (the one of the access token), as the API role: same RLS.
@@ -286,8 +316,9 @@ pgb_vars() {
   PGB_VARS=(-D "nids=$NIDS")
   while IFS= read -r v; do PGB_VARS+=(-D "$v"); done <"$WORK/pgbench.vars"
 }
-run_pgbench() {  # phase tag seconds
-  local phase=$1 tag=$2 secs=$3 out=$WORK/pgbench-$2.txt
+run_pgbench() {  # phase tag seconds [side script reads-per-transaction connections]
+  local phase=$1 tag=$2 secs=$3 side=${4:-pgbench} script=${5:-$WORK/person_read.sql} per=${6:-1}
+  local conns=${7:-$CONNS} out=$WORK/pgbench-$2.txt
   fresh_token "$secs"
   pgb_vars
   sq -c "CHECKPOINT"
@@ -295,7 +326,7 @@ run_pgbench() {  # phase tag seconds
   local rows0 pg0 m0 rows1 pg1 m1 kids0
   rows0=$(log_rows); kids0=$(pg_children); pg0=$(pg_ticks); m0=$(machine_ticks)
   ( cd "$WORK" && rc=0
-    "$PGBENCH" -n -M prepared -c "$CONNS" -j "$GEN_THREADS" -T "$secs" -f "$WORK/person_read.sql" \
+    "$PGBENCH" -n -M prepared -c "$conns" -j "$GEN_THREADS" -T "$secs" -f "$script" \
       "${PGB_VARS[@]}" -l --log-prefix="pgblog-$tag" "$CRT_DATABASE_URL" >"$out" 2>&1 || rc=$?
     times >"$out.cpu"; exit "$rc" ) || { cat "$out" >&2; die "pgbench failed"; }
   pg_settle "$kids0"; pg1=$(pg_ticks); m1=$(machine_ticks); rows1=$(log_rows)
@@ -304,11 +335,13 @@ run_pgbench() {  # phase tag seconds
   rm -f "$WORK"/pgblog-"$tag".*
   local tps p50 p99 done_ failed
   read -r tps p50 p99 done_ failed <"$out.parsed"
-  printf '%s\t%s\tpgbench\t-\t%s\t%s\t%s\t%s\t%s\t-\t%s\t-\t%s\t%s\t%s\t%s\n' "$phase" "$tag" \
-    "$tps" "$p50" "$p99" "$done_" "$failed" "$((rows1 - rows0))" \
+  # reads, not transactions: a batched transaction is $per reads (p50/p99 stay per transaction)
+  printf '%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\t%s\t-\t%s\t-\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$tag" "$side" \
+    "$(awk -v t="$tps" -v p="$per" 'BEGIN { printf "%.1f", t * p }')" "$p50" "$p99" "$((done_ * per))" "$failed" "$((rows1 - rows0))" \
     "$(tail -1 "$out.cpu" | child_cpu)" \
     "$(awk -v a="$pg0" -v b="$pg1" -v c="$CLK" 'BEGIN { printf "%.2f", (b - a) / c }')" \
-    "$(echo "$m0 $m1" | awk -v c="$CLK" -v n="$(nproc)" '{ printf "%.2f\t%.2f", ($3 - $1) / c, ($4 - $2) / c / n }')" >>"$RESULTS"
+    "$(echo "$m0 $m1" | awk -v c="$CLK" -v n="$(nproc)" '{ printf "%.2f\t%.2f", ($3 - $1) / c, ($4 - $2) / c / n }')" \
+    "$conns" >>"$RESULTS"
 }
 
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -348,7 +381,7 @@ statement_logging RESET
 [ "$code" = 200 ] || die "the captured read answered $code"
 tail -c +"$((log_size + 1))" "$PGLOG" >"$WORK/capture.log"
 python3 "$HERE/pgbench_script.py" "$WORK/capture.log" "$CAPTURE_ID" "$CAPTURE_PERSON" \
-  "$WORK/person_read.sql" "$WORK/pgbench.vars" || die "cannot make the pgbench script (see $WORK/capture.log, BENCH_KEEP=1)"
+  "$WORK/person_read.sql" "$WORK/pgbench.vars" "$BATCH" "$WORK/person_read_batch.sql" || die "cannot make the pgbench script (see $WORK/capture.log, BENCH_KEEP=1)"
 if ! diff -q <(grep -v '^--' "$WORK/person_read.sql") <(grep -v '^--' "$HERE/person_read.sql") >/dev/null 2>&1; then
   say "note: crt-api's statements differ from tests/bench/person_read.sql (the copy kept for reading);"
   say "      this run uses the ones just captured (BENCH_KEEP=1 keeps $WORK/person_read.sql)"
@@ -391,21 +424,31 @@ fi
 # A run during which other processes took more than BENCH_NOISE % of a CPU is marked noisy
 # (listed, not counted) and repeated, at most twice.
 NOISE=${BENCH_NOISE:-15}
-measure() {  # wrk|pgbench tag seconds
-  local try other
+measure() {  # wrk|pgbench tag seconds [run_* arguments]
+  local try other kind=$1 tag=$2 secs=$3
+  shift 3
   for try in 1 2 3; do
-    "run_$1" main "$2" "$3"
+    "run_$kind" main "$tag" "$secs" "$@"
     other=$(tail -1 "$RESULTS" | awk -F'\t' '{ o = $15 - ($12 == "-" ? 0 : $12) - $13 - $14; printf "%d", 100 * o / $16 }')
     (( other <= NOISE || try == 3 )) && return 0
     say "other processes used ${other}% of a CPU during that run: repeating it"
     sed -i '$ s/^main\t/noisy\t/' "$RESULTS"
   done
 }
-for r in $(seq 1 "$ROUNDS"); do
-  say "round $r/$ROUNDS: wrk -> crt-api (CRT_THREADS=$API_THREADS), ${SECS}s"
-  measure wrk "r$r" "$SECS"
-  say "round $r/$ROUNDS: pgbench -M prepared, ${SECS}s"
-  measure pgbench "r$r" "$SECS"
+(( USERS > 0 )) && { say "logging in $USERS more accounts"; users_login; reset_peak_rss; }
+for c in $CONNS_LIST; do
+  for r in $(seq 1 "$ROUNDS"); do
+    say "c=$c round $r/$ROUNDS: wrk -> crt-api (CRT_THREADS=$API_THREADS), one token, ${SECS}s"
+    measure wrk "c$c-r$r" "$SECS" api "$WORK/token" "$c"
+    if (( USERS > 0 )); then
+      say "c=$c round $r/$ROUNDS: wrk -> crt-api, $USERS users' tokens at random, ${SECS}s"
+      measure wrk "c$c-r$r-u" "$SECS" api-users "$WORK/tokens" "$c"
+    fi
+    say "c=$c round $r/$ROUNDS: pgbench -M prepared, one commit per read, ${SECS}s"
+    measure pgbench "c$c-r$r" "$SECS" pgbench "$WORK/person_read.sql" 1 "$c"
+    say "c=$c round $r/$ROUNDS: pgbench -M prepared, $BATCH reads per commit, ${SECS}s"
+    measure pgbench "c$c-r$r-b" "$SECS" pgb-batch "$WORK/person_read_batch.sql" "$BATCH" "$c"
+  done
 done
 note_peak_rss
 RSS_KB=$PEAK_KB
@@ -416,5 +459,5 @@ python3 "$HERE/report.py" table "$RESULTS" \
   --machine "$(nproc) CPUs ($CPU_MODEL), ${MEM_GB} GiB RAM; PostgreSQL $PG_VERSION (fsync=$FSYNC, synchronous_commit=$SYNC_COMMIT); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)" \
   --data "$TOTAL persons (controller:count $PER_CONTROLLER); reads of controller $CONTROLLER's $NIDS persons as $BENCH_USER (Bearer token)" \
   --script "$SCRIPT_NOTE" \
-  --load "$CONNS connections, wrk -t$GEN_THREADS / pgbench -j$GEN_THREADS, ${SECS}s per run, $ROUNDS rounds, crt-api CRT_THREADS=$API_THREADS" \
+  --load "$CONNS_LIST connections, $USERS users in the api-users runs, $BATCH reads per commit in the pgb-batch runs, wrk -t$GEN_THREADS / pgbench -j$GEN_THREADS, ${SECS}s per run, $ROUNDS rounds, crt-api CRT_THREADS=$API_THREADS" \
   --rss-kb "$RSS_KB" --rss-end-kb "$IDLE_KB" --login-rss-kb "$LOGIN_PEAK_KB" --sweep-rss "$SWEEP_RSS"

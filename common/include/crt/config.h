@@ -37,6 +37,7 @@ struct crt_config {
     int body_min_rate;        /* CRT_BODY_MIN_RATE: bytes per second */
     int idle_timeout_ms;      /* CRT_IDLE_TIMEOUT_MS */
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
+    int batch_max;            /* CRT_BATCH_MAX: reads per group-committed transaction */
     char *log_level;          /* CRT_LOG_LEVEL */
     char *migrations_dir;     /* CRT_MIGRATIONS_DIR */
     char *erasure_ledger_file; /* CRT_ERASURE_LEDGER_FILE: erased person ids, outside the DB */
