@@ -509,6 +509,37 @@ END $$;
 ALTER FUNCTION public.crt_erase_core(p_person uuid, p_reason text, p_request_number bigint, p_request_id text, p_purpose text, p_user uuid) OWNER TO crt_auth;
 
 --
+-- Name: crt_erasure_reapply(uuid, text, bigint, text); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  rq uuid;
+BEGIN
+  IF p_reason IS NULL OR p_reason NOT IN ('data_subject_request', 'retention')
+     OR (p_reason = 'data_subject_request') <> (p_request_number IS NOT NULL) THEN
+    RAISE EXCEPTION 'malformed erasure ledger entry' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM 1 FROM persons WHERE id = p_person FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN 'absent';
+  END IF;
+  SELECT r.id INTO rq FROM rights_requests r
+   WHERE r.number = p_request_number AND r.person_id = p_person AND r.kind = 'erasure'
+     AND r.status = 'open' FOR UPDATE;
+  PERFORM crt_erase_core(p_person, p_reason, p_request_number, p_run, p_reason, NULL);
+  IF rq IS NOT NULL THEN
+    UPDATE rights_requests SET status = 'granted', decided_on = current_date WHERE id = rq;
+  END IF;
+  RETURN 'erased';
+END $$;
+
+ALTER FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) OWNER TO crt_auth;
+
+--
 -- Name: crt_ip_network(text); Type: FUNCTION; Schema: public; Owner: crt_owner
 --
 
@@ -659,6 +690,57 @@ END $$;
 ALTER FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) OWNER TO crt_auth;
 
 --
+-- Name: crt_national_numbers_without_basis(text, boolean); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_national_numbers_without_basis(p_run text, p_apply boolean) RETURNS TABLE(person_id uuid, controller text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  IF NOT p_apply THEN
+    RETURN QUERY
+    SELECT p.id, c.code FROM persons p JOIN controllers c ON c.id = p.controller_id
+     WHERE c.national_number_basis IS NULL
+       AND (p.national_number_sealed IS NOT NULL OR p.national_number_bidx IS NOT NULL)
+     ORDER BY c.code, p.id;
+    RETURN;
+  END IF;
+  RETURN QUERY
+  WITH cleared AS (
+    UPDATE persons p SET national_number_sealed = NULL, national_number_key_id = NULL,
+           national_number_bidx = NULL
+      FROM controllers c
+     WHERE c.id = p.controller_id AND c.national_number_basis IS NULL
+       AND (p.national_number_sealed IS NOT NULL OR p.national_number_bidx IS NOT NULL)
+    RETURNING p.id, p.controller_id, c.code),
+  logged AS (
+    INSERT INTO access_log (controller_id, user_id, person_id, action, field_groups, purpose,
+                            outcome, reason, request_id)
+    SELECT x.controller_id, NULL, x.id, 'erasure', '{sensitive}', 'retention', 'allowed',
+           'no_legal_basis', p_run FROM cleared x)
+  SELECT x.id, x.code FROM cleared x ORDER BY x.code, x.id;
+END $$;
+
+ALTER FUNCTION public.crt_national_numbers_without_basis(p_run text, p_apply boolean) OWNER TO crt_auth;
+
+--
+-- Name: crt_objection(uuid, text, boolean); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_objection(p_person uuid, p_purpose text, p_partner boolean) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT EXISTS (SELECT 1 FROM public.rights_requests q
+                  WHERE q.person_id = p_person AND q.kind = 'objection'
+                    AND q.status = 'granted'
+                    AND (p_purpose = ANY (q.objection_purposes)
+                         OR (p_partner AND 'partner_disclosure' = ANY (q.objection_purposes))))
+$$;
+
+ALTER FUNCTION public.crt_objection(p_person uuid, p_purpose text, p_partner boolean) OWNER TO crt_owner;
+
+--
 -- Name: crt_partner_auth_failure(text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
@@ -735,6 +817,7 @@ CREATE FUNCTION public.crt_partner_referrals() RETURNS TABLE(referral_id uuid, p
      AND g.purpose = r.purpose AND g.revoked_at IS NULL
      AND now() >= g.valid_from AND now() < g.valid_to
    WHERE r.partner_id = crt_current_partner() AND r.ended_at IS NULL
+     AND NOT crt_objection(r.person_id, r.purpose, true)
    GROUP BY r.id, r.person_id
   HAVING count(*) = 1
 $$;
@@ -881,6 +964,27 @@ END $$;
 ALTER FUNCTION public.crt_refuse_if_restricted() OWNER TO crt_owner;
 
 --
+-- Name: crt_refuse_national_number_without_basis(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_refuse_national_number_without_basis() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF NEW.national_number_sealed IS NOT NULL
+     AND (TG_OP = 'INSERT' OR OLD.national_number_sealed IS DISTINCT FROM NEW.national_number_sealed
+          OR OLD.controller_id <> NEW.controller_id)
+     AND NOT EXISTS (SELECT 1 FROM controllers c WHERE c.id = NEW.controller_id
+                      AND c.national_number_basis IS NOT NULL) THEN
+    RAISE EXCEPTION 'no legal basis for national register numbers at this controller'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+ALTER FUNCTION public.crt_refuse_national_number_without_basis() OWNER TO crt_owner;
+
+--
 -- Name: crt_retention_apply(uuid, date, text); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
@@ -890,9 +994,10 @@ CREATE FUNCTION public.crt_retention_apply(p_person uuid, p_today date, p_run te
     AS $$
 DECLARE
   act text;
+  due date;
 BEGIN
   PERFORM 1 FROM persons WHERE id = p_person FOR UPDATE;
-  SELECT d.action INTO act FROM crt_retention_due(p_today, p_person) d;
+  SELECT d.action, d.retention_date INTO act, due FROM crt_retention_due(p_today, p_person) d;
   IF act IS NULL THEN
     RETURN 'not_due';
   ELSIF act = 'erase' THEN
@@ -901,6 +1006,10 @@ BEGIN
   ELSIF act = 'mark_for_export' THEN
     UPDATE persons SET export_marked_at = now() WHERE id = p_person;
     RETURN 'marked_for_export';
+  ELSIF act = 'escalate' THEN
+    INSERT INTO retention_escalations (controller_id, person_id, deadline, escalated_on, run)
+    SELECT p.controller_id, p.id, due, p_today, p_run FROM persons p WHERE p.id = p_person;
+    RETURN 'escalated';
   END IF;
   RETURN act;
 END $$;
@@ -915,18 +1024,27 @@ CREATE FUNCTION public.crt_retention_due(p_today date, p_person uuid) RETURNS TA
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT r.person_id, c.code, r.retention_date, r.basis,
-         CASE WHEN p.legal_hold IS NOT NULL THEN 'held'
-              WHEN p.transfer_consent_at IS NOT NULL AND p.export_marked_at IS NULL
-                THEN 'mark_for_export'
-              WHEN p.transfer_consent_at IS NOT NULL
-                   AND (p.exported_at IS NULL OR p.exported_at < p.export_marked_at)
-                THEN 'awaiting_export'
-              ELSE 'erase' END
-    FROM person_retention r JOIN persons p ON p.id = r.person_id
-    JOIN controllers c ON c.id = r.controller_id
-   WHERE r.retention_date < p_today AND (p_person IS NULL OR r.person_id = p_person)
-   ORDER BY c.code, r.retention_date, r.person_id
+  SELECT x.person_id, x.code, x.retention_date, x.basis, x.action
+    FROM (SELECT r.person_id, c.code, r.retention_date, r.basis,
+                 CASE WHEN r.retention_date <= p_today AND p.legal_hold IS NOT NULL THEN 'held'
+                      WHEN r.retention_date <= p_today THEN 'erase'
+                      WHEN p.transfer_consent_at IS NULL OR r.basis_date >= p_today THEN NULL
+                      WHEN p.export_marked_at IS NULL THEN 'mark_for_export'
+                      WHEN p.exported_at >= p.export_marked_at THEN 'erase'
+                      WHEN r.retention_date - c.transfer_escalation_days <= p_today
+                           AND NOT EXISTS (SELECT 1 FROM retention_escalations e
+                                            WHERE e.person_id = r.person_id
+                                              AND e.deadline = r.retention_date)
+                        THEN 'escalate'
+                      ELSE 'awaiting_export' END AS action
+            FROM person_retention r JOIN persons p ON p.id = r.person_id
+            JOIN controllers c ON c.id = r.controller_id
+           WHERE r.retention_date IS NOT NULL
+             AND (r.retention_date <= p_today
+                  OR (p.transfer_consent_at IS NOT NULL AND r.basis_date < p_today))
+             AND (p_person IS NULL OR r.person_id = p_person)) x
+   WHERE x.action IS NOT NULL
+   ORDER BY x.code, x.retention_date, x.person_id
 $$;
 
 ALTER FUNCTION public.crt_retention_due(p_today date, p_person uuid) OWNER TO crt_auth;
@@ -974,6 +1092,26 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.crt_review_finding_decision_check() OWNER TO crt_owner;
+
+--
+-- Name: crt_rights_dpo_extends_only(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_rights_dpo_extends_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  ext CONSTANT text[] := ARRAY['extension_months', 'extension_reason', 'person_told_on',
+                               'deadline', 'due_on'];
+BEGIN
+  IF crt_current_role() = 'dpo' AND (to_jsonb(NEW) - ext) IS DISTINCT FROM (to_jsonb(OLD) - ext)
+  THEN
+    RAISE EXCEPTION 'a DPO only extends a request' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+ALTER FUNCTION public.crt_rights_dpo_extends_only() OWNER TO crt_owner;
 
 --
 -- Name: crt_rights_request_register(text, uuid, text, text, text, text, date, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
@@ -1051,6 +1189,27 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.crt_rights_request_register(p_owner text, p_person uuid, p_oki text, p_nn_bidx text, p_name_bidx text, p_kind text, p_received date, p_identity text, p_rep_name text, p_rep_capacity text, p_details text, p_request_id text, p_purpose text) OWNER TO crt_auth;
+
+--
+-- Name: crt_seal_state(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_seal_state() RETURNS TABLE(last_seal_id bigint, last_sealed_at timestamp with time zone, last_seal_rows bigint, last_txid_to bigint, seals bigint, rows_sealed numeric, verify_result text, verify_started_at timestamp with time zone, verify_finished_at timestamp with time zone, verify_seals integer, verify_problems bigint, last_clean_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+  SELECT s.id, s.sealed_at, s.row_count, s.txid_to, a.n, a.total, v.result, v.started_at,
+         v.finished_at, v.seals, v.problems, c.finished_at
+    FROM (SELECT 1) one
+    LEFT JOIN (SELECT * FROM log_seals ORDER BY id DESC LIMIT 1) s ON true
+    LEFT JOIN (SELECT count(*) AS n, sum(row_count) AS total FROM log_seals) a ON true
+    LEFT JOIN (SELECT * FROM log_verify_runs ORDER BY id DESC LIMIT 1) v ON true
+    LEFT JOIN (SELECT max(finished_at) AS finished_at FROM log_verify_runs
+                WHERE result = 'clean') c ON true
+   WHERE crt_current_role() = 'dpo' AND crt_current_controller() IS NOT NULL
+$$;
+
+ALTER FUNCTION public.crt_seal_state() OWNER TO crt_owner;
 
 --
 -- Name: crt_session_begin(smallint, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: crt_auth
@@ -1320,14 +1479,18 @@ CREATE TABLE public.controllers (
     retention_basis text DEFAULT 'status_end'::text NOT NULL,
     retention_period interval DEFAULT '6 mons'::interval NOT NULL,
     legal_basis text DEFAULT 'art. 6.1.e GDPR (task in the public interest): supporting the integration of temporarily displaced persons'::text NOT NULL,
+    national_number_basis text,
+    transfer_escalation_days integer DEFAULT 30 NOT NULL,
     CONSTRAINT controllers_break_glass_minutes_check CHECK (((break_glass_minutes >= 5) AND (break_glass_minutes <= 1440))),
     CONSTRAINT controllers_code_check CHECK ((code ~ '^[a-z][a-z0-9-]{1,31}$'::text)),
     CONSTRAINT controllers_intake_window_days_check CHECK (((intake_window_days >= 0) AND (intake_window_days <= 365))),
     CONSTRAINT controllers_kbo_number_check CHECK ((kbo_number ~ '^[01][0-9]{3}\.[0-9]{3}\.[0-9]{3}$'::text)),
     CONSTRAINT controllers_legal_basis_check CHECK (((length(legal_basis) >= 10) AND (length(legal_basis) <= 1000))),
+    CONSTRAINT controllers_national_number_basis_check CHECK (((length(national_number_basis) >= 10) AND (length(national_number_basis) <= 1000))),
     CONSTRAINT controllers_request_period_check CHECK (((request_period >= '1 day'::interval) AND (request_period <= '3 mons'::interval))),
     CONSTRAINT controllers_retention_basis_check CHECK ((retention_basis = ANY (ARRAY['status_end'::text, 'guidance_end'::text, 'last_contact'::text, 'registration'::text]))),
     CONSTRAINT controllers_retention_period_check CHECK (((retention_period >= '00:00:00'::interval) AND (retention_period <= '30 years'::interval))),
+    CONSTRAINT controllers_transfer_escalation_days_check CHECK (((transfer_escalation_days >= 1) AND (transfer_escalation_days <= 180))),
     CONSTRAINT controllers_work_days_check CHECK ((work_days <@ '{1,2,3,4,5,6,7}'::smallint[])),
     CONSTRAINT controllers_work_hours CHECK ((work_end > work_start))
 );
@@ -1350,6 +1513,43 @@ CREATE TABLE public.crt_context_keys (
 ALTER TABLE ONLY public.crt_context_keys FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE public.crt_context_keys OWNER TO crt_owner;
+
+--
+-- Name: disclosure_notices; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.disclosure_notices (
+    id bigint NOT NULL,
+    controller_id smallint NOT NULL,
+    person_id uuid NOT NULL,
+    disclosure_ids bigint[] NOT NULL,
+    language text NOT NULL,
+    method text NOT NULL,
+    delivered_on date NOT NULL,
+    delivered_by uuid NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    request_id text NOT NULL,
+    CONSTRAINT disclosure_notices_disclosure_ids_check CHECK ((cardinality(disclosure_ids) > 0)),
+    CONSTRAINT disclosure_notices_language_check CHECK ((language = ANY (ARRAY['nl'::text, 'en'::text, 'uk'::text, 'ru'::text]))),
+    CONSTRAINT disclosure_notices_method_check CHECK ((method = ANY (ARRAY['handed'::text, 'post'::text, 'email'::text, 'read_aloud'::text])))
+);
+
+ALTER TABLE ONLY public.disclosure_notices FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.disclosure_notices OWNER TO crt_owner;
+
+--
+-- Name: disclosure_notices_id_seq; Type: SEQUENCE; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.disclosure_notices ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.disclosure_notices_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: disclosures; Type: TABLE; Schema: public; Owner: crt_owner
@@ -1505,6 +1705,38 @@ CREATE TABLE public.log_seals (
 );
 
 ALTER TABLE public.log_seals OWNER TO crt_owner;
+
+--
+-- Name: log_verify_runs; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.log_verify_runs (
+    id bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    result text NOT NULL,
+    seals integer DEFAULT 0 NOT NULL,
+    problems bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT log_verify_runs_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT log_verify_runs_problems_check CHECK ((problems >= 0)),
+    CONSTRAINT log_verify_runs_result_check CHECK ((result = ANY (ARRAY['clean'::text, 'altered'::text, 'error'::text]))),
+    CONSTRAINT log_verify_runs_seals_check CHECK ((seals >= 0))
+);
+
+ALTER TABLE public.log_verify_runs OWNER TO crt_owner;
+
+--
+-- Name: log_verify_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.log_verify_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.log_verify_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: login_events; Type: TABLE; Schema: public; Owner: crt_owner
@@ -1969,12 +2201,76 @@ CREATE TABLE public.referrals (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     ended_at timestamp with time zone,
     ended_by uuid,
+    person_informed boolean DEFAULT false NOT NULL,
     CONSTRAINT referrals_purpose_check CHECK ((purpose ~ '^[a-z0-9_]{3,64}$'::text))
 );
 
 ALTER TABLE ONLY public.referrals FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE public.referrals OWNER TO crt_owner;
+
+--
+-- Name: request_recipients; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.request_recipients (
+    id bigint NOT NULL,
+    controller_id smallint NOT NULL,
+    request uuid NOT NULL,
+    partner_id uuid NOT NULL,
+    kind text NOT NULL,
+    field_groups text[] NOT NULL,
+    notified_at timestamp with time zone NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT request_recipients_kind_check CHECK ((kind = ANY (ARRAY['rectification'::text, 'restriction'::text, 'erasure'::text])))
+);
+
+ALTER TABLE ONLY public.request_recipients FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.request_recipients OWNER TO crt_owner;
+
+--
+-- Name: request_recipients_id_seq; Type: SEQUENCE; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.request_recipients ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.request_recipients_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: retention_escalations; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.retention_escalations (
+    id bigint NOT NULL,
+    controller_id smallint NOT NULL,
+    person_id uuid NOT NULL,
+    deadline date NOT NULL,
+    escalated_on date NOT NULL,
+    run text NOT NULL
+);
+
+ALTER TABLE ONLY public.retention_escalations FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.retention_escalations OWNER TO crt_owner;
+
+--
+-- Name: retention_escalations_id_seq; Type: SEQUENCE; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.retention_escalations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.retention_escalations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: review_cases; Type: TABLE; Schema: public; Owner: crt_owner
@@ -2262,6 +2558,7 @@ CREATE TABLE public.rights_requests (
     received_by uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     request_id text NOT NULL,
+    objection_purposes text[],
     CONSTRAINT rights_requests_check CHECK (((person_id IS NULL) <> (tombstone_id IS NULL))),
     CONSTRAINT rights_requests_check1 CHECK (((representative_name IS NULL) OR (representative_capacity IS NOT NULL))),
     CONSTRAINT rights_requests_check2 CHECK (((extension_months = 0) = (person_told_on IS NULL))),
@@ -2269,6 +2566,7 @@ CREATE TABLE public.rights_requests (
     CONSTRAINT rights_requests_check4 CHECK (((status = 'open'::text) = (decided_on IS NULL))),
     CONSTRAINT rights_requests_check5 CHECK (((status <> 'refused'::text) OR (reasons IS NOT NULL) OR (tombstone_id IS NOT NULL))),
     CONSTRAINT rights_requests_check6 CHECK (((kind <> 'objection'::text) OR (status = 'open'::text) OR (reasons IS NOT NULL) OR (tombstone_id IS NOT NULL))),
+    CONSTRAINT rights_requests_check7 CHECK (((objection_purposes IS NULL) OR ((kind = 'objection'::text) AND (status = 'granted'::text)))),
     CONSTRAINT rights_requests_details_check CHECK (((length(details) >= 1) AND (length(details) <= 2000))),
     CONSTRAINT rights_requests_extension_months_check CHECK (((extension_months >= 0) AND (extension_months <= 2))),
     CONSTRAINT rights_requests_extension_reason_check CHECK (((length(extension_reason) >= 10) AND (length(extension_reason) <= 1000))),
@@ -2436,6 +2734,30 @@ ALTER TABLE ONLY public.staff_users FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.staff_users OWNER TO crt_owner;
 
 --
+-- Name: unnotified_disclosures; Type: VIEW; Schema: public; Owner: crt_owner
+--
+
+CREATE VIEW public.unnotified_disclosures WITH (security_invoker='true') AS
+ SELECT d.id,
+    d.at,
+    d.controller_id,
+    d.person_id,
+    d.partner_id,
+    d.grant_id,
+    d.field_groups,
+    d.purpose,
+    d.legal_basis,
+    d.request_id
+   FROM public.disclosures d
+  WHERE ((NOT (EXISTS ( SELECT 1
+           FROM public.referrals r
+          WHERE ((r.person_id = d.person_id) AND (r.partner_id = d.partner_id) AND (r.purpose = d.purpose) AND (r.controller_id = d.controller_id) AND r.person_informed AND (r.created_at <= d.at) AND ((r.ended_at IS NULL) OR (r.ended_at >= d.at)))))) AND (NOT (EXISTS ( SELECT 1
+           FROM public.disclosure_notices n
+          WHERE ((n.person_id = d.person_id) AND (d.id = ANY (n.disclosure_ids)))))));
+
+ALTER TABLE public.unnotified_disclosures OWNER TO crt_owner;
+
+--
 -- Name: access_log_default; Type: TABLE ATTACH; Schema: public; Owner: crt_owner
 --
 
@@ -2526,6 +2848,13 @@ ALTER TABLE ONLY public.crt_context_keys
     ADD CONSTRAINT crt_context_keys_pkey PRIMARY KEY (one);
 
 --
+-- Name: disclosure_notices disclosure_notices_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.disclosure_notices
+    ADD CONSTRAINT disclosure_notices_pkey PRIMARY KEY (id);
+
+--
 -- Name: disclosures disclosures_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
@@ -2587,6 +2916,13 @@ ALTER TABLE ONLY public.log_seals
 
 ALTER TABLE ONLY public.log_seals
     ADD CONSTRAINT log_seals_prev_id_key UNIQUE (prev_id);
+
+--
+-- Name: log_verify_runs log_verify_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.log_verify_runs
+    ADD CONSTRAINT log_verify_runs_pkey PRIMARY KEY (id);
 
 --
 -- Name: login_events login_events_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
@@ -2706,6 +3042,34 @@ ALTER TABLE ONLY public.recovery_codes
 
 ALTER TABLE ONLY public.referrals
     ADD CONSTRAINT referrals_pkey PRIMARY KEY (id);
+
+--
+-- Name: request_recipients request_recipients_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.request_recipients
+    ADD CONSTRAINT request_recipients_pkey PRIMARY KEY (id);
+
+--
+-- Name: request_recipients request_recipients_request_partner_id_kind_key; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.request_recipients
+    ADD CONSTRAINT request_recipients_request_partner_id_kind_key UNIQUE (request, partner_id, kind);
+
+--
+-- Name: retention_escalations retention_escalations_person_id_deadline_key; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.retention_escalations
+    ADD CONSTRAINT retention_escalations_person_id_deadline_key UNIQUE (person_id, deadline);
+
+--
+-- Name: retention_escalations retention_escalations_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.retention_escalations
+    ADD CONSTRAINT retention_escalations_pkey PRIMARY KEY (id);
 
 --
 -- Name: review_cases review_cases_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
@@ -2934,6 +3298,12 @@ CREATE INDEX case_assignments_active ON public.case_assignments USING btree (per
 --
 
 CREATE UNIQUE INDEX case_assignments_one_active ON public.case_assignments USING btree (person_id, user_id) WHERE (ended_at IS NULL);
+
+--
+-- Name: disclosure_notices_person; Type: INDEX; Schema: public; Owner: crt_owner
+--
+
+CREATE INDEX disclosure_notices_person ON public.disclosure_notices USING btree (person_id);
 
 --
 -- Name: disclosures_person; Type: INDEX; Schema: public; Owner: crt_owner
@@ -3194,6 +3564,12 @@ CREATE TRIGGER break_glass_append_only BEFORE DELETE OR UPDATE ON public.break_g
 CREATE TRIGGER case_assignments_keep_review_fact BEFORE DELETE ON public.case_assignments FOR EACH ROW EXECUTE FUNCTION public.crt_keep_review_fact();
 
 --
+-- Name: disclosure_notices disclosure_notices_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER disclosure_notices_append_only BEFORE UPDATE ON public.disclosure_notices FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_change();
+
+--
 -- Name: disclosures disclosures_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
 --
 
@@ -3216,6 +3592,12 @@ CREATE TRIGGER log_seal_blocks_append_only BEFORE DELETE OR UPDATE ON public.log
 --
 
 CREATE TRIGGER log_seals_append_only BEFORE DELETE OR UPDATE ON public.log_seals FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_change();
+
+--
+-- Name: log_verify_runs log_verify_runs_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER log_verify_runs_append_only BEFORE DELETE OR UPDATE ON public.log_verify_runs FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_change();
 
 --
 -- Name: login_events login_events_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
@@ -3254,6 +3636,12 @@ CREATE TRIGGER person_tombstones_append_only BEFORE DELETE OR UPDATE ON public.p
 CREATE TRIGGER persons_keep_review_fact BEFORE DELETE ON public.persons FOR EACH ROW EXECUTE FUNCTION public.crt_keep_review_fact();
 
 --
+-- Name: persons persons_national_number_basis; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER persons_national_number_basis BEFORE INSERT OR UPDATE ON public.persons FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_national_number_without_basis();
+
+--
 -- Name: persons persons_restricted; Type: TRIGGER; Schema: public; Owner: crt_owner
 --
 
@@ -3278,6 +3666,12 @@ CREATE TRIGGER referrals_keep_review_fact BEFORE DELETE ON public.referrals FOR 
 CREATE TRIGGER referrals_restricted BEFORE INSERT ON public.referrals FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_if_restricted();
 
 --
+-- Name: request_recipients request_recipients_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER request_recipients_append_only BEFORE DELETE OR UPDATE ON public.request_recipients FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_change();
+
+--
 -- Name: review_decisions review_decisions_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
 --
 
@@ -3300,6 +3694,12 @@ CREATE TRIGGER review_facts_append_only BEFORE DELETE OR UPDATE ON public.review
 --
 
 CREATE TRIGGER review_findings_decision_recorded BEFORE UPDATE OF decision, decision_id ON public.review_findings FOR EACH ROW EXECUTE FUNCTION public.crt_review_finding_decision_check();
+
+--
+-- Name: rights_requests rights_requests_dpo_extends_only; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER rights_requests_dpo_extends_only BEFORE UPDATE ON public.rights_requests FOR EACH ROW EXECUTE FUNCTION public.crt_rights_dpo_extends_only();
 
 --
 -- Name: trajectory_entries trajectory_entries_keep_review_fact; Type: TRIGGER; Schema: public; Owner: crt_owner
@@ -3389,6 +3789,27 @@ ALTER TABLE ONLY public.case_assignments
 
 ALTER TABLE ONLY public.controller_holidays
     ADD CONSTRAINT controller_holidays_controller_id_fkey FOREIGN KEY (controller_id) REFERENCES public.controllers(id);
+
+--
+-- Name: disclosure_notices disclosure_notices_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.disclosure_notices
+    ADD CONSTRAINT disclosure_notices_controller_id_fkey FOREIGN KEY (controller_id) REFERENCES public.controllers(id);
+
+--
+-- Name: disclosure_notices disclosure_notices_delivered_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.disclosure_notices
+    ADD CONSTRAINT disclosure_notices_delivered_by_fkey FOREIGN KEY (delivered_by) REFERENCES public.staff_users(id);
+
+--
+-- Name: disclosure_notices disclosure_notices_person_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.disclosure_notices
+    ADD CONSTRAINT disclosure_notices_person_id_fkey FOREIGN KEY (person_id) REFERENCES public.persons(id) ON DELETE CASCADE;
 
 --
 -- Name: disclosures disclosures_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
@@ -3627,6 +4048,41 @@ ALTER TABLE ONLY public.referrals
 
 ALTER TABLE ONLY public.referrals
     ADD CONSTRAINT referrals_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.partners(id);
+
+--
+-- Name: request_recipients request_recipients_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.request_recipients
+    ADD CONSTRAINT request_recipients_controller_id_fkey FOREIGN KEY (controller_id) REFERENCES public.controllers(id);
+
+--
+-- Name: request_recipients request_recipients_partner_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.request_recipients
+    ADD CONSTRAINT request_recipients_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES public.partners(id);
+
+--
+-- Name: request_recipients request_recipients_request_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.request_recipients
+    ADD CONSTRAINT request_recipients_request_fkey FOREIGN KEY (request) REFERENCES public.rights_requests(id);
+
+--
+-- Name: retention_escalations retention_escalations_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.retention_escalations
+    ADD CONSTRAINT retention_escalations_controller_id_fkey FOREIGN KEY (controller_id) REFERENCES public.controllers(id);
+
+--
+-- Name: retention_escalations retention_escalations_person_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.retention_escalations
+    ADD CONSTRAINT retention_escalations_person_id_fkey FOREIGN KEY (person_id) REFERENCES public.persons(id) ON DELETE CASCADE;
 
 --
 -- Name: review_cases review_cases_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
@@ -3999,6 +4455,12 @@ CREATE POLICY controller_isolation ON public.person_tombstones USING ((controlle
 CREATE POLICY controller_isolation ON public.recovery_codes USING ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller))) WITH CHECK ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)));
 
 --
+-- Name: request_recipients controller_isolation; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY controller_isolation ON public.request_recipients USING ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller))) WITH CHECK ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)));
+
+--
 -- Name: sessions controller_isolation; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -4035,6 +4497,12 @@ CREATE POLICY definer_counts ON public.auth_lookup_minutes TO crt_auth USING (tr
 CREATE POLICY definer_reads ON public.crt_context_keys FOR SELECT TO crt_auth USING (true);
 
 --
+-- Name: disclosure_notices; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.disclosure_notices ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: disclosures; Type: ROW SECURITY; Schema: public; Owner: crt_owner
 --
 
@@ -4059,6 +4527,12 @@ CREATE POLICY disclosures_write ON public.disclosures FOR INSERT WITH CHECK ((pa
 CREATE POLICY dpo_decides ON public.review_decisions FOR INSERT TO crt_api WITH CHECK (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (( SELECT public.crt_current_role() AS crt_current_role) = 'dpo'::text) AND (decided_by = ( SELECT public.crt_current_user() AS crt_current_user))));
 
 --
+-- Name: rights_requests dpo_extends; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY dpo_extends ON public.rights_requests FOR UPDATE USING (((owning_controller = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (( SELECT public.crt_current_role() AS crt_current_role) = 'dpo'::text) AND (status = 'open'::text))) WITH CHECK (((owning_controller = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (status = 'open'::text)));
+
+--
 -- Name: partner_auth_events dpo_of_granting_controller; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -4071,6 +4545,12 @@ CREATE POLICY dpo_of_granting_controller ON public.partner_auth_events FOR SELEC
 --
 
 CREATE POLICY dpo_reads ON public.access_log FOR SELECT USING (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (( SELECT public.crt_current_role() AS crt_current_role) = 'dpo'::text)));
+
+--
+-- Name: retention_escalations dpo_reads; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY dpo_reads ON public.retention_escalations FOR SELECT USING (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (( SELECT public.crt_current_role() AS crt_current_role) = ANY (ARRAY['dpo'::text, 'coordinator'::text]))));
 
 --
 -- Name: review_cases dpo_reads; Type: POLICY; Schema: public; Owner: crt_owner
@@ -4137,6 +4617,16 @@ ALTER TABLE public.households ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.login_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: disclosure_notices need_to_know; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY need_to_know ON public.disclosure_notices USING (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (EXISTS ( SELECT 1
+   FROM public.persons p
+  WHERE (p.id = disclosure_notices.person_id))))) WITH CHECK (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND (EXISTS ( SELECT 1
+   FROM public.persons p
+  WHERE (p.id = disclosure_notices.person_id)))));
 
 --
 -- Name: person_rectifications need_to_know; Type: POLICY; Schema: public; Owner: crt_owner
@@ -4262,6 +4752,18 @@ CREATE POLICY referrals_visible ON public.referrals USING (((partner_id = ( SELE
 --
 
 CREATE POLICY register_visible ON public.rights_requests FOR SELECT USING ((owning_controller = ( SELECT public.crt_current_controller() AS crt_current_controller)));
+
+--
+-- Name: request_recipients; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.request_recipients ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retention_escalations; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.retention_escalations ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: review_cases; Type: ROW SECURITY; Schema: public; Owner: crt_owner
@@ -4646,6 +5148,13 @@ GRANT ALL ON FUNCTION public.crt_erase_by_request(p_request uuid, p_request_id t
 REVOKE ALL ON FUNCTION public.crt_erase_core(p_person uuid, p_reason text, p_request_number bigint, p_request_id text, p_purpose text, p_user uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_erasure_reapply(p_person uuid, p_reason text, p_request_number bigint, p_run text) TO crt_owner;
+
+--
 -- Name: FUNCTION crt_ip_network(p_ip text); Type: ACL; Schema: public; Owner: crt_owner
 --
 
@@ -4670,6 +5179,19 @@ REVOKE ALL ON FUNCTION public.crt_log_partitions_expired(p_before timestamp with
 
 REVOKE ALL ON FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_login_begin(p_controller smallint, p_user uuid) TO crt_api;
+
+--
+-- Name: FUNCTION crt_national_numbers_without_basis(p_run text, p_apply boolean); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_national_numbers_without_basis(p_run text, p_apply boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_national_numbers_without_basis(p_run text, p_apply boolean) TO crt_owner;
+
+--
+-- Name: FUNCTION crt_objection(p_person uuid, p_purpose text, p_partner boolean); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT ALL ON FUNCTION public.crt_objection(p_person uuid, p_purpose text, p_partner boolean) TO crt_api;
 
 --
 -- Name: FUNCTION crt_partner_auth_failure(p_client_id text, p_reason text, p_ip text, p_request_id text); Type: ACL; Schema: public; Owner: crt_auth
@@ -4740,6 +5262,13 @@ GRANT ALL ON FUNCTION public.crt_retention_due(p_today date, p_person uuid) TO c
 
 REVOKE ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person uuid, p_oki text, p_nn_bidx text, p_name_bidx text, p_kind text, p_received date, p_identity text, p_rep_name text, p_rep_capacity text, p_details text, p_request_id text, p_purpose text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person uuid, p_oki text, p_nn_bidx text, p_name_bidx text, p_kind text, p_received date, p_identity text, p_rep_name text, p_rep_capacity text, p_details text, p_request_id text, p_purpose text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_seal_state(); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+REVOKE ALL ON FUNCTION public.crt_seal_state() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_seal_state() TO crt_api;
 
 --
 -- Name: FUNCTION crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text); Type: ACL; Schema: public; Owner: crt_auth
@@ -4865,6 +5394,12 @@ GRANT UPDATE(retention_period) ON TABLE public.controllers TO crt_auth;
 GRANT SELECT ON TABLE public.crt_context_keys TO crt_auth;
 
 --
+-- Name: TABLE disclosure_notices; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT ON TABLE public.disclosure_notices TO crt_api;
+
+--
 -- Name: TABLE disclosures; Type: ACL; Schema: public; Owner: crt_owner
 --
 
@@ -4903,6 +5438,12 @@ GRANT SELECT,INSERT ON TABLE public.log_seal_blocks TO crt_review;
 --
 
 GRANT SELECT,INSERT ON TABLE public.log_seals TO crt_review;
+
+--
+-- Name: TABLE log_verify_runs; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT ON TABLE public.log_verify_runs TO crt_review;
 
 --
 -- Name: TABLE login_events; Type: ACL; Schema: public; Owner: crt_owner
@@ -5108,6 +5649,19 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.referrals TO crt_api;
 GRANT SELECT ON TABLE public.referrals TO crt_review;
 
 --
+-- Name: TABLE request_recipients; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT ON TABLE public.request_recipients TO crt_api;
+
+--
+-- Name: TABLE retention_escalations; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT ON TABLE public.retention_escalations TO crt_api;
+GRANT SELECT,INSERT ON TABLE public.retention_escalations TO crt_auth;
+
+--
 -- Name: TABLE review_cases; Type: ACL; Schema: public; Owner: crt_owner
 --
 
@@ -5242,6 +5796,12 @@ GRANT UPDATE(decided_by) ON TABLE public.rights_requests TO crt_api;
 GRANT UPDATE(reasons) ON TABLE public.rights_requests TO crt_api;
 
 --
+-- Name: COLUMN rights_requests.objection_purposes; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(objection_purposes) ON TABLE public.rights_requests TO crt_api;
+
+--
 -- Name: TABLE rights_request_forwards; Type: ACL; Schema: public; Owner: crt_auth
 --
 
@@ -5348,6 +5908,12 @@ GRANT UPDATE(role) ON TABLE public.staff_users TO crt_api;
 --
 
 GRANT UPDATE(disabled_at) ON TABLE public.staff_users TO crt_api;
+
+--
+-- Name: TABLE unnotified_disclosures; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT ON TABLE public.unnotified_disclosures TO crt_api;
 
 --
 -- PostgreSQL database dump complete
