@@ -22,5 +22,8 @@ int partners_main(const struct crt_config *cfg, const char *what, int argc, char
 /* crtctl retention [--apply] [--as-of DATE] [--log-months N] [--only persons|log] (retention.c);
  * argv starts after the word. */
 int retention_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
+/* crtctl keys status|new-key|rotate-data|rotate-blind|rotate-jwt|rotate-seal (keys.c);
+ * argv starts after "keys". */
+int keys_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
 
 #endif

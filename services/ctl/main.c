@@ -36,6 +36,13 @@ static void usage(FILE *out)
                  "                      persons past their retention date and access-log\n"
                  "                      partitions past the log retention: listed (dry run),\n"
                  "                      or erased/marked for export and dropped (--apply)\n"
+                 "  keys status         which key seals, indexes or signs how many rows\n"
+                 "  keys new-key FILE ID   put a new random key first in a keyring file\n"
+                 "  keys rotate-data|rotate-blind [--batch N] [--max-batches N] [--pause-ms N]\n"
+                 "                      re-seal (data keyring) or re-index (index key) every\n"
+                 "                      row not under the first key; resumable\n"
+                 "  keys rotate-jwt prepare|activate|retire [--force]\n"
+                 "  keys rotate-seal    new seal key pair for crt-review\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -69,6 +76,8 @@ int main(int argc, char **argv)
         rc = partners_main(&cfg, argv[1], argc - 2, argv + 2);
     } else if (strcmp(argv[1], "user") == 0) {
         rc = users_main(&cfg, argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "keys") == 0) {
+        rc = keys_main(&cfg, argc - 2, argv + 2);
     } else if (strcmp(argv[1], "retention") == 0) {
         rc = retention_main(&cfg, argc - 2, argv + 2);
     } else {
