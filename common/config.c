@@ -120,6 +120,9 @@ static const struct cfg_entry entries[] = {
      "PEM file of the seal public key(s) verify checks against (several PEM blocks after a rotation)"},
     {"CRT_REVIEW_SEAL_HEAD_FILE", CFG_STR, "/var/lib/crt/seal-head.json", OFF(seal_head_file), 0,
      0, CFG_REVIEW, "the newest seal, written outside the database after every seal; ship it elsewhere"},
+    {"CRT_REVIEW_METRICS_DIR", CFG_STR, "", OFF(metrics_dir), 0, 0, CFG_REVIEW,
+     "folder of node_exporter's textfile collector: crt_review.prom after each run, "
+     "crt_review_verify.prom after each verify (empty: none)"},
     {"CRT_REVIEW_REPORT_DIR", CFG_STR, "/var/lib/crt/reports", OFF(report_dir), 0, 0, CFG_REVIEW,
      "folder of the per-controller JSON and HTML reports"},
     {"CRT_REVIEW_SEAL_TOLERANCE_S", CFG_INT, "600", OFF(seal_tolerance_s), 1, 86400, CFG_REVIEW,
