@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@ static bool write_prom(const char *dir, const char *name, const char *text, size
     char path[4096], tmp[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        log_warn("cannot make the metrics folder path=%s: %s", dir, strerror(errno));
     FILE *f = fopen(tmp, "we");
     bool ok = f && fwrite(text, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
     if (f && fclose(f) != 0)
