@@ -349,13 +349,34 @@ static bool job_finish(struct job *j)
                            1, p);
 }
 
+/* One job of a kind at a time (a second would fight over the cursor): a session advisory lock,
+ * released when the connection ends. Tried for 5 s, the time the server takes to notice that
+ * a killed job's connection is gone. */
+static bool job_lock(struct job *j)
+{
+    char got[2];
+    bool found = false;
+    const char *p[] = {j->kind};
+    for (int i = 0; i < 50; i++) {
+        if (!db_tool_value(j->c, "crtctl",
+                           "SELECT pg_try_advisory_lock(hashtext('crt-key-job-' || $1))", 1, p,
+                           got, sizeof got, &found))
+            return false;
+        if (found && strcmp(got, "t") == 0)
+            return true;
+        pause_ms(100);
+    }
+    fprintf(stderr, "crtctl: another %s job is running\n", j->kind);
+    return false;
+}
+
 /* Passes until no row is left under another key (rows the API rewrote under the old key
  * while a pass ran, e.g. from an instance not yet restarted, are caught by the next one). */
 static int job_run(struct job *j)
 {
     long long left = -1;
     bool stopped = false;
-    if (!load_controllers(j) || !job_begin(j))
+    if (!job_lock(j) || !load_controllers(j) || !job_begin(j))
         return 1;
     for (;;) {
         if (!job_pass(j, &stopped))
