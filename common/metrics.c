@@ -66,6 +66,18 @@ void metrics_http_closed(enum metrics_close r)
     atomic_fetch_add_explicit(&http_closed[r], 1, memory_order_relaxed);
 }
 
+static atomic_ulong audit_failed, login_events[ML_N];
+static atomic_int db_up = -1; /* -1: not yet pinged */
+static atomic_llong tls_not_after;
+static const char *const login_kinds[ML_N] = {"lockout", "throttled"};
+void metrics_audit_failed(void) { atomic_fetch_add_explicit(&audit_failed, 1, memory_order_relaxed); }
+void metrics_login(enum metrics_login what)
+{
+    atomic_fetch_add_explicit(&login_events[what], 1, memory_order_relaxed);
+}
+void metrics_db_up(int up) { atomic_store(&db_up, up ? 1 : 0); }
+void metrics_tls_not_after(int64_t t) { atomic_store(&tls_not_after, (long long)t); }
+
 struct out {
     char *buf;
     size_t len, cap;
@@ -131,6 +143,29 @@ static void render_route(struct out *o, size_t r)
     put(o, "crt_http_request_duration_seconds_count{%s} %lu\n", label, cum);
 }
 
+static void render_ops(struct out *o)
+{
+    put(o, "# HELP crt_access_log_write_failures_total Access-log rows that could not be written "
+           "(the request was refused).\n"
+           "# TYPE crt_access_log_write_failures_total counter\n"
+           "crt_access_log_write_failures_total %lu\n"
+           "# HELP crt_login_events_total Accounts locked after failed logins, and logins refused "
+           "by the throttle.\n"
+           "# TYPE crt_login_events_total counter\n",
+        atomic_load(&audit_failed));
+    for (int k = 0; k < ML_N; k++)
+        put(o, "crt_login_events_total{kind=\"%s\"} %lu\n", login_kinds[k],
+            atomic_load(&login_events[k]));
+    int up = atomic_load(&db_up);
+    if (up >= 0)
+        put(o, "# HELP crt_db_up Whether the database answered a ping during this scrape.\n"
+               "# TYPE crt_db_up gauge\ncrt_db_up %d\n", up);
+    put(o, "# HELP crt_tls_certificate_not_after_seconds notAfter of the certificate served "
+           "(Unix time; 0 without TLS).\n"
+           "# TYPE crt_tls_certificate_not_after_seconds gauge\n"
+           "crt_tls_certificate_not_after_seconds %lld\n", atomic_load(&tls_not_after));
+}
+
 char *metrics_render(void)
 {
     struct out o = {malloc(8192), 0, 8192, 0};
@@ -161,6 +196,7 @@ char *metrics_render(void)
     for (int r = 0; r < MC_N; r++)
         put(&o, "crt_http_connections_closed_total{reason=\"%s\"} %lu\n", close_reasons[r],
             atomic_load(&http_closed[r]));
+    render_ops(&o);
     if (o.failed) {
         free(o.buf);
         return NULL;

@@ -1,5 +1,6 @@
-/* Access tokens: ES256 JWT issue and verification on OpenSSL. Exactly one encoding of a token is
- * accepted: the fixed header, canonical base64url, a low-S signature; then every claim. */
+/* Access tokens: ES256 JWT issue and verification on OpenSSL, with several public keys during a
+ * key rotation. Exactly one encoding of a token is accepted: the fixed header (naming its key),
+ * canonical base64url, a low-S signature; then every claim. */
 #include "crt/token.h"
 
 #include <jansson.h>
@@ -7,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,10 @@
 #include "crt/crypto.h"
 #include "crt/validate.h"
 
-/* The one header we write; a header may differ from it only by a "kid" naming our key. */
+/* The header without a kid (tokens of earlier versions: verified with the signing key's public
+ * key) and the one we write, naming the signing key (RFC 7638 thumbprint). */
 #define ES256_HEADER "{\"alg\":\"ES256\",\"typ\":\"JWT\"}"
+#define ES256_KID_HEADER "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}"
 #define ES256_SIG_LEN 64 /* r || s, 32 bytes each, big-endian (RFC 7518 3.4) */
 
 /* The order n of P-256 and n/2: a signature (r, s) and (r, n - s) both verify, so only
@@ -109,6 +113,42 @@ static bool thumbprint(EVP_PKEY *k, char kid[44])
     return ok;
 }
 
+/* Every PEM public key in pem (one block after the other) into k->keys / k->kids; false when
+ * one is not P-256, there are none or more than TOKEN_MAX_KEYS. */
+static bool parse_public_keys(struct token_keys *k, const unsigned char *pem, int len)
+{
+    BIO *bio = BIO_new_mem_buf(pem, len);
+    bool ok = bio != NULL;
+    EVP_PKEY *pk;
+    while (ok && (pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL)) != NULL) {
+        char group[32] = "";
+        ok = k->nkeys < TOKEN_MAX_KEYS && EVP_PKEY_is_a(pk, "EC") &&
+             EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                            NULL) &&
+             strcmp(group, "prime256v1") == 0 && thumbprint(pk, k->kids[k->nkeys]);
+        if (ok)
+            k->keys[k->nkeys++] = pk;
+        else
+            EVP_PKEY_free(pk);
+    }
+    ERR_clear_error(); /* the end of the file reads as "no start line" */
+    BIO_free(bio);
+    return ok && k->nkeys > 0;
+}
+
+/* The public key of the signing key among k->keys (or the first for a verifier): it becomes
+ * verify_key and kid. */
+static bool pick_verify_key(struct token_keys *k)
+{
+    for (int i = 0; i < k->nkeys; i++)
+        if (k->sign_key == NULL || EVP_PKEY_eq(k->sign_key, k->keys[i]) == 1) {
+            k->verify_key = k->keys[i];
+            memcpy(k->kid, k->kids[i], sizeof k->kid);
+            return true;
+        }
+    return false;
+}
+
 bool token_keys_load(struct token_keys *k, const char *priv_path, const char *pub_path,
                      const char *issuer, const char *audience, char *err, size_t errlen)
 {
@@ -119,16 +159,17 @@ bool token_keys_load(struct token_keys *k, const char *priv_path, const char *pu
         return false;
     if (!(k->pub = read_pem(pub_path, &k->pub_len, false, err, errlen)))
         goto fail;
-    if (!(k->verify_key = parse_p256(k->pub, k->pub_len, false)) || !thumbprint(k->verify_key, k->kid)) {
-        snprintf(err, errlen, "%s is not a P-256 (ES256) public key", pub_path);
+    if (!parse_public_keys(k, k->pub, k->pub_len)) {
+        snprintf(err, errlen, "%s must hold 1 to %d P-256 (ES256) public keys and nothing else",
+                 pub_path, TOKEN_MAX_KEYS);
         goto fail;
     }
     if (priv_path && !(k->sign_key = parse_p256(k->priv, k->priv_len, true))) {
         snprintf(err, errlen, "%s is not a P-256 (ES256) private key", priv_path);
         goto fail;
     }
-    if (k->sign_key && EVP_PKEY_eq(k->sign_key, k->verify_key) != 1) {
-        snprintf(err, errlen, "%s is not the public key of %s", pub_path, priv_path);
+    if (!pick_verify_key(k)) {
+        snprintf(err, errlen, "%s is not the public key of %s (nor holds it)", pub_path, priv_path);
         goto fail;
     }
     return true;
@@ -144,9 +185,11 @@ void token_keys_free(struct token_keys *k)
     free(k->priv);
     free(k->pub);
     EVP_PKEY_free(k->sign_key);
-    EVP_PKEY_free(k->verify_key);
+    for (int i = 0; i < k->nkeys; i++)
+        EVP_PKEY_free(k->keys[i]);
     k->priv = k->pub = NULL;
     k->sign_key = k->verify_key = NULL;
+    k->nkeys = 0;
 }
 
 /* ---- signing ---- */
@@ -189,13 +232,15 @@ static size_t b64url_len(size_t n) { return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
 
 char *token_sign(const struct token_keys *k, const char *payload)
 {
-    size_t hlen = strlen(ES256_HEADER), plen = strlen(payload);
+    char header[128];
+    int hn = snprintf(header, sizeof header, ES256_KID_HEADER, k->kid);
+    size_t hlen = hn > 0 && (size_t)hn < sizeof header ? (size_t)hn : 0, plen = strlen(payload);
     size_t total = b64url_len(hlen) + 1 + b64url_len(plen) + 1 + b64url_len(ES256_SIG_LEN) + 1;
     unsigned char sig[ES256_SIG_LEN];
-    char *out = k->sign_key ? malloc(total) : NULL;
+    char *out = k->sign_key && hlen ? malloc(total) : NULL;
     if (out == NULL)
         return NULL;
-    size_t o = crypto_b64url_encode((const unsigned char *)ES256_HEADER, hlen, out, total);
+    size_t o = crypto_b64url_encode((const unsigned char *)header, hlen, out, total);
     out[o++] = '.';
     size_t pn = crypto_b64url_encode((const unsigned char *)payload, plen, out + o, total - o);
     o += pn;
@@ -305,15 +350,20 @@ static enum token_result check_claims(const struct token_keys *k, json_t *cl, ti
     return TOKEN_OK;
 }
 
-/* The decoded header must be exactly ours, or ours with "kid" naming our key (byte for byte:
- * no other member, order, spacing, escape or case). */
-static bool header_ok(const struct token_keys *k, const unsigned char *h, long n)
+/* The key a decoded header names, byte for byte one of our two forms (no other member, order,
+ * spacing, escape or case): without kid the signing key's, with kid the public key of that
+ * thumbprint. NULL when the header is another or names no key of ours. */
+static EVP_PKEY *header_key(const struct token_keys *k, const unsigned char *h, long n)
 {
     char with_kid[128];
-    int m = snprintf(with_kid, sizeof with_kid, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
-                     k->kid);
-    return (n == (long)strlen(ES256_HEADER) && memcmp(h, ES256_HEADER, (size_t)n) == 0) ||
-           (m > 0 && n == m && memcmp(h, with_kid, (size_t)n) == 0);
+    if (n == (long)strlen(ES256_HEADER) && memcmp(h, ES256_HEADER, (size_t)n) == 0)
+        return k->verify_key;
+    for (int i = 0; i < k->nkeys; i++) {
+        int m = snprintf(with_kid, sizeof with_kid, ES256_KID_HEADER, k->kids[i]);
+        if (m > 0 && n == m && memcmp(h, with_kid, (size_t)n) == 0)
+            return k->keys[i];
+    }
+    return NULL;
 }
 
 /* ECDSA P-256 / SHA-256 verification of r || s over data; s must be in the lower half. */
@@ -368,8 +418,9 @@ enum token_result token_verify(const struct token_keys *k, const char *token, ti
     long bn = segment(d1 + 1, d2, body, sizeof body);
     long sn = segment(d2 + 1, token + strlen(token), sig, sizeof sig);
     /* Never look at the claims before the signature is known to be ours. */
-    if (hn < 0 || bn < 0 || sn != ES256_SIG_LEN || !header_ok(k, head, hn) ||
-        !es256_verify(k->verify_key, token, (size_t)(d2 - token), sig))
+    EVP_PKEY *key = hn < 0 ? NULL : header_key(k, head, hn);
+    if (key == NULL || bn < 0 || sn != ES256_SIG_LEN ||
+        !es256_verify(key, token, (size_t)(d2 - token), sig))
         return TOKEN_MALFORMED;
     json_t *claims = json_loadb((const char *)body, (size_t)bn, JSON_REJECT_DUPLICATES, NULL);
     enum token_result res = json_is_object(claims) ? check_claims(k, claims, now, c) : TOKEN_BAD_CLAIMS;

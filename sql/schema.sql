@@ -1626,6 +1626,29 @@ ALTER TABLE ONLY public.households FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.households OWNER TO crt_owner;
 
 --
+-- Name: key_jobs; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.key_jobs (
+    kind text NOT NULL,
+    target_key text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    pass integer DEFAULT 1 NOT NULL,
+    cursor_table text,
+    cursor_controller smallint,
+    cursor_id uuid,
+    rows_done bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT key_jobs_cursor_table_check CHECK ((cursor_table = ANY (ARRAY['staff_credentials'::text, 'persons'::text]))),
+    CONSTRAINT key_jobs_kind_check CHECK ((kind = ANY (ARRAY['data'::text, 'blind'::text]))),
+    CONSTRAINT key_jobs_pass_check CHECK ((pass >= 1)),
+    CONSTRAINT key_jobs_rows_done_check CHECK ((rows_done >= 0))
+);
+
+ALTER TABLE public.key_jobs OWNER TO crt_owner;
+
+--
 -- Name: log_partition_drops; Type: TABLE; Schema: public; Owner: crt_owner
 --
 
@@ -2033,6 +2056,7 @@ CREATE TABLE public.persons (
     guidance_ended_on date,
     export_marked_at timestamp with time zone,
     exported_at timestamp with time zone,
+    bidx_key_id text,
     CONSTRAINT persons_address_box_check CHECK ((length(address_box) <= 20)),
     CONSTRAINT persons_address_city_check CHECK ((length(address_city) <= 100)),
     CONSTRAINT persons_address_number_check CHECK ((length(address_number) <= 20)),
@@ -2881,6 +2905,13 @@ ALTER TABLE ONLY public.households
 
 ALTER TABLE ONLY public.households
     ADD CONSTRAINT households_pkey PRIMARY KEY (id);
+
+--
+-- Name: key_jobs key_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.key_jobs
+    ADD CONSTRAINT key_jobs_pkey PRIMARY KEY (kind);
 
 --
 -- Name: log_partition_drops log_partition_drops_partition_name_key; Type: CONSTRAINT; Schema: public; Owner: crt_owner
@@ -3845,6 +3876,13 @@ ALTER TABLE ONLY public.households
 
 ALTER TABLE ONLY public.households
     ADD CONSTRAINT households_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.staff_users(id);
+
+--
+-- Name: key_jobs key_jobs_cursor_controller_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.key_jobs
+    ADD CONSTRAINT key_jobs_cursor_controller_fkey FOREIGN KEY (cursor_controller) REFERENCES public.controllers(id);
 
 --
 -- Name: log_seal_blocks log_seal_blocks_seal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner

@@ -315,6 +315,15 @@ json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0);
 bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
                     char out[65]) CRT_MUST_CHECK;
 bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65]) CRT_MUST_CHECK;
+/* The same under key number which of the index ring (0 the current one, 1 the previous one
+ * while a re-index runs); false when the ring has no such key. */
+bool api_name_index_with(struct http_ctx *ctx, int which, const char *first, const char *last,
+                         const char *birth, char out[65]) CRT_MUST_CHECK;
+bool api_nn_index_with(struct http_ctx *ctx, int which, const char *digits, char out[65]) CRT_MUST_CHECK;
+/* The id of the index key written (the ring's first); whether the ring holds a previous key
+ * too (a blind-index rotation in progress: lookups try both). */
+const char *api_index_key_id(struct http_ctx *ctx);
+bool api_index_rotating(struct http_ctx *ctx);
 /* Seals a national number's 11 digits for person_id under the keyring's current key: the
  * sealed bytes as hex into hex, the key's id into key_id; false on failure. */
 #define API_NN_SEALED_HEX (2 * (11 + CRYPTO_SEAL_OVERHEAD) + 1)

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "crt/log.h"
+#include "crt/metrics.h"
 #include "crt/qr.h"
 #include "crt/totp.h"
 
@@ -100,9 +101,11 @@ static void count_failure_field(struct http_ctx *ctx, const char *fail_stmt, con
         api_db_fail(ctx, st);
         return;
     }
-    if (lock)
+    if (lock) {
+        metrics_login(ML_LOCKOUT);
         log_info("request_id=%s user=%s locked after %d failures", ctx->request_id,
                  ctx->who.user_id, MAX_FAILURES);
+    }
     refuse_field(ctx, detail, field);
 }
 
@@ -409,6 +412,7 @@ static bool throttled(struct http_ctx *ctx, const char *username)
     char after[16];
     snprintf(after, sizeof after, "%d", wait);
     log_info("request_id=%s login throttled (%s)", ctx->request_id, wu ? "account" : "address");
+    metrics_login(ML_THROTTLED);
     evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Retry-After", after);
     problem_send(ctx, 429, "too-many-attempts",
                  "too many failed logins; wait before trying again", NULL);

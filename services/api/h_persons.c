@@ -48,7 +48,20 @@ static bool parse_sensitive(struct http_ctx *ctx, bool *present, const char **nn
 struct indexes {
     char name[65], nn[65];
     bool has_nn;
+    char old_name[65], old_nn[65]; /* under the previous index key, while a re-index runs */
+    bool has_old;
 };
+
+/* During a blind-index rotation the duplicate check also looks for rows still indexed under
+ * the previous key (the re-index has not reached them yet). */
+static bool old_indexes(struct http_ctx *ctx, const char *first, const char *last,
+                        const char *birth, const char *nn, struct indexes *ix)
+{
+    ix->has_old = api_index_rotating(ctx);
+    return !ix->has_old ||
+           (api_name_index_with(ctx, 1, first, last, birth, ix->old_name) &&
+            (nn == NULL || api_nn_index_with(ctx, 1, nn, ix->old_nn)));
+}
 
 /* Writes the name + birth date index from values, and the sealed number with its index when
  * the body gave one (nn NULL clears it). */
@@ -57,27 +70,31 @@ static enum db_status write_indexes(struct http_ctx *ctx, const char *id,
                                     struct indexes *ix)
 {
     int first = 1, last = 2, birth = 4; /* positions in person_fields */
-    if (!api_name_index(ctx, values[first], values[last], values[birth], ix->name))
+    if (!api_name_index(ctx, values[first], values[last], values[birth], ix->name) ||
+        !old_indexes(ctx, values[first], values[last], values[birth], nn_present ? nn : NULL, ix))
         return DB_ERROR;
-    const char *p[] = {id, ix->name};
-    enum db_status st = db_exec(ctx_db(ctx), "person_name_index", 2, p, NULL);
+    const char *p[] = {id, ix->name, api_index_key_id(ctx)};
+    enum db_status st = db_exec(ctx_db(ctx), "person_name_index", 3, p, NULL);
     ix->has_nn = nn != NULL;
     if (st != DB_OK || !nn_present)
         return st;
     char hex[API_NN_SEALED_HEX], key_id[CRYPTO_KEY_ID_MAX];
     if (nn && (!api_nn_seal(ctx, id, nn, hex, key_id) || !api_nn_index(ctx, nn, ix->nn)))
         return DB_ERROR;
-    const char *q[] = {id, nn ? hex : NULL, nn ? key_id : NULL, nn ? ix->nn : NULL};
-    return db_exec(ctx_db(ctx), "person_nn_set", 4, q, NULL);
+    const char *q[] = {id, nn ? hex : NULL, nn ? key_id : NULL, nn ? ix->nn : NULL,
+                       api_index_key_id(ctx)};
+    return db_exec(ctx_db(ctx), "person_nn_set", 5, q, NULL);
 }
 
 /* Where else this person is registered (other controllers: code and what matched). */
 static json_t *elsewhere(struct http_ctx *ctx, const struct indexes *ix, enum db_status *st)
 {
     PGresult *r = NULL;
-    const char *p[] = {ix->has_nn ? ix->nn : NULL, ix->name};
+    const char *p[] = {ix->has_nn ? ix->nn : NULL, ix->name,
+                       ix->has_old && ix->has_nn ? ix->old_nn : NULL,
+                       ix->has_old ? ix->old_name : NULL};
     json_t *a = json_array();
-    *st = db_exec(ctx_db(ctx), "person_duplicates", 2, p, &r);
+    *st = db_exec(ctx_db(ctx), "person_duplicates", 4, p, &r);
     for (int i = 0; *st == DB_OK && a && i < PQntuples(r); i++)
         json_array_append_new(a, json_pack("{s:s, s:s}", "controller", PQgetvalue(r, i, 0),
                                            "matched_on", PQgetvalue(r, i, 1)));
@@ -248,7 +265,8 @@ void h_person_duplicate_check(struct http_ctx *ctx)
     }
     ix.has_nn = in[3] != NULL;
     if (!api_name_index(ctx, in[0], in[1], in[2], ix.name) ||
-        (ix.has_nn && !api_nn_index(ctx, digits, ix.nn))) {
+        (ix.has_nn && !api_nn_index(ctx, digits, ix.nn)) ||
+        !old_indexes(ctx, in[0], in[1], in[2], ix.has_nn ? digits : NULL, &ix)) {
         problem_send(ctx, 500, "internal", "an internal error occurred", NULL);
         return;
     }

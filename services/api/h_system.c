@@ -26,6 +26,9 @@ void h_readyz(struct http_ctx *ctx)
 
 void h_metrics(struct http_ctx *ctx)
 {
+    /* crt_db_up: whether this worker's connection answers now (the "database unreachable"
+     * alert); a scrape costs one round trip. */
+    metrics_db_up(db_exec_idle(ctx_db(ctx), "ping", 0, NULL, NULL) == DB_OK);
     char *text = metrics_render();
     if (text == NULL) {
         problem_send(ctx, 500, "internal", "metrics could not be rendered", NULL);

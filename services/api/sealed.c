@@ -7,24 +7,48 @@
 #include "crt/log.h"
 #include "crt/person.h"
 
-static bool blind_index(struct http_ctx *ctx, const char *text, char out[65])
+/* The index under key number which of the index ring (0: the one written). */
+static bool blind_index(struct http_ctx *ctx, int which, const char *text, char out[65])
 {
     const struct keyring *k = &ctx_worker(ctx)->shared->index_key;
-    return crypto_hmac_hex(k->key[0], sizeof k->key[0], text, strlen(text), out);
+    return which < k->n &&
+           crypto_hmac_hex(k->key[which], sizeof k->key[which], text, strlen(text), out);
+}
+
+bool api_name_index_with(struct http_ctx *ctx, int which, const char *first, const char *last,
+                         const char *birth, char out[65])
+{
+    char key[1024];
+    return person_name_key(first, last, birth, key, sizeof key) &&
+           blind_index(ctx, which, key, out);
+}
+
+bool api_nn_index_with(struct http_ctx *ctx, int which, const char *digits, char out[65])
+{
+    char key[32];
+    snprintf(key, sizeof key, "nn:%s", digits);
+    return blind_index(ctx, which, key, out);
 }
 
 bool api_name_index(struct http_ctx *ctx, const char *first, const char *last, const char *birth,
                     char out[65])
 {
-    char key[1024];
-    return person_name_key(first, last, birth, key, sizeof key) && blind_index(ctx, key, out);
+    return api_name_index_with(ctx, 0, first, last, birth, out);
 }
 
 bool api_nn_index(struct http_ctx *ctx, const char *digits, char out[65])
 {
-    char key[32];
-    snprintf(key, sizeof key, "nn:%s", digits);
-    return blind_index(ctx, key, out);
+    return api_nn_index_with(ctx, 0, digits, out);
+}
+
+const char *api_index_key_id(struct http_ctx *ctx)
+{
+    return ctx_worker(ctx)->shared->index_key.id[0];
+}
+
+bool api_index_rotating(struct http_ctx *ctx)
+{
+    return ctx_worker(ctx)->shared->index_key.n > 1;
 }
 
 json_t *api_national_number(struct http_ctx *ctx, const PGresult *r, int col0)

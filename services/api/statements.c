@@ -644,11 +644,18 @@ static struct db_stmt stmts[] = {
      "WHERE c.id = $1::bigint AND c.closed_at IS NULL AND NOT EXISTS "
      "(SELECT 1 FROM review_findings f WHERE f.case_id = c.id AND f.decision IS NULL)"},
     /* The need-to-know facts and decision of the database, and whether RLS shows the row. */
-    {"person_name_index", "UPDATE persons SET name_bidx = $2 WHERE id = $1::uuid"},
+    /* $3: the index key's id; the row's bidx_key_id stays it only while both indexes are
+     * under it (the number's index is written next, by person_nn_set, when the body has one). */
+    {"person_name_index",
+     "UPDATE persons SET name_bidx = $2, bidx_key_id = CASE WHEN national_number_bidx IS NULL "
+     "OR bidx_key_id = $3 THEN $3 END WHERE id = $1::uuid"},
     {"person_nn_set",
      "UPDATE persons SET national_number_sealed = decode($2, 'hex'), national_number_key_id = $3, "
-     "national_number_bidx = $4 WHERE id = $1::uuid"},
-    {"person_duplicates", "SELECT controller, matched_on FROM crt_duplicates($1, $2)"},
+     "national_number_bidx = $4, bidx_key_id = $5 WHERE id = $1::uuid"},
+    /* $3, $4: the indexes under the previous index key while a re-index runs (else NULL). */
+    {"person_duplicates",
+     "SELECT DISTINCT controller, matched_on FROM (SELECT * FROM crt_duplicates($1, $2) "
+     "UNION ALL SELECT * FROM crt_duplicates($3, $4)) d ORDER BY 1, 2"},
     {"person_transfer", "SELECT crt_transfer_person($1::uuid, $2, $3, $4, $5)"},
     {"person_gate",
      "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "

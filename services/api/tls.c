@@ -7,14 +7,17 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "api.h"
 #include "crt/log.h"
+#include "crt/metrics.h"
 
 /* TLS 1.2 suites (Mozilla "intermediate"): ECDHE + AES-GCM or ChaCha20-Poly1305 only. TLS 1.3
  * keeps OpenSSL's default suites, which are all AEAD. */
@@ -46,6 +49,15 @@ static bool key_mode_ok(const char *path, char *err, size_t errlen)
     return true;
 }
 
+/* The served certificate's notAfter for the certificate-expiry alert (metrics). */
+static void publish_not_after(SSL_CTX *ctx)
+{
+    X509 *x = SSL_CTX_get0_certificate(ctx);
+    struct tm tm;
+    if (x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+        metrics_tls_not_after((int64_t)timegm(&tm));
+}
+
 /* A new server context with the certificate chain and key; NULL after writing why into err. */
 static SSL_CTX *context_new(char *err, size_t errlen)
 {
@@ -70,6 +82,7 @@ static SSL_CTX *context_new(char *err, size_t errlen)
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    publish_not_after(ctx);
     return ctx;
 }
 

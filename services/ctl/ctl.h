@@ -25,5 +25,8 @@ int retention_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST
 /* crtctl erasure-ledger apply (ledger.c): after a restore, erases again the persons the erasure
  * ledger names; argv starts after the word. */
 int ledger_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
+/* crtctl keys status|new-key|rotate-data|rotate-blind|rotate-jwt|rotate-seal (keys.c);
+ * argv starts after "keys". */
+int keys_main(const struct crt_config *cfg, int argc, char **argv) CRT_MUST_CHECK;
 
 #endif

@@ -39,6 +39,13 @@ static void usage(FILE *out)
                  "                      or erased/marked for export and dropped (--apply)\n"
                  "  erasure-ledger apply  after a restore from backup: erase again every person\n"
                  "                      the erasure ledger names who is in the database\n"
+                 "  keys status         which key seals, indexes or signs how many rows\n"
+                 "  keys new-key FILE ID   put a new random key first in a keyring file\n"
+                 "  keys rotate-data|rotate-blind [--batch N] [--max-batches N] [--pause-ms N]\n"
+                 "                      re-seal (data keyring) or re-index (index key) every\n"
+                 "                      row not under the first key; resumable\n"
+                 "  keys rotate-jwt prepare|activate|retire [--force]\n"
+                 "  keys rotate-seal    new seal key pair for crt-review\n"
                  "  help                this text\n\n");
     config_print_help(out, CFG_CTL);
 }
@@ -72,6 +79,8 @@ int main(int argc, char **argv)
         rc = partners_main(&cfg, argv[1], argc - 2, argv + 2);
     } else if (strcmp(argv[1], "user") == 0) {
         rc = users_main(&cfg, argc - 2, argv + 2);
+    } else if (strcmp(argv[1], "keys") == 0) {
+        rc = keys_main(&cfg, argc - 2, argv + 2);
     } else if (strcmp(argv[1], "retention") == 0) {
         rc = retention_main(&cfg, argc - 2, argv + 2);
     } else if (strcmp(argv[1], "erasure-ledger") == 0) {

@@ -148,8 +148,11 @@ static int cmd_run(const struct crt_config *cfg, long every)
 {
     int rc = 0;
     do {
+        double started = (double)time(NULL);
         PGconn *pg = connect_db(cfg);
         rc = pg ? run_once(pg, cfg) : 1;
+        if (!review_metrics_run(pg, cfg, every, rc == 0, started))
+            log_warn("the metrics file was not written; the run itself is done");
         PQfinish(pg);
         for (long s = 0; every && s < every && !stop_requested; s++)
             sleep(1);
@@ -162,7 +165,10 @@ static int cmd_verify(const struct crt_config *cfg)
     PGconn *pg = connect_db(cfg);
     int rc = pg ? verify_run(pg, cfg, stdout) : -1;
     PQfinish(pg);
-    return rc < 0 ? 2 : rc;
+    rc = rc < 0 ? 2 : rc;
+    if (!review_metrics_verify(cfg, rc))
+        log_warn("the verify metrics file was not written");
+    return rc;
 }
 
 int main(int argc, char **argv)

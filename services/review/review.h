@@ -81,4 +81,11 @@ bool cases_update(PGconn *pg, long long run_id);
 /* Writes the JSON and HTML report of every review of run_id under cfg->report_dir. */
 bool report_write(PGconn *pg, const struct crt_config *cfg, long long run_id);
 
+/* metrics.c: the textfile-collector files in CRT_REVIEW_METRICS_DIR (nothing when unset).
+ * After a run (ok: it sealed and reviewed; pg may be NULL, then the database's lines are left
+ * out) and after verify (rc: its exit status). False after logging why a file was not written. */
+bool review_metrics_run(PGconn *pg, const struct crt_config *cfg, long every, bool ok,
+                        double started) CRT_MUST_CHECK;
+bool review_metrics_verify(const struct crt_config *cfg, int rc) CRT_MUST_CHECK;
+
 #endif

@@ -216,7 +216,7 @@ Test(token, an_issued_partner_token_carries_the_secret_version)
     free(t);
 }
 
-Test(token, issued_tokens_have_the_one_header_and_always_a_low_s_signature)
+Test(token, issued_tokens_name_their_key_and_always_have_a_low_s_signature)
 {
     /* OpenSSL's s is uniform: without normalising, about half of 64 tokens would be high-S. */
     static const unsigned char half[32] = {
@@ -224,7 +224,9 @@ Test(token, issued_tokens_have_the_one_header_and_always_a_low_s_signature)
         0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
     struct token_claims c = {.ctl = 3, .iat = now, .nbf = now, .exp = now + 900}, out;
     strcpy(c.sub, SUB), strcpy(c.sid, SID), strcpy(c.role, "intake");
-    char *header = b64(HEADER, strlen(HEADER));
+    char with_kid[128];
+    snprintf(with_kid, sizeof with_kid, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", keys.kid);
+    char *header = b64(with_kid, strlen(with_kid));
     for (int i = 0; i < 64; i++) {
         char *t = token_issue(&keys, &c);
         unsigned char sig[65];
@@ -728,4 +730,87 @@ Test(token, a_claim_holding_a_nul_is_refused)
     cr_assert_eq(verify_text(t), TOKEN_BAD_CLAIMS);
     free(payload), free(nul), free(t);
     json_decref(c);
+}
+
+/* ---- key rotation: several public keys, each token naming its key ---- */
+
+/* A public key file holding the public keys of a and b (b may be NULL), in that order. */
+static void write_public_keys(EVP_PKEY *a, EVP_PKEY *b, char *path)
+{
+    snprintf(path, 64, "/tmp/crt-token-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert(PEM_write_PUBKEY(f, a) && (b == NULL || PEM_write_PUBKEY(f, b)));
+    fclose(f);
+}
+
+static char *issue_with(const struct token_keys *k)
+{
+    struct token_claims c = {.ctl = 3, .iat = now, .nbf = now, .exp = now + 900};
+    strcpy(c.sub, SUB), strcpy(c.sid, SID), strcpy(c.role, "intake");
+    char *t = token_issue(k, &c);
+    cr_assert_not_null(t);
+    return t;
+}
+
+Test(token, during_a_rotation_tokens_of_the_old_and_the_new_key_both_verify)
+{
+    EVP_PKEY *next = EVP_EC_gen("P-256");
+    char next_priv[64], both[64], err[256];
+    struct token_keys old_signer, new_signer;
+    struct token_claims out;
+    write_pem(next, true, next_priv);
+    write_public_keys(key, next, both);
+    /* Step 1: every instance accepts both keys, still signing with the old one. */
+    cr_assert(token_keys_load(&old_signer, priv_path, both, "crt", "crt-api", err, sizeof err), "%s", err);
+    cr_assert_str_eq(old_signer.kid, keys.kid, "the signing key is found among the public keys");
+    /* Step 2: instances switch one by one to the new private key. */
+    cr_assert(token_keys_load(&new_signer, next_priv, both, "crt", "crt-api", err, sizeof err), "%s", err);
+    cr_assert_str_neq(new_signer.kid, old_signer.kid);
+    char *old_token = issue_with(&keys), *new_token = issue_with(&new_signer);
+    cr_assert_eq(token_verify(&new_signer, old_token, now, &out), TOKEN_OK,
+                 "a token of the old key lives on until its expiry");
+    cr_assert_eq(token_verify(&old_signer, new_token, now, &out), TOKEN_OK,
+                 "an instance not yet switched accepts the new key's tokens");
+    cr_assert_eq(token_verify(&keys, new_token, now, &out), TOKEN_MALFORMED,
+                 "without the new public key the new token is refused");
+    free(old_token), free(new_token);
+    token_keys_free(&old_signer), token_keys_free(&new_signer);
+    unlink(next_priv), unlink(both);
+    EVP_PKEY_free(next);
+}
+
+Test(token, after_the_old_public_key_is_removed_its_tokens_are_refused)
+{
+    EVP_PKEY *next = EVP_EC_gen("P-256");
+    char next_priv[64], next_pub[64], err[256];
+    struct token_keys after;
+    struct token_claims out;
+    write_pem(next, true, next_priv);
+    write_public_keys(next, NULL, next_pub);
+    char *old_token = issue_with(&keys);
+    cr_assert_eq(token_verify(&keys, old_token, now, &out), TOKEN_OK);
+    /* Step 3: the old public key leaves the file (after the longest token lifetime). */
+    cr_assert(token_keys_load(&after, next_priv, next_pub, "crt", "crt-api", err, sizeof err), "%s", err);
+    cr_assert_eq(token_verify(&after, old_token, now, &out), TOKEN_MALFORMED);
+    /* A kid-less token (an earlier version's) of the old key is refused too. */
+    char *t = good_token();
+    cr_assert_eq(token_verify(&after, t, now, &out), TOKEN_MALFORMED);
+    free(t), free(old_token);
+    token_keys_free(&after);
+    unlink(next_priv), unlink(next_pub);
+    EVP_PKEY_free(next);
+}
+
+Test(token, a_public_key_file_without_the_signing_key_is_refused_at_load)
+{
+    EVP_PKEY *a = EVP_EC_gen("P-256"), *b = EVP_EC_gen("P-256");
+    char two[64], err[256];
+    struct token_keys k;
+    write_public_keys(a, b, two);
+    cr_assert_not(token_keys_load(&k, priv_path, two, "crt", "crt-api", err, sizeof err));
+    cr_assert_not_null(strstr(err, "is not the public key of"), "%s", err);
+    unlink(two);
+    EVP_PKEY_free(a), EVP_PKEY_free(b);
 }

@@ -58,6 +58,7 @@ struct crt_config {
     char *seal_public_key_file;  /* CRT_REVIEW_SEAL_PUBLIC_KEY_FILE: public key(s) (PEM) */
     char *seal_head_file;        /* CRT_REVIEW_SEAL_HEAD_FILE: newest seal, outside the DB */
     char *report_dir;            /* CRT_REVIEW_REPORT_DIR */
+    char *metrics_dir;           /* CRT_REVIEW_METRICS_DIR: textfile-collector folder, "" none */
     int seal_tolerance_s;        /* CRT_REVIEW_SEAL_TOLERANCE_S */
     int repeat_days;             /* CRT_REVIEW_REPEAT_DAYS */
     int break_glass_repeat;      /* CRT_REVIEW_BREAK_GLASS_REPEAT */

@@ -21,6 +21,15 @@ enum metrics_close { MC_HEADER_TIMEOUT, MC_BODY_RATE, MC_IDLE, MC_SHUTDOWN, MC_N
 void metrics_http_conns(int delta);
 void metrics_http_inflight(int delta);
 void metrics_http_closed(enum metrics_close reason);
+/* What the alerts of deploy/prometheus/crt-rules.yml watch besides the requests: access-log
+ * rows that could not be written (the request was refused), accounts locked and logins
+ * throttled, whether the database answered the last scrape's ping, and the notAfter time of
+ * the TLS certificate served (0: none). */
+enum metrics_login { ML_LOCKOUT, ML_THROTTLED, ML_N };
+void metrics_audit_failed(void);
+void metrics_login(enum metrics_login what);
+void metrics_db_up(int up);
+void metrics_tls_not_after(int64_t unix_time);
 /* The exposition text; malloc'ed, the caller frees. NULL when out of memory. */
 char *metrics_render(void);
 

@@ -11,14 +11,22 @@
 
 #define TOKEN_MAX_LENGTH 2048 /* longer bearer tokens are refused before decoding */
 #define TOKEN_CLOCK_SKEW 30   /* seconds of leeway for iat/nbf/exp */
+#define TOKEN_MAX_KEYS 8      /* public keys one file may hold (PEM blocks one after the other) */
 
 struct token_keys {
     unsigned char *priv; /* PEM, NUL-terminated; NULL for verify-only */
     unsigned char *pub;  /* PEM, NUL-terminated */
     int priv_len, pub_len;
     char issuer[64], audience[64];
-    void *sign_key, *verify_key; /* the parsed keys (EVP_PKEY *; sign_key NULL for verify-only) */
-    char kid[44]; /* RFC 7638 thumbprint of the public key: the one "kid" a header may carry */
+    void *sign_key, *verify_key; /* the parsed keys (EVP_PKEY *; sign_key NULL for verify-only);
+                                    verify_key is the signing key's public key (the first public
+                                    key for a verifier) */
+    char kid[44]; /* RFC 7638 thumbprint of verify_key: the "kid" issued tokens carry */
+    /* Every public key of the public key file (verify_key among them): during a rotation the
+     * old and the new key both verify, each token naming its key by "kid". */
+    int nkeys;
+    void *keys[TOKEN_MAX_KEYS];
+    char kids[TOKEN_MAX_KEYS][44];
 };
 
 struct token_claims {
@@ -31,7 +39,8 @@ struct token_claims {
 };
 
 /* Reads the PEM files (the private key file must not be readable by group or others; it may
- * be NULL for a verifier): both must hold the same P-256 key. Owned by keys until
+ * be NULL for a verifier): the public key file holds 1 to TOKEN_MAX_KEYS P-256 public keys, one
+ * of which must be the private key's. Owned by keys until
  * token_keys_free. */
 bool token_keys_load(struct token_keys *keys, const char *priv_path, const char *pub_path,
                      const char *issuer, const char *audience, char *err, size_t errlen) CRT_MUST_CHECK;
@@ -41,15 +50,16 @@ void token_keys_free(struct token_keys *keys);
  * "partner", whose ctl is 0 and which also carries sv) as an ES256 JWT. Returns a malloc'ed
  * string the caller frees, or NULL. */
 char *token_issue(const struct token_keys *keys, const struct token_claims *c);
-/* Signs payload (the claims as JSON text, taken as given) under the one header
- * {"alg":"ES256","typ":"JWT"} with a low-S signature. For token_issue, and for tests that need
+/* Signs payload (the claims as JSON text, taken as given) under the header
+ * {"alg":"ES256","typ":"JWT","kid":"<kid of the signing key>"} with a low-S signature. For token_issue, and for tests that need
  * a token with claims token_issue would not write. Malloc'ed, or NULL. */
 char *token_sign(const struct token_keys *keys, const char *payload);
 
 enum token_result {
     TOKEN_OK,
     TOKEN_MALFORMED,   /* too long, not a JWT, not canonical base64url, bad or high-S
-                          signature, a header other than {"alg":"ES256","typ":"JWT"[,"kid"]} */
+                          signature, a header other than {"alg":"ES256","typ":"JWT"[,"kid"]},
+                          a kid naming none of the public keys */
     TOKEN_BAD_CLAIMS,  /* a claim missing, of the wrong type or value (iss, aud, amr, …) */
     TOKEN_EXPIRED,     /* exp in the past */
     TOKEN_NOT_YET,     /* nbf or iat in the future */
