@@ -6,9 +6,9 @@
 #include "crt/audit.h"
 #include "crt/person.h"
 
-#define LOG_COLS "controller_id, user_id, person_id, household_id, action, field_groups, " \
-                 "purpose, outcome, reason, request_id"
-#define LOG_WHO "crt_current_controller(), NULLIF(current_setting('crt.user_id', true), '')::uuid"
+/* Access-log rows are written only by crt_log_access() (migration 020); crt-api's statements
+ * name the controller and user of their verified context, c (crt_context()). */
+#define LOG_BY_CONTEXT "crt_log_access(c.controller_id, c.user_id, NULL, "
 
 static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192],
     person_update_sql[8192], partner_page_sql[8192], partner_one_sql[8192];
@@ -53,11 +53,11 @@ static char person_select_sql[4096]; /* the export's read of the record */
     "d AS (INSERT INTO disclosures (controller_id, person_id, partner_id, grant_id, "         \
     "  field_groups, purpose, legal_basis, request_id) SELECT ctl, id::uuid, "                \
     "  crt_current_partner(), gid, groups, why, basis, $1 FROM page), "                       \
-    "l AS (INSERT INTO access_log (controller_id, person_id, action, field_groups, purpose, " \
-    "  outcome, reason, request_id, partner_id) SELECT ctl, id::uuid, 'disclosure', groups, " \
-    "  why, 'allowed', 'referral_grant', $1, crt_current_partner() FROM page) "                \
-    "SELECT *, array_to_json(groups)::text, "                                                 \
-    "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page"
+    "l AS (SELECT count(crt_log_access(page.ctl, NULL, c.partner_id, page.id::uuid, NULL, "   \
+    "  'disclosure', page.groups, page.why, 'allowed', 'referral_grant', $1)) "               \
+    "  FROM page, crt_context() c) "                                                          \
+    "SELECT page.*, array_to_json(groups)::text, "                                            \
+    "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page, l"
 
 /* The hot path: the database's need-to-know facts, the read (through RLS) and its access-log
  * row in one statement: allowed (with the database's reason), denied (in this controller but
@@ -67,14 +67,15 @@ static void build(void)
     snprintf(person_read_sql, sizeof person_read_sql,
              "WITH a AS (SELECT * FROM crt_access($1::uuid)), "
              "p AS (SELECT %s FROM persons WHERE id = $1::uuid), "
-             "l AS (INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", $1::uuid, NULL, "
+             "l AS (SELECT " LOG_BY_CONTEXT "$1::uuid, NULL, "
              "'read', CASE WHEN f THEN $2::text[] ELSE '{}' END, $3, "
              "CASE WHEN f THEN 'allowed' WHEN e THEN 'denied' ELSE 'not_found' END, "
-             "CASE WHEN f THEN (SELECT reason FROM a) WHEN e THEN 'no_need_to_know' END, $4 "
-             "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e) x) "
+             "CASE WHEN f THEN (SELECT reason FROM a) WHEN e THEN 'no_need_to_know' END, $4) "
+             "FROM crt_context() c, "
+             "(SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e) x) "
              "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
              "a.break_glass, a.reason, a.created_by IS NOT NULL, p.id IS NOT NULL, p.* "
-             "FROM (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
+             "FROM l, (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
              person_sql_columns());
     snprintf(person_lock_sql, sizeof person_lock_sql,
              "SELECT %s FROM persons WHERE id = $1::uuid FOR UPDATE", person_sql_columns());
@@ -118,8 +119,8 @@ static struct db_stmt stmts[] = {
     /* One access-log row per person of a result: $1 uuid[] (empty: one row without person),
      * $2 action, $3 groups, $4 purpose, $5 reason, $6 request id. */
     {"audit_insert_many",
-     "INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", u, NULL, $2, $3::text[], $4, "
-     "'allowed', $5, $6 FROM unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
+     "SELECT count(" LOG_BY_CONTEXT "u, NULL, $2, $3::text[], $4, 'allowed', $5, $6)) "
+     "FROM crt_context() c, unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
      "THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END) AS u"},
     {"ping", "SELECT 1"},
     /* ---- authentication (h_auth.c, h_admin.c) ---- */
@@ -544,8 +545,8 @@ static struct db_stmt stmts[] = {
      "AND (crt_current_role() <> 'caseworker' OR a.reason IN ('assignment', 'break_glass')) "
      "ORDER BY p.created_at DESC, p.id LIMIT $4::int + 1 OFFSET $5::int"},
     {"worklist_log",
-     "INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", u, NULL, 'search', "
-     "'{identification}', $3, 'allowed', r, $4 FROM unnest("
+     "SELECT count(" LOG_BY_CONTEXT "u, NULL, 'search', '{identification}', $3, 'allowed', r, "
+     "$4)) FROM crt_context() c, unnest("
      "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END, "
      "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY['worklist'] ELSE $2::text[] END) "
      "AS x(u, r)"},

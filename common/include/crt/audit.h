@@ -16,13 +16,12 @@ struct audit_entry {
 };
 
 /* The prepared statement this module uses; include it in every connection's statement list.
- * The controller and user come from the transaction's RLS context (db_begin). */
-#define AUDIT_STMT_INSERT                                                                  \
-    {"audit_insert",                                                                       \
-     "INSERT INTO access_log (controller_id, user_id, person_id, household_id, action, "   \
-     "field_groups, purpose, outcome, reason, request_id) VALUES "                         \
-     "(crt_current_controller(), NULLIF(current_setting('crt.user_id', true), '')::uuid, " \
-     "$1::uuid, $2::uuid, $3, $4::text[], $5, $6, $7, $8)"}
+ * The row is written by crt_log_access(), the log's one writer (migration 020); the controller
+ * and user come from the transaction's verified RLS context (db_begin), crt_context(). */
+#define AUDIT_STMT_INSERT                                                                   \
+    {"audit_insert",                                                                        \
+     "SELECT crt_log_access(c.controller_id, c.user_id, NULL, $1::uuid, $2::uuid, $3, "     \
+     "$4::text[], $5, $6, $7, $8) FROM crt_context() c"}
 
 /* Appends one row in the open transaction of db. */
 enum db_status audit_write(struct db *db, const struct audit_entry *e) CRT_MUST_CHECK;
