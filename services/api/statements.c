@@ -6,9 +6,9 @@
 #include "crt/audit.h"
 #include "crt/person.h"
 
-/* Access-log rows are written only by crt_log_access() (migration 020); crt-api's statements
- * name the controller and user of their verified context, c (crt_context()). */
-#define LOG_BY_CONTEXT "crt_log_access(c.controller_id, c.user_id, NULL, "
+/* Access-log rows are written only by crt_log_access() (migration 020, D42); crt-api's
+ * statements name the controller and user of the transaction's context (CRT_LOG_WHO). */
+#define LOG_BY_CONTEXT "crt_log_access(" CRT_LOG_WHO ", NULL, "
 
 static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192],
     person_update_sql[8192], partner_page_sql[8192], partner_one_sql[8192];
@@ -53,9 +53,9 @@ static char person_select_sql[4096]; /* the export's read of the record */
     "d AS (INSERT INTO disclosures (controller_id, person_id, partner_id, grant_id, "         \
     "  field_groups, purpose, legal_basis, request_id) SELECT ctl, id::uuid, "                \
     "  crt_current_partner(), gid, groups, why, basis, $1 FROM page), "                       \
-    "l AS (SELECT count(crt_log_access(page.ctl, NULL, c.partner_id, page.id::uuid, NULL, "   \
-    "  'disclosure', page.groups, page.why, 'allowed', 'referral_grant', $1)) "               \
-    "  FROM page, crt_context() c) "                                                          \
+    "l AS (SELECT count(crt_log_access(page.ctl, NULL, "                                     \
+    "  NULLIF(current_setting('crt.partner_id', true), '')::uuid, page.id::uuid, NULL, "     \
+    "  'disclosure', page.groups, page.why, 'allowed', 'referral_grant', $1)) FROM page) "   \
     "SELECT page.*, array_to_json(groups)::text, "                                            \
     "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page, l"
 
@@ -71,8 +71,7 @@ static void build(void)
              "'read', CASE WHEN f THEN $2::text[] ELSE '{}' END, $3, "
              "CASE WHEN f THEN 'allowed' WHEN e THEN 'denied' ELSE 'not_found' END, "
              "CASE WHEN f THEN (SELECT reason FROM a) WHEN e THEN 'no_need_to_know' END, $4) "
-             "FROM crt_context() c, "
-             "(SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e) x) "
+             "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e) x) "
              "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
              "a.break_glass, a.reason, a.created_by IS NOT NULL, p.id IS NOT NULL, p.* "
              "FROM l, (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
@@ -120,7 +119,7 @@ static struct db_stmt stmts[] = {
      * $2 action, $3 groups, $4 purpose, $5 reason, $6 request id. */
     {"audit_insert_many",
      "SELECT count(" LOG_BY_CONTEXT "u, NULL, $2, $3::text[], $4, 'allowed', $5, $6)) "
-     "FROM crt_context() c, unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
+     "FROM unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
      "THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END) AS u"},
     {"ping", "SELECT 1"},
     /* ---- authentication (h_auth.c, h_admin.c) ---- */
@@ -546,7 +545,7 @@ static struct db_stmt stmts[] = {
      "ORDER BY p.created_at DESC, p.id LIMIT $4::int + 1 OFFSET $5::int"},
     {"worklist_log",
      "SELECT count(" LOG_BY_CONTEXT "u, NULL, 'search', '{identification}', $3, 'allowed', r, "
-     "$4)) FROM crt_context() c, unnest("
+     "$4)) FROM unnest("
      "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END, "
      "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY['worklist'] ELSE $2::text[] END) "
      "AS x(u, r)"},
