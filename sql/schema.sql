@@ -181,7 +181,6 @@ CREATE FUNCTION public.crt_context() RETURNS public.crt_context_fields
     AS $$
 DECLARE
   k public.crt_context_keys;
-  r public.crt_context_fields;
 BEGIN
   IF pg_catalog.pg_has_role(session_user, 'crt_api', 'MEMBER') THEN
     SELECT * INTO k FROM public.crt_context_keys;
@@ -194,19 +193,18 @@ BEGIN
              pg_catalog.current_setting('crt.session_id', true),
              pg_catalog.current_setting('crt.partner_id', true),
              pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex') THEN
-      r.verified := false;
-      RETURN r;
+      RETURN ROW(false, NULL, NULL, NULL, NULL, NULL)::public.crt_context_fields;
     END IF;
   END IF;
-  r.verified := true;
-  r.controller_id := NULLIF(pg_catalog.current_setting('crt.controller_id', true), '')::pg_catalog.int2;
-  r.role := NULLIF(pg_catalog.current_setting('crt.role', true), '');
-  IF r.role IS NOT NULL THEN
-    r.user_id := NULLIF(pg_catalog.current_setting('crt.user_id', true), '')::pg_catalog.uuid;
-  END IF;
-  r.session_id := NULLIF(pg_catalog.current_setting('crt.session_id', true), '')::pg_catalog.uuid;
-  r.partner_id := NULLIF(pg_catalog.current_setting('crt.partner_id', true), '')::pg_catalog.uuid;
-  RETURN r;
+  -- One expression (assigning the fields one by one cost a quarter more per call).
+  RETURN ROW(true,
+             NULLIF(pg_catalog.current_setting('crt.controller_id', true), '')::pg_catalog.int2,
+             CASE WHEN NULLIF(pg_catalog.current_setting('crt.role', true), '') IS NOT NULL
+                  THEN NULLIF(pg_catalog.current_setting('crt.user_id', true), '')::pg_catalog.uuid END,
+             NULLIF(pg_catalog.current_setting('crt.role', true), ''),
+             NULLIF(pg_catalog.current_setting('crt.session_id', true), '')::pg_catalog.uuid,
+             NULLIF(pg_catalog.current_setting('crt.partner_id', true), '')::pg_catalog.uuid
+            )::public.crt_context_fields;
 END $$;
 
 ALTER FUNCTION public.crt_context() OWNER TO crt_auth;
@@ -3752,9 +3750,7 @@ ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
 -- Name: access_log append; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
-CREATE POLICY append ON public.access_log FOR INSERT WITH CHECK ((EXISTS ( SELECT 1
-   FROM public.crt_context() c(verified, controller_id, user_id, role, session_id, partner_id)
-  WHERE ((access_log.controller_id = c.controller_id) OR ((access_log.partner_id IS NOT NULL) AND (access_log.partner_id = c.partner_id))))));
+CREATE POLICY append ON public.access_log FOR INSERT WITH CHECK (((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) OR ((partner_id IS NOT NULL) AND (partner_id = ( SELECT public.crt_current_partner() AS crt_current_partner)))));
 
 --
 -- Name: auth_challenges; Type: ROW SECURITY; Schema: public; Owner: crt_owner

@@ -30,7 +30,6 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 AS $$
 DECLARE
   k public.crt_context_keys;
-  r public.crt_context_fields;
 BEGIN
   IF pg_catalog.pg_has_role(session_user, 'crt_api', 'MEMBER') THEN
     SELECT * INTO k FROM public.crt_context_keys;
@@ -43,19 +42,18 @@ BEGIN
              pg_catalog.current_setting('crt.session_id', true),
              pg_catalog.current_setting('crt.partner_id', true),
              pg_catalog.pg_backend_pid(), pg_catalog.txid_current()), 'UTF8'))), 'hex') THEN
-      r.verified := false;
-      RETURN r;
+      RETURN ROW(false, NULL, NULL, NULL, NULL, NULL)::public.crt_context_fields;
     END IF;
   END IF;
-  r.verified := true;
-  r.controller_id := NULLIF(pg_catalog.current_setting('crt.controller_id', true), '')::pg_catalog.int2;
-  r.role := NULLIF(pg_catalog.current_setting('crt.role', true), '');
-  IF r.role IS NOT NULL THEN
-    r.user_id := NULLIF(pg_catalog.current_setting('crt.user_id', true), '')::pg_catalog.uuid;
-  END IF;
-  r.session_id := NULLIF(pg_catalog.current_setting('crt.session_id', true), '')::pg_catalog.uuid;
-  r.partner_id := NULLIF(pg_catalog.current_setting('crt.partner_id', true), '')::pg_catalog.uuid;
-  RETURN r;
+  -- One expression (assigning the fields one by one cost a quarter more per call).
+  RETURN ROW(true,
+             NULLIF(pg_catalog.current_setting('crt.controller_id', true), '')::pg_catalog.int2,
+             CASE WHEN NULLIF(pg_catalog.current_setting('crt.role', true), '') IS NOT NULL
+                  THEN NULLIF(pg_catalog.current_setting('crt.user_id', true), '')::pg_catalog.uuid END,
+             NULLIF(pg_catalog.current_setting('crt.role', true), ''),
+             NULLIF(pg_catalog.current_setting('crt.session_id', true), '')::pg_catalog.uuid,
+             NULLIF(pg_catalog.current_setting('crt.partner_id', true), '')::pg_catalog.uuid
+            )::public.crt_context_fields;
 END $$;
 GRANT CREATE ON SCHEMA public TO crt_auth;
 ALTER FUNCTION crt_context() OWNER TO crt_auth;
@@ -76,7 +74,10 @@ CREATE OR REPLACE FUNCTION crt_current_partner() RETURNS uuid LANGUAGE sql STABL
 AS $$ SELECT (public.crt_context()).partner_id $$;
 
 -- ---- the policies that read more than one field: one crt_context() each ----
--- (The others compare one column with one accessor in an InitPlan: one verification already.)
+-- (The others compare one column with one accessor in an InitPlan: one verification already.
+-- So does `append` on access_log for a staff member's row: its second accessor, the partner's,
+-- is evaluated only when the first comparison fails, and an InitPlan costs no function scan
+-- per inserted row.)
 -- A field of one context row: `(SELECT c.x FROM crt_context() c WHERE <condition on c>)` is one
 -- InitPlan (and stays usable by an index); conditions mixing the row and several fields are
 -- `EXISTS (SELECT 1 FROM crt_context() c WHERE …)`, whose function scan runs once per query and
@@ -117,12 +118,6 @@ ALTER POLICY visible ON partner_notifications
   USING (EXISTS (SELECT 1 FROM crt_context() c
                   WHERE partner_notifications.partner_id = c.partner_id
                      OR partner_notifications.controller_id = c.controller_id));
-
-ALTER POLICY append ON access_log
-  WITH CHECK (EXISTS (SELECT 1 FROM crt_context() c
-                       WHERE access_log.controller_id = c.controller_id
-                          OR (access_log.partner_id IS NOT NULL
-                              AND access_log.partner_id = c.partner_id)));
 
 ALTER POLICY dpo_reads ON access_log
   USING (controller_id = (SELECT c.controller_id FROM crt_context() c WHERE c.role = 'dpo'));
