@@ -148,8 +148,9 @@ ALTER POLICY dpo_of_granting_controller ON partner_auth_events
 
 -- ---- the one writer of access_log ----
 -- Every log row is inserted here, with the privileges and row-level security of the caller:
--- crt-api's statements (as crt_api, through the policy `append`, naming the controller and user
--- of their verified context, or a partner's) and the definer functions below (as crt_auth).
+-- crt-api's statements (as crt_api, naming the controller and user, or the partner, of the
+-- context's settings, whose signature the policy `append` verifies in the same INSERT) and the
+-- definer functions below (as crt_auth).
 -- The defaults of the table (id, at, txid) are the only other values. No RETURNING: it would
 -- ask crt_api to be able to read the row back (the log is read by the DPO only).
 CREATE FUNCTION crt_log_access(p_controller smallint, p_user uuid, p_partner uuid,
