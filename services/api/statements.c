@@ -6,9 +6,9 @@
 #include "crt/audit.h"
 #include "crt/person.h"
 
-#define LOG_COLS "controller_id, user_id, person_id, household_id, action, field_groups, " \
-                 "purpose, outcome, reason, request_id"
-#define LOG_WHO "crt_current_controller(), NULLIF(current_setting('crt.user_id', true), '')::uuid"
+/* Access-log rows are written only by crt_log_access() (migration 020, D42); crt-api's
+ * statements name the controller and user of the transaction's context (CRT_LOG_WHO). */
+#define LOG_BY_CONTEXT "crt_log_access(" CRT_LOG_WHO ", NULL, "
 
 static char person_read_sql[4096], person_lock_sql[4096], person_insert_sql[8192],
     person_update_sql[8192], partner_page_sql[8192], partner_one_sql[8192];
@@ -53,11 +53,11 @@ static char person_select_sql[4096]; /* the export's read of the record */
     "d AS (INSERT INTO disclosures (controller_id, person_id, partner_id, grant_id, "         \
     "  field_groups, purpose, legal_basis, request_id) SELECT ctl, id::uuid, "                \
     "  crt_current_partner(), gid, groups, why, basis, $1 FROM page), "                       \
-    "l AS (INSERT INTO access_log (controller_id, person_id, action, field_groups, purpose, " \
-    "  outcome, reason, request_id, partner_id) SELECT ctl, id::uuid, 'disclosure', groups, " \
-    "  why, 'allowed', 'referral_grant', $1, crt_current_partner() FROM page) "                \
-    "SELECT *, array_to_json(groups)::text, "                                                 \
-    "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page"
+    "l AS (SELECT count(crt_log_access(page.ctl, NULL, "                                     \
+    "  NULLIF(current_setting('crt.partner_id', true), '')::uuid, page.id::uuid, NULL, "     \
+    "  'disclosure', page.groups, page.why, 'allowed', 'referral_grant', $1)) FROM page) "   \
+    "SELECT page.*, array_to_json(groups)::text, "                                            \
+    "to_char(changed AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM page, l"
 
 /* The partners told of a correction or erasure under a request, as a JSON array (migration
  * 023); completed by the condition on rr.request. */
@@ -76,18 +76,18 @@ static void build(void)
              "WITH a AS (SELECT * FROM crt_access($1::uuid)), "
              "o AS (SELECT crt_objection($1::uuid, $3, false) AS ob), "
              "p AS (SELECT %s FROM persons WHERE id = $1::uuid AND NOT (SELECT ob FROM o)), "
-             "l AS (INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", $1::uuid, NULL, "
+             "l AS (SELECT " LOG_BY_CONTEXT "$1::uuid, NULL, "
              "'read', CASE WHEN f THEN $2::text[] ELSE '{}' END, $3, "
              "CASE WHEN f THEN 'allowed' WHEN e THEN 'denied' ELSE 'not_found' END, "
              "CASE WHEN f THEN (SELECT reason FROM a) "
              "WHEN e AND ob AND (SELECT reason FROM a) IS NOT NULL THEN 'objection' "
-             "WHEN e THEN 'no_need_to_know' END, $4 "
+             "WHEN e THEN 'no_need_to_know' END, $4) "
              "FROM (SELECT EXISTS (SELECT 1 FROM p) AS f, EXISTS (SELECT 1 FROM a) AS e, "
              "(SELECT ob FROM o) AS ob) x) "
              "SELECT a.restricted, a.created_by::text, a.age_s, a.window_days, a.assigned, "
              "a.break_glass, a.reason, a.created_by IS NOT NULL, p.id IS NOT NULL, p.*, "
              "(SELECT ob FROM o) AND a.reason IS NOT NULL "
-             "FROM (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
+             "FROM l, (SELECT 1) one LEFT JOIN a ON true LEFT JOIN p ON true",
              person_sql_columns());
     snprintf(person_lock_sql, sizeof person_lock_sql,
              "SELECT %s FROM persons WHERE id = $1::uuid FOR UPDATE", person_sql_columns());
@@ -134,8 +134,8 @@ static struct db_stmt stmts[] = {
     /* One access-log row per person of a result: $1 uuid[] (empty: one row without person),
      * $2 action, $3 groups, $4 purpose, $5 reason, $6 request id. */
     {"audit_insert_many",
-     "INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", u, NULL, $2, $3::text[], $4, "
-     "'allowed', $5, $6 FROM unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
+     "SELECT count(" LOG_BY_CONTEXT "u, NULL, $2, $3::text[], $4, 'allowed', $5, $6)) "
+     "FROM unnest(CASE WHEN cardinality($1::uuid[]) = 0 "
      "THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END) AS u"},
     {"ping", "SELECT 1"},
     /* ---- authentication (h_auth.c, h_admin.c) ---- */
@@ -681,8 +681,8 @@ static struct db_stmt stmts[] = {
      "AND (crt_current_role() <> 'caseworker' OR a.reason IN ('assignment', 'break_glass')) "
      "ORDER BY p.created_at DESC, p.id LIMIT $4::int + 1 OFFSET $5::int"},
     {"worklist_log",
-     "INSERT INTO access_log (" LOG_COLS ") SELECT " LOG_WHO ", u, NULL, 'search', "
-     "'{identification}', $3, 'allowed', r, $4 FROM unnest("
+     "SELECT count(" LOG_BY_CONTEXT "u, NULL, 'search', '{identification}', $3, 'allowed', r, "
+     "$4)) FROM unnest("
      "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY[NULL]::uuid[] ELSE $1::uuid[] END, "
      "CASE WHEN cardinality($1::uuid[]) = 0 THEN ARRAY['worklist'] ELSE $2::text[] END) "
      "AS x(u, r)"},

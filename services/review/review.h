@@ -23,15 +23,15 @@ struct seal_info {
  * file. SEAL_NOTHING when no new row has committed. */
 enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out);
 
-/* The canonical form of a log row, shared by sealing and verification. */
+/* What sealing and verification read of a log row l (FROM access_log l): its id, its time in
+ * microseconds and the SHA-256 (hex) of its canonical bytes, crt_log_canonical() — the one
+ * definition of those bytes, beside the log's one writer in the schema (migration 020). */
 #define SEAL_ROW_COLUMNS                                                                   \
-    "id, txid, (extract(epoch FROM at) * 1000000)::bigint, controller_id, user_id, "       \
-    "person_id, household_id, action, field_groups::text, purpose, outcome, reason, "      \
-    "request_id, partner_id"
-#define SEAL_ROW_NCOLS 14
+    "l.id, (extract(epoch FROM l.at) * 1000000)::bigint, "                                 \
+    "encode(sha256(crt_log_canonical(l)), 'hex')"
 #define SEAL_ENTRY_BYTES 24 /* 8-byte big-endian id + the first 16 bytes of the row digest */
 #define SEAL_BLOCK_ROWS 65536
-/* SHA-256 of row i of r (columns SEAL_ROW_COLUMNS), each column length-prefixed. */
+/* The digest of row i of r (columns SEAL_ROW_COLUMNS); all zero when it is not 64 hex digits. */
 void seal_row_digest(const PGresult *r, int i, unsigned char out[32]);
 /* The seal statement that is hashed into the chain and signed. */
 int seal_statement(char *buf, size_t len, long long id, long long prev_id, long long txid_from,

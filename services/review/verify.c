@@ -291,7 +291,7 @@ static bool current_next(PGconn *pg, struct current *cur, long long *id, unsigne
             return false;
     }
     *id = atoll(PQgetvalue(cur->r, cur->pos, 0));
-    *at = atoll(PQgetvalue(cur->r, cur->pos, 2));
+    *at = atoll(PQgetvalue(cur->r, cur->pos, 1));
     seal_row_digest(cur->r, cur->pos++, digest);
     return true;
 }
@@ -307,7 +307,7 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
     bool ok = st.md && EVP_DigestInit_ex(st.md, EVP_sha256(), NULL) &&
               db_tool_command(pg, "crt-review",
                               "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                              " FROM access_log WHERE txid >= $1 AND txid < $2 ORDER BY id",
+                              " FROM access_log l WHERE l.txid >= $1 AND l.txid < $2 ORDER BY l.id",
                               2, p);
     long long sid = 0, cid = 0, at = 0;
     const unsigned char *sdig = NULL;
@@ -358,7 +358,7 @@ static bool check_tail(PGconn *pg, struct verifier *v, long long from)
     const char *p[] = {f};
     if (!db_tool_command(pg, "crt-review",
                          "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                         " FROM access_log WHERE txid >= $1 ORDER BY id",
+                         " FROM access_log l WHERE l.txid >= $1 ORDER BY l.id",
                          1, p))
         return false;
     struct current cur = {0};

@@ -60,11 +60,10 @@ BEGIN
        AND (p.national_number_sealed IS NOT NULL OR p.national_number_bidx IS NOT NULL)
     RETURNING p.id, p.controller_id, c.code),
   logged AS (
-    INSERT INTO access_log (controller_id, user_id, person_id, action, field_groups, purpose,
-                            outcome, reason, request_id)
-    SELECT x.controller_id, NULL, x.id, 'erasure', '{sensitive}', 'retention', 'allowed',
-           'no_legal_basis', p_run FROM cleared x)
-  SELECT x.id, x.code FROM cleared x ORDER BY x.code, x.id;
+    SELECT count(crt_log_access(x.controller_id, NULL, NULL, x.id, NULL, 'erasure', '{sensitive}',
+                                'retention', 'allowed', 'no_legal_basis', p_run)) AS n
+      FROM cleared x)
+  SELECT x.id, x.code FROM cleared x, logged ORDER BY x.code, x.id;
 END $$;
 
 -- ---- 2. disclosures the person did not know of ----

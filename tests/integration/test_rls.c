@@ -1,11 +1,16 @@
 /* Integration: row-level security as the backstop — what the API role sees through plain SQL
  * with another controller's setting, with none, and on a reused connection; roles, grants,
- * the append-only log, and the plan shape of the RLS predicate. */
+ * the append-only log with its one writer and canonical form, and the plan shape of the RLS
+ * predicate. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
+#include "crt/crypto.h"
 #include "harness.h"
 
 static char person_id[40];
@@ -187,4 +192,95 @@ Test(rls, the_access_log_is_append_only)
     PQclear(r);
     PQfinish(api);
     PQfinish(owner);
+}
+
+/* ---- the access log's one writer and its canonical form (migration 020, D42) ---- */
+
+/* No statement of the schema but crt_log_access() inserts into access_log, and no statement of
+ * crt-api does: a second writer would be a second definition of a log row. */
+Test(rls, the_access_log_has_one_writer)
+{
+    PGconn *s = db_super();
+    PGresult *r = PQexec(s, "SELECT string_agg(p.proname, ', ' ORDER BY p.proname) FROM pg_proc p "
+                            "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' "
+                            "AND p.prosrc ~* 'insert\\s+into\\s+(public\\.)?access_log\\M'");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(s));
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), "crt_log_access", "functions inserting into access_log");
+    PQclear(r);
+    /* Every column of the log is written by the writer (or is a default of the table) and is
+     * part of the canonical form: a column added without both fails here. */
+    r = PQexec(s, "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = 'access_log'::regclass "
+                  "AND a.attnum > 0 AND NOT a.attisdropped AND ("
+                  "  (a.attname NOT IN ('id', 'at', 'txid') AND (SELECT prosrc FROM pg_proc "
+                  "   WHERE proname = 'crt_log_access') !~ ('\\m' || a.attname || '\\M')) "
+                  "  OR (SELECT prosrc FROM pg_proc WHERE proname = 'crt_log_canonical') "
+                  "   !~ ('l\\.' || a.attname || '\\M'))");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(s));
+    cr_assert_eq(PQntuples(r), 0, "column %s of access_log is not in the writer or the canonical form",
+                 PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(s);
+    int n = 0;
+    const struct db_stmt *st = api_statements(&n);
+    cr_assert_gt(n, 0);
+    for (int i = 0; i < n; i++)
+        cr_assert_null(strcasestr(st[i].sql, "INTO access_log"),
+                       "crt-api's statement %s inserts into access_log itself", st[i].name);
+}
+
+/* The bytes crt-review hashed for a row up to 020 (seal_row_digest of then): per column of
+ * its list, 0 for NULL, else 1, the length (4 bytes, big-endian) and the text. */
+#define OLD_SEAL_COLUMNS                                                                       \
+    "id, txid, (extract(epoch FROM at) * 1000000)::bigint, controller_id, user_id, "           \
+    "person_id, household_id, action, field_groups::text, purpose, outcome, reason, "          \
+    "request_id, partner_id"
+static void old_seal_digest(const PGresult *r, int row, char hex[65])
+{
+    static unsigned char buf[4096];
+    size_t len = 0;
+    for (int c = 0; c < 14; c++) {
+        bool null = PQgetisnull(r, row, c);
+        size_t n = null ? 0 : (size_t)PQgetlength(r, row, c);
+        cr_assert_lt(len + n + 5, sizeof buf);
+        buf[len++] = null ? 0 : 1;
+        if (!null) {
+            uint32_t be = htonl((uint32_t)n);
+            memcpy(buf + len, &be, 4);
+            memcpy(buf + len + 4, PQgetvalue(r, row, c), n);
+            len += 4 + n;
+        }
+    }
+    crypto_sha256_hex(buf, len, hex);
+}
+
+/* Seals made before 020 still verify: for rows of every shape (NULLs, a partner's row, text
+ * beyond ASCII, quoted array elements, times before 1970 and with microseconds), the digest of
+ * crt_log_canonical() is the digest crt-review computed in C before. */
+Test(rls, a_log_rows_canonical_bytes_are_those_sealed_before_020)
+{
+    PGconn *s = db_super();
+    cr_assert(sql_ok(s, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(s, "INSERT INTO access_log (at, controller_id, user_id, person_id, household_id, "
+                        "action, field_groups, purpose, outcome, reason, request_id, partner_id) VALUES "
+                        "('2026-12-07 01:02:03.456789+01', 3, gen_random_uuid(), gen_random_uuid(), "
+                        " gen_random_uuid(), 'read', '{identification,contact}', 'guidance', 'allowed', "
+                        " 'coordinator_scope', 'canon-1', NULL), "
+                        "('1969-07-20 20:17:40.5+00', 1, NULL, NULL, NULL, 'search', '{}', "
+                        " 'registration', 'denied', NULL, 'canon-2', NULL), "
+                        "(now(), 2, NULL, gen_random_uuid(), NULL, 'disclosure', "
+                        " ARRAY['a b', 'c,d', 'e\"f', NULL], 'r\u00e9f\u00e9rence', 'allowed', "
+                        " 'Zo\u00eb \u2713 ''quoted''', 'canon-3', gen_random_uuid())",
+                     0, NULL), "%s", PQerrorMessage(s));
+    PGresult *r = PQexec(s, "SELECT " OLD_SEAL_COLUMNS ", encode(sha256(crt_log_canonical(l)), 'hex') "
+                            "FROM access_log l WHERE request_id LIKE 'canon-%' ORDER BY id");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(s));
+    cr_assert_eq(PQntuples(r), 3);
+    for (int i = 0; i < PQntuples(r); i++) {
+        char old[65];
+        old_seal_digest(r, i, old);
+        cr_assert_str_eq(PQgetvalue(r, i, 14), old, "row %d: canonical bytes differ from before 020", i);
+    }
+    PQclear(r);
+    cr_assert(sql_ok(s, "ROLLBACK", 0, NULL));
+    PQfinish(s);
 }
