@@ -157,7 +157,7 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
     cr_assert_eq(sql_long(s, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                              "WHERE n.nspname = 'public' AND p.prosecdef "
                              "AND has_function_privilege('crt_api', p.oid, 'EXECUTE')", 0, NULL),
-                 25, "a new SECURITY DEFINER function for crt_api: test it here");
+                 26, "a new SECURITY DEFINER function for crt_api: test it here");
     const char *bidx[2];
     PGresult *b = PQexecParams(s, "SELECT national_number_bidx, name_bidx FROM persons "
                                   "WHERE id = $1::uuid", 1, NULL, (const char *[]){person_id}, NULL, NULL, 0);
@@ -189,6 +189,10 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
     cr_assert(refused_or_empty(c, "3", "coordinator",
                                "SELECT 1 WHERE crt_login_begin(3::smallint, $1::uuid)", 1,
                                (const char *[]){ingent_user}));
+    /* the one verifier (migration 020) and the DPO's seal state (migration 021) */
+    cr_assert(refused_or_empty(c, "3", "dpo", "SELECT 1 WHERE (crt_context()).verified", 0, NULL));
+    cr_assert(refused_or_empty(c, "3", "dpo", "SELECT (crt_context()).controller_id", 0, NULL));
+    cr_assert(refused_or_empty(c, "3", "dpo", "SELECT * FROM crt_seal_state()", 0, NULL));
     /* the administrator's (migration 022): a forged admin context changes nothing */
     static const char *const admin_calls[] = {
         "SELECT crt_admin_partner_create('forged-partner', 'Forged', 'other', repeat('a', 64))",
