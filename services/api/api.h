@@ -343,5 +343,6 @@ void h_restriction_lift(struct http_ctx *ctx);
 void h_person_export(struct http_ctx *ctx);
 void h_partner_corrections(struct http_ctx *ctx);
 void h_partner_correction_ack(struct http_ctx *ctx);
+void h_statistics(struct http_ctx *ctx);
 
 #endif

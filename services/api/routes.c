@@ -70,5 +70,6 @@ const struct route api_routes[] = {
     {HTTP_POST, "/v1/persons/{id}/trajectory", h_trajectory_add, ROUTE_BODY},
     {HTTP_POST, "/v1/households", h_household_create, ROUTE_BODY},
     {HTTP_GET, "/v1/households/{id}", h_household_get, 0},
+    {HTTP_GET, "/v1/statistics", h_statistics, 0},
 };
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -10,6 +10,7 @@ import { homeScreen } from './home.js';
 import { registerScreen } from './register.js';
 import { personScreen } from './person.js';
 import { sessionsScreen, passwordScreen } from './account.js';
+import { statsScreen } from './stats.js';
 
 export const state = { user: null, access: { read: [], write: [] }, session: null, notice: null };
 const RETURN_KEY = 'crt.return';
@@ -20,6 +21,7 @@ const routes = [
   [/^#\/persons\/([^/]+)$/, () => personScreen],
   [/^#\/sessions$/, () => sessionsScreen],
   [/^#\/password$/, () => passwordScreen],
+  [/^#\/statistics$/, () => statsScreen],
 ];
 
 export function main() { return document.getElementById('main'); }
@@ -49,7 +51,8 @@ export function role() { return state.user ? state.user.role : null; }
 
 async function route() {
   if (!state.user) { loginScreen(); return; }
-  const hash = location.hash || '#/';
+  let hash = location.hash || '#/';
+  if (role() === 'reporting' && hash === '#/') hash = '#/statistics'; // reads no person list
   for (const [re, screenFn] of routes) {
     const m = re.exec(hash);
     if (m) {
@@ -98,6 +101,7 @@ function renderChrome() {
   if (!state.user) { nav.hidden = true; user.hidden = true; return; }
   const items = [['#/', 'nav.home']];
   if (can('write', 'identification') && ['intake', 'coordinator'].includes(role())) items.push(['#/register', 'nav.register']);
+  if (['coordinator', 'reporting'].includes(role())) items.push(['#/statistics', 'nav.stats']);
   items.push(['#/sessions', 'nav.sessions'], ['#/password', 'nav.password']);
   nav.append(h('ul', {}, items.map(([href, key]) => h('li', {}, h('a', { href, text: t(key) })))));
   nav.hidden = false;
