@@ -237,7 +237,7 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
     stats(&r, rep.token, "figure=intake");
     resp_free(&r);
 
-    const char *routes[][2] = {{"GET", "/v1/persons?q=%s"}, {"GET", "/v1/me/persons?q=%s"},
+    const char *routes[][2] = {{"GET", "/v1/persons?birth_date=1991-03-04&q=%s"}, {"GET", "/v1/me/persons?q=%s"},
                                {"GET", "/v1/persons/%s"},   {"GET", "/v1/persons/%s/trajectory"},
                                {"GET", "/v1/persons/%s/referrals"},
                                {"GET", "/v1/persons/%s/export"}, {"GET", "/v1/persons/%s/flags"},
@@ -251,8 +251,8 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
         cr_assert_null(strstr(r.body, last), "no person data: %s", r.body);
         resp_free(&r);
     }
-    char body[200];
-    snprintf(body, sizeof body, "{\"identification\":{\"first_name\":\"A\",\"last_name\":\"%s\","
+    char body[240];
+    snprintf(body, sizeof body, "{\"source\":\"person\",\"identification\":{\"first_name\":\"A\",\"last_name\":\"%s\","
                                 "\"birth_date\":\"1990-01-01\"}}", last);
     api_reqf_token(&r, "POST", rep.token, body, "/v1/persons");
     cr_assert_eq(r.status, 403, "reporting registers no one: %s", r.body);
@@ -263,7 +263,7 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
     cr_assert_eq(sql_long(db_super(), "SELECT count(*) FROM role_field_access WHERE role = $1 "
                                       "AND (can_read OR can_write)", 1, role), 0);
     PGconn *c = db_api();
-    cr_assert(api_context(c, "atlas", "reporting", rep.user_id));
+    cr_assert(api_context(c, "3", "reporting", rep.user_id));
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM persons", 0, NULL), 0);
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM trajectory_entries", 0, NULL), 0);
     cr_assert(sql_long(c, "SELECT count(*) FROM stats_cells", 0, NULL) > 0);

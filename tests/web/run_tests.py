@@ -16,6 +16,7 @@ import uuid
 from harness import (HERE, ROOT, PASSWORD, Api, browser, bearer_login, cookie_login, create_account,
                      enrol_by_api, make_certs, partner_with_grant, unique)
 
+from console_stats import StatsTests
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -46,7 +47,7 @@ def catalogue(lang):
     return cat
 
 
-class Suite:
+class Suite(StatsTests):
     def __init__(self, api_bin, ctl_bin):
         self.api_bin, self.ctl_bin = api_bin, ctl_bin
         self.results = []
