@@ -908,6 +908,135 @@ END $$;
 ALTER FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) OWNER TO crt_auth;
 
 --
+-- Name: crt_stats_person_categories(date); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_stats_person_categories(p_as_of date) RETURNS TABLE(controller_id smallint, month date, area text, figure text, category text)
+    LANGUAGE sql STABLE
+    AS $$
+  WITH t AS (
+    SELECT person_id,
+           bool_or(kind = 'intake') AS intake,
+           min(occurred_on) FILTER (WHERE kind = 'intake') AS first_intake,
+           bool_or(kind = 'info_session' AND coalesce((details->>'attended')::boolean, true))
+             AS info,
+           bool_or(kind = 'social_orientation') AS orientation,
+           bool_or(kind = 'nt2_offer') AS nt2_offered,
+           bool_or(kind = 'nt2_offer' AND (details->>'start_date')::date <= p_as_of)
+             AS nt2_started,
+           (array_agg(details->>'test' ORDER BY occurred_on DESC, created_at DESC)
+              FILTER (WHERE kind = 'test_result'))[1] AS last_test
+      FROM trajectory_entries GROUP BY person_id),
+  hh AS (SELECT household_id, count(*) AS size FROM persons
+          WHERE household_id IS NOT NULL GROUP BY household_id),
+  rf AS (SELECT DISTINCT ON (r.person_id) r.person_id,
+                pa.name || ' / ' || CASE WHEN r.ended_at IS NULL THEN 'open' ELSE 'ended' END
+                  AS category
+           FROM referrals r JOIN partners pa ON pa.id = r.partner_id
+          ORDER BY r.person_id, r.created_at DESC),
+  p AS (
+    SELECT p.controller_id, date_trunc('month', p.registration_date)::date AS month,
+           coalesce(left(p.address_postcode, 2) || 'xx', 'unknown') AS area,
+           p.residence_status, p.gender, p.minor_children, p.needs_childcare, p.needs_buddy,
+           extract(year FROM age(p_as_of, p.birth_date))::int AS age, p.registration_date,
+           coalesce(hh.size, 1) AS hh_size, t.*, rf.category AS referral
+      FROM persons p
+      LEFT JOIN t ON t.person_id = p.id
+      LEFT JOIN hh ON hh.household_id = p.household_id
+      LEFT JOIN rf ON rf.person_id = p.id
+     WHERE p.registration_date <= p_as_of)
+  SELECT p.controller_id, p.month, p.area, f.figure, f.category
+    FROM p CROSS JOIN LATERAL (VALUES
+      ('registrations', 'all'),
+      ('residence_status', coalesce(p.residence_status, 'unknown')),
+      ('age_gender', CASE WHEN p.age < 18 THEN '0-17' WHEN p.age < 25 THEN '18-24'
+                          WHEN p.age < 45 THEN '25-44' WHEN p.age < 65 THEN '45-64'
+                          ELSE '65+' END || ' ' || coalesce(p.gender, 'unknown')),
+      ('household_size', CASE WHEN p.hh_size >= 5 THEN '5+' WHEN p.hh_size >= 3 THEN '3-4'
+                              ELSE p.hh_size::text END),
+      ('minor_children', CASE WHEN p.minor_children IS NULL THEN 'unknown'
+                              WHEN p.minor_children >= 3 THEN '3+'
+                              ELSE p.minor_children::text END),
+      ('intake', CASE WHEN p.intake THEN 'done' ELSE 'not_done' END),
+      ('info_session', CASE WHEN p.info THEN 'attended' ELSE 'none' END),
+      ('social_orientation', CASE WHEN p.orientation THEN 'followed' ELSE 'none' END),
+      ('nt2', CASE WHEN p.nt2_started THEN 'started' WHEN p.nt2_offered THEN 'offered'
+                   ELSE 'none' END),
+      ('test_result', coalesce(p.last_test, 'none')),
+      ('childcare', CASE p.needs_childcare WHEN true THEN 'yes' WHEN false THEN 'no'
+                                           ELSE 'unknown' END),
+      ('buddy', CASE p.needs_buddy WHEN true THEN 'yes' WHEN false THEN 'no'
+                                   ELSE 'unknown' END),
+      ('referral', coalesce(p.referral, 'none')),
+      ('first_intake_days', CASE WHEN p.first_intake IS NULL THEN 'no_intake'
+                                 WHEN p.first_intake - p.registration_date <= 7 THEN '0-7'
+                                 WHEN p.first_intake - p.registration_date <= 30 THEN '8-30'
+                                 WHEN p.first_intake - p.registration_date <= 90 THEN '31-90'
+                                 ELSE '91+' END)) AS f(figure, category)
+$$;
+
+ALTER FUNCTION public.crt_stats_person_categories(p_as_of date) OWNER TO crt_owner;
+
+--
+-- Name: crt_stats_refresh(integer, date); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_stats_refresh(p_threshold integer, p_as_of date DEFAULT CURRENT_DATE) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+  v_persons bigint;
+  v_cells bigint;
+  v_supp bigint;
+BEGIN
+  IF p_threshold IS NULL OR p_threshold < 2 OR p_threshold > 1000 THEN
+    RAISE EXCEPTION 'threshold % out of range 2..1000', p_threshold USING ERRCODE = '22023';
+  END IF;
+  -- One refresh at a time: a second waits, then rebuilds from what the first committed.
+  PERFORM pg_advisory_xact_lock(hashtext('crt_stats_refresh'));
+  CREATE TEMP TABLE stats_raw ON COMMIT DROP AS
+    SELECT controller_id::smallint AS scope, figure, month, area, category, count(*)::int AS n
+      FROM crt_stats_person_categories(p_as_of) GROUP BY 1, 2, 3, 4, 5;
+  SELECT coalesce(sum(n), 0) INTO v_persons FROM stats_raw WHERE figure = 'registrations';
+  INSERT INTO stats_raw
+    SELECT 0, figure, month, area, category, sum(n)::int FROM stats_raw GROUP BY 2, 3, 4, 5;
+  ALTER TABLE stats_raw ADD COLUMN hide boolean;
+  -- Primary suppression.
+  UPDATE stats_raw s SET hide = s.n < p_threshold
+      OR (s.scope = 0 AND EXISTS (
+            SELECT 1 FROM stats_raw o
+             WHERE o.scope > 0 AND o.figure = s.figure AND o.month = s.month
+               AND o.area = s.area AND o.category = s.category
+               AND s.n - o.n BETWEEN 1 AND p_threshold - 1));
+  -- Complementary suppression: one pass suffices since the partner cell comes from the
+  -- same group and groups do not share cells.
+  UPDATE stats_raw s SET hide = true
+    FROM (SELECT DISTINCT ON (r.scope, r.figure, r.month, r.area)
+                 r.scope, r.figure, r.month, r.area, r.category
+            FROM stats_raw r
+            JOIN (SELECT scope, figure, month, area FROM stats_raw
+                   GROUP BY 1, 2, 3, 4 HAVING count(*) FILTER (WHERE hide) = 1) g
+              USING (scope, figure, month, area)
+           WHERE NOT r.hide
+           ORDER BY r.scope, r.figure, r.month, r.area, r.n, r.category) c
+   WHERE s.scope = c.scope AND s.figure = c.figure AND s.month = c.month AND s.area = c.area
+     AND s.category = c.category;
+  DELETE FROM stats_cells;
+  INSERT INTO stats_cells (scope, figure, month, area, category, n)
+    SELECT scope, figure, month, area, category, CASE WHEN hide THEN NULL ELSE n END
+      FROM stats_raw;
+  SELECT count(*), count(*) FILTER (WHERE hide) INTO v_cells, v_supp FROM stats_raw;
+  INSERT INTO stats_refreshes (as_of, threshold, persons, cells, suppressed, duration_ms)
+    VALUES (p_as_of, p_threshold, v_persons, v_cells, v_supp,
+            (extract(epoch FROM clock_timestamp() - t0) * 1000)::int);
+  DROP TABLE stats_raw;
+  RETURN v_cells;
+END $$;
+
+ALTER FUNCTION public.crt_stats_refresh(p_threshold integer, p_as_of date) OWNER TO crt_owner;
+
+--
 -- Name: crt_transfer_person(uuid, text, text, text, text); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
@@ -962,7 +1091,7 @@ CREATE TABLE public.access_log (
     request_id text NOT NULL,
     partner_id uuid,
     txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
-    CONSTRAINT access_log_action_check CHECK ((action = ANY (ARRAY['create'::text, 'read'::text, 'update'::text, 'search'::text, 'trajectory_read'::text, 'trajectory_write'::text, 'household_read'::text, 'household_write'::text, 'history_read'::text, 'break_glass'::text, 'assignment_write'::text, 'assignment_read'::text, 'referral_write'::text, 'referral_read'::text, 'disclosure'::text, 'duplicate_check'::text, 'transfer_out'::text, 'transfer_in'::text, 'audit_read'::text, 'review_read'::text, 'review_decide'::text, 'export'::text, 'request_read'::text, 'request_write'::text, 'erasure'::text, 'restriction_lift'::text, 'flags_read'::text, 'flags_write'::text]))),
+    CONSTRAINT access_log_action_check CHECK ((action = ANY (ARRAY['create'::text, 'read'::text, 'update'::text, 'search'::text, 'trajectory_read'::text, 'trajectory_write'::text, 'household_read'::text, 'household_write'::text, 'history_read'::text, 'break_glass'::text, 'assignment_write'::text, 'assignment_read'::text, 'referral_write'::text, 'referral_read'::text, 'disclosure'::text, 'duplicate_check'::text, 'transfer_out'::text, 'transfer_in'::text, 'audit_read'::text, 'review_read'::text, 'review_decide'::text, 'export'::text, 'request_read'::text, 'request_write'::text, 'erasure'::text, 'restriction_lift'::text, 'flags_read'::text, 'flags_write'::text, 'statistics'::text]))),
     CONSTRAINT access_log_outcome_check CHECK ((outcome = ANY (ARRAY['allowed'::text, 'denied'::text, 'not_found'::text])))
 )
 PARTITION BY RANGE (at);
@@ -990,7 +1119,7 @@ CREATE TABLE public.access_log_default (
     request_id text NOT NULL,
     partner_id uuid,
     txid bigint DEFAULT ((pg_current_xact_id())::text)::bigint NOT NULL,
-    CONSTRAINT access_log_action_check CHECK ((action = ANY (ARRAY['create'::text, 'read'::text, 'update'::text, 'search'::text, 'trajectory_read'::text, 'trajectory_write'::text, 'household_read'::text, 'household_write'::text, 'history_read'::text, 'break_glass'::text, 'assignment_write'::text, 'assignment_read'::text, 'referral_write'::text, 'referral_read'::text, 'disclosure'::text, 'duplicate_check'::text, 'transfer_out'::text, 'transfer_in'::text, 'audit_read'::text, 'review_read'::text, 'review_decide'::text, 'export'::text, 'request_read'::text, 'request_write'::text, 'erasure'::text, 'restriction_lift'::text, 'flags_read'::text, 'flags_write'::text]))),
+    CONSTRAINT access_log_action_check CHECK ((action = ANY (ARRAY['create'::text, 'read'::text, 'update'::text, 'search'::text, 'trajectory_read'::text, 'trajectory_write'::text, 'household_read'::text, 'household_write'::text, 'history_read'::text, 'break_glass'::text, 'assignment_write'::text, 'assignment_read'::text, 'referral_write'::text, 'referral_read'::text, 'disclosure'::text, 'duplicate_check'::text, 'transfer_out'::text, 'transfer_in'::text, 'audit_read'::text, 'review_read'::text, 'review_decide'::text, 'export'::text, 'request_read'::text, 'request_write'::text, 'erasure'::text, 'restriction_lift'::text, 'flags_read'::text, 'flags_write'::text, 'statistics'::text]))),
     CONSTRAINT access_log_outcome_check CHECK ((outcome = ANY (ARRAY['allowed'::text, 'denied'::text, 'not_found'::text])))
 );
 
@@ -2233,6 +2362,58 @@ ALTER TABLE ONLY public.staff_users FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.staff_users OWNER TO crt_owner;
 
 --
+-- Name: stats_cells; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.stats_cells (
+    scope smallint NOT NULL,
+    figure text NOT NULL,
+    month date NOT NULL,
+    area text NOT NULL,
+    category text NOT NULL,
+    n integer,
+    CONSTRAINT stats_cells_area_check CHECK ((area ~ '^([1-9][0-9]xx|unknown)$'::text)),
+    CONSTRAINT stats_cells_category_check CHECK (((length(category) >= 1) AND (length(category) <= 220))),
+    CONSTRAINT stats_cells_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT stats_cells_n_check CHECK ((n >= 0))
+);
+
+ALTER TABLE ONLY public.stats_cells FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.stats_cells OWNER TO crt_owner;
+
+--
+-- Name: stats_refreshes; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.stats_refreshes (
+    id bigint NOT NULL,
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
+    as_of date NOT NULL,
+    threshold integer NOT NULL,
+    persons bigint NOT NULL,
+    cells bigint NOT NULL,
+    suppressed bigint NOT NULL,
+    duration_ms integer NOT NULL,
+    CONSTRAINT stats_refreshes_threshold_check CHECK (((threshold >= 2) AND (threshold <= 1000)))
+);
+
+ALTER TABLE public.stats_refreshes OWNER TO crt_owner;
+
+--
+-- Name: stats_refreshes_id_seq; Type: SEQUENCE; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.stats_refreshes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.stats_refreshes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: access_log_default; Type: TABLE ATTACH; Schema: public; Owner: crt_owner
 --
 
@@ -2659,6 +2840,20 @@ ALTER TABLE ONLY public.staff_users
     ADD CONSTRAINT staff_users_username_key UNIQUE (username);
 
 --
+-- Name: stats_cells stats_cells_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.stats_cells
+    ADD CONSTRAINT stats_cells_pkey PRIMARY KEY (scope, figure, month, area, category);
+
+--
+-- Name: stats_refreshes stats_refreshes_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.stats_refreshes
+    ADD CONSTRAINT stats_refreshes_pkey PRIMARY KEY (id);
+
+--
 -- Name: trajectory_entries trajectory_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
@@ -2916,6 +3111,12 @@ CREATE INDEX sessions_user ON public.sessions USING btree (user_id) WHERE (revok
 --
 
 CREATE INDEX staff_users_controller ON public.staff_users USING btree (controller_id);
+
+--
+-- Name: stats_cells_query; Type: INDEX; Schema: public; Owner: crt_owner
+--
+
+CREATE INDEX stats_cells_query ON public.stats_cells USING btree (scope, figure, month);
 
 --
 -- Name: trajectory_person; Type: INDEX; Schema: public; Owner: crt_owner
@@ -4243,6 +4444,24 @@ CREATE POLICY staff_queue ON public.partner_notifications FOR INSERT WITH CHECK 
 ALTER TABLE public.staff_users ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: stats_cells; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.stats_cells ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: stats_cells stats_job; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY stats_job ON public.stats_cells TO crt_review USING (true) WITH CHECK (true);
+
+--
+-- Name: stats_cells stats_reads; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY stats_reads ON public.stats_cells FOR SELECT TO crt_api USING (((scope = ANY (ARRAY[0, (( SELECT public.crt_current_controller() AS crt_current_controller))::integer])) AND (( SELECT public.crt_current_role() AS crt_current_role) = ANY (ARRAY['coordinator'::text, 'reporting'::text]))));
+
+--
 -- Name: trajectory_entries; Type: ROW SECURITY; Schema: public; Owner: crt_owner
 --
 
@@ -4442,6 +4661,18 @@ GRANT ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person 
 
 REVOKE ALL ON FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_stats_person_categories(p_as_of date); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT ALL ON FUNCTION public.crt_stats_person_categories(p_as_of date) TO crt_review;
+
+--
+-- Name: FUNCTION crt_stats_refresh(p_threshold integer, p_as_of date); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT ALL ON FUNCTION public.crt_stats_refresh(p_threshold integer, p_as_of date) TO crt_review;
 
 --
 -- Name: FUNCTION crt_transfer_person(p_person uuid, p_to text, p_reason text, p_request text, p_purpose text); Type: ACL; Schema: public; Owner: crt_auth
@@ -4925,6 +5156,20 @@ GRANT UPDATE(role) ON TABLE public.staff_users TO crt_api;
 --
 
 GRANT UPDATE(disabled_at) ON TABLE public.staff_users TO crt_api;
+
+--
+-- Name: TABLE stats_cells; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT ON TABLE public.stats_cells TO crt_api;
+GRANT SELECT,INSERT,DELETE ON TABLE public.stats_cells TO crt_review;
+
+--
+-- Name: TABLE stats_refreshes; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT ON TABLE public.stats_refreshes TO crt_api;
+GRANT SELECT,INSERT ON TABLE public.stats_refreshes TO crt_review;
 
 --
 -- PostgreSQL database dump complete
