@@ -142,7 +142,7 @@ function endSession(noticeKey) {
 // Whether the screen holds typing that would be lost (a filter box or a preset date is not).
 function hasTyping() {
   return [...main().querySelectorAll('form input, form textarea')].some((e) => e.value.trim() !== ''
-    && !['radio', 'checkbox', 'date', 'search', 'hidden'].includes(e.type));
+    && !['radio', 'checkbox', 'date', 'month', 'search', 'hidden'].includes(e.type));
 }
 
 onSessionEnded((err) => {

@@ -85,7 +85,7 @@ function filterForm(sel) {
       field({ name: 'figure', label: t('stats.figure'), type: 'select', value: sel.figure, options: FIGURES.map((f) => [f, t(`stats.fig.${f}`)]) }),
       field({ name: 'from', label: t('stats.from'), type: 'month', value: sel.from, hint: t('stats.month_hint') }),
       field({ name: 'to', label: t('stats.to'), type: 'month', value: sel.to, hint: t('stats.month_hint') }),
-      field({ name: 'area', label: t('stats.area'), value: sel.area === 'all' ? '' : sel.area, hint: t('stats.area_hint') }),
+      field({ name: 'area', label: t('stats.area'), type: 'search', value: sel.area === 'all' ? '' : sel.area, hint: t('stats.area_hint') }),
       field({ name: 'scope', label: t('stats.scope'), type: 'select', value: sel.scope, options: [['controller', t('stats.scope.controller')], ['joint', t('stats.scope.joint')]] }),
       field({ name: 'by', label: t('stats.by'), type: 'select', value: sel.by, options: [['month', t('stats.by.month')], ['area', t('stats.by.area')]] })),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: t('stats.show') })));
