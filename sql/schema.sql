@@ -908,6 +908,17 @@ END $$;
 ALTER FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) OWNER TO crt_auth;
 
 --
+-- Name: crt_stats_analyze(); Type: FUNCTION; Schema: public; Owner: crt_owner
+--
+
+CREATE FUNCTION public.crt_stats_analyze() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$ BEGIN ANALYZE stats_cells; END $$;
+
+ALTER FUNCTION public.crt_stats_analyze() OWNER TO crt_owner;
+
+--
 -- Name: crt_stats_person_categories(date); Type: FUNCTION; Schema: public; Owner: crt_owner
 --
 
@@ -1002,13 +1013,15 @@ BEGIN
   INSERT INTO stats_raw
     SELECT 0, figure, month, area, category, sum(n)::int FROM stats_raw GROUP BY 2, 3, 4, 5;
   ALTER TABLE stats_raw ADD COLUMN hide boolean;
-  -- Primary suppression.
-  UPDATE stats_raw s SET hide = s.n < p_threshold
-      OR (s.scope = 0 AND EXISTS (
-            SELECT 1 FROM stats_raw o
-             WHERE o.scope > 0 AND o.figure = s.figure AND o.month = s.month
-               AND o.area = s.area AND o.category = s.category
-               AND s.n - o.n BETWEEN 1 AND p_threshold - 1));
+  -- Primary suppression, then joint cells whose other controllers' part is small for some
+  -- controller (hash joins over the temporary table: linear in the cells).
+  UPDATE stats_raw SET hide = n < p_threshold;
+  UPDATE stats_raw j SET hide = true
+    FROM stats_raw o
+   WHERE j.scope = 0 AND o.scope > 0 AND NOT j.hide
+     AND o.figure = j.figure AND o.month = j.month AND o.area = j.area
+     AND o.category = j.category AND j.n - o.n BETWEEN 1 AND p_threshold - 1;
+  ANALYZE stats_raw;
   -- Complementary suppression: one pass suffices since the partner cell comes from the
   -- same group and groups do not share cells.
   UPDATE stats_raw s SET hide = true
@@ -1031,6 +1044,7 @@ BEGIN
     VALUES (p_as_of, p_threshold, v_persons, v_cells, v_supp,
             (extract(epoch FROM clock_timestamp() - t0) * 1000)::int);
   DROP TABLE stats_raw;
+  PERFORM crt_stats_analyze();
   RETURN v_cells;
 END $$;
 
@@ -4661,6 +4675,13 @@ GRANT ALL ON FUNCTION public.crt_rights_request_register(p_owner text, p_person 
 
 REVOKE ALL ON FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_session uuid, p_role text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_stats_analyze(); Type: ACL; Schema: public; Owner: crt_owner
+--
+
+REVOKE ALL ON FUNCTION public.crt_stats_analyze() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_stats_analyze() TO crt_review;
 
 --
 -- Name: FUNCTION crt_stats_person_categories(p_as_of date); Type: ACL; Schema: public; Owner: crt_owner

@@ -123,6 +123,13 @@ AS $$
                                  ELSE '91+' END)) AS f(figure, category)
 $$;
 
+-- Refreshes the planner's statistics of stats_cells after a rebuild (the job role does not own
+-- the table; without them the route's first queries after a refresh scan the whole table).
+CREATE FUNCTION crt_stats_analyze() RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$ BEGIN ANALYZE stats_cells; END $$;
+REVOKE ALL ON FUNCTION crt_stats_analyze() FROM PUBLIC;
+
 -- Rebuilds every cell in one transaction (readers see the old cells until it commits).
 -- Primary suppression: 0 < n < threshold. Joint cells also when, for some controller, the
 -- other controllers together count 1 .. threshold-1 (that controller could subtract its own).
@@ -150,13 +157,15 @@ BEGIN
   INSERT INTO stats_raw
     SELECT 0, figure, month, area, category, sum(n)::int FROM stats_raw GROUP BY 2, 3, 4, 5;
   ALTER TABLE stats_raw ADD COLUMN hide boolean;
-  -- Primary suppression.
-  UPDATE stats_raw s SET hide = s.n < p_threshold
-      OR (s.scope = 0 AND EXISTS (
-            SELECT 1 FROM stats_raw o
-             WHERE o.scope > 0 AND o.figure = s.figure AND o.month = s.month
-               AND o.area = s.area AND o.category = s.category
-               AND s.n - o.n BETWEEN 1 AND p_threshold - 1));
+  -- Primary suppression, then joint cells whose other controllers' part is small for some
+  -- controller (hash joins over the temporary table: linear in the cells).
+  UPDATE stats_raw SET hide = n < p_threshold;
+  UPDATE stats_raw j SET hide = true
+    FROM stats_raw o
+   WHERE j.scope = 0 AND o.scope > 0 AND NOT j.hide
+     AND o.figure = j.figure AND o.month = j.month AND o.area = j.area
+     AND o.category = j.category AND j.n - o.n BETWEEN 1 AND p_threshold - 1;
+  ANALYZE stats_raw;
   -- Complementary suppression: one pass suffices since the partner cell comes from the
   -- same group and groups do not share cells.
   UPDATE stats_raw s SET hide = true
@@ -179,6 +188,7 @@ BEGIN
     VALUES (p_as_of, p_threshold, v_persons, v_cells, v_supp,
             (extract(epoch FROM clock_timestamp() - t0) * 1000)::int);
   DROP TABLE stats_raw;
+  PERFORM crt_stats_analyze();
   RETURN v_cells;
 END $$;
 
@@ -186,4 +196,4 @@ GRANT SELECT ON stats_cells, stats_refreshes TO crt_api;
 GRANT SELECT, INSERT, DELETE ON stats_cells TO crt_review;
 GRANT SELECT, INSERT ON stats_refreshes TO crt_review;
 GRANT EXECUTE ON FUNCTION crt_stats_refresh(integer, date),
-  crt_stats_person_categories(date) TO crt_review;
+  crt_stats_person_categories(date), crt_stats_analyze() TO crt_review;

@@ -47,22 +47,27 @@ say "generating $PERSONS persons"
 t0=$(now)
 sq "$DB" -v n="$PERSONS" <<'SQL'
 SET session_replication_role = replica; -- bulk load: no per-row triggers (audit, versions)
+CREATE TEMP TABLE su AS
+  SELECT DISTINCT ON (controller_id) controller_id, id FROM staff_users ORDER BY controller_id, username;
 INSERT INTO households (controller_id, family_name, source, created_by)
-SELECT 1 + g % 4, 'Bench' || g, 'staff',
-       (SELECT id FROM staff_users WHERE controller_id = 1 + g % 4 ORDER BY username LIMIT 1)
-  FROM generate_series(1, :n / 3) g;
-CREATE TEMP TABLE hh AS SELECT row_number() OVER (ORDER BY id) AS k, id, controller_id FROM households;
+SELECT 1 + g % 4, 'Bench' || g, 'staff', su.id
+  FROM generate_series(1, (:n + 2) / 3) g JOIN su ON su.controller_id = 1 + g % 4;
+CREATE TEMP TABLE hh AS
+  SELECT row_number() OVER (ORDER BY created_at, id) AS k, id, controller_id FROM households;
+-- Three persons a household (its controller), so households hold 1 to 3 registered members
+-- and the last may hold fewer.
 INSERT INTO persons (controller_id, household_id, first_name, last_name, gender, birth_date,
   address_postcode, residence_status, registration_date, minor_children, needs_childcare,
   needs_buddy, sources, created_by)
-SELECT c, (SELECT id FROM hh WHERE hh.k = 1 + (g / 3) % (:n / 3) AND hh.controller_id = c),
+SELECT hh.controller_id, CASE WHEN g % 5 = 0 THEN NULL ELSE hh.id END,
        'P' || g, 'Bench', (ARRAY['female','male','x','unknown'])[1 + g % 4],
        date '1950-01-01' + (g * 7919) % 25000, (1000 + (g * 37) % 60 * 150)::text,
        (ARRAY['temporary_protection','applicant','refugee','subsidiary_protection','other','unknown'])[1 + g % 6],
        date '2023-01-01' + (g * 104729) % 1095, (g % 5)::smallint, g % 3 = 0, g % 7 = 0,
-       '{"first_name":"person"}',
-       (SELECT id FROM staff_users WHERE controller_id = c ORDER BY username LIMIT 1)
-  FROM generate_series(1, :n) g, LATERAL (SELECT (1 + g % 4)::smallint AS c) x;
+       '{"first_name":"person"}', su.id
+  FROM generate_series(1, :n) g
+  JOIN hh ON hh.k = 1 + (g - 1) / 3
+  JOIN su ON su.controller_id = hh.controller_id;
 INSERT INTO trajectory_entries (controller_id, person_id, kind, occurred_on, details, source, created_by)
 SELECT p.controller_id, p.id, k.kind, p.registration_date + k.days, k.details, 'staff', p.created_by
   FROM persons p
