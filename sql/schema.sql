@@ -2412,6 +2412,8 @@ CREATE TABLE public.stats_refreshes (
     CONSTRAINT stats_refreshes_threshold_check CHECK (((threshold >= 2) AND (threshold <= 1000)))
 );
 
+ALTER TABLE ONLY public.stats_refreshes FORCE ROW LEVEL SECURITY;
+
 ALTER TABLE public.stats_refreshes OWNER TO crt_owner;
 
 --
@@ -4470,10 +4472,28 @@ ALTER TABLE public.stats_cells ENABLE ROW LEVEL SECURITY;
 CREATE POLICY stats_job ON public.stats_cells TO crt_review USING (true) WITH CHECK (true);
 
 --
+-- Name: stats_refreshes stats_job; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY stats_job ON public.stats_refreshes TO crt_review USING (true) WITH CHECK (true);
+
+--
 -- Name: stats_cells stats_reads; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
 CREATE POLICY stats_reads ON public.stats_cells FOR SELECT TO crt_api USING (((scope = ANY (ARRAY[0, (( SELECT public.crt_current_controller() AS crt_current_controller))::integer])) AND (( SELECT public.crt_current_role() AS crt_current_role) = ANY (ARRAY['coordinator'::text, 'reporting'::text]))));
+
+--
+-- Name: stats_refreshes stats_reads; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY stats_reads ON public.stats_refreshes FOR SELECT TO crt_api USING (((( SELECT public.crt_current_controller() AS crt_current_controller) IS NOT NULL) AND (( SELECT public.crt_current_role() AS crt_current_role) = ANY (ARRAY['coordinator'::text, 'reporting'::text]))));
+
+--
+-- Name: stats_refreshes; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.stats_refreshes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: trajectory_entries; Type: ROW SECURITY; Schema: public; Owner: crt_owner

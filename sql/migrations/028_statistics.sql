@@ -55,6 +55,13 @@ CREATE POLICY stats_reads ON stats_cells FOR SELECT TO crt_api
   USING (scope IN (0, (SELECT crt_current_controller()))
          AND (SELECT crt_current_role()) IN ('coordinator', 'reporting'));
 CREATE POLICY stats_job ON stats_cells TO crt_review USING (true) WITH CHECK (true);
+-- The refreshes say when and with which threshold; readable by the same roles only.
+ALTER TABLE stats_refreshes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE stats_refreshes FORCE ROW LEVEL SECURITY;
+CREATE POLICY stats_reads ON stats_refreshes FOR SELECT TO crt_api
+  USING ((SELECT crt_current_controller()) IS NOT NULL
+         AND (SELECT crt_current_role()) IN ('coordinator', 'reporting'));
+CREATE POLICY stats_job ON stats_refreshes TO crt_review USING (true) WITH CHECK (true);
 
 -- One person per row of the cohort: the categories each figure puts the person in.
 -- Figures and categories are defined in docs/statistics.md.

@@ -61,9 +61,9 @@ INSERT INTO persons (controller_id, household_id, first_name, last_name, gender,
   needs_buddy, sources, created_by)
 SELECT hh.controller_id, CASE WHEN g % 5 = 0 THEN NULL ELSE hh.id END,
        'P' || g, 'Bench', (ARRAY['female','male','x','unknown'])[1 + g % 4],
-       date '1950-01-01' + (g * 7919) % 25000, (1000 + (g * 37) % 60 * 150)::text,
+       date '1950-01-01' + ((g::bigint * 7919) % 25000)::int, (1000 + (g * 37) % 60 * 150)::text,
        (ARRAY['temporary_protection','applicant','refugee','subsidiary_protection','other','unknown'])[1 + g % 6],
-       date '2023-01-01' + (g * 104729) % 1095, (g % 5)::smallint, g % 3 = 0, g % 7 = 0,
+       date '2023-01-01' + ((g::bigint * 104729) % 1095)::int, (g % 5)::smallint, g % 3 = 0, g % 7 = 0,
        '{"first_name":"person"}', su.id
   FROM generate_series(1, :n) g
   JOIN hh ON hh.k = 1 + (g - 1) / 3
