@@ -167,9 +167,11 @@ static void stats_answer(struct http_ctx *ctx, const struct stats_query *q, cons
 {
     if (strcmp(q->format, "csv") == 0) {
         char *csv = stats_csv(r);
-        if (csv == NULL || !api_commit(ctx)) {
-            if (csv == NULL)
-                problem_send(ctx, 500, "internal", "out of memory", NULL);
+        if (csv == NULL) {
+            api_db_fail(ctx, DB_ERROR); /* rolls back, answers 500 */
+            return;
+        }
+        if (!api_commit(ctx)) {
             free(csv);
             return;
         }
