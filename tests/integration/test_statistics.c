@@ -16,6 +16,15 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats) { (void)stats; harnes
 
 #define COORD "atlas.coordinator"
 
+/* The superuser connection of this test process (one, kept until the process ends). */
+static PGconn *su(void)
+{
+    static PGconn *c;
+    if (c == NULL)
+        c = db_super();
+    return c;
+}
+
 /* A year of registrations only this test process uses (each test its own offset k): earlier
  * runs' persons of that year are removed first, so the counts below are exact. */
 static int test_year(int k)
@@ -24,7 +33,7 @@ static int test_year(int k)
     char from[16];
     snprintf(from, sizeof from, "%d-01-01", y);
     const char *p[] = {from};
-    cr_assert(sql_ok(db_super(), "DELETE FROM persons WHERE registration_date >= $1::date "
+    cr_assert(sql_ok(su(), "DELETE FROM persons WHERE registration_date >= $1::date "
                                  "AND registration_date < $1::date + interval '1 year'",
                      1, p));
     return y;
@@ -37,7 +46,7 @@ static void seed(const char *ctl, int n, int y, int m, const char *postcode, con
     snprintf(count, sizeof count, "%d", n);
     snprintf(day, sizeof day, "%d-%02d-15", y, m);
     const char *p[] = {ctl, count, day, postcode, status};
-    cr_assert(sql_ok(db_super(),
+    cr_assert(sql_ok(su(),
                      "INSERT INTO persons (controller_id, first_name, last_name, gender, "
                      "birth_date, address_postcode, residence_status, registration_date, "
                      "sources, created_by) "
@@ -51,7 +60,7 @@ static void seed(const char *ctl, int n, int y, int m, const char *postcode, con
 /* Runs the refresh as the job's role (crt_review), threshold 10. */
 static void refresh(void)
 {
-    PGconn *c = db_super();
+    PGconn *c = su();
     cr_assert(sql_ok(c, "SET ROLE crt_review", 0, NULL));
     bool ok = sql_ok(c, "SELECT crt_stats_refresh(10, date '2099-12-31')", 0, NULL);
     cr_assert(sql_ok(c, "RESET ROLE", 0, NULL));
@@ -260,7 +269,7 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
 
     /* In the database too: the role reads no field group and RLS shows it no person. */
     const char *role[] = {"reporting"};
-    cr_assert_eq(sql_long(db_super(), "SELECT count(*) FROM role_field_access WHERE role = $1 "
+    cr_assert_eq(sql_long(su(), "SELECT count(*) FROM role_field_access WHERE role = $1 "
                                       "AND (can_read OR can_write)", 1, role), 0);
     PGconn *c = db_api();
     cr_assert(api_context(c, "3", "reporting", rep.user_id));
@@ -268,6 +277,7 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM trajectory_entries", 0, NULL), 0);
     cr_assert(sql_long(c, "SELECT count(*) FROM stats_cells", 0, NULL) > 0);
     cr_assert(sql_ok(c, "ROLLBACK", 0, NULL));
+    PQfinish(c);
     /* The other roles of the register are refused the aggregates. */
     api_reqf(&r, "GET", "atlas.intake", NULL, "/v1/statistics");
     cr_assert_eq(r.status, 403, "%s", r.body);
@@ -286,11 +296,11 @@ Test(statistics, each_read_is_logged_as_an_aggregate_access_without_a_person)
     stats(&r, rep.token, "figure=buddy&format=csv");
     resp_free(&r);
     const char *u[] = {rep.user_id};
-    cr_assert_eq(sql_long(db_super(), "SELECT count(*) FROM access_log WHERE user_id = $1 "
+    cr_assert_eq(sql_long(su(), "SELECT count(*) FROM access_log WHERE user_id = $1 "
                                       "AND action = 'statistics' AND person_id IS NULL "
                                       "AND household_id IS NULL AND purpose = 'statistics' "
                                       "AND reason IN ('nt2', 'buddy')", 1, u), 2);
-    cr_assert_eq(sql_long(db_super(), "SELECT count(*) FROM access_log WHERE user_id = $1 "
+    cr_assert_eq(sql_long(su(), "SELECT count(*) FROM access_log WHERE user_id = $1 "
                                       "AND person_id IS NOT NULL", 1, u), 0);
     account_free(&rep);
 }
@@ -307,7 +317,7 @@ Test(statistics, bad_parameters_name_their_field_and_the_threshold_has_a_floor)
         cr_assert_str_eq(json_string_value(json_object_get(r.json, "field")), bad[i][1]);
         resp_free(&r);
     }
-    PGconn *c = db_super();
+    PGconn *c = su();
     PGresult *res = PQexec(c, "SELECT crt_stats_refresh(1)");
     cr_assert_eq(PQresultStatus(res), PGRES_FATAL_ERROR, "a threshold of 1 publishes everyone");
     PQclear(res);
