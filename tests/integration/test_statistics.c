@@ -251,6 +251,9 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
                                {"GET", "/v1/persons/%s/referrals"},
                                {"GET", "/v1/persons/%s/export"}, {"GET", "/v1/persons/%s/flags"},
                                {"GET", "/v1/persons/%s/assignments"},
+                               {"GET", "/v1/persons/%s/rectifications"},
+                               {"GET", "/v1/persons/%s/requests"},
+                               {"GET", "/v1/requests"},
                                {"GET", "/v1/audit/access"}, {"GET", "/v1/caseworkers"}};
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         bool by_name = strstr(routes[i][1], "q=") != NULL;
@@ -265,6 +268,11 @@ Test(statistics, reporting_reads_aggregates_and_no_person_route)
                                 "\"birth_date\":\"1990-01-01\"}}", last);
     api_reqf_token(&r, "POST", rep.token, body, "/v1/persons");
     cr_assert_eq(r.status, 403, "reporting registers no one: %s", r.body);
+    resp_free(&r);
+    api_reqf_token(&r, "POST", rep.token, "{\"reason\":\"an emergency at the reception desk today\"}",
+                   "/v1/persons/%s/break-glass", id);
+    cr_assert(r.status == 403 || r.status == 404, "no break-glass either: %d %s", r.status, r.body);
+    cr_assert_null(strstr(r.body, last));
     resp_free(&r);
 
     /* In the database too: the role reads no field group and RLS shows it no person. */
