@@ -171,6 +171,8 @@ static const struct cfg_entry entries[] = {
      "EX-01: exports by one user in one day (a single export is reported too when bulk)"},
     {"CRT_REVIEW_PARTNER_BULK", CFG_INT, "2000", OFF(partner_bulk), 1, 10000000, CFG_REVIEW,
      "EX-01: distinct persons one partner pulls in one day"},
+    {"CRT_STATS_THRESHOLD", CFG_INT, "10", OFF(stats_threshold), 2, 1000, CFG_REVIEW,
+     "statistics: a cell counting fewer persons than this is suppressed (crt-review stats)"},
 };
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
 

@@ -275,7 +275,7 @@ char *token_issue(const struct token_keys *k, const struct token_claims *c)
 /* ---- verification ---- */
 
 static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
-                                    "admin", "partner", NULL};
+                                    "admin", "partner", "reporting", NULL};
 
 static bool string_claim(json_t *claims, const char *name, char *out, size_t len)
 {

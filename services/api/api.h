@@ -441,5 +441,6 @@ void h_disclosure_notice_delivery(struct http_ctx *ctx);
 void h_request_letter(struct http_ctx *ctx);
 void h_retention_escalations(struct http_ctx *ctx);
 void h_partner_correction_ack(struct http_ctx *ctx);
+void h_statistics(struct http_ctx *ctx);
 
 #endif

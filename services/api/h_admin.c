@@ -12,7 +12,7 @@
 
 static const char *const admins[] = {"admin", NULL};
 static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
-                                    "admin", NULL};
+                                    "admin", "reporting", NULL};
 #define NOT_FOUND "no such account in your organisation"
 
 static enum db_status admin_event(struct http_ctx *ctx, const char *target, const char *name)

@@ -90,5 +90,6 @@ const struct route api_routes[] = {
     {HTTP_GET, "/v1/requests/{id}/letter", h_request_letter, 0},
     {HTTP_GET, "/v1/retention/escalations", h_retention_escalations, 0},
     {HTTP_GET, "/v1/audit/seal", h_audit_seal, 0},
+    {HTTP_GET, "/v1/statistics", h_statistics, 0},
 };
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -769,6 +769,20 @@ static struct db_stmt stmts[] = {
     {"escalations_list",
      "SELECT person_id::text, deadline::text, escalated_on::text FROM retention_escalations "
      "ORDER BY deadline, person_id LIMIT 1000"},
+    /* Statistics (h_statistics.c): published cells only (n NULL = suppressed); a row per key
+     * (month or area) and category, and per category over the whole selection (key NULL).
+     * Sums add published cells only, so no answer depends on a suppressed count. */
+    {"stats_cells",
+     "SELECT key, category, sum(n), count(*) FILTER (WHERE n IS NULL), GROUPING(key) FROM "
+     "(SELECT CASE $6 WHEN 'area' THEN area ELSE to_char(month, 'YYYY-MM') END AS key, "
+     "category, n FROM stats_cells "
+     "WHERE scope = CASE $2 WHEN 'joint' THEN 0 ELSE crt_current_controller() END "
+     "AND figure = $1 AND month BETWEEN to_date($3, 'YYYY-MM') AND to_date($4, 'YYYY-MM') "
+     "AND ($5 = 'all' OR area = $5)) c "
+     "GROUP BY GROUPING SETS ((key, category), (category)) ORDER BY 5, 1, 2"},
+    {"stats_freshness",
+     "SELECT to_json(refreshed_at) #>> '{}', as_of::text, threshold FROM stats_refreshes "
+     "ORDER BY id DESC LIMIT 1"},
 };
 
 /* The statements above whose only writes are the service's own records (the access log, and a

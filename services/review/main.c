@@ -1,5 +1,5 @@
-/* crt-review: the command line (run [--every DURATION], verify), the run loop that seals new log
- * rows and reviews every unreviewed seal once. */
+/* crt-review: the command line (run [--every DURATION], verify, stats), the run loop that seals
+ * new log rows and reviews every unreviewed seal once, and the statistics refresh. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,8 @@ static void usage(FILE *out)
                  "                          (e.g. 15m, 1h) repeat until SIGTERM\n"
                  "  verify                  recompute every seal, check signatures and the head\n"
                  "                          file; exit 0 clean, 1 altered, 2 could not verify\n"
+                 "  stats [--as-of DATE]    rebuild the statistics cells (small cells\n"
+                 "                          suppressed, CRT_STATS_THRESHOLD); run daily\n"
                  "  help                    this text\n\n");
     config_print_help(out, CFG_REVIEW);
 }
@@ -171,6 +173,25 @@ static int cmd_verify(const struct crt_config *cfg)
     return rc;
 }
 
+/* Rebuilds the statistics cells in one transaction (crt_stats_refresh, migration 028). */
+static int cmd_stats(const struct crt_config *cfg, const char *as_of)
+{
+    PGconn *pg = connect_db(cfg);
+    if (pg == NULL)
+        return 1;
+    char threshold[16], cells[32];
+    bool found = false;
+    snprintf(threshold, sizeof threshold, "%d", cfg->stats_threshold);
+    const char *p[] = {threshold, as_of};
+    bool ok = db_tool_value(pg, "crt-review stats",
+                            "SELECT crt_stats_refresh($1::int, coalesce($2::date, current_date))",
+                            2, p, cells, sizeof cells, &found);
+    if (ok && found)
+        log_info("statistics refreshed: %s cells, threshold %s", cells, threshold);
+    PQfinish(pg);
+    return ok && found ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct crt_config cfg;
@@ -193,6 +214,10 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "run") == 0 && argc == 4 && strcmp(argv[2], "--every") == 0 &&
                (every = parse_duration(argv[3])) > 0) {
         rc = cmd_run(&cfg, every);
+    } else if (strcmp(argv[1], "stats") == 0 && argc == 2) {
+        rc = cmd_stats(&cfg, NULL);
+    } else if (strcmp(argv[1], "stats") == 0 && argc == 4 && strcmp(argv[2], "--as-of") == 0) {
+        rc = cmd_stats(&cfg, argv[3]);
     } else if (strcmp(argv[1], "verify") == 0 && argc == 2) {
         rc = cmd_verify(&cfg);
     } else {

@@ -18,6 +18,7 @@ from harness import (HERE, ROOT, PASSWORD, Api, browser, bearer_login, cookie_lo
                      enrol_by_api, make_certs, partner_with_grant, unique)
 
 from console_admin import AdminTests
+from console_stats import StatsTests
 
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -49,7 +50,7 @@ def catalogue(lang):
     return cat
 
 
-class Suite(DpoTests, AdminTests):
+class Suite(DpoTests, AdminTests, StatsTests):
     def __init__(self, api_bin, ctl_bin):
         self.api_bin, self.ctl_bin = api_bin, ctl_bin
         self.results = []

@@ -77,6 +77,7 @@ struct crt_config {
     int search_open_minutes;     /* CRT_REVIEW_SEARCH_OPEN_MINUTES */
     int export_repeat;           /* CRT_REVIEW_EXPORT_REPEAT */
     int partner_bulk;            /* CRT_REVIEW_PARTNER_BULK */
+    int stats_threshold;         /* CRT_STATS_THRESHOLD */
 };
 
 /* Fills cfg from the environment (defaults for unset variables) for the settings of `who`.

@@ -15,6 +15,7 @@ import { adminUsersScreen, adminUserNewScreen, adminUserScreen } from './admin-u
 import { adminPartnersScreen, adminGrantsScreen } from './admin-partners.js';
 import { adminSettingsScreen } from './admin-settings.js';
 import { enrolLinkScreen } from './enrol-link.js';
+import { statsScreen } from './stats.js';
 
 export const state = { user: null, access: { read: [], write: [] }, session: null, notice: null };
 const RETURN_KEY = 'crt.return';
@@ -32,6 +33,7 @@ const routes = [
   [/^#\/admin\/partners$/, () => adminPartnersScreen],
   [/^#\/admin\/grants$/, () => adminGrantsScreen],
   [/^#\/admin\/settings$/, () => adminSettingsScreen],
+  [/^#\/statistics$/, () => statsScreen],
 ];
 // The enrolment link of a new colleague: shown whether or not anyone is signed in.
 const ENROL_LINK = /^#\/enrol\/([A-Za-z0-9_-]{20,100})$/;
@@ -65,7 +67,8 @@ async function route() {
   const link = ENROL_LINK.exec(location.hash);
   if (link) { try { await enrolLinkScreen(link[1]); } catch (e) { failed(e); } focusTitle(); return; }
   if (!state.user) { loginScreen(); return; }
-  const hash = location.hash || '#/';
+  let hash = location.hash || '#/';
+  if (role() === 'reporting' && hash === '#/') hash = '#/statistics'; // reads no person list
   for (const [re, screenFn] of routes) {
     const m = re.exec(hash);
     if (m) {
@@ -115,6 +118,7 @@ function renderChrome() {
   const items = role() === 'dpo' ? [...dpoNav] : [['#/', 'nav.home']];
   if (can('write', 'identification') && ['intake', 'coordinator'].includes(role())) items.push(['#/register', 'nav.register']);
   if (role() === 'admin') items.push(['#/admin/users', 'admin.nav.console']);
+  if (['coordinator', 'reporting'].includes(role())) items.push(['#/statistics', 'nav.stats']);
   items.push(['#/sessions', 'nav.sessions'], ['#/password', 'nav.password']);
   nav.append(h('ul', {}, items.map(([href, key]) => h('li', {}, h('a', { href, text: t(key) })))));
   nav.hidden = false;
@@ -155,7 +159,7 @@ function endSession(noticeKey) {
 // Whether the screen holds typing that would be lost (a filter box or a preset date is not).
 function hasTyping() {
   return [...main().querySelectorAll('form input, form textarea')].some((e) => e.value.trim() !== ''
-    && !['radio', 'checkbox', 'date', 'search', 'hidden'].includes(e.type));
+    && !['radio', 'checkbox', 'date', 'month', 'search', 'hidden'].includes(e.type));
 }
 
 onSessionEnded((err) => {
