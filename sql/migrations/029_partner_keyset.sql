@@ -1,0 +1,92 @@
+-- 029: partner pulls cost per page what a page holds (issue 16 item 8). A page walks an index
+-- of the partner's active referrals in the pull's order (the person's updated_at, id, purpose)
+-- from the cursor and stops after `limit` rows; grants, objections and visibility are checked
+-- for those rows only, instead of computing the partner's whole set of referrals per page (010).
+
+-- The person's updated_at on each referral, kept by triggers, so that the pull's order is an
+-- index of referrals.
+ALTER TABLE referrals ADD COLUMN person_updated_at timestamptz;
+UPDATE referrals r SET person_updated_at = p.updated_at FROM persons p WHERE p.id = r.person_id;
+ALTER TABLE referrals ALTER COLUMN person_updated_at SET NOT NULL;
+CREATE INDEX referrals_partner_page ON referrals (partner_id, person_updated_at, person_id, purpose)
+  WHERE ended_at IS NULL;
+
+-- A new referral (or one moved to another person) takes the person's updated_at.
+CREATE FUNCTION crt_referral_person_stamp() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  NEW.person_updated_at := (SELECT p.updated_at FROM persons p WHERE p.id = NEW.person_id);
+  RETURN NEW;
+END $$;
+
+-- A change of the person's updated_at is copied to the person's referrals.
+CREATE FUNCTION crt_person_stamp_referrals() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  UPDATE referrals SET person_updated_at = NEW.updated_at WHERE person_id = NEW.id;
+  RETURN NULL;
+END $$;
+
+-- The unique active grant of one of the current partner's active referrals, or NULL: none,
+-- several (ambiguous), or an objection covers the referral's purpose (023). Per row, for the
+-- rows of one page.
+CREATE FUNCTION crt_partner_referral_grant(p_referral uuid) RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT min(g.id::text)::uuid
+    FROM referrals r
+    JOIN partner_grants g ON g.partner_id = r.partner_id AND g.controller_id = r.controller_id
+     AND g.purpose = r.purpose AND g.revoked_at IS NULL
+     AND now() >= g.valid_from AND now() < g.valid_to
+   WHERE r.id = p_referral AND r.partner_id = crt_current_partner() AND r.ended_at IS NULL
+     AND NOT crt_objection(r.person_id, r.purpose, true)
+  HAVING count(*) = 1
+$$;
+
+-- Whether the current partner may see the person: one of its active referrals of the person
+-- has a grant as above. An index probe per person (referrals_person).
+CREATE FUNCTION crt_partner_sees(p_person uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT EXISTS (SELECT 1 FROM referrals r
+                  WHERE r.person_id = p_person AND r.partner_id = crt_current_partner()
+                    AND r.ended_at IS NULL AND crt_partner_referral_grant(r.id) IS NOT NULL)
+$$;
+
+GRANT UPDATE (person_updated_at) ON referrals TO crt_auth;
+GRANT SELECT ON rights_requests TO crt_auth;
+GRANT CREATE ON SCHEMA public TO crt_auth;
+ALTER FUNCTION crt_referral_person_stamp() OWNER TO crt_auth;
+ALTER FUNCTION crt_person_stamp_referrals() OWNER TO crt_auth;
+ALTER FUNCTION crt_partner_referral_grant(uuid) OWNER TO crt_auth;
+ALTER FUNCTION crt_partner_sees(uuid) OWNER TO crt_auth;
+REVOKE CREATE ON SCHEMA public FROM crt_auth;
+REVOKE ALL ON FUNCTION crt_referral_person_stamp(), crt_person_stamp_referrals(),
+  crt_partner_referral_grant(uuid), crt_partner_sees(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crt_partner_referral_grant(uuid), crt_partner_sees(uuid) TO crt_api;
+
+CREATE TRIGGER referrals_person_stamp BEFORE INSERT OR UPDATE OF person_id ON referrals
+  FOR EACH ROW EXECUTE FUNCTION crt_referral_person_stamp();
+CREATE TRIGGER persons_stamp_referrals AFTER UPDATE ON persons
+  FOR EACH ROW WHEN (OLD.updated_at IS DISTINCT FROM NEW.updated_at)
+  EXECUTE FUNCTION crt_person_stamp_referrals();
+
+-- The persons policy: the partner branch probes the person's referrals instead of the
+-- partner's whole set (crt_partner_referrals(), which nothing uses any more).
+DROP POLICY need_to_know ON persons;
+CREATE POLICY need_to_know ON persons
+  USING (((SELECT crt_current_partner()) IS NOT NULL AND restricted_at IS NULL
+          AND crt_partner_sees(id))
+    OR (controller_id = (SELECT crt_current_controller()) AND (
+         (SELECT crt_current_role()) IN ('coordinator', 'education')
+      OR ((SELECT crt_current_role()) = 'intake' AND created_by = (SELECT crt_current_user())
+          AND created_at > now() - make_interval(days => (SELECT c.intake_window_days
+                FROM controllers c WHERE c.id = (SELECT crt_current_controller()))))
+      OR EXISTS (SELECT 1 FROM case_assignments a WHERE a.person_id = persons.id
+                  AND a.user_id = (SELECT crt_current_user()) AND a.ended_at IS NULL)
+      OR EXISTS (SELECT 1 FROM break_glass b WHERE b.person_id = persons.id
+                  AND b.user_id = (SELECT crt_current_user()) AND b.expires_at > now()))))
+  WITH CHECK (controller_id = (SELECT crt_current_controller()));
+DROP FUNCTION crt_partner_referrals();
