@@ -45,6 +45,56 @@ AS $$
   HAVING count(*) = 1
 $$;
 
+-- One page of the current partner's pull: its active referrals after the cursor (p_ts, p_person,
+-- p_purpose) and changed after p_since, in the pull's order (the person's updated_at, id,
+-- purpose), with their grant, until p_limit are found. Each step is one probe of
+-- referrals_partner_page for the next referral (ORDER BY .. LIMIT 1, so the plan is an index
+-- scan whatever the estimates); a referral without a single active grant, under an objection
+-- or of a restricted person is stepped over. Reads p_limit + skipped referrals, never the rest.
+CREATE FUNCTION crt_partner_page(p_since timestamptz, p_ts timestamptz, p_person uuid,
+                                 p_purpose text, p_limit integer)
+RETURNS TABLE (referral_id uuid, grant_id uuid)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 100
+AS $$
+DECLARE
+  me uuid := crt_current_partner();
+  k_ts timestamptz := COALESCE(p_ts, '-infinity');
+  k_person uuid := COALESCE(p_person, '00000000-0000-0000-0000-000000000000');
+  k_purpose text := COALESCE(p_purpose, '');
+  r record;
+  g uuid;
+  n integer := 0;
+BEGIN
+  IF me IS NULL OR p_limit IS NULL OR p_limit < 1 THEN
+    RETURN;
+  END IF;
+  IF p_since IS NOT NULL AND k_ts <= p_since THEN
+    SELECT x.id, x.person_id, x.person_updated_at, x.purpose INTO r FROM referrals x
+     WHERE x.partner_id = me AND x.ended_at IS NULL AND x.person_updated_at > p_since
+     ORDER BY x.person_updated_at, x.person_id, x.purpose LIMIT 1;
+  ELSE
+    SELECT x.id, x.person_id, x.person_updated_at, x.purpose INTO r FROM referrals x
+     WHERE x.partner_id = me AND x.ended_at IS NULL
+       AND (x.person_updated_at, x.person_id, x.purpose) > (k_ts, k_person, k_purpose)
+     ORDER BY x.person_updated_at, x.person_id, x.purpose LIMIT 1;
+  END IF;
+  WHILE FOUND LOOP
+    g := crt_partner_referral_grant(r.id);
+    IF g IS NOT NULL AND EXISTS (SELECT 1 FROM persons p WHERE p.id = r.person_id
+                                   AND p.restricted_at IS NULL) THEN
+      referral_id := r.id;
+      grant_id := g;
+      RETURN NEXT;
+      n := n + 1;
+      EXIT WHEN n >= p_limit;
+    END IF;
+    SELECT x.id, x.person_id, x.person_updated_at, x.purpose INTO r FROM referrals x
+     WHERE x.partner_id = me AND x.ended_at IS NULL
+       AND (x.person_updated_at, x.person_id, x.purpose) > (r.person_updated_at, r.person_id, r.purpose)
+     ORDER BY x.person_updated_at, x.person_id, x.purpose LIMIT 1;
+  END LOOP;
+END $$;
+
 -- Whether the current partner may see the person: one of its active referrals of the person
 -- has a grant as above. An index probe per person (referrals_person).
 CREATE FUNCTION crt_partner_sees(p_person uuid) RETURNS boolean
@@ -62,10 +112,13 @@ ALTER FUNCTION crt_referral_person_stamp() OWNER TO crt_auth;
 ALTER FUNCTION crt_person_stamp_referrals() OWNER TO crt_auth;
 ALTER FUNCTION crt_partner_referral_grant(uuid) OWNER TO crt_auth;
 ALTER FUNCTION crt_partner_sees(uuid) OWNER TO crt_auth;
+ALTER FUNCTION crt_partner_page(timestamptz, timestamptz, uuid, text, integer) OWNER TO crt_auth;
 REVOKE CREATE ON SCHEMA public FROM crt_auth;
 REVOKE ALL ON FUNCTION crt_referral_person_stamp(), crt_person_stamp_referrals(),
-  crt_partner_referral_grant(uuid), crt_partner_sees(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION crt_partner_referral_grant(uuid), crt_partner_sees(uuid) TO crt_api;
+  crt_partner_referral_grant(uuid), crt_partner_sees(uuid),
+  crt_partner_page(timestamptz, timestamptz, uuid, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION crt_partner_referral_grant(uuid), crt_partner_sees(uuid),
+  crt_partner_page(timestamptz, timestamptz, uuid, text, integer) TO crt_api;
 
 CREATE TRIGGER referrals_person_stamp BEFORE INSERT OR UPDATE OF person_id ON referrals
   FOR EACH ROW EXECUTE FUNCTION crt_referral_person_stamp();
