@@ -157,7 +157,7 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
     cr_assert_eq(sql_long(s, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                              "WHERE n.nspname = 'public' AND p.prosecdef "
                              "AND has_function_privilege('crt_api', p.oid, 'EXECUTE')", 0, NULL),
-                 21, "a new SECURITY DEFINER function for crt_api: test it here");
+                 22, "a new SECURITY DEFINER function for crt_api: test it here");
     const char *bidx[2];
     PGresult *b = PQexecParams(s, "SELECT national_number_bidx, name_bidx FROM persons "
                                   "WHERE id = $1::uuid", 1, NULL, (const char *[]){person_id}, NULL, NULL, 0);
