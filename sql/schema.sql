@@ -650,25 +650,73 @@ END $$;
 ALTER FUNCTION public.crt_partner_begin(p_partner uuid, p_secret_version integer) OWNER TO crt_auth;
 
 --
--- Name: crt_partner_referrals(); Type: FUNCTION; Schema: public; Owner: crt_auth
+-- Name: crt_partner_page(timestamp with time zone, timestamp with time zone, uuid, text, integer); Type: FUNCTION; Schema: public; Owner: crt_auth
 --
 
-CREATE FUNCTION public.crt_partner_referrals() RETURNS TABLE(referral_id uuid, person_id uuid, grant_id uuid)
+CREATE FUNCTION public.crt_partner_page(p_since timestamp with time zone, p_ts timestamp with time zone, p_person uuid, p_purpose text, p_limit integer) RETURNS TABLE(referral_id uuid, grant_id uuid)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 100
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  me uuid := crt_current_partner();
+  k_ts timestamptz := COALESCE(p_ts, '-infinity');
+  k_person uuid := COALESCE(p_person, '00000000-0000-0000-0000-000000000000');
+  k_purpose text := COALESCE(p_purpose, '');
+  r record;
+  g uuid;
+  n integer := 0;
+BEGIN
+  IF me IS NULL OR p_limit IS NULL OR p_limit < 1 THEN
+    RETURN;
+  END IF;
+  IF p_since IS NOT NULL AND k_ts <= p_since THEN
+    SELECT x.id, x.person_id, x.person_updated_at, x.purpose INTO r FROM referrals x
+     WHERE x.partner_id = me AND x.ended_at IS NULL AND x.person_updated_at > p_since
+     ORDER BY x.person_updated_at, x.person_id, x.purpose LIMIT 1;
+  ELSE
+    SELECT x.id, x.person_id, x.person_updated_at, x.purpose INTO r FROM referrals x
+     WHERE x.partner_id = me AND x.ended_at IS NULL
+       AND (x.person_updated_at, x.person_id, x.purpose) > (k_ts, k_person, k_purpose)
+     ORDER BY x.person_updated_at, x.person_id, x.purpose LIMIT 1;
+  END IF;
+  WHILE FOUND LOOP
+    g := crt_partner_referral_grant(r.id);
+    IF g IS NOT NULL AND EXISTS (SELECT 1 FROM persons p WHERE p.id = r.person_id
+                                   AND p.restricted_at IS NULL) THEN
+      referral_id := r.id;
+      grant_id := g;
+      RETURN NEXT;
+      n := n + 1;
+      EXIT WHEN n >= p_limit;
+    END IF;
+    SELECT x.id, x.person_id, x.person_updated_at, x.purpose INTO r FROM referrals x
+     WHERE x.partner_id = me AND x.ended_at IS NULL
+       AND (x.person_updated_at, x.person_id, x.purpose) > (r.person_updated_at, r.person_id, r.purpose)
+     ORDER BY x.person_updated_at, x.person_id, x.purpose LIMIT 1;
+  END LOOP;
+END $$;
+
+ALTER FUNCTION public.crt_partner_page(p_since timestamp with time zone, p_ts timestamp with time zone, p_person uuid, p_purpose text, p_limit integer) OWNER TO crt_auth;
+
+--
+-- Name: crt_partner_referral_grant(uuid); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_partner_referral_grant(p_referral uuid) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT r.id, r.person_id, min(g.id::text)::uuid
+  SELECT min(g.id::text)::uuid
     FROM referrals r
     JOIN partner_grants g ON g.partner_id = r.partner_id AND g.controller_id = r.controller_id
      AND g.purpose = r.purpose AND g.revoked_at IS NULL
      AND now() >= g.valid_from AND now() < g.valid_to
-   WHERE r.partner_id = crt_current_partner() AND r.ended_at IS NULL
+   WHERE r.id = p_referral AND r.partner_id = crt_current_partner() AND r.ended_at IS NULL
      AND NOT crt_objection(r.person_id, r.purpose, true)
-   GROUP BY r.id, r.person_id
   HAVING count(*) = 1
 $$;
 
-ALTER FUNCTION public.crt_partner_referrals() OWNER TO crt_auth;
+ALTER FUNCTION public.crt_partner_referral_grant(p_referral uuid) OWNER TO crt_auth;
 
 --
 -- Name: crt_partner_secret_version(); Type: FUNCTION; Schema: public; Owner: crt_owner
@@ -687,6 +735,21 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.crt_partner_secret_version() OWNER TO crt_owner;
+
+--
+-- Name: crt_partner_sees(uuid); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_partner_sees(p_person uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+  SELECT EXISTS (SELECT 1 FROM referrals r
+                  WHERE r.person_id = p_person AND r.partner_id = crt_current_partner()
+                    AND r.ended_at IS NULL AND crt_partner_referral_grant(r.id) IS NOT NULL)
+$$;
+
+ALTER FUNCTION public.crt_partner_sees(p_person uuid) OWNER TO crt_auth;
 
 --
 -- Name: crt_person_consultations(uuid); Type: FUNCTION; Schema: public; Owner: crt_auth
@@ -733,6 +796,36 @@ CREATE FUNCTION public.crt_person_search(p_birth date, p_q text, p_oki text) RET
 $$;
 
 ALTER FUNCTION public.crt_person_search(p_birth date, p_q text, p_oki text) OWNER TO crt_auth;
+
+--
+-- Name: crt_person_stamp_referrals(); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_person_stamp_referrals() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  UPDATE referrals SET person_updated_at = NEW.updated_at WHERE person_id = NEW.id;
+  RETURN NULL;
+END $$;
+
+ALTER FUNCTION public.crt_person_stamp_referrals() OWNER TO crt_auth;
+
+--
+-- Name: crt_referral_person_stamp(); Type: FUNCTION; Schema: public; Owner: crt_auth
+--
+
+CREATE FUNCTION public.crt_referral_person_stamp() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  NEW.person_updated_at := (SELECT p.updated_at FROM persons p WHERE p.id = NEW.person_id);
+  RETURN NEW;
+END $$;
+
+ALTER FUNCTION public.crt_referral_person_stamp() OWNER TO crt_auth;
 
 --
 -- Name: crt_refuse_change(); Type: FUNCTION; Schema: public; Owner: crt_owner
@@ -1999,6 +2092,7 @@ CREATE TABLE public.referrals (
     ended_at timestamp with time zone,
     ended_by uuid,
     person_informed boolean DEFAULT false NOT NULL,
+    person_updated_at timestamp with time zone NOT NULL,
     CONSTRAINT referrals_purpose_check CHECK ((purpose ~ '^[a-z0-9_]{3,64}$'::text))
 );
 
@@ -3204,6 +3298,12 @@ CREATE UNIQUE INDEX referrals_one_active ON public.referrals USING btree (person
 CREATE INDEX referrals_partner ON public.referrals USING btree (partner_id, person_id) WHERE (ended_at IS NULL);
 
 --
+-- Name: referrals_partner_page; Type: INDEX; Schema: public; Owner: crt_owner
+--
+
+CREATE INDEX referrals_partner_page ON public.referrals USING btree (partner_id, person_updated_at, person_id, purpose) WHERE (ended_at IS NULL);
+
+--
 -- Name: referrals_person; Type: INDEX; Schema: public; Owner: crt_owner
 --
 
@@ -3426,6 +3526,12 @@ CREATE TRIGGER persons_national_number_basis BEFORE INSERT OR UPDATE ON public.p
 CREATE TRIGGER persons_restricted BEFORE UPDATE ON public.persons FOR EACH ROW EXECUTE FUNCTION public.crt_refuse_if_restricted();
 
 --
+-- Name: persons persons_stamp_referrals; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER persons_stamp_referrals AFTER UPDATE ON public.persons FOR EACH ROW WHEN ((old.updated_at IS DISTINCT FROM new.updated_at)) EXECUTE FUNCTION public.crt_person_stamp_referrals();
+
+--
 -- Name: person_rectifications rectifications_append_only; Type: TRIGGER; Schema: public; Owner: crt_owner
 --
 
@@ -3436,6 +3542,12 @@ CREATE TRIGGER rectifications_append_only BEFORE DELETE OR UPDATE ON public.pers
 --
 
 CREATE TRIGGER referrals_keep_review_fact BEFORE DELETE ON public.referrals FOR EACH ROW EXECUTE FUNCTION public.crt_keep_review_fact();
+
+--
+-- Name: referrals referrals_person_stamp; Type: TRIGGER; Schema: public; Owner: crt_owner
+--
+
+CREATE TRIGGER referrals_person_stamp BEFORE INSERT OR UPDATE OF person_id ON public.referrals FOR EACH ROW EXECUTE FUNCTION public.crt_referral_person_stamp();
 
 --
 -- Name: referrals referrals_restricted; Type: TRIGGER; Schema: public; Owner: crt_owner
@@ -4409,8 +4521,7 @@ CREATE POLICY need_to_know ON public.person_restrictions USING (((controller_id 
 -- Name: persons need_to_know; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
-CREATE POLICY need_to_know ON public.persons USING ((((( SELECT public.crt_current_partner() AS crt_current_partner) IS NOT NULL) AND (restricted_at IS NULL) AND (id IN ( SELECT crt_partner_referrals.person_id
-   FROM public.crt_partner_referrals() crt_partner_referrals(referral_id, person_id, grant_id)))) OR ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND ((( SELECT public.crt_current_role() AS crt_current_role) = ANY (ARRAY['coordinator'::text, 'education'::text])) OR ((( SELECT public.crt_current_role() AS crt_current_role) = 'intake'::text) AND (created_by = ( SELECT public.crt_current_user() AS crt_current_user)) AND (created_at > (now() - make_interval(days => ( SELECT c.intake_window_days
+CREATE POLICY need_to_know ON public.persons USING ((((( SELECT public.crt_current_partner() AS crt_current_partner) IS NOT NULL) AND (restricted_at IS NULL) AND public.crt_partner_sees(id)) OR ((controller_id = ( SELECT public.crt_current_controller() AS crt_current_controller)) AND ((( SELECT public.crt_current_role() AS crt_current_role) = ANY (ARRAY['coordinator'::text, 'education'::text])) OR ((( SELECT public.crt_current_role() AS crt_current_role) = 'intake'::text) AND (created_by = ( SELECT public.crt_current_user() AS crt_current_user)) AND (created_at > (now() - make_interval(days => ( SELECT c.intake_window_days
    FROM public.controllers c
   WHERE (c.id = ( SELECT public.crt_current_controller() AS crt_current_controller))))))) OR (EXISTS ( SELECT 1
    FROM public.case_assignments a
@@ -4917,11 +5028,25 @@ REVOKE ALL ON FUNCTION public.crt_partner_begin(p_partner uuid, p_secret_version
 GRANT ALL ON FUNCTION public.crt_partner_begin(p_partner uuid, p_secret_version integer) TO crt_api;
 
 --
--- Name: FUNCTION crt_partner_referrals(); Type: ACL; Schema: public; Owner: crt_auth
+-- Name: FUNCTION crt_partner_page(p_since timestamp with time zone, p_ts timestamp with time zone, p_person uuid, p_purpose text, p_limit integer); Type: ACL; Schema: public; Owner: crt_auth
 --
 
-REVOKE ALL ON FUNCTION public.crt_partner_referrals() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.crt_partner_referrals() TO crt_api;
+REVOKE ALL ON FUNCTION public.crt_partner_page(p_since timestamp with time zone, p_ts timestamp with time zone, p_person uuid, p_purpose text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_partner_page(p_since timestamp with time zone, p_ts timestamp with time zone, p_person uuid, p_purpose text, p_limit integer) TO crt_api;
+
+--
+-- Name: FUNCTION crt_partner_referral_grant(p_referral uuid); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_partner_referral_grant(p_referral uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_partner_referral_grant(p_referral uuid) TO crt_api;
+
+--
+-- Name: FUNCTION crt_partner_sees(p_person uuid); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_partner_sees(p_person uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.crt_partner_sees(p_person uuid) TO crt_api;
 
 --
 -- Name: FUNCTION crt_person_consultations(p_person uuid); Type: ACL; Schema: public; Owner: crt_auth
@@ -4936,6 +5061,18 @@ GRANT ALL ON FUNCTION public.crt_person_consultations(p_person uuid) TO crt_api;
 
 REVOKE ALL ON FUNCTION public.crt_person_search(p_birth date, p_q text, p_oki text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.crt_person_search(p_birth date, p_q text, p_oki text) TO crt_api;
+
+--
+-- Name: FUNCTION crt_person_stamp_referrals(); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_person_stamp_referrals() FROM PUBLIC;
+
+--
+-- Name: FUNCTION crt_referral_person_stamp(); Type: ACL; Schema: public; Owner: crt_auth
+--
+
+REVOKE ALL ON FUNCTION public.crt_referral_person_stamp() FROM PUBLIC;
 
 --
 -- Name: FUNCTION crt_retention_apply(p_person uuid, p_today date, p_run text); Type: ACL; Schema: public; Owner: crt_auth
@@ -5267,6 +5404,12 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.recovery_codes TO crt_api;
 GRANT SELECT,DELETE,UPDATE ON TABLE public.referrals TO crt_auth;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.referrals TO crt_api;
 GRANT SELECT ON TABLE public.referrals TO crt_review;
+
+--
+-- Name: COLUMN referrals.person_updated_at; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT UPDATE(person_updated_at) ON TABLE public.referrals TO crt_auth;
 
 --
 -- Name: TABLE request_recipients; Type: ACL; Schema: public; Owner: crt_owner
