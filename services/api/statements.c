@@ -46,10 +46,9 @@ static char person_select_sql[4096]; /* the export's read of the record */
 #define PARTNER_PULL                                                                          \
     "WITH page AS (SELECT %s, r.controller_id AS ctl, r.purpose AS why, g.id AS gid, "        \
     "  g.field_groups AS groups, g.legal_basis AS basis, p.updated_at AS changed "            \
-    "  FROM crt_partner_referrals() a JOIN referrals r ON r.id = a.referral_id "             \
-    "  JOIN persons p ON p.id = a.person_id JOIN partner_grants g ON g.id = a.grant_id "     \
-    "  WHERE %s "                                                                             \
-    "  ORDER BY p.updated_at, p.id, r.purpose LIMIT %s), "                                   \
+    "  FROM %s JOIN referrals r ON r.id = a.referral_id "                                   \
+    "  JOIN partner_grants g ON g.id = a.gid JOIN persons p ON p.id = r.person_id "           \
+    "  ORDER BY r.person_updated_at, r.person_id, r.purpose LIMIT %s), "                     \
     "d AS (INSERT INTO disclosures (controller_id, person_id, partner_id, grant_id, "         \
     "  field_groups, purpose, legal_basis, request_id) SELECT ctl, id::uuid, "                \
     "  crt_current_partner(), gid, groups, why, basis, $1 FROM page), "                       \
@@ -100,12 +99,14 @@ static void build(void)
     /* $1 request id, then page: $2 changed_since, $3/$4 cursor (updated_at, id), $5 limit;
      * one person: $2 id. */
     snprintf(partner_page_sql, sizeof partner_page_sql, PARTNER_PULL, person_sql_columns_p(),
-             "($2::timestamptz IS NULL OR p.updated_at > $2::timestamptz) AND "
-             "($3::timestamptz IS NULL OR (p.updated_at, p.id, r.purpose) > "
-             "($3::timestamptz, $4::uuid, $6))",
+             "crt_partner_page($2::timestamptz, $3::timestamptz, $4::uuid, $6, $5::int) "
+             "a (referral_id, gid)",
              "$5::int");
     snprintf(partner_one_sql, sizeof partner_one_sql, PARTNER_PULL, person_sql_columns_p(),
-             "p.id = $2::uuid", "1");
+             "(SELECT x.id AS referral_id, crt_partner_referral_grant(x.id) AS gid "
+             "FROM referrals x WHERE x.person_id = $2::uuid "
+             "AND x.partner_id = (SELECT crt_current_partner()) AND x.ended_at IS NULL) a",
+             "1");
 }
 
 /* The DPO's reviews (h_reviews.c): the columns of one review, in h_reviews.c's order; shares

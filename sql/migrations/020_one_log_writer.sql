@@ -1,5 +1,5 @@
 -- 020: one writer and one canonical form of an access-log row; the signed context verified once
--- per policy instead of once per accessor (issue 12 items 2 and 4, decision D42).
+-- per policy instead of once per accessor (issue 12 items 2 and 4, decision D53).
 --
 -- Until now a log row was written by eight INSERT statements (crt-api's C writer, three
 -- statement CTEs, four PL/pgSQL functions), and crt-review built its canonical sealed form in

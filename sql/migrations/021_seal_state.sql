@@ -39,7 +39,7 @@ REVOKE ALL ON FUNCTION crt_seal_state() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION crt_seal_state() TO crt_api;
 
 -- The DPO keeps the register and watches its deadlines: it may extend an open request of its
--- controller (decision D4x), and nothing else — the trigger refuses a DPO's update that changes
+-- controller (decision D48), and nothing else — the trigger refuses a DPO's update that changes
 -- any column but the extension's. Deciding stays with the coordinators (013).
 CREATE POLICY dpo_extends ON rights_requests FOR UPDATE
   USING (owning_controller = (SELECT crt_current_controller())

@@ -1,4 +1,4 @@
--- 025: the signed context of one request inside a batch of reads (issue 16, decision D4x).
+-- 025: the signed context of one request inside a batch of reads (issue 16, decision D51).
 -- crt-api runs the reads of concurrent requests in one transaction (group commit), each
 -- request's statements after its own session check, all sent in one flight before any answer
 -- is back. A check that answers false would leave the previous request's context in force for

@@ -157,7 +157,7 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
     cr_assert_eq(sql_long(s, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                              "WHERE n.nspname = 'public' AND p.prosecdef "
                              "AND has_function_privilege('crt_api', p.oid, 'EXECUTE')", 0, NULL),
-                 26, "a new SECURITY DEFINER function for crt_api: test it here");
+                 28, "a new SECURITY DEFINER function for crt_api: test it here");
     const char *bidx[2];
     PGresult *b = PQexecParams(s, "SELECT national_number_bidx, name_bidx FROM persons "
                                   "WHERE id = $1::uuid", 1, NULL, (const char *[]){person_id}, NULL, NULL, 0);
@@ -181,7 +181,15 @@ Test(tenant, definer_functions_open_nothing_in_a_forged_context)
                                "SELECT * FROM crt_rights_request_register('atlas', $1::uuid, NULL, NULL, "
                                "NULL, 'access', current_date, 'id card', NULL, NULL, 'x', 'tenant', "
                                "'guidance')", 1, p));
-    cr_assert(refused_or_empty(c, "3", "partner", "SELECT * FROM crt_partner_referrals()", 0, NULL));
+    PGresult *ref = PQexec(s, "SELECT COALESCE((SELECT id::text FROM referrals LIMIT 1), "
+                              "'00000000-0000-0000-0000-000000000000')");
+    cr_assert_eq(PQntuples(ref), 1);
+    cr_assert(refused_or_empty(c, "3", "partner",
+                               "SELECT * FROM crt_partner_page(NULL, NULL, NULL, NULL, 500)", 0, NULL));
+    cr_assert(refused_or_empty(c, "3", "partner", "SELECT crt_partner_referral_grant($1::uuid)", 1,
+                               (const char *[]){PQgetvalue(ref, 0, 0)}));
+    cr_assert(refused_or_empty(c, "3", "partner", "SELECT 1 WHERE crt_partner_sees($1::uuid)", 1, p));
+    PQclear(ref);
     cr_assert(refused_or_empty(c, "3", "coordinator",
                                "SELECT crt_session_begin(3::smallint, $1::uuid, gen_random_uuid(), 'dpo') "
                                "WHERE crt_session_begin(3::smallint, $1::uuid, gen_random_uuid(), 'dpo')",
