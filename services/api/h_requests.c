@@ -27,7 +27,7 @@ static const char *const registrars[] = {"intake", "caseworker", "coordinator", 
 static const char *const readers[] = {"intake", "caseworker", "coordinator", "dpo", NULL};
 static const char *const deciders[] = {"coordinator", NULL};
 /* Who extends: the deciders, and the DPO who keeps the register and watches its deadlines (an
- * extension touches no person data; decision D4x). */
+ * extension touches no person data; decision D48). */
 static const char *const extenders[] = {"coordinator", "dpo", NULL};
 static const char *const overseers[] = {"coordinator", "dpo", NULL};
 

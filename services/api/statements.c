@@ -6,7 +6,7 @@
 #include "crt/audit.h"
 #include "crt/person.h"
 
-/* Access-log rows are written only by crt_log_access() (migration 020, D42); crt-api's
+/* Access-log rows are written only by crt_log_access() (migration 020, D53); crt-api's
  * statements name the controller and user of the transaction's context (CRT_LOG_WHO). */
 #define LOG_BY_CONTEXT "crt_log_access(" CRT_LOG_WHO ", NULL, "
 

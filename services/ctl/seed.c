@@ -22,7 +22,7 @@ PGconn *ctl_connect(const struct crt_config *cfg)
 }
 
 static const char *const roles[] = {"intake", "caseworker", "coordinator", "education", "dpo",
-                                    "admin"};
+                                    "admin", "reporting"};
 
 /* The demo accounts' password (documented in the README; local set-up only). One hash serves
  * every demo account, so seeding costs one scrypt run, not twenty-four. */

@@ -194,7 +194,7 @@ Test(rls, the_access_log_is_append_only)
     PQfinish(owner);
 }
 
-/* ---- the access log's one writer and its canonical form (migration 020, D42) ---- */
+/* ---- the access log's one writer and its canonical form (migration 020, D53) ---- */
 
 /* No statement of the schema but crt_log_access() inserts into access_log, and no statement of
  * crt-api does: a second writer would be a second definition of a log row. */

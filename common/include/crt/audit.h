@@ -19,7 +19,7 @@ struct audit_entry {
  * transaction's RLS context (db_begin). They are taken as set, not through crt_context(): the
  * policy `append` verifies the context's signature in the same INSERT, and a setting changed
  * since it was signed fails that signature, so a row is only ever written with the signed
- * values — one verification per row instead of two (D42). */
+ * values — one verification per row instead of two (D53). */
 #define CRT_LOG_WHO                                                                         \
     "NULLIF(current_setting('crt.controller_id', true), '')::smallint, "                    \
     "NULLIF(current_setting('crt.user_id', true), '')::uuid"
