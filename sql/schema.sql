@@ -1103,7 +1103,9 @@ CREATE FUNCTION public.crt_referral_person_stamp() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-  NEW.person_updated_at := (SELECT p.updated_at FROM persons p WHERE p.id = NEW.person_id);
+  -- '-infinity' for a person id with no person (no pull joins it to anything)
+  NEW.person_updated_at := COALESCE((SELECT p.updated_at FROM persons p WHERE p.id = NEW.person_id),
+                                    '-infinity');
   RETURN NEW;
 END $$;
 
@@ -2536,7 +2538,7 @@ CREATE TABLE public.referrals (
     ended_at timestamp with time zone,
     ended_by uuid,
     person_informed boolean DEFAULT false NOT NULL,
-    person_updated_at timestamp with time zone NOT NULL,
+    person_updated_at timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
     CONSTRAINT referrals_purpose_check CHECK ((purpose ~ '^[a-z0-9_]{3,64}$'::text))
 );
 

@@ -6,8 +6,11 @@
 -- The person's updated_at on each referral, kept by triggers, so that the pull's order is an
 -- index of referrals.
 ALTER TABLE referrals ADD COLUMN person_updated_at timestamptz;
-UPDATE referrals r SET person_updated_at = p.updated_at FROM persons p WHERE p.id = r.person_id;
+UPDATE referrals r SET person_updated_at = COALESCE(
+  (SELECT p.updated_at FROM persons p WHERE p.id = r.person_id), '-infinity');
 ALTER TABLE referrals ALTER COLUMN person_updated_at SET NOT NULL;
+-- What a referral whose insert trigger did not run (a bulk load with triggers off) carries.
+ALTER TABLE referrals ALTER COLUMN person_updated_at SET DEFAULT '-infinity';
 CREATE INDEX referrals_partner_page ON referrals (partner_id, person_updated_at, person_id, purpose)
   WHERE ended_at IS NULL;
 
@@ -16,7 +19,9 @@ CREATE FUNCTION crt_referral_person_stamp() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
-  NEW.person_updated_at := (SELECT p.updated_at FROM persons p WHERE p.id = NEW.person_id);
+  -- '-infinity' for a person id with no person (no pull joins it to anything)
+  NEW.person_updated_at := COALESCE((SELECT p.updated_at FROM persons p WHERE p.id = NEW.person_id),
+                                    '-infinity');
   RETURN NEW;
 END $$;
 
