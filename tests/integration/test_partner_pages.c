@@ -126,7 +126,9 @@ Test(partner_pages, every_active_referral_comes_exactly_once_while_referrals_cha
                "p.last_name = $2 ORDER BY p.updated_at DESC, p.id DESC LIMIT 3) e WHERE r.id = e.id",
                &p, last);
     persons_referred(&p, added, 5);
-    cur = page(token, cur, seen, &n, 200);
+    char *second = page(token, cur, seen, &n, 200);
+    free(cur);
+    cur = second;
     /* An already returned referral ended, and one of the new ones too (not yet returned). */
     super_exec("UPDATE referrals SET ended_at = now() WHERE partner_id = $1::uuid AND person_id = "
                "(SELECT id FROM persons WHERE last_name = $2 ORDER BY updated_at LIMIT 1)", &p, last);
