@@ -52,6 +52,7 @@ class StatsTests:
         assert self.d.find_element(By.CSS_SELECTOR, '#stats-out svg.chart').get_attribute('role') == 'img'
         nav = [a.get_attribute('href').split('#')[-1] for a in self.d.find_elements(By.CSS_SELECTOR, '#nav a')]
         assert '/register' not in nav and '/statistics' in nav, nav
+        assert '/' not in nav, f'no "my persons" entry for a role that reads no person: {nav}'
 
         self.fill('figure', 'residence_status')
         self.fill('area', '20xx')

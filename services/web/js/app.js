@@ -115,7 +115,8 @@ function renderChrome() {
   const foot = clear(document.getElementById('foot'));
   foot.append(h('p', { text: t('foot.text') }));
   if (!state.user) { nav.hidden = true; user.hidden = true; return; }
-  const items = role() === 'dpo' ? [...dpoNav] : [['#/', 'nav.home']];
+  // a DPO has its console; reporting reads no person, so no "my persons" entry
+  const items = role() === 'dpo' ? [...dpoNav] : role() === 'reporting' ? [] : [['#/', 'nav.home']];
   if (can('write', 'identification') && ['intake', 'coordinator'].includes(role())) items.push(['#/register', 'nav.register']);
   if (role() === 'admin') items.push(['#/admin/users', 'admin.nav.console']);
   if (['coordinator', 'reporting'].includes(role())) items.push(['#/statistics', 'nav.stats']);
