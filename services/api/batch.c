@@ -383,6 +383,20 @@ static void second_phase(struct batch *b)
     flight_end(b);
 }
 
+/* The order of a flight: staff session checks by session id (a session check may refresh,
+ * and so lock, its session's row until COMMIT; flights of different workers that lock them in
+ * one order cannot deadlock), partner checks (they lock nothing) after them. */
+static int item_order(const void *x, const void *y)
+{
+    const struct batch_item *a = *(struct batch_item *const *)x;
+    const struct batch_item *b = *(struct batch_item *const *)y;
+    bool sa = strcmp(a->check, "crt_session_req") == 0;
+    bool sb = strcmp(b->check, "crt_session_req") == 0;
+    if (sa != sb)
+        return sa ? -1 : 1;
+    return sa ? strcmp(a->cp[2], b->cp[2]) : 0;
+}
+
 /* Takes up to CRT_BATCH_MAX queued requests into a flight and sends it. */
 static void batch_start(struct batch *b)
 {
@@ -398,6 +412,7 @@ static void batch_start(struct batch *b)
         }
         if (b->queue == NULL)
             b->tail = &b->queue;
+        qsort(b->flight, (size_t)b->nflight, sizeof *b->flight, item_order);
         b->step = 0;
         b->first_item = (b->need_rollback ? 1 : 0) + 1;
         b->phase_end = b->first_item + 2 * b->nflight;

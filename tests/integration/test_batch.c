@@ -1,7 +1,8 @@
 /* Integration: group-committed person reads (services/api/batch.c) against one crt-api worker —
  * concurrent readers of different controllers and roles in the same transactions, each answered
  * and logged under its own context; one failing request (a revoked session, a statement timeout)
- * leaves the others as they were; no answer before the commit holding its log row. */
+ * leaves the others as they were; no answer before the commit holding its log row; flights of
+ * several workers (a crt-api of four) that refresh the same sessions never deadlock. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <stdio.h>
@@ -459,6 +460,69 @@ Test(batch, a_write_of_a_session_does_not_wait_for_its_own_search_flight)
     account_free(&s);
     account_free(&r);
     account_free(&blk);
+    free(a);
+    free(g);
+}
+
+/* ---- flights of several workers: the sessions they refresh never deadlock ---- */
+
+#define LOCK_USERS 8
+#define LOCK_READS 48
+
+static long deadlocks(PGconn *c)
+{
+    return sql_long(c, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+                    0, NULL);
+}
+
+Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
+{
+    char *a, *g;
+    people(&a, &g);
+    struct account acc[LOCK_USERS];
+    for (int i = 0; i < LOCK_USERS; i++)
+        cr_assert(account_new(&acc[i], "atlas", "coordinator"));
+    static const char *const env[] = {"CRT_THREADS=4", NULL};
+    pid_t pid = api_start(env); /* this test's own crt-api: four workers, four flights at once */
+    PGconn *c = db_super();
+    long before = deadlocks(c);
+    char path[96], tag[16];
+    snprintf(path, sizeof path, "/v1/persons/%s", a);
+    const char *paths[LOCK_READS], *tokens[LOCK_READS];
+    struct resp res[LOCK_READS];
+    char rid[LOCK_READS][40];
+    unsigned seed = 16;
+    for (int round = 0; round < 8; round++) {
+        /* every session due for its last-seen refresh: each flight holding one locks its row */
+        for (int u = 0; u < LOCK_USERS; u++) {
+            const char *p[] = {acc[u].user_id};
+            cr_assert(sql_ok(c, "UPDATE sessions SET last_seen_at = now() - interval '20 seconds' "
+                                "WHERE user_id = $1::uuid", 1, p));
+        }
+        for (int i = 0; i < LOCK_READS; i++) {
+            paths[i] = path;
+            tokens[i] = acc[rand_r(&seed) % LOCK_USERS].token; /* users in every order */
+        }
+        snprintf(tag, sizeof tag, "lock%d", round);
+        fire(paths, tokens, LOCK_READS, tag, res, rid);
+        for (int i = 0; i < LOCK_READS; i++) {
+            cr_assert_eq(res[i].status, 200, "round %d read %d: %d %s", round, i, res[i].status,
+                         res[i].body);
+            resp_free(&res[i]);
+        }
+    }
+    usleep(1200000); /* backends report their statistics at most once a second */
+    cr_assert_eq(deadlocks(c), before, "flights deadlocked on their session rows");
+    for (int u = 0; u < LOCK_USERS; u++) { /* and the refreshes were made, not lost */
+        const char *p[] = {acc[u].user_id};
+        cr_assert_eq(sql_long(c, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid "
+                                 "AND last_seen_at > now() - interval '10 seconds'", 1, p),
+                     1, "user %d's session was not refreshed", u);
+    }
+    PQfinish(c);
+    api_stop_checked(pid);
+    for (int i = 0; i < LOCK_USERS; i++)
+        account_free(&acc[i]);
     free(a);
     free(g);
 }
