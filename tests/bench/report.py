@@ -4,6 +4,7 @@
   report.py wrk OUT                 -> "rps p50_ms p99_ms requests non2xx"
   report.py pgbench OUT LOG...      -> "tps p50_ms p99_ms transactions failed" (percentiles from -l logs)
   report.py table RESULTS.tsv ...   -> the table, medians, ratio, checks against the targets
+  report.py statements STMTS FUNCS READS SECS -> per read: statements' and functions' time
 """
 import argparse
 import os
@@ -208,6 +209,32 @@ def summary(main, conns, args):
         print(f"  crt-api peak RSS (VmHWM)         {int(args.rss_kb) / 1024:.1f} MB (peak of the reads)")
 
 
+def statements(stmts_path, funcs_path, reads, secs):
+    """Per read: each statement's and each function's time (from pg_stat_statements and
+    pg_stat_user_functions over `reads` reads of one pgbench client)."""
+    reads = int(reads)
+    rows = [l.rstrip("\n").split("\t") for l in open(stmts_path) if l.strip()]
+    top = sum(float(r[0]) for r in rows if r[2] == "t")
+    print(f"\nwhere PostgreSQL's time per read goes ({reads} reads of one pgbench client in {secs}s, "
+          f"one commit per read; {top * 1000 / reads:.0f} us of statement time per read at top level)")
+    print("  statements (pg_stat_statements, track = all: nested statements of functions too)")
+    print(f"  {'us/read':>8} {'share':>6} {'calls/read':>10} {'level':>6} {'blks hit/read':>13} {'wal/read':>8}  statement")
+    for r in rows:
+        t, calls, toplevel, hit, wal = float(r[0]), int(r[1]), r[2] == "t", int(r[4]), int(r[6])
+        if t * 1000 / reads < 1:
+            continue
+        q = r[7] if len(r[7]) <= 90 else r[7][:87] + "..."
+        print(f"  {t * 1000 / reads:8.1f} {100 * t / top if toplevel and top else 0:5.1f}% {calls / reads:10.2f} "
+              f"{'top' if toplevel else 'nested':>6} {hit / reads:13.1f} {wal / reads:8.1f}  {q}")
+    print("  PL/pgSQL functions (track_functions = pl, which leaves SQL functions inlined; self: without the functions it called)")
+    print(f"  {'calls/read':>10} {'total us/read':>13} {'self us/read':>12}  function")
+    for l in open(funcs_path):
+        if not l.strip():
+            continue
+        name, calls, total, selft = l.rstrip("\n").split("\t")
+        print(f"  {int(calls) / reads:10.2f} {float(total) * 1000 / reads:13.1f} {float(selft) * 1000 / reads:12.1f}  {name}")
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -228,6 +255,8 @@ def main():
         ap.add_argument("--login-rss-kb", default="")
         ap.add_argument("--sweep-rss", default="")
         table(ap.parse_args(sys.argv[2:]))
+    elif cmd == "statements":
+        statements(*sys.argv[2:6])
     else:
         sys.exit(__doc__)
 

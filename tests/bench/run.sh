@@ -28,6 +28,8 @@
 #                             or given a new password and second factor, with crtctl; logged in
 #                             through the API (password + TOTP), token lifetime 1 h
 #   BENCH_KEEP=1              keep the work folder (wrk/pgbench outputs and logs)
+#   BENCH_STATEMENTS (1)      0: skip the per-statement figures at the end (tests/bench/statements.sh;
+#                             they restart the cluster with pg_stat_statements, then without it)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -461,3 +463,12 @@ python3 "$HERE/report.py" table "$RESULTS" \
   --script "$SCRIPT_NOTE" \
   --load "$CONNS_LIST connections, $USERS users in the api-users runs, $BATCH reads per commit in the pgb-batch runs, wrk -t$GEN_THREADS / pgbench -j$GEN_THREADS, ${SECS}s per run, $ROUNDS rounds, crt-api CRT_THREADS=$API_THREADS" \
   --rss-kb "$RSS_KB" --rss-end-kb "$IDLE_KB" --login-rss-kb "$LOGIN_PEAK_KB" --sweep-rss "$SWEEP_RSS"
+
+# ---- where PostgreSQL's time per read goes (issue 16 item 4): tests/bench/statements.sh ----
+if [ "${BENCH_STATEMENTS:-1}" != 0 ]; then
+  if [ -n "${CRT_PG_RESTART:-}" ]; then
+    "$HERE/statements.sh" "$WORK" "$NIDS" || say "the per-statement figures could not be taken"
+  else
+    say "per-statement figures skipped: CRT_PG_RESTART is not set (crt-local bench sets it)"
+  fi
+fi
