@@ -30,7 +30,8 @@ static const struct cfg_entry entries[] = {
     {"CRT_LISTEN", CFG_STR, "127.0.0.1:8080", OFF(listen), 0, 0, CFG_API,
      "address and port crt-api listens on (IPv4 host:port)"},
     {"CRT_THREADS", CFG_INT, NULL, OFF(threads), 1, 256, CFG_API,
-     "worker threads, each with its own event loop and two database connections (default 2 per core)"},
+     "worker threads, each with its own event loop and two database connections (default: one per "
+     "core, at least 2)"},
     {"CRT_MAX_BODY_BYTES", CFG_INT, "65536", OFF(max_body_bytes), 1024, 16777216, CFG_API,
      "largest request body accepted; larger gets 413"},
     {"CRT_MAX_HEADER_BYTES", CFG_INT, "16384", OFF(max_header_bytes), 1024, 1048576, CFG_API,
@@ -176,10 +177,12 @@ static const struct cfg_entry entries[] = {
 };
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
 
+/* One worker per core, at least two (a write blocks its worker's loop; the other keeps reading):
+ * fewer workers make larger group-committed flights (docs/performance.md, D57). */
 static int default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 64 ? (int)n * 2 : 4;
+    return n > 2 && n < 256 ? (int)n : 2;
 }
 
 static bool parse_int(const char *s, int min, int max, int *out)

@@ -834,14 +834,15 @@ ALTER FUNCTION public.crt_national_numbers_without_basis(p_run text, p_apply boo
 --
 
 CREATE FUNCTION public.crt_objection(p_person uuid, p_purpose text, p_partner boolean) RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  SELECT EXISTS (SELECT 1 FROM public.rights_requests q
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM public.rights_requests q
                   WHERE q.person_id = p_person AND q.kind = 'objection'
                     AND q.status = 'granted'
                     AND (p_purpose = ANY (q.objection_purposes)
-                         OR (p_partner AND 'partner_disclosure' = ANY (q.objection_purposes))))
-$$;
+                         OR (p_partner AND 'partner_disclosure' = ANY (q.objection_purposes))));
+END $$;
 
 ALTER FUNCTION public.crt_objection(p_person uuid, p_purpose text, p_partner boolean) OWNER TO crt_owner;
 
@@ -962,18 +963,19 @@ ALTER FUNCTION public.crt_partner_page(p_since timestamp with time zone, p_ts ti
 --
 
 CREATE FUNCTION public.crt_partner_referral_grant(p_referral uuid) RETURNS uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT min(g.id::text)::uuid
-    FROM referrals r
-    JOIN partner_grants g ON g.partner_id = r.partner_id AND g.controller_id = r.controller_id
-     AND g.purpose = r.purpose AND g.revoked_at IS NULL
-     AND now() >= g.valid_from AND now() < g.valid_to
-   WHERE r.id = p_referral AND r.partner_id = crt_current_partner() AND r.ended_at IS NULL
-     AND NOT crt_objection(r.person_id, r.purpose, true)
-  HAVING count(*) = 1
-$$;
+BEGIN
+  RETURN (SELECT min(g.id::text)::uuid
+            FROM referrals r
+            JOIN partner_grants g ON g.partner_id = r.partner_id AND g.controller_id = r.controller_id
+             AND g.purpose = r.purpose AND g.revoked_at IS NULL
+             AND now() >= g.valid_from AND now() < g.valid_to
+           WHERE r.id = p_referral AND r.partner_id = crt_current_partner() AND r.ended_at IS NULL
+             AND NOT crt_objection(r.person_id, r.purpose, true)
+          HAVING count(*) = 1);
+END $$;
 
 ALTER FUNCTION public.crt_partner_referral_grant(p_referral uuid) OWNER TO crt_auth;
 
@@ -1023,13 +1025,14 @@ ALTER FUNCTION public.crt_partner_secret_version() OWNER TO crt_owner;
 --
 
 CREATE FUNCTION public.crt_partner_sees(p_person uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT EXISTS (SELECT 1 FROM referrals r
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM referrals r
                   WHERE r.person_id = p_person AND r.partner_id = crt_current_partner()
-                    AND r.ended_at IS NULL AND crt_partner_referral_grant(r.id) IS NOT NULL)
-$$;
+                    AND r.ended_at IS NULL AND crt_partner_referral_grant(r.id) IS NOT NULL);
+END $$;
 
 ALTER FUNCTION public.crt_partner_sees(p_person uuid) OWNER TO crt_auth;
 

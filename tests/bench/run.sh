@@ -16,8 +16,9 @@
 #                             database does when B reads share a commit (as crt-api's flights)
 #   BENCH_LOADGEN_THREADS (2) wrk -t = pgbench -j
 #   BENCH_WARMUP (5)          seconds of unmeasured load on each side before round 1
-#   CRT_THREADS (8)           crt-api worker threads (= its database connections); 8 was the
-#                             best of 4..32 on the 2-CPU machine of docs/performance.md
+#   CRT_THREADS (crt-api's default: one per core, at least 2) crt-api worker threads, each with
+#                             a blocking and a group-committing read connection; on the 2-CPU
+#                             machine of docs/performance.md 2 beat 4 and 8 (larger flights)
 #   BENCH_SWEEP ("")          e.g. "4 8 16 32": first one wrk run per CRT_THREADS value
 #   BENCH_SWEEP_ROUNDS (1), BENCH_SWEEP_SECONDS (BENCH_SECONDS)
 #   BENCH_PORT (18080)        where crt-api listens (127.0.0.1)
@@ -45,7 +46,7 @@ USERS=${BENCH_USERS:-32}
 BATCH=${BENCH_BATCH:-16}
 GEN_THREADS=${BENCH_LOADGEN_THREADS:-2}
 WARMUP=${BENCH_WARMUP:-5}
-API_THREADS=${CRT_THREADS:-8}
+API_THREADS=${CRT_THREADS:-$(( $(nproc) > 2 ? $(nproc) : 2 ))}  # as common/config.c
 SWEEP=${BENCH_SWEEP:-}
 SWEEP_ROUNDS=${BENCH_SWEEP_ROUNDS:-1}
 SWEEP_SECS=${BENCH_SWEEP_SECONDS:-$SECS}
