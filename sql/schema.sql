@@ -1420,19 +1420,26 @@ CREATE FUNCTION public.crt_session_begin(p_controller smallint, p_user uuid, p_s
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+DECLARE
+  due boolean;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM sessions s JOIN staff_users u ON u.id = s.user_id
-                  WHERE s.id = p_session AND s.user_id = p_user AND s.controller_id = p_controller
-                    AND s.revoked_at IS NULL AND s.expires_at > now()
-                    AND (s.idle_timeout_s IS NULL
-                         OR s.last_seen_at + make_interval(secs => s.idle_timeout_s) > now())
-                    AND u.disabled_at IS NULL AND u.role = p_role
-                    AND u.controller_id = p_controller) THEN
+  SELECT s.last_seen_at < now() - make_interval(secs => LEAST(15, COALESCE(s.idle_timeout_s, 150) / 10.0))
+    INTO due
+    FROM sessions s JOIN staff_users u ON u.id = s.user_id
+   WHERE s.id = p_session AND s.user_id = p_user AND s.controller_id = p_controller
+     AND s.revoked_at IS NULL AND s.expires_at > now()
+     AND (s.idle_timeout_s IS NULL
+          OR s.last_seen_at + make_interval(secs => s.idle_timeout_s) > now())
+     AND u.disabled_at IS NULL AND u.role = p_role
+     AND u.controller_id = p_controller;
+  IF NOT FOUND THEN
     RETURN false;
   END IF;
-  UPDATE sessions SET last_seen_at = now()
-   WHERE id = p_session
-     AND last_seen_at < now() - make_interval(secs => LEAST(15, COALESCE(idle_timeout_s, 150) / 10.0));
+  IF due THEN
+    UPDATE sessions SET last_seen_at = now()
+     WHERE id = p_session
+       AND last_seen_at < now() - make_interval(secs => LEAST(15, COALESCE(idle_timeout_s, 150) / 10.0));
+  END IF;
   PERFORM set_config('crt.controller_id', p_controller::text, true),
           set_config('crt.user_id', p_user::text, true),
           set_config('crt.role', p_role, true),
