@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crt/config.h"
 
@@ -22,7 +23,8 @@ Test(config, defaults_are_safe)
     cr_assert_eq(c.scrypt_log2n, 17, "OWASP scrypt cost by default");
     cr_assert_eq(c.access_token_ttl_s, 900, "access tokens live 15 minutes");
     cr_assert_str_eq(c.listen, "127.0.0.1:8080");
-    cr_assert_gt(c.threads, 0);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN); /* one worker per core, at least two (D57) */
+    cr_assert_eq(c.threads, cores > 2 ? cores : 2);
     cr_assert_eq(c.max_body_bytes, 65536);
     config_free(&c);
 }
