@@ -374,6 +374,40 @@ Test(review, normal_accesses_are_explained, .timeout = 300)
     cr_assert_geq(expl / acc, 0.95, "explained share %.4f below 95%%", expl / acc);
 }
 
+/* The first access of each (actor, person) pair, counted per controller and actor, is the pair's
+ * access row that is first by seal, then time, then id — the definition of the window the
+ * explanation pass used before D56 replaced it with hash aggregates — and every pair has one. */
+Test(review, first_accesses_are_each_pairs_earliest_access, .timeout = 300)
+{
+    need_setup();
+    PGconn *c = connect_as(env("CRT_RV_READ"), "postgres");
+    const char *expected =
+        "SELECT controller_id, actor, count(*) n FROM (SELECT l.controller_id, "
+        "  COALESCE(l.user_id, l.partner_id) actor, row_number() OVER (PARTITION BY "
+        "  COALESCE(l.user_id, l.partner_id), l.person_id ORDER BY s.id, l.at, l.id) rn "
+        "  FROM access_log l JOIN log_seals s ON l.txid >= s.txid_from AND l.txid < s.txid_to "
+        "  WHERE l.person_id IS NOT NULL AND l.outcome = 'allowed' AND l.action IN ('create', "
+        "  'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "
+        "  'assignment_write', 'assignment_read', 'referral_write', 'referral_read', "
+        "  'disclosure', 'transfer_out', 'transfer_in', 'export') "
+        "  AND COALESCE(l.user_id, l.partner_id) IS NOT NULL) x WHERE rn = 1 GROUP BY 1, 2";
+    const char *recorded = "SELECT controller_id, actor_id, sum(first_accesses) n "
+                           "FROM review_user_stats GROUP BY 1, 2";
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), (SELECT sum(n) FROM (%s) t) FROM (%s) e "
+             "FULL JOIN (%s) r ON r.controller_id = e.controller_id AND r.actor_id = e.actor "
+             "WHERE r.n IS DISTINCT FROM e.n",
+             expected, expected, recorded);
+    PGresult *r = PQexec(c, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    long differ = atol(PQgetvalue(r, 0, 0)), pairs = atol(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    PQfinish(c);
+    cr_assert_gt(pairs, 1000, "the scenario has pairs (%ld)", pairs);
+    cr_assert_eq(differ, 0, "%ld (controller, actor) counts of first accesses differ", differ);
+}
+
 Test(review, a_second_run_without_new_rows_changes_nothing, .timeout = 300)
 {
     need_setup();
