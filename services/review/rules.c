@@ -13,7 +13,7 @@
  * evidence (jsonb). The dedup key is rule, subject, and bucket (or person when bucket is '-').
  * Parameters: $1 run id, then the thresholds in the order of rule_params(). */
 #define ACCESS "rv.is_access"
-#define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at))[1:50])"
+#define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at, rv.id))[1:50])"
 #define DAY "(rv.local_at)::date"
 /* The person of a day- or hour-grouped finding when exactly one is involved (not in its key). */
 #define ONE_PERSON                                                                            \
@@ -203,7 +203,7 @@ static const char ac02[] =
 static const char ac03[] =
     "WITH days AS (SELECT rv.controller_id, rv.user_id, min(rv.tz) tz, min(rv.at) f, "
     "  max(rv.at) l, "
-    "  (array_agg(rv.id ORDER BY rv.at))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
+    "  (array_agg(rv.id ORDER BY rv.at, rv.id))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
     "  GROUP BY rv.controller_id, rv.user_id, " DAY "), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
@@ -364,7 +364,7 @@ static const char sh01[] =
     "  to_char(d.l AT TIME ZONE d.tz, 'HH24:MI')), "
     "jsonb_build_object('session_ids', to_jsonb(d.ids[1:50]), 'networks', d.nets, "
     "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', (SELECT "
-    "  to_jsonb((array_agg(rv.id ORDER BY rv.at))[1:50]) FROM rv WHERE rv.user_id = d.user_id "
+    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) FROM rv WHERE rv.user_id = d.user_id "
     "  AND rv.at >= d.f AND rv.at <= d.l)) "
     "FROM d";
 
