@@ -941,6 +941,42 @@ Test(review, concurrent_runs_seal_and_review_once, .timeout = 300)
     "last_seen_at, ip) SELECT 1, user_id, 'caseworker', '{pwd,otp}', now() - interval '" from \
     "', now() + interval '8 hours', now() - interval '" to "', '" ip "' FROM scenario.staff " \
     "WHERE username = '" user "'"
+/* The new seal's review starts beside the seal (D56). A seal committed whose head file cannot be
+ * written is a failed run: the review started beside it is rolled back, and the next run
+ * reviews that seal, once, with the same counts as a review made after the seal. */
+Test(review, a_seal_that_fails_after_commit_is_reviewed_by_the_next_run, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    char cmd[2048];
+    struct copy k;
+    copy_open(&k, "headfail");
+    cr_assert(sql_ok(k.su, "INSERT INTO access_log (controller_id, user_id, person_id, action, "
+                           "field_groups, purpose, outcome, reason, request_id) SELECT "
+                           "controller_id, user_id, person_id, action, field_groups, purpose, "
+                           "outcome, reason, 'headfail-' || id FROM access_log "
+                           "WHERE action = 'read' ORDER BY id LIMIT 500", 0, NULL));
+    long seals = sql_long(k.su, "SELECT count(*) FROM log_seals", 0, NULL);
+    /* the head file's temporary name is a folder: the head cannot be written, even by root */
+    snprintf(cmd, sizeof cmd, "mkdir %s.tmp", k.head);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_assert_neq(review(k.db, k.head, "run", out, sizeof out), 0, "the run fails: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM log_seals", 0, NULL), seals + 1,
+                 "the seal is committed: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_runs", 0, NULL), seals,
+                 "its review, started beside it, is rolled back: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM reviews r JOIN review_runs u ON "
+                                "u.id = r.run_id WHERE u.seal_id = (SELECT max(id) FROM log_seals)", 0, NULL), 0);
+    snprintf(cmd, sizeof cmd, "rmdir %s.tmp", k.head);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(review(k.db, k.head, "run", out, sizeof out), 0, "%s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_runs", 0, NULL), seals + 1,
+                 "the next run reviews the seal once: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT sum(r.log_rows) FROM reviews r JOIN review_runs u "
+                                "ON u.id = r.run_id WHERE u.seal_id = (SELECT max(id) FROM log_seals)",
+                          0, NULL), 500, "all 500 new rows are reviewed");
+    copy_close(&k);
+}
+
 static const char *const shared_sessions[] = {
     SH_SESSION("sc.agii.t2.cw1", "198.51.100.7", "50 min", "2 min"),
     SH_SESSION("sc.agii.t2.cw1", "203.0.113.20", "30 min", "4 min"),
