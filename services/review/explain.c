@@ -22,25 +22,50 @@
     "  CASE WHEN gk.ge @> w.at THEN 'education' END], NULL)"
 #define GRANT_RANGE "tstzrange(g.valid_from, LEAST(g.valid_to, COALESCE(g.revoked_at, g.valid_to)))"
 
+/* The rows of the seal in access_log l, and whether one is an access to a person. */
+#define SEAL_RANGE "l.txid >= $1::bigint AND l.txid < $2::bigint"
+#define LOG_IS_ACCESS                                                                        \
+    "(l.person_id IS NOT NULL AND l.outcome = 'allowed' AND l.action IN (" PERSON_ACCESS_ACTIONS \
+    "))"
+/* The (actor, person) pair of rows a and b as hashable equalities: an absent actor (neither
+ * user nor partner) is a pair of its own, as it was a partition of its own in the window this
+ * replaced. */
+#define NO_ACTOR "'00000000-0000-0000-0000-000000000000'::uuid"
+#define PAIR_EQ(a, b)                                                                        \
+    "(" a ".actor IS NULL) = (" b ".actor IS NULL) AND COALESCE(" a ".actor, " NO_ACTOR      \
+    ") = COALESCE(" b ".actor, " NO_ACTOR ") AND " a ".person_id = " b ".person_id"
+/* The seal's access rows, narrow: actor, person, time, id. */
+#define SEAL_ACCESSES                                                                        \
+    "(SELECT COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.at, l.id "            \
+    "FROM access_log l WHERE " SEAL_RANGE " AND " LOG_IS_ACCESS ")"
+
 /* $1, $2: the seal's transaction range; $3: repeat window in days. Each explanation source is
  * aggregated once per (who, person) — validity as a multirange — and hash-joined to the rows.
  * The persons come from the log again rather than from w, so that w is read once and not
- * materialised. A repeat looks at the latest base-explained access up to this row (this row's own is NULL
- * when it needs the repeat), so one window serves first access and repeat. The facts an erasure
- * kept (review_facts, migration 017) stand in for the assignments, referrals and records it
- * deleted; an erased person's requests are found through the tombstone. A partner's access is
- * explained by referral + grant only when every disclosed group was granted at that moment.
- * OFFSET 0 keeps b a subquery of its own: its expressions are evaluated below the window's sort,
- * which then sorts b's columns only, not every multirange the expressions read. */
+ * materialised. The facts an erasure kept (review_facts, migration 017) stand in for the
+ * assignments, referrals and records it deleted; an erased person's requests are found through
+ * the tombstone. A partner's access is explained by referral + grant only when every disclosed
+ * group was granted at that moment. OFFSET 0 keeps b a subquery of its own, so that its
+ * expressions are evaluated once although the final select reads them twice.
+ * No window (D56): the first access of a pair is its access row with the lowest (at, id), found
+ * by two hash aggregates over narrow columns of the log (fm, fa), not by sorting every wide row
+ * by pair; a repeat, which needs the explanations, is set afterwards (repeat_sql), and here only
+ * from what earlier seals saw (review_pairs). */
 static const char explain_sql[] =
     "CREATE TEMP TABLE rv ON COMMIT DROP AS "
     "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
     "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, l.purpose, "
     "  l.reason, l.request_id, l.txid, "
     "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups FROM access_log l "
-    "  WHERE l.txid >= $1::bigint AND l.txid < $2::bigint), "
-    "wp AS MATERIALIZED (SELECT DISTINCT person_id FROM access_log WHERE txid >= $1::bigint "
-    "  AND txid < $2::bigint AND person_id IS NOT NULL), "
+    "  WHERE " SEAL_RANGE "), "
+    "wp AS MATERIALIZED (SELECT DISTINCT l.person_id FROM access_log l WHERE " SEAL_RANGE " "
+    "  AND l.person_id IS NOT NULL), "
+    /* the first access of each pair: its earliest time, then the lowest id at that time */
+    "fm AS (SELECT l.actor IS NULL AS anon, COALESCE(l.actor, " NO_ACTOR ") AS actor, "
+    "  l.person_id, min(l.at) AS at FROM " SEAL_ACCESSES " l GROUP BY 1, 2, 3), "
+    "fa AS (SELECT min(l.id) AS id FROM " SEAL_ACCESSES " l JOIN fm "
+    "  ON fm.anon = (l.actor IS NULL) AND fm.actor = COALESCE(l.actor, " NO_ACTOR ") "
+    "  AND fm.person_id = l.person_id AND fm.at = l.at GROUP BY fm.anon, fm.actor, fm.person_id), "
     "facts AS MATERIALIZED (SELECT f.* FROM review_facts f JOIN wp USING (person_id)), "
     /* per (user, person): assignment validity, first own record, a justified break-glass */
     "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t, "
@@ -131,16 +156,24 @@ static const char explain_sql[] =
     "    AS granted) gx "
     "  LEFT JOIN req ON req.person_id = w.person_id AND req.owning_controller = w.controller_id "
     "  OFFSET 0) "
-    "SELECT b.*, "
-    "  (b.is_access AND pr.actor_id IS NULL AND row_number() OVER win = 1) AS first_access, "
+    "SELECT b.*, (b.is_access AND pr.actor_id IS NULL AND fa.id IS NOT NULL) AS first_access, "
     "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
     "       WHEN b.excess_groups IS NOT NULL THEN NULL "
-    "       WHEN GREATEST(pr.last_explained_at, max(CASE WHEN b.base IS NOT NULL THEN b.at END) "
-    "              OVER win) >= b.at - make_interval(days => $3::int) THEN 'repeat' END "
+    "       WHEN pr.last_explained_at >= b.at - make_interval(days => $3::int) THEN 'repeat' END "
     "  AS explanation "
     "FROM b LEFT JOIN review_pairs pr ON b.is_access AND pr.actor_id = b.actor "
     "  AND pr.person_id = b.person_id "
-    "WINDOW win AS (PARTITION BY b.actor, b.person_id, b.is_access ORDER BY b.at, b.id)";
+    "LEFT JOIN fa ON fa.id = b.id";
+
+/* A repeat within this seal: an access the sources leave unexplained, with an explained access
+ * of the same pair at most $1 days earlier in (at, id) order. The candidates are few and hashed;
+ * the explained rows are read once. */
+static const char repeat_sql[] =
+    "UPDATE rv SET explanation = 'repeat' FROM (SELECT DISTINCT c.ctid AS t FROM rv c "
+    "  JOIN rv e ON " PAIR_EQ("e", "c") " AND e.is_access AND e.base IS NOT NULL "
+    "  AND (e.at, e.id) < (c.at, c.id) AND e.at >= c.at - make_interval(days => $1::int) "
+    "  WHERE c.is_access AND c.base IS NULL AND c.excess_groups IS NULL "
+    "  AND c.explanation IS NULL) x WHERE rv.ctid = x.t";
 
 /* What the review has now seen of each (actor, person) pair. */
 static const char pairs_sql[] =
@@ -154,38 +187,90 @@ static const char pairs_sql[] =
     "  last_at = GREATEST(review_pairs.last_at, EXCLUDED.last_at), "
     "  last_explained_at = GREATEST(review_pairs.last_explained_at, EXCLUDED.last_explained_at)";
 
-bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+static void explain_params(const struct crt_config *cfg, const struct seal_info *seal,
+                           char from[24], char to[24], char days[16])
+{
+    snprintf(from, 24, "%lld", seal->txid_from);
+    snprintf(to, 24, "%lld", seal->txid_to);
+    snprintf(days, 16, "%d", cfg->repeat_days);
+}
+
+/* The one statement of crt-review sent without waiting (crt/db.h's layer waits): logged the
+ * same way. */
+bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
 {
     char from[24], to[24], days[16];
-    snprintf(from, sizeof from, "%lld", seal->txid_from);
-    snprintf(to, sizeof to, "%lld", seal->txid_to);
-    snprintf(days, sizeof days, "%d", cfg->repeat_days);
+    explain_params(cfg, seal, from, to, days);
     const char *p[] = {from, to, days};
-    if (!db_tool_command(pg, "crt-review", explain_sql, 3, p) ||
+    if (PQsendQueryParams(pg, explain_sql, 3, NULL, p, NULL, NULL, 0) == 1)
+        return true;
+    db_log_failure("crt-review: explanation not sent", pg, NULL);
+    return false;
+}
+
+/* The result of the statement explain_start sent; every result is read, failed or not. */
+static bool explain_wait(PGconn *pg)
+{
+    bool ok = true, any = false;
+    PGresult *r;
+    while ((r = PQgetResult(pg)) != NULL) {
+        any = true;
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            db_log_failure("crt-review", pg, r);
+            ok = false;
+        }
+        PQclear(r);
+    }
+    return ok && any;
+}
+
+bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+{
+    char days[16];
+    snprintf(days, sizeof days, "%d", cfg->repeat_days);
+    const char *p[] = {days};
+    bool ok = explain_wait(pg);
+    log_debug("explanation statement done seal=%lld ok=%d", seal->id, ok);
+    if (!ok || !db_tool_command(pg, "crt-review", "ANALYZE rv", 0, NULL) ||
+        !db_tool_command(pg, "crt-review", repeat_sql, 1, p) ||
         !db_tool_command(pg, "crt-review", "CREATE INDEX ON rv (controller_id, actor, at)", 0,
                          NULL) ||
-        !db_tool_command(pg, "crt-review", "ANALYZE rv", 0, NULL) ||
         !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL))
         return false;
     log_debug("explained seal=%lld", seal->id);
     return true;
 }
 
+void explain_abandon(PGconn *pg)
+{
+    bool done = explain_wait(pg);
+    (void)done; /* whatever it did is rolled back */
+    db_tool_rollback(pg, "crt-review");
+}
+
+bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+{
+    return explain_start(pg, cfg, seal) && explain_finish(pg, cfg, seal);
+}
+
 /* Per controller and per actor: the counts the DPO reads. $1 run id. */
 static const char reviews_sql[] =
     "INSERT INTO reviews (run_id, controller_id, window_from, window_to, log_rows, accesses, "
     "  explained, first_accesses, first_explained, denied, searches, by_explanation) "
-    "SELECT $1::bigint, controller_id, min(at), max(at), count(*), "
-    "  count(*) FILTER (WHERE is_access), "
-    "  count(*) FILTER (WHERE is_access AND explanation IS NOT NULL), "
-    "  count(*) FILTER (WHERE first_access), "
-    "  count(*) FILTER (WHERE first_access AND explanation IS NOT NULL), "
-    "  count(*) FILTER (WHERE outcome = 'denied'), "
-    "  count(DISTINCT request_id) FILTER (WHERE action = 'search'), COALESCE(min(ej.j), '{}')::jsonb "
-    "FROM rv LEFT JOIN (SELECT x.controller_id, jsonb_object_agg(x.e, x.n)::text j FROM "
+    "SELECT $1::bigint, a.controller_id, a.f, a.l, a.n, a.acc, a.expl, a.fa, a.fe, a.den, "
+    "  COALESCE(se.n, 0), COALESCE(ej.j, '{}')::jsonb "
+    "FROM (SELECT controller_id, min(at) f, max(at) l, count(*) n, "
+    "  count(*) FILTER (WHERE is_access) acc, "
+    "  count(*) FILTER (WHERE is_access AND explanation IS NOT NULL) expl, "
+    "  count(*) FILTER (WHERE first_access) fa, "
+    "  count(*) FILTER (WHERE first_access AND explanation IS NOT NULL) fe, "
+    "  count(*) FILTER (WHERE outcome = 'denied') den FROM rv GROUP BY controller_id) a "
+    /* searches: distinct requests, made distinct first (a hash, not a sort of every row) */
+    "LEFT JOIN (SELECT controller_id, count(*) n FROM (SELECT DISTINCT controller_id, request_id "
+    "  FROM rv WHERE action = 'search') s GROUP BY 1) se USING (controller_id) "
+    "LEFT JOIN (SELECT x.controller_id, jsonb_object_agg(x.e, x.n)::text j FROM "
     "  (SELECT controller_id, COALESCE(explanation, 'unexplained') e, count(*) n FROM rv "
-    "   WHERE is_access GROUP BY 1, 2) x GROUP BY 1) ej USING (controller_id) "
-    "GROUP BY controller_id";
+    "   WHERE is_access GROUP BY 1, 2) x GROUP BY 1) ej USING (controller_id)";
 
 static const char user_stats_sql[] =
     "INSERT INTO review_user_stats (review_id, controller_id, actor_id, actor_kind, accesses, "

@@ -33,14 +33,20 @@ static void usage(FILE *out)
     config_print_help(out, CFG_REVIEW);
 }
 
-/* Reviews one seal's rows in one transaction; a seal already reviewed is skipped. */
-static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+/* Reviews one seal's rows in one transaction; a seal already reviewed is skipped. started:
+ * that transaction is open on pg and its explanation was sent (explain_start). */
+static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
+                        bool started)
 {
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", seal->id);
     const char *p[] = {sid};
-    if (!db_tool_command(pg, "crt-review", "BEGIN", 0, NULL))
+    bool open = started ? explain_finish(pg, cfg, seal)
+                        : db_tool_command(pg, "crt-review", "BEGIN", 0, NULL);
+    if (!open) {
+        db_tool_rollback(pg, "crt-review");
         return false;
+    }
     PGresult *r = NULL;
     bool got = db_tool_exec(pg, "crt-review",
                             "INSERT INTO review_runs (seal_id) VALUES ($1::bigint) "
@@ -52,9 +58,9 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
     snprintf(run, sizeof run, "%lld", run_id);
     const char *q[] = {run, sid};
     bool ok =
-        got &&
+        got && !(started && run_id == 0) && /* reviewed meanwhile: its pairs stay as they were */
         (run_id == 0 ||
-         (explain_seal(pg, cfg, seal) && explain_record_stats(pg, run_id) &&
+         ((started || explain_seal(pg, cfg, seal)) && explain_record_stats(pg, run_id) &&
           rules_apply(pg, cfg, run_id) && cases_update(pg, run_id) &&
           db_tool_command(pg, "crt-review",
                           "UPDATE review_runs SET finished_at = clock_timestamp(), "
@@ -63,7 +69,7 @@ static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct s
                           2, q)));
     if (!ok || !db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
         db_tool_rollback(pg, "crt-review");
-        return false;
+        return got && started && run_id == 0;
     }
     if (run_id == 0)
         return true;
@@ -88,13 +94,36 @@ static bool review_pending(PGconn *pg, const struct crt_config *cfg)
     for (int i = 0; ok && i < PQntuples(r); i++) {
         struct seal_info s = {atoll(PQgetvalue(r, i, 0)), atoll(PQgetvalue(r, i, 3)),
                               atoll(PQgetvalue(r, i, 1)), atoll(PQgetvalue(r, i, 2)), ""};
-        ok = review_seal(pg, cfg, &s);
+        ok = review_seal(pg, cfg, &s, false);
     }
     PQclear(r);
     return ok;
 }
 
-/* One run under the advisory lock: a concurrent run finds the lock taken and does nothing. */
+static PGconn *connect_db(const struct crt_config *cfg);
+
+/* The new seal's review, on a second connection of its own (D56): its big statement runs in
+ * the server while the seal's rows are hashed on the first, on the machine's other core. */
+struct overlap {
+    PGconn *pg; /* NULL: the seal is reviewed after it is made, on the first connection */
+    const struct crt_config *cfg;
+    bool started; /* a transaction is open on pg and the explanation was sent */
+};
+
+/* seal_started_fn: the seal's range is known; a review that cannot start waits for its turn. */
+static void overlap_start(void *ctx, const struct seal_info *seal)
+{
+    struct overlap *o = ctx;
+    o->started = o->pg && db_tool_command(o->pg, "crt-review", "BEGIN", 0, NULL);
+    if (o->started && !explain_start(o->pg, o->cfg, seal)) {
+        db_tool_rollback(o->pg, "crt-review");
+        o->started = false;
+    }
+}
+
+/* One run under the advisory lock: a concurrent run finds the lock taken and does nothing.
+ * Seals left without a review by an earlier run are reviewed first, oldest first; then the new
+ * seal is made and reviewed, both at once where a second connection can be had. */
 static int run_once(PGconn *pg, const struct crt_config *cfg)
 {
     char lock[2];
@@ -107,9 +136,18 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
         log_info("another crt-review run holds the lock; nothing to do");
         return 0;
     }
+    bool ok = review_pending(pg, cfg);
+    struct overlap o = {ok ? connect_db(cfg) : NULL, cfg, false};
+    if (ok && o.pg == NULL)
+        log_warn("no second connection: the new seal is reviewed after it is made");
     struct seal_info seal;
-    enum seal_outcome so = seal_new(pg, cfg, &seal);
-    bool ok = so != SEAL_ERROR && review_pending(pg, cfg);
+    enum seal_outcome so = ok ? seal_new(pg, cfg, &seal, overlap_start, &o) : SEAL_ERROR;
+    if (o.started && so == SEAL_NEW)
+        ok = review_seal(o.pg, cfg, &seal, true);
+    else if (o.started)
+        explain_abandon(o.pg);
+    PQfinish(o.pg);
+    ok = ok && so != SEAL_ERROR && review_pending(pg, cfg);
     if (so == SEAL_NOTHING)
         log_info("no new log rows since the last seal");
     bool unlocked = db_tool_command(pg, "crt-review", "SELECT pg_advisory_unlock($1::bigint)", 1,

@@ -18,10 +18,15 @@ struct seal_info {
     long long id, row_count, txid_from, txid_to;
     char chain[65];
 };
+/* Told the new seal's id and transaction range (chain and row count not yet known) before its
+ * rows are streamed; the seal goes on whatever it does. */
+typedef void (*seal_started_fn)(void *ctx, const struct seal_info *seal);
 /* Seals the log rows of every transaction ended since the previous seal: streams them in id
  * order, writes the manifest blocks and the signed seal row in one transaction, then the head
- * file. SEAL_NOTHING when no new row has committed. */
-enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out);
+ * file. SEAL_NOTHING when no new row has committed. started (may be NULL) is called once the
+ * range is known, before the rows are streamed. */
+enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out,
+                           seal_started_fn started, void *ctx);
 
 /* What sealing and verification read of a log row l (FROM access_log l): its id, its time in
  * microseconds and the SHA-256 (hex) of its canonical bytes, crt_log_canonical() — the one
@@ -54,8 +59,16 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out);
 
 /* ---- explain.c ---- */
 /* Loads the rows of the seal into the session's temporary table rv and classifies each
- * access as explained (and by what) or not; updates review_pairs. */
+ * access as explained (and by what) or not; updates review_pairs. In an open transaction. */
 bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+/* The same in two steps, so that the big statement runs while this process does other work
+ * (the seal, on another connection): explain_start sends it without waiting (in an open
+ * transaction); explain_finish waits for it and does the rest. After a started explanation,
+ * explain_finish must be called (it also drains a failed one). */
+bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+/* Drops a started explanation (its seal was not made): waits for it, rolls the transaction back. */
+void explain_abandon(PGconn *pg);
 /* Writes the reviews (one per controller with rows in rv) of run_id and their per-actor stats. */
 bool explain_record_stats(PGconn *pg, long long run_id);
 

@@ -13,7 +13,7 @@
  * evidence (jsonb). The dedup key is rule, subject, and bucket (or person when bucket is '-').
  * Parameters: $1 run id, then the thresholds in the order of rule_params(). */
 #define ACCESS "rv.is_access"
-#define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at))[1:50])"
+#define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at, rv.id))[1:50])"
 #define DAY "(rv.local_at)::date"
 /* The person of a day- or hour-grouped finding when exactly one is involved (not in its key). */
 #define ONE_PERSON                                                                            \
@@ -74,13 +74,16 @@ static const char dn02[] =
  * finding above their median + K * MAD (a MAD of 0 counts as 1). The peer and controller
  * statistics are taken for the candidate days only. */
 static const char vo01[] =
-    "WITH days AS (SELECT rv.controller_id, rv.user_id, rv.role, " DAY " d, min(rv.at) f, "
-    "  max(rv.at) l, count(DISTINCT rv.person_id) FILTER (WHERE rv.explanation IS NULL) unexpl "
-    "  FROM rv WHERE " ACCESS " AND rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4), "
+    "WITH days AS (SELECT controller_id, user_id, role, d, min(f) f, max(l) l, "
+    "  count(*) FILTER (WHERE unexpl) unexpl FROM (SELECT rv.controller_id, rv.user_id, rv.role, "
+    "    " DAY " d, rv.person_id, min(rv.at) f, max(rv.at) l, "
+    "    bool_or(rv.explanation IS NULL) unexpl FROM rv WHERE " ACCESS " AND rv.user_id IS NOT NULL "
+    "    GROUP BY 1, 2, 3, 4, 5) x GROUP BY 1, 2, 3, 4), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
-    /* distinct persons per user and day: this run's rows from rv, earlier seals' from the log */
-    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(DISTINCT x.person_id) n "
-    "  FROM (SELECT rv.controller_id, rv.user_id, " DAY " d, rv.person_id FROM rv "
+    /* distinct persons per user and day: this run's rows from rv, earlier seals' from the log;
+     * made distinct first, then counted (hash aggregates, no sort of the rows) */
+    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(*) n "
+    "  FROM (SELECT DISTINCT * FROM (SELECT rv.controller_id, rv.user_id, " DAY " d, rv.person_id FROM rv "
     "    WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
     "    AND rv.action <> 'search' "
     "  UNION ALL SELECT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date, "
@@ -90,7 +93,7 @@ static const char vo01[] =
     "    AND l.at >= span.lo::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
     "    AND l.at < span.hi::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
-    "    AND l.user_id IS NOT NULL) x JOIN staff_users u ON u.id = x.user_id "
+    "    AND l.user_id IS NOT NULL) y) x JOIN staff_users u ON u.id = x.user_id "
     "  GROUP BY 1, 2, 3, 4), "
     "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
     "  FROM days dy JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
@@ -158,7 +161,12 @@ static const char nb01[] =
     "       WHEN bool_or(m.nm) THEN 'family name' ELSE 'home address' END), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'same_family_name', bool_or(m.nm), "
     "  'same_address', bool_or(m.ad), 'explained', count(*) FILTER (WHERE rv.explanation IS NOT NULL)) "
-    "FROM rv JOIN staff_users u ON u.id = rv.user_id JOIN persons p ON p.id = rv.person_id "
+    "FROM rv JOIN staff_users u ON u.id = rv.user_id "
+    /* only persons who share a family name or postcode with some staff member can match */
+    "JOIN (SELECT p.* FROM persons p WHERE lower(p.last_name) IN (SELECT lower(s.family_name) "
+    "  FROM staff_users s WHERE s.family_name IS NOT NULL) OR p.address_postcode IN (SELECT "
+    "  s.home_postcode FROM staff_users s WHERE s.home_postcode IS NOT NULL)) p "
+    "  ON p.id = rv.person_id "
     "CROSS JOIN LATERAL (SELECT u.family_name IS NOT NULL AND lower(p.last_name) = lower(u.family_name) nm, "
     "  u.home_postcode IS NOT NULL AND p.address_postcode = u.home_postcode "
     "  AND lower(p.address_street) = lower(u.home_street) "
@@ -195,7 +203,7 @@ static const char ac02[] =
 static const char ac03[] =
     "WITH days AS (SELECT rv.controller_id, rv.user_id, min(rv.tz) tz, min(rv.at) f, "
     "  max(rv.at) l, "
-    "  (array_agg(rv.id ORDER BY rv.at))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
+    "  (array_agg(rv.id ORDER BY rv.at, rv.id))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
     "  GROUP BY rv.controller_id, rv.user_id, " DAY "), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
@@ -315,7 +323,8 @@ static const char rp01[] =
     "       ELSE 'flagged as protected' END), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'restricted', bool_or(x.restricted), "
     "  'protected', bool_or(x.protected)) "
-    "FROM rv LEFT JOIN persons p ON p.id = rv.person_id "
+    "FROM rv LEFT JOIN (SELECT p.id, p.restricted_at, p.protected_at FROM persons p "
+    "  WHERE p.restricted_at IS NOT NULL OR p.protected_at IS NOT NULL) p ON p.id = rv.person_id "
     "LEFT JOIN (SELECT r.person_id, range_agg(tstzrange(r.started_at, r.lifted_at)) held "
     "  FROM person_restrictions r GROUP BY 1) rs ON rs.person_id = rv.person_id "
     "CROSS JOIN LATERAL (SELECT COALESCE(p.restricted_at <= rv.at, false) "
@@ -355,7 +364,7 @@ static const char sh01[] =
     "  to_char(d.l AT TIME ZONE d.tz, 'HH24:MI')), "
     "jsonb_build_object('session_ids', to_jsonb(d.ids[1:50]), 'networks', d.nets, "
     "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', (SELECT "
-    "  to_jsonb((array_agg(rv.id ORDER BY rv.at))[1:50]) FROM rv WHERE rv.user_id = d.user_id "
+    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) FROM rv WHERE rv.user_id = d.user_id "
     "  AND rv.at >= d.f AND rv.at <= d.l)) "
     "FROM d";
 

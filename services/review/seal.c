@@ -285,8 +285,11 @@ static const char horizon_sql[] =
     "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM (SELECT pg_current_snapshot() s) q";
 
-/* Inside the open repeatable-read transaction: horizon, rows, seal row. */
-static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out)
+/* Inside the open repeatable-read transaction: horizon, rows, seal row. Once the range is
+ * known and has rows to seal, started(ctx, out) is told (it may start the seal's review on
+ * another connection while the rows are hashed here). */
+static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out,
+                                    seal_started_fn started, void *ctx)
 {
     PGresult *r = NULL;
     if (!db_tool_exec(pg, "crt-review", horizon_sql, 0, NULL, &r))
@@ -301,6 +304,8 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
     out->txid_to = horizon;
     if (horizon <= w->prev.txid_to)
         return SEAL_NOTHING;
+    if (started)
+        started(ctx, out);
     if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to))
         return SEAL_ERROR;
     if (w->m.rows == 0)
@@ -337,7 +342,8 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
                : SEAL_ERROR;
 }
 
-enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out)
+enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out,
+                           seal_started_fn started, void *ctx)
 {
     struct seal_work w;
     memset(&w, 0, sizeof w);
@@ -358,7 +364,7 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     }
     if (!db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL))
         goto out;
-    rc = seal_in_tx(pg, &w, out);
+    rc = seal_in_tx(pg, &w, out, started, ctx);
     if (rc != SEAL_NEW || !db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
         db_tool_rollback(pg, "crt-review");
         rc = rc == SEAL_NOTHING ? SEAL_NOTHING : SEAL_ERROR;

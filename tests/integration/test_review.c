@@ -374,6 +374,40 @@ Test(review, normal_accesses_are_explained, .timeout = 300)
     cr_assert_geq(expl / acc, 0.95, "explained share %.4f below 95%%", expl / acc);
 }
 
+/* The first access of each (actor, person) pair, counted per controller and actor, is the pair's
+ * access row that is first by seal, then time, then id — the definition of the window the
+ * explanation pass used before D56 replaced it with hash aggregates — and every pair has one. */
+Test(review, first_accesses_are_each_pairs_earliest_access, .timeout = 300)
+{
+    need_setup();
+    PGconn *c = connect_as(env("CRT_RV_READ"), "postgres");
+    const char *expected =
+        "SELECT controller_id, actor, count(*) n FROM (SELECT l.controller_id, "
+        "  COALESCE(l.user_id, l.partner_id) actor, row_number() OVER (PARTITION BY "
+        "  COALESCE(l.user_id, l.partner_id), l.person_id ORDER BY s.id, l.at, l.id) rn "
+        "  FROM access_log l JOIN log_seals s ON l.txid >= s.txid_from AND l.txid < s.txid_to "
+        "  WHERE l.person_id IS NOT NULL AND l.outcome = 'allowed' AND l.action IN ('create', "
+        "  'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "
+        "  'assignment_write', 'assignment_read', 'referral_write', 'referral_read', "
+        "  'disclosure', 'transfer_out', 'transfer_in', 'export') "
+        "  AND COALESCE(l.user_id, l.partner_id) IS NOT NULL) x WHERE rn = 1 GROUP BY 1, 2";
+    const char *recorded = "SELECT controller_id, actor_id, sum(first_accesses) n "
+                           "FROM review_user_stats GROUP BY 1, 2";
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), (SELECT sum(n) FROM (%s) t) FROM (%s) e "
+             "FULL JOIN (%s) r ON r.controller_id = e.controller_id AND r.actor_id = e.actor "
+             "WHERE r.n IS DISTINCT FROM e.n",
+             expected, expected, recorded);
+    PGresult *r = PQexec(c, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    long differ = atol(PQgetvalue(r, 0, 0)), pairs = atol(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    PQfinish(c);
+    cr_assert_gt(pairs, 1000, "the scenario has pairs (%ld)", pairs);
+    cr_assert_eq(differ, 0, "%ld (controller, actor) counts of first accesses differ", differ);
+}
+
 Test(review, a_second_run_without_new_rows_changes_nothing, .timeout = 300)
 {
     need_setup();
@@ -907,6 +941,42 @@ Test(review, concurrent_runs_seal_and_review_once, .timeout = 300)
     "last_seen_at, ip) SELECT 1, user_id, 'caseworker', '{pwd,otp}', now() - interval '" from \
     "', now() + interval '8 hours', now() - interval '" to "', '" ip "' FROM scenario.staff " \
     "WHERE username = '" user "'"
+/* The new seal's review starts beside the seal (D56). A seal committed whose head file cannot be
+ * written is a failed run: the review started beside it is rolled back, and the next run
+ * reviews that seal, once, with the same counts as a review made after the seal. */
+Test(review, a_seal_that_fails_after_commit_is_reviewed_by_the_next_run, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    char cmd[2048];
+    struct copy k;
+    copy_open(&k, "headfail");
+    cr_assert(sql_ok(k.su, "INSERT INTO access_log (controller_id, user_id, person_id, action, "
+                           "field_groups, purpose, outcome, reason, request_id) SELECT "
+                           "controller_id, user_id, person_id, action, field_groups, purpose, "
+                           "outcome, reason, 'headfail-' || id FROM access_log "
+                           "WHERE action = 'read' ORDER BY id LIMIT 500", 0, NULL));
+    long seals = sql_long(k.su, "SELECT count(*) FROM log_seals", 0, NULL);
+    /* the head file's temporary name is a folder: the head cannot be written, even by root */
+    snprintf(cmd, sizeof cmd, "mkdir %s.tmp", k.head);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_assert_neq(review(k.db, k.head, "run", out, sizeof out), 0, "the run fails: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM log_seals", 0, NULL), seals + 1,
+                 "the seal is committed: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_runs", 0, NULL), seals,
+                 "its review, started beside it, is rolled back: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM reviews r JOIN review_runs u ON "
+                                "u.id = r.run_id WHERE u.seal_id = (SELECT max(id) FROM log_seals)", 0, NULL), 0);
+    snprintf(cmd, sizeof cmd, "rmdir %s.tmp", k.head);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(review(k.db, k.head, "run", out, sizeof out), 0, "%s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_runs", 0, NULL), seals + 1,
+                 "the next run reviews the seal once: %s", out);
+    cr_assert_eq(sql_long(k.su, "SELECT sum(r.log_rows) FROM reviews r JOIN review_runs u "
+                                "ON u.id = r.run_id WHERE u.seal_id = (SELECT max(id) FROM log_seals)",
+                          0, NULL), 500, "all 500 new rows are reviewed");
+    copy_close(&k);
+}
+
 static const char *const shared_sessions[] = {
     SH_SESSION("sc.agii.t2.cw1", "198.51.100.7", "50 min", "2 min"),
     SH_SESSION("sc.agii.t2.cw1", "203.0.113.20", "30 min", "4 min"),
