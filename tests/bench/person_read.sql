@@ -4,7 +4,7 @@
 -- bench_ids picked in the statement itself (see tests/bench/pgbench_script.py).
 -- Generated 2026-12-07; run.sh regenerates it on every run.
 -- run.sh regenerates it on every run from the statements crt-api sends; this committed copy
--- (2026-12-07, after migration 031) can lag statements.c.
+-- (2026-12-07, after migration 030) can lag statements.c.
 \set k random(1, :nids)
 BEGIN;
 -- crt_session_req

@@ -1,4 +1,4 @@
--- 031: three SQL functions of the read paths become PL/pgSQL, so their plans are kept per
+-- 030: three SQL functions of the read paths become PL/pgSQL, so their plans are kept per
 -- connection instead of made again on every call (issue 16 item 4; measured by
 -- tests/bench/statements.sh, docs/performance.md "Where a read's time goes").
 -- A LANGUAGE sql function is inlined into its caller only when its body is a plain expression;
