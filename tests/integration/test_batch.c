@@ -499,9 +499,15 @@ Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
             cr_assert(sql_ok(c, "UPDATE sessions SET last_seen_at = now() - interval '20 seconds' "
                                 "WHERE user_id = $1::uuid", 1, p));
         }
-        for (int i = 0; i < LOCK_READS; i++) {
+        for (int i = 0; i < LOCK_READS; i++) { /* every user in every round, in every order */
             paths[i] = path;
-            tokens[i] = acc[rand_r(&seed) % LOCK_USERS].token; /* users in every order */
+            tokens[i] = acc[i % LOCK_USERS].token;
+        }
+        for (int i = LOCK_READS - 1; i > 0; i--) {
+            int k = (int)(rand_r(&seed) % (unsigned)(i + 1));
+            const char *t = tokens[i];
+            tokens[i] = tokens[k];
+            tokens[k] = t;
         }
         snprintf(tag, sizeof tag, "lock%d", round);
         fire(paths, tokens, LOCK_READS, tag, res, rid);
