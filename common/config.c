@@ -89,6 +89,9 @@ static const struct cfg_entry entries[] = {
      CFG_API, "PostgreSQL statement_timeout for API queries (0: the role's own, 20 s)"},
     {"CRT_BATCH_MAX", CFG_INT, "32", OFF(batch_max), 1, 60, CFG_API,
      "most requests whose reads share one transaction (group commit) on a worker's read connection"},
+    {"CRT_BATCH_HOLD_US", CFG_INT, "400", OFF(batch_hold_us), 0, 100000, CFG_API,
+     "when fewer requests wait than the last flight held, the next flight waits at most this many "
+     "microseconds for the rest (0: never waits)"},
     {"CRT_LOG_LEVEL", CFG_STR, "info", OFF(log_level), 0, 0, CFG_API | CFG_CTL | CFG_REVIEW,
      "error, warn, info or debug"},
     /* the web application, browser sessions, TLS (docs/web-sessions.md) */

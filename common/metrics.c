@@ -78,6 +78,16 @@ void metrics_login(enum metrics_login what)
 void metrics_db_up(int up) { atomic_store(&db_up, up ? 1 : 0); }
 void metrics_tls_not_after(int64_t t) { atomic_store(&tls_not_after, (long long)t); }
 
+static atomic_ulong flights, flight_requests, flights_held;
+
+void metrics_read_flight(int n, int held)
+{
+    atomic_fetch_add_explicit(&flights, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&flight_requests, (unsigned long)n, memory_order_relaxed);
+    if (held)
+        atomic_fetch_add_explicit(&flights_held, 1, memory_order_relaxed);
+}
+
 struct out {
     char *buf;
     size_t len, cap;
@@ -164,6 +174,13 @@ static void render_ops(struct out *o)
            "(Unix time; 0 without TLS).\n"
            "# TYPE crt_tls_certificate_not_after_seconds gauge\n"
            "crt_tls_certificate_not_after_seconds %lld\n", atomic_load(&tls_not_after));
+    put(o, "# HELP crt_read_flights_total Transactions of group-committed reads sent (flights).\n"
+           "# TYPE crt_read_flights_total counter\ncrt_read_flights_total %lu\n"
+           "# HELP crt_read_flight_requests_total Requests those flights carried.\n"
+           "# TYPE crt_read_flight_requests_total counter\ncrt_read_flight_requests_total %lu\n"
+           "# HELP crt_read_flights_held_total Flights that waited for more requests first.\n"
+           "# TYPE crt_read_flights_held_total counter\ncrt_read_flights_held_total %lu\n",
+        atomic_load(&flights), atomic_load(&flight_requests), atomic_load(&flights_held));
 }
 
 char *metrics_render(void)

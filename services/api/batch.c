@@ -4,7 +4,9 @@
  * an invalid session) and its read, then COMMIT and a Sync, all sent at once. A request whose
  * second statement depends on its read (a search's log rows) makes the flight two-phased: the
  * reads, a flush, then each such request's check again and its second statement, COMMIT, Sync.
- * Requests that arrive while a flight is out wait for the next one (at most CRT_BATCH_MAX).
+ * Requests that arrive while a flight is out wait for the next one (at most CRT_BATCH_MAX);
+ * when fewer are queued than the last flight held, the next waits up to CRT_BATCH_HOLD_US for
+ * the rest of those clients (batch_hold, D61).
  * Answers go out only once COMMIT has returned. A request whose statement fails is answered
  * with its failure alone: the flight is rolled back and the others run again in the next. */
 #include <event2/event.h>
@@ -14,6 +16,7 @@
 
 #include "api.h"
 #include "crt/log.h"
+#include "crt/metrics.h"
 
 /* The session-check statements prepared on the read connection (migration 025). */
 static const struct db_stmt check_stmts[] = {
@@ -40,9 +43,12 @@ struct batch_item {
 struct batch {
     struct worker *w;
     struct db db;
-    struct event *rd, *wr, *timer, *kick;
+    struct event *rd, *wr, *timer, *kick, *hold;
     struct batch_item *queue, **tail; /* waiting for the next flight */
     int queued;
+    int last_n;                       /* the size of the last flight sent */
+    bool holding;                     /* the hold timer runs: the next flight waits for more */
+    bool hold_over;                   /* it has run out: the next flight goes as it is */
     struct batch_item **flight;       /* the flight out, in order */
     int nflight, cap;
     int step;                         /* the command whose result comes next */
@@ -397,9 +403,44 @@ static int item_order(const void *x, const void *y)
     return sa ? strcmp(a->cp[2], b->cp[2]) : 0;
 }
 
+/* Whether the next flight waits a moment: fewer requests are queued than the last flight held,
+ * and most of them are those clients' next requests on their way (each answer lets a client
+ * send one). One flight of them costs one commit's WAL flush instead of two or three; the wait
+ * is bounded by CRT_BATCH_HOLD_US and ends as soon as the queue is as long as the last flight.
+ * A flight that went smaller (the hold ran out) makes the next hold wait for that many only. */
+static bool batch_hold(struct batch *b)
+{
+    int us = b->w->cfg->batch_hold_us;
+    if (us <= 0 || b->hold_over || b->queued >= b->last_n || b->queued >= b->cap ||
+        b->need_rollback || b->db.conn == NULL)
+        return false;
+    if (!b->holding) {
+        struct timeval tv = {0, us};
+        if (event_add(b->hold, &tv) != 0)
+            return false;
+        b->holding = true;
+    }
+    return true;
+}
+
+static void batch_hold_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct batch *b = arg;
+    b->holding = false;
+    b->hold_over = true;
+    batch_start(b);
+}
+
 /* Takes up to CRT_BATCH_MAX queued requests into a flight and sends it. */
 static void batch_start(struct batch *b)
 {
+    if (!b->out && b->queue && batch_hold(b))
+        return;
+    bool held = b->holding || b->hold_over;
+    if (b->holding)
+        event_del(b->hold);
+    b->holding = b->hold_over = false;
     while (!b->out && b->queue) {
         enum db_status st = batch_connect(b);
         b->nflight = 0;
@@ -412,6 +453,9 @@ static void batch_start(struct batch *b)
         }
         if (b->queue == NULL)
             b->tail = &b->queue;
+        b->last_n = b->nflight;
+        metrics_read_flight(b->nflight, held);
+        held = false;
         qsort(b->flight, (size_t)b->nflight, sizeof *b->flight, item_order);
         b->step = 0;
         b->first_item = (b->need_rollback ? 1 : 0) + 1;
@@ -467,8 +511,9 @@ bool batch_init(struct worker *w)
     b->flight = calloc((size_t)b->cap, sizeof *b->flight);
     b->timer = evtimer_new(w->base, batch_overdue, b);
     b->kick = event_new(w->base, -1, 0, batch_kick, b);
+    b->hold = evtimer_new(w->base, batch_hold_end, b);
     w->batch = b;
-    if (b->flight == NULL || b->timer == NULL || b->kick == NULL)
+    if (b->flight == NULL || b->timer == NULL || b->kick == NULL || b->hold == NULL)
         return false;
     if (batch_connect(b) != DB_OK)
         log_warn("worker %d: read connection not ready; reads try again on their first request",
@@ -486,6 +531,8 @@ void batch_free(struct worker *w)
         event_free(b->timer);
     if (b->kick)
         event_free(b->kick);
+    if (b->hold)
+        event_free(b->hold);
     free(b->flight);
     free(b);
     w->batch = NULL;

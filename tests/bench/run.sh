@@ -262,6 +262,11 @@ route_count_settled() {  # waits until requests still in crt-api after wrk stopp
   done
   route_count 200
 }
+flight_counts() {  # the read flights crt-api sent: "flights requests held" (services/api/batch.c)
+  curl -fsS "http://127.0.0.1:$PORT/metrics" |
+    awk '$1 == "crt_read_flights_total" { f = $2 } $1 == "crt_read_flight_requests_total" { r = $2 }
+         $1 == "crt_read_flights_held_total" { h = $2 } END { print f + 0, r + 0, h + 0 }'
+}
 log_rows() { sq -c "SELECT count(*) FROM access_log WHERE action = 'read' AND outcome = 'allowed'"; }
 
 # Other work on the machine (another build or test suite) would skew the figures: before each
@@ -292,7 +297,7 @@ run_wrk() {  # phase tag seconds [side tokens-file connections]
   sq -c "CHECKPOINT"
   quiet_wait
   local rows0 srv0 api0 pg0 m0 rows1 srv1 api1 pg1 m1
-  rows0=$(log_rows); srv0=$(route_count 200)
+  rows0=$(log_rows); srv0=$(route_count 200); local fl0 fl1; fl0=$(flight_counts)
   api0=$(ticks_of "$API_PID"); pg0=$(pg_ticks); m0=$(machine_ticks)
   ( rc=0
     wrk -t "$GEN_THREADS" -c "$conns" -d "${secs}s" --timeout 10s --latency \
@@ -300,7 +305,8 @@ run_wrk() {  # phase tag seconds [side tokens-file connections]
     times >"$out.cpu"; exit "$rc" ) || { cat "$out" >&2; die "wrk failed"; }
   api1=$(ticks_of "$API_PID"); pg1=$(pg_ticks); m1=$(machine_ticks)
   kill -0 "$API_PID" 2>/dev/null || { tail -5 "$WORK/crt-api.log" >&2; die "crt-api stopped during the run (signalled from outside?)"; }
-  srv1=$(route_count_settled); rows1=$(log_rows)
+  srv1=$(route_count_settled); rows1=$(log_rows); fl1=$(flight_counts)
+  echo "$fl0 $fl1" | awk -v t="$tag" '{ f = $4 - $1; if (f > 0) printf "bench: %s: %d flights, %.1f requests per flight, %.0f %% of them held\n", t, f, ($5 - $2) / f, 100 * ($6 - $3) / f }' >&2
   python3 "$HERE/report.py" wrk "$out" >"$out.parsed" || { cat "$out" >&2; die "cannot read wrk output"; }
   local rps p50 p99 total non2xx
   read -r rps p50 p99 total non2xx <"$out.parsed"

@@ -256,6 +256,28 @@ int api_req(struct resp *r, const char *method, const char *path, const char *wh
     return api_req_token(r, method, path, who ? harness_token(who) : NULL, body);
 }
 
+double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+long api_metric(const char *name)
+{
+    struct resp r;
+    long v = -1;
+    if (api_req(&r, "GET", "/metrics", NULL, NULL) == 0 && r.status == 200 && r.body) {
+        char pat[160];
+        snprintf(pat, sizeof pat, "\n%s ", name);
+        const char *p = strstr(r.body, pat);
+        if (p)
+            v = atol(p + strlen(pat));
+    }
+    resp_free(&r);
+    return v;
+}
+
 int api_req_token(struct resp *r, const char *method, const char *path, const char *token,
                   const char *body)
 {

@@ -45,6 +45,10 @@ int api_req_token(struct resp *r, const char *method, const char *path, const ch
 /* The same with extra header lines (each ending in \r\n; NULL: none), e.g. a Cookie. */
 int api_req_headers(struct resp *r, const char *method, const char *path, const char *headers,
                     const char *body);
+/* Seconds on the monotonic clock. */
+double now_s(void);
+/* The value of the metric line "name value" of crt-api's /metrics, or -1. */
+long api_metric(const char *name);
 /* A TLS client connection over fd offering versions min..max (OpenSSL TLS1_x_VERSION), the
  * server's certificate not verified; NULL when the handshake fails. The caller SSL_frees. */
 struct ssl_st *harness_tls_connect(int fd, int min_version, int max_version);

@@ -1,8 +1,10 @@
 /* Integration: group-committed person reads (services/api/batch.c) against one crt-api worker —
  * concurrent readers of different controllers and roles in the same transactions, each answered
  * and logged under its own context; one failing request (a revoked session, a statement timeout)
- * leaves the others as they were; no answer before the commit holding its log row; flights of
- * several workers (a crt-api of four) that refresh the same sessions never deadlock. */
+ * leaves the others as they were; no answer before the commit holding its log row; the clients
+ * of a flight that come back one by one share the next commit, and a lone request is held at most
+ * CRT_BATCH_HOLD_US; flights of several workers (a crt-api of four) that refresh the same sessions
+ * never deadlock. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "harness_rights.h"
 
 #define STATEMENT_TIMEOUT_MS "1000"
+#define HOLD_US "100000" /* long, so that the test's gaps of a few ms fall well inside it */
 
 static pid_t api_pid;
 
@@ -21,7 +24,8 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     (void)set;
     static const char *const env[] = {"CRT_THREADS=1",
-                                      "CRT_STATEMENT_TIMEOUT_MS=" STATEMENT_TIMEOUT_MS, NULL};
+                                      "CRT_STATEMENT_TIMEOUT_MS=" STATEMENT_TIMEOUT_MS,
+                                      "CRT_BATCH_HOLD_US=" HOLD_US, NULL};
     api_pid = api_start(env);
     harness_login_all();
 }
@@ -280,6 +284,88 @@ Test(batch, no_answer_before_the_commit_that_holds_its_log_row)
     const char *p[] = {rid};
     cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1 "
                              "AND outcome = 'allowed'", 1, p), 1);
+    PQfinish(c);
+    free(a);
+    free(g);
+}
+
+/* ---- the hold: the clients of a flight come back one by one ---- */
+
+/* Sends GET /v1/persons/person with token and request id batch-<tag>-<pid>-<i> on a connection
+ * of its own; returns the socket. */
+static int send_read(const char *person, const char *token, const char *tag, int i)
+{
+    char req[2048];
+    int len = snprintf(req, sizeof req,
+                       "GET /v1/persons/%s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n"
+                       "X-Request-Id: batch-%s-%d-%d\r\nConnection: close\r\n\r\n",
+                       person, token, tag, (int)getpid(), i);
+    int s = api_connect();
+    cr_assert(s >= 0);
+    cr_assert_eq(send(s, req, (size_t)len, MSG_NOSIGNAL), len);
+    return s;
+}
+
+static void read_ok(int s, const char *what)
+{
+    struct resp r;
+    cr_assert_eq(api_read(s, &r, 10000), 0, "%s answered", what);
+    cr_assert_eq(r.status, 200, "%s: %d %s", what, r.status, r.body);
+    resp_free(&r);
+    close(s);
+}
+
+static void set_commits_blocked(PGconn *c, bool blocked)
+{
+    cr_assert(sql_ok(c, blocked ? "ALTER SYSTEM SET synchronous_standby_names = 'crt_no_such_standby'"
+                                : "ALTER SYSTEM RESET synchronous_standby_names", 0, NULL));
+    cr_assert(sql_ok(c, "SELECT pg_reload_conf()", 0, NULL));
+    usleep(300000);
+}
+
+/* Eight clients answered by one flight come back 30 ms apart (the first, then the seven): the
+ * first is held until the others are there and the eight share one commit; without the hold the
+ * first goes alone (two commits). A lone request after that is held for CRT_BATCH_HOLD_US and
+ * no longer, then goes alone; the one after it is not held (the last flight was one). */
+Test(batch, clients_coming_back_one_by_one_share_the_next_commit_and_a_lone_one_waits_boundedly)
+{
+    char *a, *g;
+    people(&a, &g);
+    const char *token = harness_token("atlas.coordinator");
+    PGconn *c = db_super();
+    /* A flight of eight: they queue while one read's commit waits, then go together. */
+    set_commits_blocked(c, true);
+    int first = send_read(a, token, "hold0", 0), s[8];
+    usleep(300000);
+    for (int i = 0; i < 8; i++)
+        s[i] = send_read(a, token, "hold1", i);
+    usleep(300000);
+    set_commits_blocked(c, false);
+    read_ok(first, "the blocked read");
+    for (int i = 0; i < 8; i++)
+        read_ok(s[i], "a queued read");
+    cr_assert_eq(commits_of(c, "hold1"), 1, "the eight queued reads went in one flight");
+    /* They come back: one, then 30 ms later the seven. */
+    long held0 = api_metric("crt_read_flights_held_total");
+    s[0] = send_read(a, token, "hold2", 0);
+    usleep(30000);
+    for (int i = 1; i < 8; i++)
+        s[i] = send_read(a, token, "hold2", i);
+    for (int i = 0; i < 8; i++)
+        read_ok(s[i], "a returning read");
+    cr_assert_eq(commits_of(c, "hold2"), 1, "the first to come back did not wait for the others");
+    cr_assert_eq(api_metric("crt_read_flights_held_total") - held0, 1);
+    /* A lone request: held for the hold time, then alone. */
+    double t0 = now_s();
+    read_ok(send_read(a, token, "hold3", 0), "the lone read");
+    double waited = now_s() - t0;
+    cr_assert_geq(waited, 0.09, "a lone read after a flight of eight waits for the others (%.3f s)",
+                  waited);
+    cr_assert_lt(waited, 5.0, "the hold is bounded (%.3f s)", waited);
+    cr_assert_eq(api_metric("crt_read_flights_held_total") - held0, 2);
+    /* The last flight was one: the next lone request is not held. */
+    read_ok(send_read(a, token, "hold4", 0), "the next lone read");
+    cr_assert_eq(api_metric("crt_read_flights_held_total") - held0, 2, "a flight of one holds none");
     PQfinish(c);
     free(a);
     free(g);

@@ -33,12 +33,6 @@ static void stop_api(void)
     api = -1;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void restart_postgres(void)
 {

@@ -48,12 +48,6 @@ static pid_t start(const struct api_opts *o)
     return api_pid = api_start_opts(o);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(int ms)
 {
@@ -73,22 +67,6 @@ static int wait_exit(pid_t pid, int timeout_ms)
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     return -1;
-}
-
-/* The value of a metric line "name value" in /metrics, or -1. */
-static long metric(const char *name)
-{
-    struct resp r;
-    long v = -1;
-    if (api_req(&r, "GET", "/metrics", NULL, NULL) == 0 && r.status == 200 && r.body) {
-        char pat[160];
-        snprintf(pat, sizeof pat, "\n%s ", name);
-        const char *p = strstr(r.body, pat);
-        if (p)
-            v = atol(p + strlen(pat));
-    }
-    resp_free(&r);
-    return v;
 }
 
 /* Sends s bytes of text, one every gap_ms, until the server closes the connection or
@@ -124,7 +102,7 @@ Test(limits, a_slow_header_client_is_disconnected_by_the_deadline_although_it_ke
     close(s);
     cr_assert(t > 0, "a byte every 200 ms kept the connection open for 4 s");
     cr_assert(t < 2.5, "closed %.2f s after the request began (deadline 1 s)", t);
-    cr_assert_geq(metric("crt_http_connections_closed_total{reason=\"header_timeout\"}"), 1);
+    cr_assert_geq(api_metric("crt_http_connections_closed_total{reason=\"header_timeout\"}"), 1);
     cr_assert_eq(api_stop(pid), 0);
 }
 
@@ -141,7 +119,7 @@ Test(limits, a_body_slower_than_the_minimum_rate_is_cut_off)
     close(s);
     cr_assert(t > 0, "a trickling body kept the connection open for 4 s");
     cr_assert(t < 2.5, "closed %.2f s after the headers", t);
-    cr_assert_geq(metric("crt_http_connections_closed_total{reason=\"body_rate\"}"), 1);
+    cr_assert_geq(api_metric("crt_http_connections_closed_total{reason=\"body_rate\"}"), 1);
     cr_assert_eq(api_stop(pid), 0);
 }
 
@@ -295,8 +273,8 @@ Test(limits, an_answer_slower_than_the_io_timeout_is_delivered_and_in_flight_ret
     PQfinish(c);
     cr_assert_eq(call.status, 200, "the slow answer arrived (got %d)", call.status);
     /* Only the /metrics request itself is in flight, on the only connection. */
-    cr_assert_eq(metric("crt_http_requests_in_flight"), 1);
-    cr_assert_eq(metric("crt_http_connections"), 1);
+    cr_assert_eq(api_metric("crt_http_requests_in_flight"), 1);
+    cr_assert_eq(api_metric("crt_http_connections"), 1);
     double t0 = now_s();
     kill(pid, SIGTERM);
     cr_assert_eq(wait_exit(pid, 5000), 0);

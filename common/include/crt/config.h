@@ -38,6 +38,7 @@ struct crt_config {
     int idle_timeout_ms;      /* CRT_IDLE_TIMEOUT_MS */
     int statement_timeout_ms; /* CRT_STATEMENT_TIMEOUT_MS */
     int batch_max;            /* CRT_BATCH_MAX: reads per group-committed transaction */
+    int batch_hold_us;        /* CRT_BATCH_HOLD_US: wait for the last flight's clients, 0 never */
     char *log_level;          /* CRT_LOG_LEVEL */
     char *migrations_dir;     /* CRT_MIGRATIONS_DIR */
     char *erasure_ledger_file; /* CRT_ERASURE_LEDGER_FILE: erased person ids, outside the DB */

@@ -30,6 +30,9 @@ void metrics_audit_failed(void);
 void metrics_login(enum metrics_login what);
 void metrics_db_up(int up);
 void metrics_tls_not_after(int64_t unix_time);
+/* The read connections' flights (group commit, services/api/batch.c): one flight sent with n
+ * requests, of which held says whether it waited for more (CRT_BATCH_HOLD_US). */
+void metrics_read_flight(int n, int held);
 /* The exposition text; malloc'ed, the caller frees. NULL when out of memory. */
 char *metrics_render(void);
 
