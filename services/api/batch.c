@@ -8,7 +8,8 @@
  * when fewer are queued than the last flight held, the next waits up to CRT_BATCH_HOLD_US for
  * the rest of those clients (batch_hold, D61).
  * Answers go out only once COMMIT has returned. A request whose statement fails is answered
- * with its failure alone: the flight is rolled back and the others run again in the next. */
+ * with its failure alone: the flight is rolled back and the others run again in the next; one
+ * that lost a deadlock or a serialization conflict runs again with them, once (then 503). */
 #include <event2/event.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ struct batch_item {
     PGresult *result[2];   /* the statements', kept until COMMIT has returned */
     int step2;             /* the step of its check in the second phase, or -1 */
     enum db_status st;     /* DB_OK, or what failed this request alone */
+    bool victim;           /* its statement lost a deadlock or serialization: runs again once */
+    bool rerun;            /* it has run again for that already */
     struct batch_item *next;
 };
 
@@ -156,11 +159,13 @@ static void flight_end(struct batch *b)
         struct batch_item *it = b->flight[i];
         if (b->committed)
             item_finish(it, DB_OK);
-        else if (i == b->failed && !broken)
+        else if (i == b->failed && !broken && !it->victim)
             item_finish(it, it->st);
         else if (broken || b->failed < 0)
             item_finish(it, broken ? DB_UNAVAILABLE : b->flight_st);
         else { /* not its fault: runs again, in the same order, before what queued since */
+            it->rerun |= it->victim;
+            it->victim = false;
             PQclear(it->result[0]);
             PQclear(it->result[1]);
             it->result[0] = it->result[1] = NULL;
@@ -213,6 +218,15 @@ static enum db_status failure_of(struct batch *b, const PGresult *r, const char 
     return st;
 }
 
+/* A deadlock or serialization failure: the request did nothing wrong, and its statements,
+ * run again in a fresh transaction, will most likely pass (a flight's session locks are taken
+ * in one order, but a write transaction on a blocking connection may still cross them). */
+static bool transient(const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+}
+
 /* The request and statement (0 check, 1 its statement) of step s, or NULL for ROLLBACK, BEGIN
  * and COMMIT. */
 static struct batch_item *step_item(const struct batch *b, int s, int *which)
@@ -245,6 +259,9 @@ static void flight_result(struct batch *b, PGresult *r)
         if (!ok && b->failed < 0) {
             it->st = failure_of(b, r, which == 0 ? it->check
                                       : second ? it->then_stmt.name : it->read.name);
+            if (transient(r) && it->rerun)
+                it->st = DB_UNAVAILABLE; /* twice: 503 and Retry-After, not a 409 */
+            it->victim = transient(r) && !it->rerun;
             for (b->failed = 0; b->flight[b->failed] != it; b->failed++)
                 ;
         }

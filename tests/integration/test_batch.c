@@ -15,7 +15,7 @@
 
 #include "harness_rights.h"
 
-#define STATEMENT_TIMEOUT_MS "1000"
+#define STATEMENT_TIMEOUT_MS "2000" /* above deadlock_timeout (1 s): the deadlock test */
 #define HOLD_US "100000" /* long, so that the test's gaps of a few ms fall well inside it */
 
 static pid_t api_pid;
@@ -615,6 +615,75 @@ Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
     api_stop_checked(pid);
     for (int i = 0; i < LOCK_USERS; i++)
         account_free(&acc[i]);
+    free(a);
+    free(g);
+}
+
+/* The session id (claim sid) of an access token, decoded by the database. */
+static char *token_sid(PGconn *c, const char *token)
+{
+    const char *p[] = {token};
+    PGresult *r = PQexecParams(c, "SELECT convert_from(decode(rpad(translate(split_part($1, '.', 2), "
+                                  "'-_', '+/'), (length(split_part($1, '.', 2)) + 3) / 4 * 4, '='), "
+                                  "'base64'), 'UTF8')::json->>'sid'",
+                               1, NULL, p, NULL, NULL, 0);
+    cr_assert_eq(PQntuples(r), 1, "%s", PQerrorMessage(c));
+    char *sid = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return sid;
+}
+
+/* Two reads in one flight lose a deadlock against another transaction (it holds the session
+ * row the flight refreshes second, then asks for the one the flight refreshed first): the flight
+ * is the victim, both reads run again in the next flight and are answered 200, each with one
+ * log row — not a 409 for the one whose statement failed. */
+Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
+{
+    char *a, *g;
+    people(&a, &g);
+    PGconn *c = db_super(), *x = db_super();
+    const char *tok[] = {harness_token("atlas.coordinator"), harness_token("atlas.intake")};
+    char *sid[] = {token_sid(c, tok[0]), token_sid(c, tok[1])};
+    int lo = strcmp(sid[0], sid[1]) < 0 ? 0 : 1; /* the flight refreshes sid[lo] first */
+    const char *first[] = {sid[lo]}, *second[] = {sid[1 - lo]};
+    long before = deadlocks(c);
+    /* Both sessions due for a refresh (written before commits are blocked). */
+    const char *both[] = {sid[0], sid[1]};
+    cr_assert(sql_ok(x, "UPDATE sessions SET last_seen_at = now() - interval '20 seconds' "
+                        "WHERE id IN ($1::uuid, $2::uuid)", 2, both));
+    /* Both reads queue behind a read whose commit waits, so that they share the next flight. */
+    set_commits_blocked(c, true);
+    int s0 = send_read(g, harness_token("ingent.intake"), "dl0", 0);
+    usleep(300000);
+    int s[2];
+    for (int i = 0; i < 2; i++)
+        s[i] = send_read(a, tok[i], "dl1", i);
+    usleep(300000);
+    /* x holds the session row the flight refreshes second; x itself never looks for the
+     * deadlock (the flight's backend, which waits first, finds it after deadlock_timeout). */
+    cr_assert(sql_ok(x, "SET deadlock_timeout = '10s'", 0, NULL));
+    cr_assert(sql_ok(x, "BEGIN", 0, NULL));
+    cr_assert(sql_ok(x, "SELECT 1 FROM sessions WHERE id = $1::uuid FOR UPDATE", 1, second));
+    set_commits_blocked(c, false); /* the flight of the two starts and waits for x */
+    read_ok(s0, "the read whose commit waited");
+    cr_assert(sql_ok(x, "SELECT 1 FROM sessions WHERE id = $1::uuid FOR UPDATE", 1, first),
+              "the flight, which waited first, is the deadlock's victim: %s", PQerrorMessage(x));
+    cr_assert(sql_ok(x, "ROLLBACK", 0, NULL));
+    for (int i = 0; i < 2; i++)
+        read_ok(s[i], "a read of the flight that lost the deadlock");
+    char rid[64];
+    for (int i = 0; i < 2; i++) {
+        snprintf(rid, sizeof rid, "batch-dl1-%d-%d", (int)getpid(), i);
+        const char *p[] = {rid};
+        cr_assert_eq(sql_long(c, "SELECT count(*) FROM access_log WHERE request_id = $1 "
+                                 "AND outcome = 'allowed'", 1, p), 1, "one row for read %d", i);
+    }
+    usleep(1200000); /* backends report their statistics at most once a second */
+    cr_assert_eq(deadlocks(c), before + 1, "the deadlock happened");
+    free(sid[0]);
+    free(sid[1]);
+    PQfinish(x);
+    PQfinish(c);
     free(a);
     free(g);
 }
