@@ -1,5 +1,6 @@
 /* A log row's canonical bytes and their SHA-256 computed in C from its text columns, and the
  * check of that C form against the schema's one definition, crt_log_canonical() (D53, D59). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ void seal_hex(const unsigned char *in, size_t n, char *out)
 static const int form_columns[] = {0, 2, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
 #define FORM_COLUMNS (int)(sizeof form_columns / sizeof form_columns[0])
 #define SAMPLE_COLUMN 14 /* the SQL digest of a sampled row, NULL for the others */
+#define CTID_COLUMN 15
 
 /* Bytes gathered before one EVP_DigestUpdate: a call per field would cost more than the hash. */
 struct gather {
@@ -115,7 +117,7 @@ static bool same_digest(const unsigned char digest[32], const char *sql_hex)
     return strcmp(hex, sql_hex) == 0;
 }
 
-static bool remember(struct seal_canon *c, long long id, long long txid, unsigned shape,
+static bool remember(struct seal_canon *c, const PGresult *r, int i, unsigned shape,
                      const unsigned char digest[32])
 {
     if (c->n_pending == c->cap_pending) {
@@ -127,8 +129,9 @@ static bool remember(struct seal_canon *c, long long id, long long txid, unsigne
         c->cap_pending = cap;
     }
     struct seal_canon_row *e = &c->pending[c->n_pending++];
-    e->id = id;
-    e->txid = txid;
+    e->id = atoll(PQgetvalue(r, i, 0));
+    e->at_us = atoll(PQgetvalue(r, i, 1));
+    snprintf(e->ctid, sizeof e->ctid, "%s", PQgetvalue(r, i, CTID_COLUMN));
     e->shape = shape;
     memcpy(e->digest, digest, 32);
     return true;
@@ -154,26 +157,27 @@ bool seal_canon_row(struct seal_canon *c, const PGresult *r, int i, unsigned cha
     if (c->seen[shape])
         return true;
     c->seen[shape] = 1;
-    if (!remember(c, id, atoll(PQgetvalue(r, i, 2)), shape, out)) {
+    if (!remember(c, r, i, shape, out)) {
         log_error("out of memory checking the canonical form");
         return false;
     }
     return true;
 }
 
-/* The SQL digest of one row of the first shape not met among the sampled rows, looked up by its
- * transaction (the log's BRIN index) and id, in the caller's snapshot. */
+/* The SQL digest of the first row of a shape no sampled row covered, found again in the
+ * caller's snapshot by its time (the partition) and ctid (its place there): one page read. */
 static bool check_pending(struct seal_canon *c, PGconn *pg, const struct seal_canon_row *e)
 {
-    char id[24], txid[24], hex[65];
+    char id[24], at[24], hex[65];
     snprintf(id, sizeof id, "%lld", e->id);
-    snprintf(txid, sizeof txid, "%lld", e->txid);
-    const char *p[] = {txid, id};
+    snprintf(at, sizeof at, "%lld", e->at_us);
+    const char *p[] = {at, e->ctid, id};
     bool found = false;
     if (!db_tool_value(pg, "crt-review",
                        "SELECT encode(sha256(crt_log_canonical(l)), 'hex') FROM access_log l "
-                       "WHERE l.txid = $1 AND l.id = $2",
-                       2, p, hex, sizeof hex, &found))
+                       "WHERE l.at = timestamptz 'epoch' + $1::bigint * interval '1 microsecond' "
+                       "AND l.ctid = $2::tid AND l.id = $3::bigint",
+                       3, p, hex, sizeof hex, &found))
         return false;
     c->sampled++;
     if (!found || !same_digest(e->digest, hex)) {

@@ -33,14 +33,15 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
  * microseconds, then the other columns of its canonical form as text, and, for a sample of
  * rows (id divisible by SEAL_SAMPLE_EVERY), the SHA-256 (hex) of crt_log_canonical() — the one
  * definition of those bytes, beside the log's one writer in the schema (migration 020) —
- * against which the digest computed here in C is checked (canonical.c, D59). */
+ * against which the digest computed here in C is checked (canonical.c, D59); last its ctid,
+ * by which a row is found again in the same snapshot (the log is append-only). */
 #define SEAL_SAMPLE_EVERY "1024"
 #define SEAL_ROW_COLUMNS                                                                   \
     "l.id, (extract(epoch FROM l.at) * 1000000)::bigint, l.txid, l.controller_id, "         \
     "l.user_id, l.person_id, l.household_id, l.action, l.field_groups, l.purpose, "         \
     "l.outcome, l.reason, l.request_id, l.partner_id, "                                      \
     "CASE WHEN l.id % " SEAL_SAMPLE_EVERY " = 0 "                                            \
-    "THEN encode(sha256(crt_log_canonical(l)), 'hex') END"
+    "THEN encode(sha256(crt_log_canonical(l)), 'hex') END, l.ctid"
 #define SEAL_ENTRY_BYTES 24 /* 8-byte big-endian id + the first 16 bytes of the row digest */
 #define SEAL_BLOCK_ROWS 65536
 
@@ -49,7 +50,8 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
 #define SEAL_SHAPE_WIDE (1u << 14)      /* a value has bytes beyond ASCII */
 #define SEAL_SHAPE_NO_GROUPS (1u << 15) /* its field groups are empty */
 struct seal_canon_row {
-    long long id, txid;
+    long long id, at_us;
+    char ctid[32];
     unsigned shape;
     unsigned char digest[32];
 };
