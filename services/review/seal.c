@@ -285,6 +285,7 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
         return SEAL_NOTHING;
     if (started)
         started(ctx, out);
+    log_debug("sealing seal=%lld txid=[%lld,%lld)", out->id, out->txid_from, out->txid_to);
     if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to)) {
         report_form_mismatch(&w->m);
         return SEAL_ERROR;
