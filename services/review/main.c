@@ -174,9 +174,11 @@ static PGconn *connect_db(const struct crt_config *cfg)
         return NULL;
     }
     /* The review works in large set-based statements over one temporary table: give them
-     * memory for hashes and sorts, and keep the temporary table in memory where it fits. */
+     * memory for hashes and sorts, and keep the temporary table in memory where it fits. The
+     * seal hashes the log's text as crt_log_canonical() does, in UTF-8 (D59). */
     if (!db_tool_script(pg, "crt-review: cannot set up the session",
-                        "SET application_name = 'crt-review'; SET work_mem = '256MB'; "
+                        "SET application_name = 'crt-review'; SET client_encoding = 'UTF8'; "
+                        "SET work_mem = '256MB'; "
                         "SET temp_buffers = '512MB'; SET jit = off")) {
         PQfinish(pg);
         return NULL;

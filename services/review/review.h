@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 
 #include "crt/config.h"
@@ -29,21 +30,65 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
                            seal_started_fn started, void *ctx);
 
 /* What sealing and verification read of a log row l (FROM access_log l): its id, its time in
- * microseconds and the SHA-256 (hex) of its canonical bytes, crt_log_canonical() — the one
- * definition of those bytes, beside the log's one writer in the schema (migration 020). */
+ * microseconds, then the other columns of its canonical form as text, and, for a sample of
+ * rows (id divisible by SEAL_SAMPLE_EVERY), the SHA-256 (hex) of crt_log_canonical() — the one
+ * definition of those bytes, beside the log's one writer in the schema (migration 020) —
+ * against which the digest computed here in C is checked (canonical.c, D59); last its ctid,
+ * by which a row is found again in the same snapshot (the log is append-only). */
+#define SEAL_SAMPLE_EVERY "1024"
 #define SEAL_ROW_COLUMNS                                                                   \
-    "l.id, (extract(epoch FROM l.at) * 1000000)::bigint, "                                 \
-    "encode(sha256(crt_log_canonical(l)), 'hex')"
+    "l.id, (extract(epoch FROM l.at) * 1000000)::bigint, l.txid, l.controller_id, "         \
+    "l.user_id, l.person_id, l.household_id, l.action, l.field_groups, l.purpose, "         \
+    "l.outcome, l.reason, l.request_id, l.partner_id, "                                      \
+    "CASE WHEN l.id % " SEAL_SAMPLE_EVERY " = 0 "                                            \
+    "THEN encode(sha256(crt_log_canonical(l)), 'hex') END, l.ctid"
 #define SEAL_ENTRY_BYTES 24 /* 8-byte big-endian id + the first 16 bytes of the row digest */
 #define SEAL_BLOCK_ROWS 65536
-/* The digest of row i of r (columns SEAL_ROW_COLUMNS); all zero when it is not 64 hex digits. */
-void seal_row_digest(const PGresult *r, int i, unsigned char out[32]);
+
+/* ---- canonical.c ---- */
+/* A row's shape: bit k set when column k of the canonical form is NULL, and these two. */
+#define SEAL_SHAPE_WIDE (1u << 14)      /* a value has bytes beyond ASCII */
+#define SEAL_SHAPE_NO_GROUPS (1u << 15) /* its field groups are empty */
+struct seal_canon_row {
+    long long id, at_us;
+    char ctid[32];
+    unsigned shape;
+    unsigned char digest[32];
+};
+/* The C form of the rows of one seal or verify, and its check against crt_log_canonical(): every
+ * sampled row is compared as it streams by; of each shape met with no sampled row before it,
+ * the first row is compared by seal_canon_finish. */
+struct seal_canon {
+    EVP_MD_CTX *md;
+    EVP_MD *sha256;
+    unsigned char seen[1u << 16]; /* per shape: 0 not met, 1 met (first row pending), 2 compared */
+    struct seal_canon_row *pending;
+    size_t n_pending, cap_pending;
+    long long sampled;     /* rows compared with crt_log_canonical() */
+    long long mismatch_id; /* the first row whose digests differ; 0 none */
+};
+bool seal_canon_init(struct seal_canon *c) CRT_MUST_CHECK;
+void seal_canon_free(struct seal_canon *c);
+/* The SHA-256 of the canonical bytes of row i of r (columns SEAL_ROW_COLUMNS), as
+ * crt_log_canonical() defines them: per column of the form, 0x00 when NULL, else 0x01, the
+ * length of its text (4 bytes, big-endian) and the text (UTF-8). */
+bool seal_row_canonical_digest(struct seal_canon *c, const PGresult *r, int i,
+                               unsigned char out[32]) CRT_MUST_CHECK;
+/* The digest of row i into out, compared with the SQL digest when the row is sampled, kept for
+ * seal_canon_finish when it is the first of its shape. False (c->mismatch_id set when the forms
+ * differ; logged otherwise) when the row cannot be sealed or verified with this form. */
+bool seal_canon_row(struct seal_canon *c, const PGresult *r, int i, unsigned char out[32])
+    CRT_MUST_CHECK;
+/* After the rows (same transaction): compares the kept first row of each shape no sampled row
+ * covered with crt_log_canonical(). False on a difference (c->mismatch_id) or a failed query. */
+bool seal_canon_finish(struct seal_canon *c, PGconn *pg) CRT_MUST_CHECK;
+/* Hex encoding of n bytes into out (2n + 1). */
+void seal_hex(const unsigned char *in, size_t n, char *out);
+
 /* The seal statement that is hashed into the chain and signed. */
 int seal_statement(char *buf, size_t len, long long id, long long prev_id, long long txid_from,
                    long long txid_to, long long rows, long long first_id, long long last_id,
                    const char *manifest_hex, const char *prev_chain, const char *sealed_at);
-/* Hex encoding of n bytes into out (2n + 1). */
-void seal_hex(const unsigned char *in, size_t n, char *out);
 /* The key id of a seal key: the first 16 hex digits of SHA-256 over its public key (DER). */
 struct evp_pkey_st;
 bool seal_key_id(struct evp_pkey_st *key, char out[17]);

@@ -17,41 +17,6 @@
 
 #define FETCH_ROWS "10000"
 
-void seal_hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-void seal_row_digest(const PGresult *r, int i, unsigned char out[32])
-{
-    const char *hex = PQgetvalue(r, i, 2);
-    memset(out, 0, 32);
-    if (PQgetlength(r, i, 2) != 64)
-        return;
-    for (int b = 0; b < 32; b++) {
-        int hi = hex_nibble(hex[2 * b]), lo = hex_nibble(hex[2 * b + 1]);
-        if (hi < 0 || lo < 0) {
-            memset(out, 0, 32);
-            return;
-        }
-        out[b] = (unsigned char)(hi << 4 | lo);
-    }
-}
-
 int seal_statement(char *buf, size_t len, long long id, long long prev_id, long long txid_from,
                    long long txid_to, long long rows, long long first_id, long long last_id,
                    const char *manifest_hex, const char *prev_chain, const char *sealed_at)
@@ -151,6 +116,7 @@ struct manifest {
     unsigned char *block;
     int in_block, block_no;
     long long rows, first_id, last_id;
+    struct seal_canon canon; /* the rows' digests, checked against crt_log_canonical() */
 };
 
 static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
@@ -185,7 +151,8 @@ static bool add_rows(PGconn *pg, struct manifest *m, const PGresult *r, long lon
     for (int i = 0; i < PQntuples(r); i++) {
         unsigned char digest[32], *e = m->block + (size_t)m->in_block * SEAL_ENTRY_BYTES;
         long long id = atoll(PQgetvalue(r, i, 0));
-        seal_row_digest(r, i, digest);
+        if (!seal_canon_row(&m->canon, r, i, digest))
+            return false;
         for (int b = 0; b < 8; b++)
             e[b] = (unsigned char)((unsigned long long)id >> (56 - 8 * b));
         memcpy(e + 8, digest, 16);
@@ -225,7 +192,19 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
             break;
     }
     return flush_block(pg, m, seal_id) &&
-           db_tool_command(pg, "crt-review", "CLOSE seal_rows", 0, NULL);
+           db_tool_command(pg, "crt-review", "CLOSE seal_rows", 0, NULL) &&
+           seal_canon_finish(&m->canon, pg);
+}
+
+/* After a failed stream: a row whose C digest differs from crt_log_canonical()'s is named (its
+ * id only); nothing of the seal is kept. */
+static void report_form_mismatch(const struct manifest *m)
+{
+    if (m->canon.mismatch_id)
+        log_error("not sealed: the canonical bytes of log row id=%lld computed by crt-review "
+                  "differ from crt_log_canonical() (the form changed in the schema without "
+                  "crt-review, D59)",
+                  m->canon.mismatch_id);
 }
 
 /* Writes the newest seal outside the database: a temporary file, fsync, rename. */
@@ -306,8 +285,13 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
         return SEAL_NOTHING;
     if (started)
         started(ctx, out);
-    if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to))
+    log_debug("sealing seal=%lld txid=[%lld,%lld)", out->id, out->txid_from, out->txid_to);
+    if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to)) {
+        report_form_mismatch(&w->m);
         return SEAL_ERROR;
+    }
+    log_debug("seal=%lld rows=%lld compared with crt_log_canonical()=%lld", out->id, w->m.rows,
+              w->m.canon.sampled);
     if (w->m.rows == 0)
         return SEAL_NOTHING;
     unsigned char md[32];
@@ -352,7 +336,9 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     w.key = load_signing_key(cfg->seal_key_file);
     w.m.md = EVP_MD_CTX_new();
     w.m.block = malloc((size_t)SEAL_BLOCK_ROWS * SEAL_ENTRY_BYTES);
-    if (w.key == NULL || w.m.md == NULL || w.m.block == NULL || !seal_key_id(w.key, w.key_id) ||
+    bool canon = seal_canon_init(&w.m.canon);
+    if (w.key == NULL || w.m.md == NULL || w.m.block == NULL || !canon ||
+        !seal_key_id(w.key, w.key_id) ||
         !EVP_DigestInit_ex(w.m.md, EVP_sha256(), NULL))
         goto out;
     char dir[4096], tmp[4200], final[4200];
@@ -389,5 +375,6 @@ out:
     EVP_PKEY_free(w.key);
     EVP_MD_CTX_free(w.m.md);
     free(w.m.block);
+    seal_canon_free(&w.m.canon);
     return rc;
 }

@@ -36,6 +36,9 @@ struct verifier {
     long problems;
     long long prev_sealed_at;  /* µs; 0 before the first seal */
     long long prev_seal_id;
+    struct seal_canon canon; /* the rows' digests, checked against crt_log_canonical() */
+    long long form_row;      /* first row where crt-review's form and crt_log_canonical()
+                              * disagree; 0 none */
 };
 
 static void problem(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -281,8 +284,10 @@ struct current {
     int pos;
 };
 
-static bool current_next(PGconn *pg, struct current *cur, long long *id, unsigned char digest[32],
-                         long long *at)
+/* The next row of the cursor verify_rows: its id, time and (when digest is not NULL) the
+ * digest of its canonical bytes, checked against crt_log_canonical() for the sampled rows. */
+static bool current_next(PGconn *pg, struct verifier *v, struct current *cur, long long *id,
+                         unsigned char digest[32], long long *at)
 {
     if (cur->r == NULL || cur->pos >= PQntuples(cur->r)) {
         PQclear(cur->r);
@@ -291,9 +296,14 @@ static bool current_next(PGconn *pg, struct current *cur, long long *id, unsigne
             PQntuples(cur->r) == 0)
             return false;
     }
-    *id = atoll(PQgetvalue(cur->r, cur->pos, 0));
-    *at = atoll(PQgetvalue(cur->r, cur->pos, 1));
-    seal_row_digest(cur->r, cur->pos++, digest);
+    int i = cur->pos++;
+    *id = atoll(PQgetvalue(cur->r, i, 0));
+    *at = atoll(PQgetvalue(cur->r, i, 1));
+    if (digest && !seal_canon_row(&v->canon, cur->r, i, digest)) {
+        /* a row of another form: its C digest still compares with what was sealed */
+        v->form_row = v->form_row ? v->form_row : v->canon.mismatch_id;
+        v->canon.mismatch_id = 0;
+    }
     return true;
 }
 
@@ -314,7 +324,7 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
     const unsigned char *sdig = NULL;
     unsigned char cdig[32];
     bool have_s = ok && stored_next(pg, &st, seal_id, &sid, &sdig);
-    bool have_c = ok && current_next(pg, &cur, &cid, cdig, &at);
+    bool have_c = ok && current_next(pg, v, &cur, &cid, cdig, &at);
     while (ok && (have_s || have_c)) {
         if (have_s && have_c && sid == cid) {
             if (memcmp(sdig, cdig, 16) != 0)
@@ -328,11 +338,11 @@ static bool compare_rows(PGconn *pg, struct verifier *v, const char *seal_id, co
         } else {
             problem(v, "row %lld: inserted (seal %s%s)", cid, seal_id, by);
             check_time(v, cid, at, seal_id);
-            have_c = current_next(pg, &cur, &cid, cdig, &at);
+            have_c = current_next(pg, v, &cur, &cid, cdig, &at);
             continue;
         }
         have_s = stored_next(pg, &st, seal_id, &sid, &sdig);
-        have_c = current_next(pg, &cur, &cid, cdig, &at);
+        have_c = current_next(pg, v, &cur, &cid, cdig, &at);
     }
     if (ok) {
         unsigned char md[32];
@@ -358,14 +368,14 @@ static bool check_tail(PGconn *pg, struct verifier *v, long long from)
     snprintf(f, sizeof f, "%lld", from);
     const char *p[] = {f};
     if (!db_tool_command(pg, "crt-review",
-                         "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
-                         " FROM access_log l WHERE l.txid >= $1 ORDER BY l.id",
+                         "DECLARE verify_rows NO SCROLL CURSOR FOR SELECT l.id, "
+                         "(extract(epoch FROM l.at) * 1000000)::bigint FROM access_log l "
+                         "WHERE l.txid >= $1 ORDER BY l.id",
                          1, p))
         return false;
     struct current cur = {0};
     long long id, at;
-    unsigned char dig[32];
-    while (current_next(pg, &cur, &id, dig, &at))
+    while (current_next(pg, v, &cur, &id, NULL, &at))
         check_time(v, id, at, NULL);
     PQclear(cur.r);
     return db_tool_command(pg, "crt-review", "CLOSE verify_rows", 0, NULL);
@@ -463,13 +473,20 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
     PGresult *s = NULL;
     int rc = -1;
     double started = now_epoch();
-    if (!load_public_keys(&v) ||
+    if (!seal_canon_init(&v.canon) || !load_public_keys(&v) ||
         !db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0,
                          NULL))
         goto out;
     if (!db_tool_exec(pg, "crt-review", SEAL_SELECT, 0, NULL, &s) || !load_drops(pg, &v) ||
         !verify_seals(pg, &v, s))
         goto out;
+    if (!seal_canon_finish(&v.canon, pg) && v.canon.mismatch_id == 0)
+        goto out;
+    v.form_row = v.form_row ? v.form_row : v.canon.mismatch_id;
+    if (v.form_row)
+        problem(&v, "row %lld: its canonical bytes computed by crt-review differ from "
+                    "crt_log_canonical() (the form changed in the schema without crt-review): "
+                    "the seals cannot be verified against the schema's definition", v.form_row);
     check_drops(&v);
     check_head(&v, s);
     if (v.problems > MAX_REPORTED)
@@ -477,7 +494,7 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out)
     if (v.problems == 0)
         fprintf(out, "clean: %d seals verified, no row altered, removed or inserted\n",
                 PQntuples(s));
-    rc = v.problems ? 1 : 0;
+    rc = v.form_row ? -1 : v.problems ? 1 : 0;
 out:
     db_tool_rollback(pg, "crt-review");
     if (!verify_record(pg, started, rc, s ? PQntuples(s) : 0, v.problems))
@@ -488,5 +505,6 @@ out:
     for (int i = 0; i < v.ndrops; i++)
         free(v.drops[i].ids);
     free(v.drops);
+    seal_canon_free(&v.canon);
     return rc;
 }

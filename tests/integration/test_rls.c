@@ -2,7 +2,6 @@
  * with another controller's setting, with none, and on a reused connection; roles, grants,
  * the append-only log with its one writer and canonical form, and the plan shape of the RLS
  * predicate. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,8 +9,8 @@
 #include <string.h>
 
 #include "api.h"
-#include "crt/crypto.h"
 #include "harness.h"
+#include "review.h"
 
 static char person_id[40];
 
@@ -228,34 +227,10 @@ Test(rls, the_access_log_has_one_writer)
                        "crt-api's statement %s inserts into access_log itself", st[i].name);
 }
 
-/* The bytes crt-review hashed for a row up to 020 (seal_row_digest of then): per column of
- * its list, 0 for NULL, else 1, the length (4 bytes, big-endian) and the text. */
-#define OLD_SEAL_COLUMNS                                                                       \
-    "id, txid, (extract(epoch FROM at) * 1000000)::bigint, controller_id, user_id, "           \
-    "person_id, household_id, action, field_groups::text, purpose, outcome, reason, "          \
-    "request_id, partner_id"
-static void old_seal_digest(const PGresult *r, int row, char hex[65])
-{
-    static unsigned char buf[4096];
-    size_t len = 0;
-    for (int c = 0; c < 14; c++) {
-        bool null = PQgetisnull(r, row, c);
-        size_t n = null ? 0 : (size_t)PQgetlength(r, row, c);
-        cr_assert_lt(len + n + 5, sizeof buf);
-        buf[len++] = null ? 0 : 1;
-        if (!null) {
-            uint32_t be = htonl((uint32_t)n);
-            memcpy(buf + len, &be, 4);
-            memcpy(buf + len + 4, PQgetvalue(r, row, c), n);
-            len += 4 + n;
-        }
-    }
-    crypto_sha256_hex(buf, len, hex);
-}
-
-/* Seals made before 020 still verify: for rows of every shape (NULLs, a partner's row, text
- * beyond ASCII, quoted array elements, times before 1970 and with microseconds), the digest of
- * crt_log_canonical() is the digest crt-review computed in C before. */
+/* Seals made before 020 still verify, and crt-review's C form is the schema's: for rows of every
+ * shape (NULLs, a partner's row, text beyond ASCII, quoted array elements, times before 1970 and
+ * with microseconds), the digest of crt_log_canonical() is the digest crt-review computes in C
+ * (seal_row_canonical_digest, the form it used before 020 and again since D59). */
 Test(rls, a_log_rows_canonical_bytes_are_those_sealed_before_020)
 {
     PGconn *s = db_super();
@@ -271,15 +246,22 @@ Test(rls, a_log_rows_canonical_bytes_are_those_sealed_before_020)
                         " ARRAY['a b', 'c,d', 'e\"f', NULL], 'r\u00e9f\u00e9rence', 'allowed', "
                         " 'Zo\u00eb \u2713 ''quoted''', 'canon-3', gen_random_uuid())",
                      0, NULL), "%s", PQerrorMessage(s));
-    PGresult *r = PQexec(s, "SELECT " OLD_SEAL_COLUMNS ", encode(sha256(crt_log_canonical(l)), 'hex') "
-                            "FROM access_log l WHERE request_id LIKE 'canon-%' ORDER BY id");
+    PGresult *r = PQexec(s, "SELECT " SEAL_ROW_COLUMNS ", encode(sha256(crt_log_canonical(l)), 'hex') "
+                            "AS sql_digest FROM access_log l WHERE request_id LIKE 'canon-%' ORDER BY id");
     cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(s));
     cr_assert_eq(PQntuples(r), 3);
+    struct seal_canon *canon = malloc(sizeof *canon);
+    cr_assert(canon && seal_canon_init(canon));
     for (int i = 0; i < PQntuples(r); i++) {
-        char old[65];
-        old_seal_digest(r, i, old);
-        cr_assert_str_eq(PQgetvalue(r, i, 14), old, "row %d: canonical bytes differ from before 020", i);
+        unsigned char dig[32];
+        char hex[65];
+        cr_assert(seal_row_canonical_digest(canon, r, i, dig));
+        seal_hex(dig, 32, hex);
+        cr_assert_str_eq(PQgetvalue(r, i, PQfnumber(r, "sql_digest")), hex,
+                         "row %d: crt-review's canonical bytes differ", i);
     }
+    seal_canon_free(canon);
+    free(canon);
     PQclear(r);
     cr_assert(sql_ok(s, "ROLLBACK", 0, NULL));
     PQfinish(s);
