@@ -80,19 +80,23 @@ static const char vo01[] =
     "WITH days AS (SELECT controller_id, user_id, role, d, min(acc_f) f, max(acc_l) l, "
     "  count(*) FILTER (WHERE unexpl) unexpl FROM rvd WHERE acc GROUP BY 1, 2, 3, 4), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
-    /* distinct persons per user and day: this run's from rvd, earlier seals' from the log;
-     * made distinct first, then counted (hash aggregates, no sort of the rows) */
-    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(*) n "
-    "  FROM (SELECT DISTINCT * FROM (SELECT rvd.controller_id, rvd.user_id, rvd.d, rvd.person_id "
-    "    FROM rvd WHERE rvd.opened AND rvd.person_id IS NOT NULL "
-    "  UNION ALL SELECT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date, "
+    /* distinct persons per user and day: this run's from rvd (distinct already), earlier
+     * seals' from the log, made distinct (a hash), less those rvd has; then counted */
+    "hist AS (SELECT DISTINCT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date d, "
     "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id, span "
     "    WHERE l.txid < (SELECT min(txid) FROM rvc) "
     "    AND l.controller_id IN (SELECT controller_id FROM days) "
     "    AND l.at >= span.lo::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
     "    AND l.at < span.hi::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
-    "    AND l.user_id IS NOT NULL) y) x JOIN staff_users u ON u.id = x.user_id "
+    "    AND l.user_id IS NOT NULL), "
+    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(*) n "
+    "  FROM (SELECT rvd.controller_id, rvd.user_id, rvd.d, rvd.person_id FROM rvd "
+    "    WHERE rvd.opened AND rvd.person_id IS NOT NULL "
+    "  UNION ALL SELECT h.controller_id, h.user_id, h.d, h.person_id FROM hist h "
+    "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
+    "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
+    "    AND rvd.opened)) x JOIN staff_users u ON u.id = x.user_id "
     "  GROUP BY 1, 2, 3, 4), "
     "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
     "  FROM days dy JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
@@ -311,8 +315,9 @@ static const char ex01[] =
     "  count(DISTINCT l.person_id), 'threshold', $15::int) "
     "FROM (SELECT DISTINCT rv.controller_id, rv.partner_id, rv.tz, " DAY " d FROM rvr rv "
     "      WHERE rv.partner_id IS NOT NULL AND " ACCESS ") d "
-    "JOIN access_log l ON l.controller_id = d.controller_id AND l.partner_id = d.partner_id "
-    "  AND l.at >= " TZ_DAY_START("d.d", "d.tz") " AND l.at < " TZ_DAY_START("d.d + 1", "d.tz") " "
+    "JOIN access_log l ON l.controller_id = d.controller_id AND l.partner_id IS NOT NULL "
+    "  AND l.partner_id = d.partner_id AND l.at >= " TZ_DAY_START("d.d", "d.tz") " "
+    "  AND l.at < " TZ_DAY_START("d.d + 1", "d.tz") " "
     "  AND l.outcome = 'allowed' AND l.person_id IS NOT NULL "
     "GROUP BY d.controller_id, d.partner_id, d.d HAVING count(DISTINCT l.person_id) > $15::int";
 
