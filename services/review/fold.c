@@ -52,10 +52,14 @@ static const char rvr_sql[] =
     "    OR p.address_postcode IN (SELECT s.home_postcode FROM staff_users s "
     "    WHERE s.home_postcode IS NOT NULL))";
 
+/* rvd and rvc are hash aggregates: with sorting the planner may pick for a million groups,
+ * rvd takes about twice as long (measured at 2.2 million rows). */
 bool fold_build(PGconn *pg)
 {
-    bool ok = db_tool_command(pg, "crt-review", rvd_sql, 0, NULL) &&
+    bool ok = db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = off", 0, NULL) &&
+              db_tool_command(pg, "crt-review", rvd_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", rvc_sql, 0, NULL) &&
+              db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = on", 0, NULL) &&
               db_tool_command(pg, "crt-review", rvr_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", "ANALYZE rvd, rvc, rvr", 0, NULL);
     if (ok)

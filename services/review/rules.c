@@ -84,7 +84,7 @@ static const char vo01[] =
      * seals' from the log, made distinct (a hash), less those rvd has; then counted */
     "hist AS (SELECT DISTINCT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date d, "
     "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id, span "
-    "    WHERE l.txid < (SELECT min(txid) FROM rvc) "
+    "    WHERE l.txid < $18::bigint "
     "    AND l.controller_id IN (SELECT controller_id FROM days) "
     "    AND l.at >= span.lo::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
     "    AND l.at < span.hi::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
@@ -400,14 +400,18 @@ const struct rule rules[] = {
 };
 const size_t n_rules = sizeof rules / sizeof rules[0];
 
-/* $1 the run id, $2..$17 the thresholds of rules_apply(). */
-#define RULE_PARAMS 17
+/* $1 the run id, $2..$17 the thresholds of rules_apply(), $18 the seal's lowest transaction
+ * (rvc; NULL without rows): VO-01's history in the log lies below it, and as a value the
+ * planner sees it reads that history through the log's txid index (none in a first run). */
+#define RULE_PARAMS 18
+#define RULE_THRESHOLDS 16
 
 /* Inserts the rule's rows as findings of this run's reviews, or updates the finding of the same
  * pattern found by an earlier run. All thresholds are typed in k so every statement has them. */
 #define FINDINGS_WRAPPER                                                                      \
     "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
-    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int), "    \
+    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int, "     \
+    "  $18::bigint), "                                                                        \
     "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
     "   evidence) AS (%s) "                                                                   \
     "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \
@@ -465,15 +469,24 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
                cfg->dormant_days, cfg->off_hours_min, cfg->enum_searches, cfg->enum_results,
                cfg->search_open_minutes, cfg->export_repeat, cfg->partner_bulk,
                cfg->volume_peers, cfg->sessions_max};
-    _Static_assert(sizeof v / sizeof v[0] == RULE_PARAMS - 1, "one parameter per threshold");
+    _Static_assert(sizeof v / sizeof v[0] == RULE_THRESHOLDS, "one parameter per threshold");
     char buf[RULE_PARAMS][24];
     const char *params[RULE_PARAMS];
     snprintf(buf[0], sizeof buf[0], "%lld", run_id);
     params[0] = buf[0];
-    for (int i = 0; i < RULE_PARAMS - 1; i++) {
+    for (int i = 0; i < RULE_THRESHOLDS; i++) {
         snprintf(buf[i + 1], sizeof buf[i + 1], "%d", v[i]);
         params[i + 1] = buf[i + 1];
     }
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review", "SELECT min(txid) FROM rvc", 0, NULL, &r) ||
+        PQntuples(r) != 1) {
+        PQclear(r);
+        return false;
+    }
+    snprintf(buf[RULE_PARAMS - 1], sizeof buf[0], "%s", PQgetvalue(r, 0, 0));
+    params[RULE_PARAMS - 1] = PQgetisnull(r, 0, 0) ? NULL : buf[RULE_PARAMS - 1];
+    PQclear(r);
     for (size_t i = 0; i < n_rules; i++)
         if (!apply_rule(pg, &rules[i], params))
             return false;
