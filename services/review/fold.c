@@ -56,6 +56,7 @@ static const char rvr_sql[] =
  * rvd takes about twice as long (measured at 2.2 million rows). */
 bool fold_build(PGconn *pg)
 {
+    log_debug("folding rv");
     bool ok = db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = off", 0, NULL) &&
               db_tool_command(pg, "crt-review", rvd_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", rvc_sql, 0, NULL) &&
