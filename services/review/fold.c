@@ -1,5 +1,5 @@
 /* The review's shared folds (D60): rv read once into the small tables the counts and rules read
- * instead of rv — per user, day and person (rvd), per actor and kind (rvc), the rare rows (rvr). */
+ * instead of rv — per user, day and person (rvd), per actor and kind (rvc), rare rows (rvr). */
 #include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
