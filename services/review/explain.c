@@ -235,7 +235,7 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
         !db_tool_command(pg, "crt-review", repeat_sql, 1, p) ||
         !db_tool_command(pg, "crt-review", "CREATE INDEX ON rv (controller_id, actor, at)", 0,
                          NULL) ||
-        !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL))
+        !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL) || !fold_build(pg))
         return false;
     log_debug("explained seal=%lld", seal->id);
     return true;
@@ -253,35 +253,37 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
     return explain_start(pg, cfg, seal) && explain_finish(pg, cfg, seal);
 }
 
-/* Per controller and per actor: the counts the DPO reads. $1 run id. */
+/* Per controller and per actor: the counts the DPO reads, summed from rv's fold per actor and
+ * kind of row (rvc, fold.c); the searches from its rare rows (rvr). $1 run id. */
+#define SUM_OF(cond) "COALESCE(sum(n) FILTER (WHERE " cond "), 0)::bigint"
 static const char reviews_sql[] =
     "INSERT INTO reviews (run_id, controller_id, window_from, window_to, log_rows, accesses, "
     "  explained, first_accesses, first_explained, denied, searches, by_explanation) "
     "SELECT $1::bigint, a.controller_id, a.f, a.l, a.n, a.acc, a.expl, a.fa, a.fe, a.den, "
     "  COALESCE(se.n, 0), COALESCE(ej.j, '{}')::jsonb "
-    "FROM (SELECT controller_id, min(at) f, max(at) l, count(*) n, "
-    "  count(*) FILTER (WHERE is_access) acc, "
-    "  count(*) FILTER (WHERE is_access AND explanation IS NOT NULL) expl, "
-    "  count(*) FILTER (WHERE first_access) fa, "
-    "  count(*) FILTER (WHERE first_access AND explanation IS NOT NULL) fe, "
-    "  count(*) FILTER (WHERE outcome = 'denied') den FROM rv GROUP BY controller_id) a "
+    "FROM (SELECT controller_id, min(f) f, max(l) l, sum(n)::bigint n, "
+    "  " SUM_OF("is_access") " acc, "
+    "  " SUM_OF("is_access AND explanation IS NOT NULL") " expl, "
+    "  " SUM_OF("first_access") " fa, "
+    "  " SUM_OF("first_access AND explanation IS NOT NULL") " fe, "
+    "  " SUM_OF("denied") " den FROM rvc GROUP BY controller_id) a "
     /* searches: distinct requests, made distinct first (a hash, not a sort of every row) */
     "LEFT JOIN (SELECT controller_id, count(*) n FROM (SELECT DISTINCT controller_id, request_id "
-    "  FROM rv WHERE action = 'search') s GROUP BY 1) se USING (controller_id) "
+    "  FROM rvr WHERE action = 'search') s GROUP BY 1) se USING (controller_id) "
     "LEFT JOIN (SELECT x.controller_id, jsonb_object_agg(x.e, x.n)::text j FROM "
-    "  (SELECT controller_id, COALESCE(explanation, 'unexplained') e, count(*) n FROM rv "
+    "  (SELECT controller_id, COALESCE(explanation, 'unexplained') e, sum(n)::bigint n FROM rvc "
     "   WHERE is_access GROUP BY 1, 2) x GROUP BY 1) ej USING (controller_id)";
 
 static const char user_stats_sql[] =
     "INSERT INTO review_user_stats (review_id, controller_id, actor_id, actor_kind, accesses, "
     "  explained, first_accesses, first_explained) "
-    "SELECT r.id, rv.controller_id, rv.actor, "
-    "  CASE WHEN rv.partner_id IS NOT NULL THEN 'partner' ELSE 'staff' END, count(*), "
-    "  count(*) FILTER (WHERE explanation IS NOT NULL), count(*) FILTER (WHERE first_access), "
-    "  count(*) FILTER (WHERE first_access AND explanation IS NOT NULL) "
-    "FROM rv JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = rv.controller_id "
-    "WHERE rv.is_access AND rv.actor IS NOT NULL "
-    "GROUP BY r.id, rv.controller_id, rv.actor, rv.partner_id IS NOT NULL";
+    "SELECT r.id, rvc.controller_id, rvc.actor, "
+    "  CASE WHEN rvc.is_partner THEN 'partner' ELSE 'staff' END, sum(n)::bigint, "
+    "  " SUM_OF("explanation IS NOT NULL") ", " SUM_OF("first_access") ", "
+    "  " SUM_OF("first_access AND explanation IS NOT NULL") " "
+    "FROM rvc JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = rvc.controller_id "
+    "WHERE rvc.is_access AND rvc.actor IS NOT NULL "
+    "GROUP BY r.id, rvc.controller_id, rvc.actor, rvc.is_partner";
 
 bool explain_record_stats(PGconn *pg, long long run_id)
 {

@@ -1,5 +1,5 @@
 /* crt-review internals shared by its modules: sealing (seal.c), verification (verify.c), the
- * explanation pass (explain.c), the rules (rules.c), cases (cases.c) and reports (report.c). */
+ * explanation pass (explain.c) and its folds (fold.c), rules (rules.c), cases, reports. */
 #ifndef CRT_REVIEW_H
 #define CRT_REVIEW_H
 #include <libpq-fe.h>
@@ -116,6 +116,12 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
 void explain_abandon(PGconn *pg);
 /* Writes the reviews (one per controller with rows in rv) of run_id and their per-actor stats. */
 bool explain_record_stats(PGconn *pg, long long run_id);
+
+/* ---- fold.c ---- */
+/* Folds rv, once per review in its transaction (explain_finish calls it), into the temporary
+ * tables the counts and rules read instead of rv: rvd (per user, day and person), rvc (per
+ * controller, actor and kind of row) and rvr (the rare rows). */
+bool fold_build(PGconn *pg);
 
 /* ---- rules.c ---- */
 struct rule {

@@ -11,7 +11,9 @@
 /* Every rule query yields: controller_id, user_id, partner_id, person_id, bucket (the pattern's
  * period: a day, an hour; '-' when the pattern is the person), first_at, last_at, summary,
  * evidence (jsonb). The dedup key is rule, subject, and bucket (or person when bucket is '-').
- * Parameters: $1 run id, then the thresholds in the order of rule_params(). */
+ * Parameters: $1 run id, then the thresholds in the order of rule_params().
+ * The rules read rv's folds (fold.c, D60) rather than rv where they can: rvd, the rows per user,
+ * day and person; rvr AS rv, the rare rows — each rule selecting there only rows rvr holds. */
 #define ACCESS "rv.is_access"
 #define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at, rv.id))[1:50])"
 #define DAY "(rv.local_at)::date"
@@ -31,7 +33,8 @@ static const char bg01[] =
     "format('used break-glass at %s (the reason given is in the evidence)', "
     "  to_char(rv.local_at, 'YYYY-MM-DD HH24:MI')), "
     "jsonb_build_object('log_ids', jsonb_build_array(rv.id), 'reason', rv.reason) "
-    "FROM rv WHERE rv.action = 'break_glass' AND rv.outcome = 'allowed' AND rv.user_id IS NOT NULL";
+    "FROM rvr rv WHERE rv.action = 'break_glass' AND rv.outcome = 'allowed' "
+    "AND rv.user_id IS NOT NULL";
 
 static const char bg02[] =
     "SELECT w.controller_id, w.user_id, NULL::uuid, NULL::uuid, "
@@ -40,7 +43,7 @@ static const char bg02[] =
     "  count(*), count(DISTINCT l.person_id), $3::int), "
     "jsonb_build_object('log_ids', to_jsonb((array_agg(l.id ORDER BY l.at))[1:50]), 'count', count(*), "
     "  'threshold', $2::int, 'days', $3::int) "
-    "FROM (SELECT controller_id, user_id, max(at) last_at FROM rv WHERE action = 'break_glass' "
+    "FROM (SELECT controller_id, user_id, max(at) last_at FROM rvr WHERE action = 'break_glass' "
     "      AND outcome = 'allowed' AND user_id IS NOT NULL GROUP BY 1, 2) w "
     "JOIN access_log l ON l.controller_id = w.controller_id AND l.user_id = w.user_id "
     "  AND l.action = 'break_glass' AND l.outcome = 'allowed' "
@@ -53,7 +56,7 @@ static const char dn01[] =
     "  string_agg(DISTINCT COALESCE(rv.reason, rv.action), ', ')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'count', count(*), "
     "  'persons', count(DISTINCT rv.person_id)) "
-    "FROM rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL "
+    "FROM rvr rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL "
     "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, " DAY;
 
 static const char dn02[] =
@@ -63,7 +66,7 @@ static const char dn02[] =
     "  'threshold', $4::int, 'minutes', $5::int) "
     "FROM (SELECT rv.*, count(*) OVER (PARTITION BY rv.actor ORDER BY rv.at RANGE BETWEEN "
     "      make_interval(mins => $5::int) PRECEDING AND CURRENT ROW) n "
-    "      FROM rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL) rv "
+    "      FROM rvr rv WHERE rv.outcome = 'denied' AND rv.actor IS NOT NULL) rv "
     "GROUP BY rv.controller_id, rv.user_id, rv.partner_id, " DAY " HAVING max(rv.n) >= $4::int";
 
 /* Volume: a day of the user with at least VOLUME_MIN distinct persons and more than FACTOR
@@ -72,28 +75,30 @@ static const char dn02[] =
  * out) when there are at least VOLUME_PEERS of them, else — two coordinators, the only one
  * working on a Sunday — every other user of the controller over the previous 30 days. It is a
  * finding above their median + K * MAD (a MAD of 0 counts as 1). The peer and controller
- * statistics are taken for the candidate days only. */
+ * statistics are taken for the candidate days only. This run's days come from rvd (fold.c). */
 static const char vo01[] =
-    "WITH days AS (SELECT controller_id, user_id, role, d, min(f) f, max(l) l, "
-    "  count(*) FILTER (WHERE unexpl) unexpl FROM (SELECT rv.controller_id, rv.user_id, rv.role, "
-    "    " DAY " d, rv.person_id, min(rv.at) f, max(rv.at) l, "
-    "    bool_or(rv.explanation IS NULL) unexpl FROM rv WHERE " ACCESS " AND rv.user_id IS NOT NULL "
-    "    GROUP BY 1, 2, 3, 4, 5) x GROUP BY 1, 2, 3, 4), "
+    "WITH days AS (SELECT controller_id, user_id, role, d, min(acc_f) f, max(acc_l) l, "
+    "  count(*) FILTER (WHERE unexpl) unexpl FROM rvd WHERE acc GROUP BY 1, 2, 3, 4), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
-    /* distinct persons per user and day: this run's rows from rv, earlier seals' from the log;
-     * made distinct first, then counted (hash aggregates, no sort of the rows) */
-    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(*) n "
-    "  FROM (SELECT DISTINCT * FROM (SELECT rv.controller_id, rv.user_id, " DAY " d, rv.person_id FROM rv "
-    "    WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
-    "    AND rv.action <> 'search' "
-    "  UNION ALL SELECT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date, "
-    "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id, span "
-    "    WHERE l.txid < (SELECT min(txid) FROM rv) "
+    /* distinct persons per user and day: this run's from rvd (distinct already), earlier
+     * seals' from the log, made distinct, less those rvd has; then counted. span's one row is
+     * read as values, not joined: a join would need a nested loop, which this rule turns off,
+     * and the penalty would leave the planner's choice of the log's access path to chance. */
+    "hist AS (SELECT DISTINCT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date d, "
+    "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id "
+    "    WHERE l.txid < $18::bigint "
     "    AND l.controller_id IN (SELECT controller_id FROM days) "
-    "    AND l.at >= span.lo::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
-    "    AND l.at < span.hi::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
+    "    AND l.at >= (SELECT lo FROM span)::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
+    "    AND l.at < (SELECT hi FROM span)::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
-    "    AND l.user_id IS NOT NULL) y) x JOIN staff_users u ON u.id = x.user_id "
+    "    AND l.user_id IS NOT NULL), "
+    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(*) n "
+    "  FROM (SELECT rvd.controller_id, rvd.user_id, rvd.d, rvd.person_id FROM rvd "
+    "    WHERE rvd.opened AND rvd.person_id IS NOT NULL "
+    "  UNION ALL SELECT h.controller_id, h.user_id, h.d, h.person_id FROM hist h "
+    "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
+    "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
+    "    AND rvd.opened)) x JOIN staff_users u ON u.id = x.user_id "
     "  GROUP BY 1, 2, 3, 4), "
     "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
     "  FROM days dy JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
@@ -146,7 +151,7 @@ static const char oh01[] =
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'accesses', count(*), 'unexplained', "
     "  count(*) FILTER (WHERE rv.explanation IS NULL), 'work_start', min(c.work_start), "
     "  'work_end', min(c.work_end)) "
-    "FROM rv JOIN controllers c ON c.id = rv.controller_id "
+    "FROM rvr rv JOIN controllers c ON c.id = rv.controller_id "
     "LEFT JOIN controller_holidays h ON h.controller_id = rv.controller_id AND h.day = " DAY " "
     "WHERE " ACCESS " AND rv.user_id IS NOT NULL AND (h.day IS NOT NULL "
     "  OR NOT (extract(isodow FROM rv.local_at)::smallint = ANY (c.work_days)) "
@@ -161,7 +166,7 @@ static const char nb01[] =
     "       WHEN bool_or(m.nm) THEN 'family name' ELSE 'home address' END), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'same_family_name', bool_or(m.nm), "
     "  'same_address', bool_or(m.ad), 'explained', count(*) FILTER (WHERE rv.explanation IS NOT NULL)) "
-    "FROM rv JOIN staff_users u ON u.id = rv.user_id "
+    "FROM rvr rv JOIN staff_users u ON u.id = rv.user_id "
     /* only persons who share a family name or postcode with some staff member can match */
     "JOIN (SELECT p.* FROM persons p WHERE lower(p.last_name) IN (SELECT lower(s.family_name) "
     "  FROM staff_users s WHERE s.family_name IS NOT NULL) OR p.address_postcode IN (SELECT "
@@ -194,20 +199,22 @@ static const char ac02[] =
     "max(rv.at), format('%s access(es) on %s by an account disabled since %s', count(*), " DAY ", "
     "  to_char(min(u.disabled_at) AT TIME ZONE min(rv.tz), 'YYYY-MM-DD HH24:MI')), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'disabled_at', min(u.disabled_at)) "
-    "FROM rv JOIN staff_users u ON u.id = rv.user_id "
+    "FROM rvr rv JOIN staff_users u ON u.id = rv.user_id "
     "WHERE u.disabled_at IS NOT NULL AND rv.at >= u.disabled_at "
     "GROUP BY rv.controller_id, rv.user_id, " DAY;
 
 /* Dormant: an access after >= N days without any (before the window: from the log). Gaps
- * longer than a day lie between active days, so the rows are first folded per user and day. */
+ * longer than a day lie between active days, so the rows are folded per user and day (rvd); the
+ * first row of a gap's day, the lowest id at the day's first time, is looked up for the gaps
+ * only (rv's index on controller, actor, time; the actor of a staff row is its user). */
 static const char ac03[] =
-    "WITH days AS (SELECT rv.controller_id, rv.user_id, min(rv.tz) tz, min(rv.at) f, "
-    "  max(rv.at) l, "
-    "  (array_agg(rv.id ORDER BY rv.at, rv.id))[1] first_id FROM rv WHERE rv.user_id IS NOT NULL "
-    "  GROUP BY rv.controller_id, rv.user_id, " DAY "), "
+    "WITH days AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
+    "  max(rvd.l) l FROM rvd GROUP BY rvd.controller_id, rvd.user_id, rvd.d), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
-    "gaps AS (SELECT a.controller_id, a.user_id, a.tz, a.f at, a.first_id id, "
+    "gaps AS (SELECT a.controller_id, a.user_id, a.tz, a.f at, (SELECT min(rv.id) FROM rv "
+    "  WHERE rv.controller_id = a.controller_id AND rv.actor = a.user_id "
+    "  AND rv.user_id = a.user_id AND rv.at = a.f) id, "
     "  CASE WHEN a.rn = 1 THEN "
     "  (SELECT max(l.at) FROM access_log l WHERE l.controller_id = a.controller_id "
     "   AND l.user_id = a.user_id AND l.at < a.f) ELSE a.prev END prev FROM acts a "
@@ -228,7 +235,7 @@ static const char pa01[] =
     "max(rv.at), format('partner received a person %s time(s) that was never referred to it', "
     "  count(*)), jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'purposes', "
     "  to_jsonb(array_agg(DISTINCT rv.purpose))) "
-    "FROM rv WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND NOT EXISTS (SELECT 1 FROM "
+    "FROM rvr rv WHERE rv.partner_id IS NOT NULL AND " ACCESS " AND NOT EXISTS (SELECT 1 FROM "
     "  referrals r WHERE r.partner_id = rv.partner_id AND r.person_id = rv.person_id "
     "  AND r.created_at <= rv.at) AND NOT " KEPT_REFERRAL("lower(f.valid) <= rv.at") " "
     "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
@@ -241,7 +248,7 @@ static const char pa02[] =
     "       ELSE 'outside the validity of its grant' END), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'purposes', "
     "  to_jsonb(array_agg(DISTINCT rv.purpose))) "
-    "FROM rv CROSS JOIN LATERAL (SELECT "
+    "FROM rvr rv CROSS JOIN LATERAL (SELECT "
     "  (EXISTS (SELECT 1 FROM referrals r WHERE r.partner_id = rv.partner_id "
     "    AND r.person_id = rv.person_id AND r.purpose = rv.purpose AND r.created_at <= rv.at "
     "    AND (r.ended_at IS NULL OR rv.at < r.ended_at)) "
@@ -263,7 +270,7 @@ static const char pa03[] =
     "jsonb_build_object('log_ids', to_jsonb((array_agg(DISTINCT rv.id))[1:50]), "
     "  'excess_groups', to_jsonb(array_agg(DISTINCT x.g ORDER BY x.g)), "
     "  'purposes', to_jsonb(array_agg(DISTINCT rv.purpose))) "
-    "FROM rv CROSS JOIN LATERAL unnest(rv.excess_groups) x(g) "
+    "FROM rvr rv CROSS JOIN LATERAL unnest(rv.excess_groups) x(g) "
     "WHERE rv.partner_id IS NOT NULL AND " ACCESS " "
     "GROUP BY rv.controller_id, rv.partner_id, rv.person_id";
 
@@ -276,7 +283,7 @@ static const char se01[] =
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'searches', count(DISTINCT rv.request_id), "
     "  'persons', count(DISTINCT rv.person_id), 'threshold_searches', $11::int, "
     "  'threshold_persons', $12::int) "
-    "FROM rv WHERE rv.action = 'search' AND rv.user_id IS NOT NULL "
+    "FROM rvr rv WHERE rv.action = 'search' AND rv.user_id IS NOT NULL "
     "GROUP BY rv.controller_id, rv.user_id, date_trunc('hour', rv.local_at) "
     "HAVING count(DISTINCT rv.request_id) >= $11::int OR count(DISTINCT rv.person_id) >= $12::int";
 
@@ -285,7 +292,7 @@ static const char se02[] =
     "format('opened a person %s time(s) shortly after finding it by a name search, with no "
     "documented action', count(*)), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'minutes', $13::int) "
-    "FROM rv WHERE rv.action = 'read' AND " ACCESS " AND rv.explanation IS NULL "
+    "FROM rvr rv WHERE rv.action = 'read' AND " ACCESS " AND rv.explanation IS NULL "
     "AND rv.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM rv s WHERE s.controller_id = "
     "  rv.controller_id AND s.actor = rv.actor AND s.action = 'search' AND s.person_id = "
     "  rv.person_id AND s.at <= rv.at AND s.at >= rv.at - make_interval(mins => $13::int)) "
@@ -300,17 +307,19 @@ static const char ex01[] =
     "max(rv.at), format('%s exports of %s persons on %s', count(*), count(DISTINCT rv.person_id), "
     "  " DAY "), jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'exports', count(*), "
     "  'threshold', $14::int) "
-    "FROM rv WHERE rv.action = 'export' AND rv.outcome = 'allowed' AND rv.user_id IS NOT NULL "
+    "FROM rvr rv WHERE rv.action = 'export' AND rv.outcome = 'allowed' "
+    "AND rv.user_id IS NOT NULL "
     "GROUP BY rv.controller_id, rv.user_id, " DAY " HAVING count(*) >= $14::int "
     "UNION ALL "
     "SELECT d.controller_id, NULL::uuid, d.partner_id, NULL::uuid, d.d::text, min(l.at), "
     "max(l.at), format('partner received %s distinct persons on %s', "
     "  count(DISTINCT l.person_id), d.d), jsonb_build_object('persons', "
     "  count(DISTINCT l.person_id), 'threshold', $15::int) "
-    "FROM (SELECT DISTINCT rv.controller_id, rv.partner_id, rv.tz, " DAY " d FROM rv "
+    "FROM (SELECT DISTINCT rv.controller_id, rv.partner_id, rv.tz, " DAY " d FROM rvr rv "
     "      WHERE rv.partner_id IS NOT NULL AND " ACCESS ") d "
-    "JOIN access_log l ON l.controller_id = d.controller_id AND l.partner_id = d.partner_id "
-    "  AND l.at >= " TZ_DAY_START("d.d", "d.tz") " AND l.at < " TZ_DAY_START("d.d + 1", "d.tz") " "
+    "JOIN access_log l ON l.controller_id = d.controller_id AND l.partner_id IS NOT NULL "
+    "  AND l.partner_id = d.partner_id AND l.at >= " TZ_DAY_START("d.d", "d.tz") " "
+    "  AND l.at < " TZ_DAY_START("d.d + 1", "d.tz") " "
     "  AND l.outcome = 'allowed' AND l.person_id IS NOT NULL "
     "GROUP BY d.controller_id, d.partner_id, d.d HAVING count(DISTINCT l.person_id) > $15::int";
 
@@ -323,7 +332,7 @@ static const char rp01[] =
     "       ELSE 'flagged as protected' END), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'restricted', bool_or(x.restricted), "
     "  'protected', bool_or(x.protected)) "
-    "FROM rv LEFT JOIN (SELECT p.id, p.restricted_at, p.protected_at FROM persons p "
+    "FROM rvr rv LEFT JOIN (SELECT p.id, p.restricted_at, p.protected_at FROM persons p "
     "  WHERE p.restricted_at IS NOT NULL OR p.protected_at IS NOT NULL) p ON p.id = rv.person_id "
     "LEFT JOIN (SELECT r.person_id, range_agg(tstzrange(r.started_at, r.lifted_at)) held "
     "  FROM person_restrictions r GROUP BY 1) rs ON rs.person_id = rv.person_id "
@@ -339,10 +348,11 @@ static const char rp01[] =
  * them in use at once. A session is in use from its creation to its last activity (last_seen_at,
  * renewed at most every 15 s), cut at its revocation or expiry; the most at once is reached at a
  * session's start, so each start is counted. Only users with rows in this run, and their sessions
- * in use from a day before their first row to their last. */
+ * in use from a day before their first row to their last (rvd). The evidence's rows are read
+ * through rv's index, controller by controller (a staff row's actor is its user). */
 static const char sh01[] =
-    "WITH u AS (SELECT rv.controller_id, rv.user_id, min(rv.tz) tz, min(rv.at) f, max(rv.at) l "
-    "  FROM rv WHERE rv.user_id IS NOT NULL GROUP BY 1, 2), "
+    "WITH u AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
+    "  max(rvd.l) l FROM rvd GROUP BY 1, 2), "
     "s AS (SELECT u.controller_id, u.user_id, u.tz, x.id, x.created_at a, GREATEST(x.created_at, "
     "  LEAST(x.last_seen_at, x.expires_at, COALESCE(x.revoked_at, x.last_seen_at))) b, "
     "  crt_ip_network(x.ip) net FROM u JOIN sessions x ON x.user_id = u.user_id "
@@ -364,7 +374,8 @@ static const char sh01[] =
     "  to_char(d.l AT TIME ZONE d.tz, 'HH24:MI')), "
     "jsonb_build_object('session_ids', to_jsonb(d.ids[1:50]), 'networks', d.nets, "
     "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', (SELECT "
-    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) FROM rv WHERE rv.user_id = d.user_id "
+    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) FROM rv WHERE rv.controller_id IN "
+    "  (SELECT c.id FROM controllers c) AND rv.actor = d.user_id AND rv.user_id = d.user_id "
     "  AND rv.at >= d.f AND rv.at <= d.l)) "
     "FROM d";
 
@@ -391,14 +402,18 @@ const struct rule rules[] = {
 };
 const size_t n_rules = sizeof rules / sizeof rules[0];
 
-/* $1 the run id, $2..$17 the thresholds of rules_apply(). */
-#define RULE_PARAMS 17
+/* $1 the run id, $2..$17 the thresholds of rules_apply(), $18 the seal's lowest transaction
+ * (rvc; NULL without rows): VO-01's history in the log lies below it, and as a value the
+ * planner sees it reads that history through the log's txid index (none in a first run). */
+#define RULE_PARAMS 18
+#define RULE_THRESHOLDS 16
 
 /* Inserts the rule's rows as findings of this run's reviews, or updates the finding of the same
  * pattern found by an earlier run. All thresholds are typed in k so every statement has them. */
 #define FINDINGS_WRAPPER                                                                      \
     "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
-    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int), "    \
+    "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int, "     \
+    "  $18::bigint), "                                                                        \
     "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
     "   evidence) AS (%s) "                                                                   \
     "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \
@@ -456,15 +471,24 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
                cfg->dormant_days, cfg->off_hours_min, cfg->enum_searches, cfg->enum_results,
                cfg->search_open_minutes, cfg->export_repeat, cfg->partner_bulk,
                cfg->volume_peers, cfg->sessions_max};
-    _Static_assert(sizeof v / sizeof v[0] == RULE_PARAMS - 1, "one parameter per threshold");
+    _Static_assert(sizeof v / sizeof v[0] == RULE_THRESHOLDS, "one parameter per threshold");
     char buf[RULE_PARAMS][24];
     const char *params[RULE_PARAMS];
     snprintf(buf[0], sizeof buf[0], "%lld", run_id);
     params[0] = buf[0];
-    for (int i = 0; i < RULE_PARAMS - 1; i++) {
+    for (int i = 0; i < RULE_THRESHOLDS; i++) {
         snprintf(buf[i + 1], sizeof buf[i + 1], "%d", v[i]);
         params[i + 1] = buf[i + 1];
     }
+    PGresult *r = NULL;
+    if (!db_tool_exec(pg, "crt-review", "SELECT min(txid) FROM rvc", 0, NULL, &r) ||
+        PQntuples(r) != 1) {
+        PQclear(r);
+        return false;
+    }
+    snprintf(buf[RULE_PARAMS - 1], sizeof buf[0], "%s", PQgetvalue(r, 0, 0));
+    params[RULE_PARAMS - 1] = PQgetisnull(r, 0, 0) ? NULL : buf[RULE_PARAMS - 1];
+    PQclear(r);
     for (size_t i = 0; i < n_rules; i++)
         if (!apply_rule(pg, &rules[i], params))
             return false;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "review.h" /* explain_seal and the folds: the_folds_equal_the_direct_computation_from_rv */
 
 /* PRE_ALL builds one reviewed database (the template, never connected to afterwards) and a copy
  * for the read-only tests; every tampering test works on a copy of its own. What the set-up
@@ -1110,5 +1111,139 @@ Test(review, an_account_in_use_from_two_places_or_too_many_sessions_is_a_finding
                                 "AND jsonb_array_length(f.evidence->'log_ids') = 1 "
                                 "AND f.evidence::text !~ '198\\.51|203\\.0' AND f.summary !~ '198\\.51|203\\.0'",
                           1, p), 1, "the finding the DPO reads is incomplete or names an address");
+    copy_close(&k);
+}
+
+/* ---- the review's folds (fold.c, D60) against the direct computation from rv ---- */
+
+/* Rows of direct not in folded plus rows of folded not in direct (as multisets), in c's open
+ * transaction; *rows gets direct's row count. -1 on an error. */
+static long fold_differs(PGconn *c, const char *direct, const char *folded, long *rows)
+{
+    static char sql[16384];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) a) + (SELECT count(*) FROM "
+             "((%s) EXCEPT ALL (%s)) b), (SELECT count(*) FROM (%s) n)",
+             direct, folded, folded, direct, direct);
+    PGresult *r = PQexec(c, sql);
+    long v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        v = atol(PQgetvalue(r, 0, 0));
+        *rows = atol(PQgetvalue(r, 0, 1));
+    } else
+        fprintf(stderr, "test_review: %s\n%s\n", PQerrorMessage(c), sql);
+    PQclear(r);
+    return v;
+}
+
+/* What the rules and counts read from the folds, and the same computed from every row of rv as
+ * the statements before D60 did. */
+static const char *const fold_pairs[][3] = {
+    {"VO-01's accessed persons per user and day",
+     "SELECT controller_id, user_id, role, d, min(f), max(l), count(*) FILTER (WHERE unexpl) "
+     "FROM (SELECT rv.controller_id, rv.user_id, rv.role, rv.local_at::date d, rv.person_id, "
+     "min(rv.at) f, max(rv.at) l, bool_or(rv.explanation IS NULL) unexpl FROM rv WHERE "
+     "rv.is_access AND rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5) x GROUP BY 1, 2, 3, 4",
+     "SELECT controller_id, user_id, role, d, min(acc_f), max(acc_l), count(*) FILTER (WHERE "
+     "unexpl) FROM rvd WHERE acc GROUP BY 1, 2, 3, 4"},
+    {"VO-01's opened persons per user and day",
+     "SELECT DISTINCT rv.controller_id, rv.user_id, rv.local_at::date, rv.person_id FROM rv "
+     "WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
+     "AND rv.action <> 'search'",
+     "SELECT controller_id, user_id, d, person_id FROM rvd WHERE opened AND person_id IS NOT NULL"},
+    {"the seal's lowest transaction", "SELECT min(txid) FROM rv", "SELECT min(txid) FROM rvc"},
+    {"AC-03's days with their first row by (time, id)",
+     "SELECT rv.controller_id, rv.user_id, min(rv.tz), min(rv.at), max(rv.at), "
+     "(array_agg(rv.id ORDER BY rv.at, rv.id))[1] FROM rv WHERE rv.user_id IS NOT NULL "
+     "GROUP BY rv.controller_id, rv.user_id, rv.local_at::date",
+     "SELECT d.*, (SELECT min(rv.id) FROM rv WHERE rv.controller_id = d.controller_id AND "
+     "rv.actor = d.user_id AND rv.user_id = d.user_id AND rv.at = d.f) FROM (SELECT "
+     "controller_id, user_id, min(tz), min(f) f, max(l) FROM rvd GROUP BY controller_id, "
+     "user_id, d) d"},
+    {"SH-01's users", "SELECT controller_id, user_id, min(tz), min(at), max(at) FROM rv "
+     "WHERE user_id IS NOT NULL GROUP BY 1, 2",
+     "SELECT controller_id, user_id, min(tz), min(f), max(l) FROM rvd GROUP BY 1, 2"},
+    {"the counts per controller",
+     "SELECT controller_id, min(at), max(at), count(*), count(*) FILTER (WHERE is_access), "
+     "count(*) FILTER (WHERE is_access AND explanation IS NOT NULL), count(*) FILTER (WHERE "
+     "first_access), count(*) FILTER (WHERE first_access AND explanation IS NOT NULL), "
+     "count(*) FILTER (WHERE outcome = 'denied') FROM rv GROUP BY 1",
+     "SELECT controller_id, min(f), max(l), sum(n)::bigint, COALESCE(sum(n) FILTER (WHERE "
+     "is_access), 0)::bigint, COALESCE(sum(n) FILTER (WHERE is_access AND explanation IS NOT "
+     "NULL), 0)::bigint, COALESCE(sum(n) FILTER (WHERE first_access), 0)::bigint, "
+     "COALESCE(sum(n) FILTER (WHERE first_access AND explanation IS NOT NULL), 0)::bigint, "
+     "COALESCE(sum(n) FILTER (WHERE denied), 0)::bigint FROM rvc GROUP BY 1"},
+    {"the accesses per explanation",
+     "SELECT controller_id, explanation, count(*) FROM rv WHERE is_access GROUP BY 1, 2",
+     "SELECT controller_id, explanation, sum(n)::bigint FROM rvc WHERE is_access GROUP BY 1, 2"},
+    {"the counts per actor",
+     "SELECT controller_id, actor, partner_id IS NOT NULL, count(*), count(*) FILTER (WHERE "
+     "explanation IS NOT NULL), count(*) FILTER (WHERE first_access), count(*) FILTER (WHERE "
+     "first_access AND explanation IS NOT NULL) FROM rv WHERE is_access AND actor IS NOT NULL "
+     "GROUP BY 1, 2, 3",
+     "SELECT controller_id, actor, is_partner, sum(n)::bigint, COALESCE(sum(n) FILTER (WHERE "
+     "explanation IS NOT NULL), 0)::bigint, COALESCE(sum(n) FILTER (WHERE first_access), "
+     "0)::bigint, COALESCE(sum(n) FILTER (WHERE first_access AND explanation IS NOT NULL), "
+     "0)::bigint FROM rvc WHERE is_access AND actor IS NOT NULL GROUP BY 1, 2, 3"},
+};
+
+/* What each rule reading the rare rows (rvr) selects, as a condition on a row rv. */
+static const char *const rare_selections[][2] = {
+    {"BG-01, BG-02", "rv.action = 'break_glass' AND rv.outcome = 'allowed'"},
+    {"DN-01, DN-02", "rv.outcome = 'denied' AND rv.actor IS NOT NULL"},
+    {"PA-01..03, EX-01's partners", "rv.partner_id IS NOT NULL AND rv.is_access"},
+    {"SE-01, EX-01", "rv.action IN ('search', 'export') AND rv.user_id IS NOT NULL"},
+    {"SE-02", "rv.action = 'read' AND rv.is_access AND rv.explanation IS NULL"},
+    {"OH-01", "rv.is_access AND rv.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM controllers c "
+              "LEFT JOIN controller_holidays h ON h.controller_id = c.id AND h.day = "
+              "rv.local_at::date WHERE c.id = rv.controller_id AND (h.day IS NOT NULL OR NOT "
+              "(extract(isodow FROM rv.local_at)::smallint = ANY (c.work_days)) OR "
+              "rv.local_at::time < c.work_start OR rv.local_at::time >= c.work_end))"},
+    {"AC-02", "EXISTS (SELECT 1 FROM staff_users u WHERE u.id = rv.user_id "
+              "AND u.disabled_at <= rv.at)"},
+    {"RP-01", "rv.is_access AND (EXISTS (SELECT 1 FROM persons p WHERE p.id = rv.person_id AND "
+              "(p.restricted_at <= rv.at OR p.protected_at <= rv.at)) OR EXISTS (SELECT 1 FROM "
+              "person_restrictions r WHERE r.person_id = rv.person_id AND "
+              "tstzrange(r.started_at, r.lifted_at) @> rv.at))"},
+    {"NB-01", "rv.is_access AND EXISTS (SELECT 1 FROM staff_users u JOIN persons p ON p.id = "
+              "rv.person_id WHERE u.id = rv.user_id AND ((u.family_name IS NOT NULL AND "
+              "lower(p.last_name) = lower(u.family_name)) OR (u.home_postcode IS NOT NULL AND "
+              "p.address_postcode = u.home_postcode AND lower(p.address_street) = "
+              "lower(u.home_street) AND lower(COALESCE(p.address_number, '')) = "
+              "lower(COALESCE(u.home_number, '')))))"},
+};
+
+/* The folds are built from the scenario's rows in a transaction that is rolled back; every
+ * figure a rule or count now reads from them equals its direct computation from rv, and rvr
+ * holds every row each rule reading it selects (with all its columns). */
+Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
+{
+    struct copy k;
+    copy_open(&k, "fold");
+    PGconn *c = connect_as(k.db, "crt_review");
+    struct crt_config cfg = {.repeat_days = 14};
+    struct seal_info all = {.id = 0, .txid_from = 0, .txid_to = 1LL << 62};
+    cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    cr_assert(explain_seal(c, &cfg, &all), "explanation or folds failed: %s", PQerrorMessage(c));
+    for (size_t i = 0; i < sizeof fold_pairs / sizeof fold_pairs[0]; i++) {
+        long rows = 0, d = fold_differs(c, fold_pairs[i][1], fold_pairs[i][2], &rows);
+        cr_expect_eq(d, 0, "%s: %ld rows differ", fold_pairs[i][0], d);
+        cr_expect_gt(rows, 0, "%s: the scenario has some", fold_pairs[i][0]);
+    }
+    for (size_t i = 0; i < sizeof rare_selections / sizeof rare_selections[0]; i++) {
+        char direct[2048], folded[2048];
+        snprintf(direct, sizeof direct, "SELECT rv.* FROM rv WHERE %s", rare_selections[i][1]);
+        snprintf(folded, sizeof folded, "SELECT rv.* FROM rvr rv WHERE %s", rare_selections[i][1]);
+        long rows = 0, d = fold_differs(c, direct, folded, &rows);
+        cr_expect_eq(d, 0, "%s: %ld rows differ", rare_selections[i][0], d);
+        cr_expect_gt(rows, 0, "%s: the scenario has some", rare_selections[i][0]);
+    }
+    PGresult *r = PQexec(c, "SELECT (SELECT count(*) FROM rvr), (SELECT count(*) FROM rv)");
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    long rare = atol(PQgetvalue(r, 0, 0)), rows = atol(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    cr_expect_lt(rare * 5, rows, "the rare rows are rare: %ld of %ld", rare, rows);
+    sql_ok(c, "ROLLBACK", 0, NULL);
+    PQfinish(c);
     copy_close(&k);
 }
