@@ -619,6 +619,14 @@ Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
     free(g);
 }
 
+/* The backend pid of connection c, as text (static buffer). */
+static const char *pid_of(PGconn *c)
+{
+    static char buf[16];
+    snprintf(buf, sizeof buf, "%d", PQbackendPID(c));
+    return buf;
+}
+
 /* The session id (claim sid) of an access token, decoded by the database. */
 static char *token_sid(PGconn *c, const char *token)
 {
@@ -666,6 +674,12 @@ Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
     cr_assert(sql_ok(x, "SELECT 1 FROM sessions WHERE id = $1::uuid FOR UPDATE", 1, second));
     set_commits_blocked(c, false); /* the flight of the two starts and waits for x */
     read_ok(s0, "the read whose commit waited");
+    long waiting = 0;
+    for (int i = 0; i < 100 && waiting == 0; i++, usleep(50000))
+        waiting = sql_long(c, "SELECT count(*) FROM pg_stat_activity "
+                              "WHERE $1::int = ANY (pg_blocking_pids(pid))",
+                           1, (const char *[]){pid_of(x)});
+    cr_assert_eq(waiting, 1, "the flight waits for the session row x holds");
     cr_assert(sql_ok(x, "SELECT 1 FROM sessions WHERE id = $1::uuid FOR UPDATE", 1, first),
               "the flight, which waited first, is the deadlock's victim: %s", PQerrorMessage(x));
     cr_assert(sql_ok(x, "ROLLBACK", 0, NULL));
