@@ -75,7 +75,6 @@ void identity_csrf_token(const char *cookie, char out[65]);
 /* The cookie value of the request's session cookie (base64url, <= 64 characters) into out;
  * false when the request carries none. */
 bool identity_cookie(struct http_ctx *ctx, char out[65]);
-void token_cache_free(struct token_cache *c);
 
 /* Static files of the web application (web.c). web_init resolves the root once at start-up
  * ("" or an unusable folder: none served); web_handles says whether a path is a static file

@@ -10,30 +10,7 @@
 
 #include "api.h"
 #include "crt/log.h"
-
-#define CACHE_SLOTS 64
-
-struct token_cache {
-    struct {
-        char *token;
-        struct token_claims claims;
-    } slot[CACHE_SLOTS];
-};
-
-void token_cache_free(struct token_cache *c)
-{
-    for (int i = 0; c && i < CACHE_SLOTS; i++)
-        free(c->slot[i].token);
-    free(c);
-}
-
-static unsigned slot_of(const char *s)
-{
-    unsigned h = 2166136261u;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % CACHE_SLOTS;
-}
+#include "crt/token_cache.h"
 
 static bool unauthorized(struct http_ctx *ctx, const char *detail)
 {
@@ -46,19 +23,12 @@ static enum token_result verify(struct worker *w, const char *token, struct toke
 {
     time_t now = time(NULL);
     if (w->tokens == NULL)
-        w->tokens = calloc(1, sizeof *w->tokens);
-    unsigned s = slot_of(token);
-    if (w->tokens && w->tokens->slot[s].token && strcmp(w->tokens->slot[s].token, token) == 0) {
-        *c = w->tokens->slot[s].claims;
-        if (c->exp > now - TOKEN_CLOCK_SKEW)
-            return TOKEN_OK;
-    }
+        w->tokens = token_cache_new(); /* NULL when out of memory: every request verifies */
+    if (token_cache_get(w->tokens, token, now, c))
+        return TOKEN_OK;
     enum token_result r = token_verify(&w->shared->keys, token, now, c);
-    if (r == TOKEN_OK && w->tokens) {
-        free(w->tokens->slot[s].token);
-        w->tokens->slot[s].token = strdup(token);
-        w->tokens->slot[s].claims = *c;
-    }
+    if (r == TOKEN_OK)
+        token_cache_put(w->tokens, token, c, now);
     return r;
 }
 

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "crt/log.h"
 #include "crt/metrics.h"
+#include "crt/token_cache.h"
 
 #define DRAIN_TICK_US 10000
 #define DRAIN_IDLE_NS 100000000ull  /* while draining, idle connections are closed after 100 ms */
