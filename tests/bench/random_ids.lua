@@ -4,8 +4,8 @@
 --   wrk ... -s random_ids.lua <url> -- <ids file> <tokens file>
 -- One token: it is set once for every request (a client re-using its token: crt-api verifies
 -- it once per worker, then finds it in the worker's cache). Several tokens: each request
--- carries one drawn at random (with more distinct tokens than the 64 cache slots of a worker,
--- nearly every request makes crt-api run the full token_verify).
+-- carries one drawn at random (with many more distinct tokens than a worker's cache holds,
+-- 1,024 since D62, nearly every request makes crt-api run the full token_verify).
 -- No response() callback (it would slow wrk); the script counts statuses from wrk's summary.
 
 local ids, n = {}, 0
