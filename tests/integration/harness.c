@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -477,13 +478,24 @@ static bool enrol(struct account *a)
     return ok;
 }
 
+/* A value of this test process that a later process with the same pid does not repeat, so that
+ * usernames stay unique when the suite runs again on the same database. */
+static unsigned process_nonce(void)
+{
+    static unsigned nonce;
+    while (nonce == 0 && getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+        nonce = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+    return nonce;
+}
+
 bool account_new(struct account *a, const char *ctl, const char *role)
 {
     static int serial;
     memset(a, 0, sizeof *a);
     if (!totp_init())
         return false;
-    snprintf(a->username, sizeof a->username, "%s.%s.t%d.%d", ctl, role, (int)getpid(), ++serial);
+    snprintf(a->username, sizeof a->username, "%s.%s.t%d.%08x.%d", ctl, role, (int)getpid(),
+             process_nonce(), ++serial);
     snprintf(a->password, sizeof a->password, "pw-%d-%d-correct-horse", (int)getpid(), serial);
     if (!crtctl_create(a->username, ctl, role, a->password)) {
         fprintf(stderr, "harness: crtctl user create %s failed\n", a->username);
