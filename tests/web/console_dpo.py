@@ -34,7 +34,10 @@ class DpoTests:
         mk = lambda ctl, role, n='': create_account(self.ctl_bin, f'{self.tag}.{ctl}.{role}{n}', ctl, role)  # noqa: E731
         self.dpo = mk('atlas', 'dpo')
         self.dpo_other = mk('ingent', 'dpo')
-        self.dpo_cw = mk('atlas', 'caseworker', 'bg')
+        # The planted caseworker's username is as long as one may be (64 characters, no space):
+        # the review screen names the case after it and must still fit 320 px (test_dpo_narrow).
+        self.dpo_cw = create_account(self.ctl_bin, f'{self.tag}.atlas.caseworker.bg.'.ljust(64, 'x'),
+                                     'atlas', 'caseworker')
         self.dpo_coord = mk('atlas', 'coordinator', 'rq')
         self.dpo_intake = mk('atlas', 'intake', 'nosy')
         for a in (self.dpo, self.dpo_other, self.dpo_cw, self.dpo_coord, self.dpo_intake):
