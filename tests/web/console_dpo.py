@@ -32,7 +32,9 @@ class DpoTests:
 
     def dpo_plant(self):
         mk = lambda ctl, role, n='': create_account(self.ctl_bin, f'{self.tag}.{ctl}.{role}{n}', ctl, role)  # noqa: E731
-        self.dpo = mk('atlas', 'dpo')
+        # The DPO's username is as long as one may be too: the header names the user on every
+        # screen at 320 px (test_dpo_narrow).
+        self.dpo = create_account(self.ctl_bin, f'{self.tag}.atlas.dpo.'.ljust(64, 'y'), 'atlas', 'dpo')
         self.dpo_other = mk('ingent', 'dpo')
         # The planted caseworker's username is as long as one may be (64 characters, no space):
         # the review screen names the case after it and must still fit 320 px (test_dpo_narrow).
@@ -190,11 +192,27 @@ class DpoTests:
                                      ('#/dpo/log', '#log-rows table'), ('#/dpo/requests', 'table.requests'), ('#/dpo/seal', '#seal-last')):
                     self.go(hash_)
                     self.wait(ready)
-                    over = self.d.execute_script('return document.documentElement.scrollWidth - window.innerWidth')
-                    assert over <= 1, f'{hash_} at {w}px: {over}px horizontal scroll'
-            self.check_screen('dpo-review-320px')
+                    # against the width without the vertical scroll bar: an overflow narrower than the
+                    # bar still makes the page scroll sideways
+                    over = self.d.execute_script('return document.documentElement.scrollWidth - document.documentElement.clientWidth')
+                    assert over <= 1, f'{hash_} at {w}px: {over}px horizontal scroll; too wide: {self.too_wide()}'
+                    if w == 320 and hash_.startswith('#/dpo/reviews/'):
+                        self.check_screen('dpo-review-320px')
         finally:
             self.d.set_window_size(1280, 900)
+
+    def too_wide(self):
+        """The outermost elements that reach beyond the window and are not inside a region that
+        scrolls on its own: what to fix."""
+        return self.d.execute_script('''
+            const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+              + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+            const scrolls = (e) => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement)
+              if (getComputedStyle(p).overflowX !== 'visible') return true; return false; };
+            const hits = [...document.querySelectorAll('body *')].filter((e) =>
+              e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !scrolls(e));
+            const outer = hits.filter((e) => !hits.some((o) => o !== e && o.contains(e)));
+            return outer.slice(0, 4).map((e) => name(e) + ' "' + e.textContent.trim().slice(0, 50) + '"').join('; ');''')
 
     def test_dpo_requests_overdue_and_extension(self):
         self.go('#/dpo/requests')
