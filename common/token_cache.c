@@ -31,7 +31,7 @@ void token_cache_free(struct token_cache *c)
     free(c);
 }
 
-static unsigned set_of(const char *s)
+unsigned token_cache_set(const char *s)
 {
     unsigned h = 2166136261u;
     while (*s)
@@ -49,7 +49,7 @@ bool token_cache_get(const struct token_cache *c, const char *token, time_t now,
 {
     if (c == NULL)
         return false;
-    unsigned s = set_of(token);
+    unsigned s = token_cache_set(token);
     for (int w = 0; w < TOKEN_CACHE_WAYS; w++) {
         const struct token_cache_entry *e = &c->set[s].way[w];
         if (e->token && strcmp(e->token, token) == 0 && fresh(&e->claims, now)) {
@@ -83,7 +83,7 @@ void token_cache_put(struct token_cache *c, const char *token, const struct toke
     char *copy = strdup(token);
     if (copy == NULL)
         return;
-    struct token_cache_entry *e = victim(c, set_of(token), now);
+    struct token_cache_entry *e = victim(c, token_cache_set(token), now);
     if (e->token == NULL)
         c->size++;
     free(e->token);

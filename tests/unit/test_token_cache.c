@@ -1,5 +1,5 @@
-/* Unit: the per-worker cache of verified tokens (common/token_cache.c) — many users' tokens
- * stay cached together, expired ones are not answered, a near miss is a miss, and it is bounded. */
+/* Unit: the per-worker token cache (common/token_cache.c) — many users stay cached, expired tokens
+ * are not answered and make room first, a full set drops its oldest, a near miss misses, bounded. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +46,7 @@ Test(token_cache, the_tokens_of_128_concurrent_users_all_stay_cached)
     token_cache_free(tc);
 }
 
-Test(token_cache, an_expired_token_is_not_answered_even_after_others_came)
+Test(token_cache, an_expired_token_is_not_answered)
 {
     struct token_cache *tc = token_cache_new();
     cr_assert_not_null(tc);
@@ -56,17 +56,54 @@ Test(token_cache, an_expired_token_is_not_answered_even_after_others_came)
     token_cache_put(tc, t, &c, NOW);
     cr_assert(token_cache_get(tc, t, c.exp + TOKEN_CLOCK_SKEW - 1, &got));
     cr_assert_not(token_cache_get(tc, t, c.exp + TOKEN_CLOCK_SKEW, &got));
-    /* later, many other tokens (the stale entry may be reused or stay; never answered) */
-    time_t later = c.exp + TOKEN_CLOCK_SKEW + 1;
-    for (int i = 1000; i < 1000 + 3 * TOKEN_CACHE_SETS; i++) {
-        struct token_claims o;
-        char ot[128];
-        token_of(i, ot, &o);
-        o.exp = later + 900;
-        token_cache_put(tc, ot, &o, later);
+    token_cache_free(tc);
+}
+
+/* n users whose tokens fall in one set (the set of user 0's token), in t[] and c[]. */
+static void same_set(int n, char t[][128], struct token_claims c[])
+{
+    token_of(0, t[0], &c[0]);
+    unsigned set = token_cache_set(t[0]);
+    for (int i = 1, k = 1; k < n; i++) {
+        token_of(i, t[k], &c[k]);
+        if (token_cache_set(t[k]) == set)
+            k++;
     }
-    cr_assert_leq(token_cache_size(tc), (size_t)TOKEN_CACHE_SETS * TOKEN_CACHE_WAYS);
-    cr_assert_not(token_cache_get(tc, t, later, &got));
+}
+
+Test(token_cache, a_full_set_drops_its_oldest_token)
+{
+    struct token_cache *tc = token_cache_new();
+    cr_assert_not_null(tc);
+    char t[TOKEN_CACHE_WAYS + 1][128];
+    struct token_claims c[TOKEN_CACHE_WAYS + 1], got;
+    same_set(TOKEN_CACHE_WAYS + 1, t, c);
+    for (int i = 0; i <= TOKEN_CACHE_WAYS; i++)
+        token_cache_put(tc, t[i], &c[i], NOW);
+    cr_assert_eq(token_cache_size(tc), TOKEN_CACHE_WAYS);
+    cr_assert_not(token_cache_get(tc, t[0], NOW, &got), "the oldest token of the set was dropped");
+    for (int i = 1; i <= TOKEN_CACHE_WAYS; i++)
+        cr_assert(token_cache_get(tc, t[i], NOW, &got), "token %d of the set was dropped", i);
+    token_cache_free(tc);
+}
+
+Test(token_cache, a_full_set_reuses_an_expired_entry_before_dropping_a_fresh_one)
+{
+    struct token_cache *tc = token_cache_new();
+    cr_assert_not_null(tc);
+    char t[TOKEN_CACHE_WAYS + 1][128];
+    struct token_claims c[TOKEN_CACHE_WAYS + 1], got;
+    same_set(TOKEN_CACHE_WAYS + 1, t, c);
+    /* the oldest ways hold fresh tokens, the last one a token that expires soon */
+    c[TOKEN_CACHE_WAYS - 1].exp = NOW + 10;
+    for (int i = 0; i < TOKEN_CACHE_WAYS; i++)
+        token_cache_put(tc, t[i], &c[i], NOW);
+    time_t later = NOW + 10 + TOKEN_CLOCK_SKEW + 1;
+    token_cache_put(tc, t[TOKEN_CACHE_WAYS], &c[TOKEN_CACHE_WAYS], later);
+    for (int i = 0; i < TOKEN_CACHE_WAYS - 1; i++)
+        cr_assert(token_cache_get(tc, t[i], later, &got), "fresh token %d was dropped", i);
+    cr_assert(token_cache_get(tc, t[TOKEN_CACHE_WAYS], later, &got));
+    cr_assert_eq(token_cache_size(tc), TOKEN_CACHE_WAYS);
     token_cache_free(tc);
 }
 

@@ -32,14 +32,13 @@ class DpoTests:
 
     def dpo_plant(self):
         mk = lambda ctl, role, n='': create_account(self.ctl_bin, f'{self.tag}.{ctl}.{role}{n}', ctl, role)  # noqa: E731
-        # The DPO's username is as long as one may be too: the header names the user on every
-        # screen at 320 px (test_dpo_narrow).
-        self.dpo = create_account(self.ctl_bin, f'{self.tag}.atlas.dpo.'.ljust(64, 'y'), 'atlas', 'dpo')
+        # The DPO (named in the header of every screen) and the planted caseworker (whose case the
+        # review screen is named after) have usernames as long as one may be: 64 characters, no
+        # space; the screens must still fit 320 px (test_dpo_narrow).
+        longest = lambda ctl, role: create_account(self.ctl_bin, f'{self.tag}.{ctl}.{role}.'.ljust(64, 'x'), ctl, role)  # noqa: E731
+        self.dpo = longest('atlas', 'dpo')
         self.dpo_other = mk('ingent', 'dpo')
-        # The planted caseworker's username is as long as one may be (64 characters, no space):
-        # the review screen names the case after it and must still fit 320 px (test_dpo_narrow).
-        self.dpo_cw = create_account(self.ctl_bin, f'{self.tag}.atlas.caseworker.bg.'.ljust(64, 'x'),
-                                     'atlas', 'caseworker')
+        self.dpo_cw = longest('atlas', 'caseworker')
         self.dpo_coord = mk('atlas', 'coordinator', 'rq')
         self.dpo_intake = mk('atlas', 'intake', 'nosy')
         for a in (self.dpo, self.dpo_other, self.dpo_cw, self.dpo_coord, self.dpo_intake):

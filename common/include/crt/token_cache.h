@@ -24,6 +24,8 @@ bool token_cache_get(const struct token_cache *c, const char *token, time_t now,
  * oldest one put there. A failed copy leaves the cache as it was (the next request verifies). */
 void token_cache_put(struct token_cache *c, const char *token, const struct token_claims *claims,
                      time_t now);
+/* The set a token falls in (0 .. TOKEN_CACHE_SETS - 1): tokens of one set compete for its ways. */
+unsigned token_cache_set(const char *token);
 /* The number of tokens held (at most TOKEN_CACHE_SETS * TOKEN_CACHE_WAYS). */
 size_t token_cache_size(const struct token_cache *c);
 
