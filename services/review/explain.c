@@ -34,57 +34,70 @@
 #define PAIR_EQ(a, b)                                                                        \
     "(" a ".actor IS NULL) = (" b ".actor IS NULL) AND COALESCE(" a ".actor, " NO_ACTOR      \
     ") = COALESCE(" b ".actor, " NO_ACTOR ") AND " a ".person_id = " b ".person_id"
-/* The seal's access rows, narrow: actor, person, time, id. */
-#define SEAL_ACCESSES                                                                        \
-    "(SELECT COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.at, l.id "            \
-    "FROM access_log l WHERE " SEAL_RANGE " AND " LOG_IS_ACCESS ")"
-
-/* $1, $2: the seal's transaction range; $3: repeat window in days. Each explanation source is
- * aggregated once per (who, person) — validity as a multirange — and hash-joined to the rows.
- * The persons come from the log again rather than from w, so that w is read once and not
- * materialised. The facts an erasure kept (review_facts, migration 017) stand in for the
- * assignments, referrals and records it deleted; an erased person's requests are found through
- * the tombstone. A partner's access is explained by referral + grant only when every disclosed
- * group was granted at that moment. OFFSET 0 keeps b a subquery of its own, so that its
- * expressions are evaluated once although the final select reads them twice.
- * No window (D56): the first access of a pair is its access row with the lowest (at, id), found
- * by two hash aggregates over narrow columns of the log (fm, fa), not by sorting every wide row
- * by pair; a repeat, which needs the explanations, is set afterwards (repeat_sql), and here only
- * from what earlier seals saw (review_pairs). */
+/* $1, $2: the seal's transaction range. Every row of the seal, narrow (D63): the wide columns
+ * the rules read of rare rows only are kept where they are read (the purpose and field groups
+ * of a partner's row, the request of a search), the rest NULL. Its base explanation here is what
+ * most accesses have — registered, a documented action, the user's assignment, the user's own
+ * record — from one source aggregated once per (user, person), validity as a multirange, and
+ * hash-joined to the rows; explain_rest_sql explains the few rows left. The facts an erasure
+ * kept (review_facts, migration 017) stand in for the assignments and records it deleted. No
+ * window (D56), no first access here: both are folds of rv afterwards (pairs_fold_sql). */
 static const char explain_sql[] =
     "CREATE TEMP TABLE rv ON COMMIT DROP AS "
-    "WITH w AS (SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
-    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, l.purpose, "
-    "  l.reason, l.request_id, l.txid, "
-    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups FROM access_log l "
-    "  WHERE " SEAL_RANGE "), "
-    "wp AS MATERIALIZED (SELECT DISTINCT l.person_id FROM access_log l WHERE " SEAL_RANGE " "
+    "WITH wp AS MATERIALIZED (SELECT DISTINCT l.person_id FROM access_log l WHERE " SEAL_RANGE " "
     "  AND l.person_id IS NOT NULL), "
-    /* the first access of each pair: its earliest time, then the lowest id at that time */
-    "fm AS (SELECT l.actor IS NULL AS anon, COALESCE(l.actor, " NO_ACTOR ") AS actor, "
-    "  l.person_id, min(l.at) AS at FROM " SEAL_ACCESSES " l GROUP BY 1, 2, 3), "
-    "fa AS (SELECT min(l.id) AS id FROM " SEAL_ACCESSES " l JOIN fm "
-    "  ON fm.anon = (l.actor IS NULL) AND fm.actor = COALESCE(l.actor, " NO_ACTOR ") "
-    "  AND fm.person_id = l.person_id AND fm.at = l.at GROUP BY fm.anon, fm.actor, fm.person_id), "
     "facts AS MATERIALIZED (SELECT f.* FROM review_facts f JOIN wp USING (person_id)), "
-    /* per (user, person): assignment validity, first own record, a justified break-glass */
-    "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t, "
-    "  bool_or(x.bg) bg FROM ("
+    /* per (user, person): assignment validity, first own record */
+    "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t "
+    "  FROM ("
     "    SELECT a.user_id u, a.person_id p, tstzrange(a.started_at, a.ended_at) r, "
-    "      NULL::timestamptz t, false bg FROM case_assignments a JOIN wp USING (person_id) "
-    "    UNION ALL SELECT created_by, id, NULL, created_at, false FROM persons "
+    "      NULL::timestamptz t FROM case_assignments a JOIN wp USING (person_id) "
+    "    UNION ALL SELECT created_by, id, NULL, created_at FROM persons "
     "      JOIN wp ON wp.person_id = persons.id "
-    "    UNION ALL SELECT changed_by, person_id, NULL, changed_at, false "
+    "    UNION ALL SELECT changed_by, person_id, NULL, changed_at "
     "      FROM person_rectifications JOIN wp USING (person_id) "
-    "    UNION ALL SELECT created_by, person_id, NULL, created_at, false "
+    "    UNION ALL SELECT created_by, person_id, NULL, created_at "
     "      FROM trajectory_entries JOIN wp USING (person_id) "
     "    UNION ALL SELECT actor_id, person_id, CASE WHEN kind = 'assignment' THEN valid END, "
-    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END, false FROM facts "
+    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END FROM facts "
     "      WHERE kind <> 'referral' "
-    "    UNION ALL SELECT f.user_id, f.person_id, NULL, NULL, true FROM review_findings f "
-    "      WHERE f.rule_id = 'BG-01' AND f.decision = 'justified' AND f.user_id IS NOT NULL "
-    "      AND f.person_id IS NOT NULL"
-    "  ) x GROUP BY 1, 2), "
+    "  ) x GROUP BY 1, 2) "
+    "SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
+    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, "
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.purpose END AS purpose, l.reason, "
+    "  CASE WHEN l.action = 'search' THEN l.request_id END AS request_id, l.txid, "
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups, "
+    "  u.role, c.timezone AS tz, (l.at AT TIME ZONE c.timezone) AS local_at, "
+    "  " LOG_IS_ACCESS " AS is_access, NULL::boolean AS referral_granted, "
+    "  NULL::text[] AS excess_groups, b.base, "
+    "  CASE WHEN " LOG_IS_ACCESS " THEN b.base END AS explanation "
+    "FROM access_log l JOIN controllers c ON c.id = l.controller_id "
+    "LEFT JOIN staff_users u ON u.id = l.user_id "
+    "LEFT JOIN up ON up.u = l.user_id AND up.p = l.person_id "
+    "CROSS JOIN LATERAL (SELECT CASE WHEN l.action = 'create' THEN 'registered' "
+    "       WHEN l.action IN ('assignment_write', 'referral_write', 'transfer_in') "
+    "         THEN 'documented_action' "
+    "       WHEN up.r @> l.at THEN 'assignment' "
+    "       WHEN up.t <= l.at THEN 'own_record' END AS base) b "
+    "WHERE " SEAL_RANGE;
+
+/* The rows explain_sql left without a base explanation, and every partner's row (rvx, by rv's
+ * ctid; explain_apply_sql writes it into rv): their base
+ * from the other sources, in the same order as before them — intake that day by the user's
+ * team, the team's assignment, referral + grant (a partner's access only when every disclosed
+ * group was granted at that moment), a rights request, a justified break-glass — whether a
+ * partner's row had referral and grant, the groups beyond the grant, and the explanation: the
+ * base, else a repeat of what earlier seals saw explained (review_pairs; one within this seal
+ * is repeat_sql's). The sources are aggregated for these rows' persons only. $1 repeat window
+ * in days. */
+static const char explain_rest_sql[] =
+    "CREATE TEMP TABLE rvx ON COMMIT DROP AS "
+    "WITH w AS MATERIALIZED (SELECT rv.ctid t, rv.id, rv.at, rv.controller_id, rv.user_id, "
+    "  rv.partner_id, rv.actor, rv.person_id, rv.purpose, rv.field_groups, rv.role, rv.local_at, "
+    "  rv.is_access, rv.base FROM rv WHERE (rv.is_access AND rv.base IS NULL) "
+    "  OR rv.partner_id IS NOT NULL), "
+    "wp AS MATERIALIZED (SELECT DISTINCT person_id FROM w WHERE person_id IS NOT NULL), "
+    "facts AS MATERIALIZED (SELECT f.* FROM review_facts f JOIN wp USING (person_id)), "
     "intake AS (SELECT DISTINCT s.team, t.person_id, t.occurred_on FROM ("
     "    SELECT created_by u, person_id, occurred_on FROM trajectory_entries JOIN wp USING (person_id) "
     "    WHERE kind = 'intake' "
@@ -121,32 +134,27 @@ static const char explain_sql[] =
     "    q.created_at, q.decided_on, q.received_by, q.decided_by FROM rights_requests q "
     "    LEFT JOIN person_tombstones t ON t.id = q.tombstone_id) q "
     "  JOIN wp USING (person_id) GROUP BY 1, 2), "
-    "b AS (SELECT w.id, w.at, w.controller_id, w.user_id, w.partner_id, w.actor, w.person_id, "
-    "  w.action, w.outcome, w.purpose, w.reason, w.request_id, w.txid, "
-    "  u.role, u.team, c.timezone AS tz, (w.at AT TIME ZONE c.timezone) AS local_at, "
-    "  (w.person_id IS NOT NULL AND w.outcome = 'allowed' "
-    "   AND w.action IN (" PERSON_ACCESS_ACTIONS ")) AS is_access, "
+    /* per (user, person): a break-glass use a DPO judged justified */
+    "bg AS (SELECT DISTINCT f.user_id, f.person_id FROM review_findings f "
+    "  WHERE f.rule_id = 'BG-01' AND f.decision = 'justified' AND f.user_id IS NOT NULL "
+    "  AND f.person_id IS NOT NULL), "
+    "b AS (SELECT w.t, w.at, w.is_access, "
     "  CASE WHEN w.partner_id IS NOT NULL THEN COALESCE(prt.r @> w.at, false) END "
     "    AS referral_granted, "
     "  CASE WHEN w.partner_id IS NOT NULL AND cardinality(gx.granted) > 0 "
     "    AND NOT w.field_groups <@ gx.granted THEN ARRAY(SELECT x FROM unnest(w.field_groups) x "
     "    WHERE x <> ALL (gx.granted) ORDER BY x) END AS excess_groups, "
-    "  CASE WHEN w.action = 'create' THEN 'registered' "
-    "       WHEN w.action IN ('assignment_write', 'referral_write', 'transfer_in') "
-    "         THEN 'documented_action' "
-    "       WHEN up.r @> w.at THEN 'assignment' "
-    "       WHEN up.t <= w.at THEN 'own_record' "
+    "  COALESCE(w.base, CASE "
     "       WHEN intake.person_id IS NOT NULL THEN 'intake_that_day' "
     "       WHEN team.r @> w.at THEN 'team_assignment' "
     "       WHEN prt.r @> w.at AND w.field_groups <@ gx.granted THEN 'referral_grant' "
-    "       WHEN req.r @> w.at AND (u.role IN ('dpo', 'coordinator') "
+    "       WHEN req.r @> w.at AND (w.role IN ('dpo', 'coordinator') "
     "         OR w.user_id = ANY (req.handlers)) THEN 'rights_request' "
-    "       WHEN up.bg THEN 'break_glass_justified' END AS base "
-    "  FROM w JOIN controllers c ON c.id = w.controller_id "
-    "  LEFT JOIN staff_users u ON u.id = w.user_id "
-    "  LEFT JOIN up ON up.u = w.user_id AND up.p = w.person_id "
+    "       WHEN bg.user_id IS NOT NULL THEN 'break_glass_justified' END) AS base, "
+    "  pr.last_explained_at "
+    "  FROM w LEFT JOIN staff_users u ON u.id = w.user_id "
     "  LEFT JOIN intake ON intake.team = u.team AND intake.person_id = w.person_id "
-    "    AND intake.occurred_on = (w.at AT TIME ZONE c.timezone)::date "
+    "    AND intake.occurred_on = (w.local_at)::date "
     "  LEFT JOIN team ON team.team = u.team AND team.person_id = w.person_id "
     "  LEFT JOIN prt ON prt.partner_id = w.partner_id AND prt.person_id = w.person_id "
     "    AND prt.purpose = w.purpose "
@@ -155,15 +163,22 @@ static const char explain_sql[] =
     "  CROSS JOIN LATERAL (SELECT CASE WHEN w.partner_id IS NOT NULL THEN " GRANTED_AT " END "
     "    AS granted) gx "
     "  LEFT JOIN req ON req.person_id = w.person_id AND req.owning_controller = w.controller_id "
+    "  LEFT JOIN bg ON bg.user_id = w.user_id AND bg.person_id = w.person_id "
+    "  LEFT JOIN review_pairs pr ON w.is_access AND pr.actor_id = w.actor "
+    "    AND pr.person_id = w.person_id "
     "  OFFSET 0) "
-    "SELECT b.*, (b.is_access AND pr.actor_id IS NULL AND fa.id IS NOT NULL) AS first_access, "
+    "SELECT b.t, b.base, b.referral_granted, b.excess_groups, "
     "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
     "       WHEN b.excess_groups IS NOT NULL THEN NULL "
-    "       WHEN pr.last_explained_at >= b.at - make_interval(days => $3::int) THEN 'repeat' END "
-    "  AS explanation "
-    "FROM b LEFT JOIN review_pairs pr ON b.is_access AND pr.actor_id = b.actor "
-    "  AND pr.person_id = b.person_id "
-    "LEFT JOIN fa ON fa.id = b.id";
+    "       WHEN b.last_explained_at >= b.at - make_interval(days => $1::int) THEN 'repeat' END "
+    "  AS explanation FROM b";
+
+/* A few hundred thousand rows of nine million, each found by its ctid (a nested loop over
+ * rvx with a TID scan of rv, not a hash of every ctid of rv). */
+static const char explain_apply_sql[] =
+    "UPDATE rv SET base = x.base, referral_granted = x.referral_granted, "
+    "  excess_groups = x.excess_groups, explanation = x.explanation FROM rvx x "
+    "WHERE rv.ctid = x.t";
 
 /* A repeat within this seal: an access the sources leave unexplained, with an explained access
  * of the same pair at most $1 days earlier in (at, id) order. The candidates are few and hashed;
@@ -175,34 +190,49 @@ static const char repeat_sql[] =
     "  WHERE c.is_access AND c.base IS NULL AND c.excess_groups IS NULL "
     "  AND c.explanation IS NULL) x WHERE rv.ctid = x.t";
 
+/* Per (actor, person) pair of this seal's accesses — an absent actor is a pair of its own, as
+ * GROUP BY makes it — its controller, first and last access and last explained access (base:
+ * a repeat does not extend itself). */
+static const char pairs_fold_sql[] =
+    "CREATE TEMP TABLE rvp ON COMMIT DROP AS "
+    "SELECT rv.actor, rv.person_id, min(rv.controller_id) AS controller_id, min(rv.at) AS first_at, "
+    "  max(rv.at) AS last_at, max(rv.at) FILTER (WHERE rv.base IS NOT NULL) AS last_explained_at "
+    "FROM rv WHERE rv.is_access GROUP BY rv.actor, rv.person_id";
+
+/* The first accesses: of each pair no earlier seal saw (review_pairs, before this run adds to
+ * it), its access with the lowest (time, id) — found at the pair's first time (rvp), not by
+ * sorting every row by pair — with what the counts read of it (explain_record_stats). */
+static const char first_sql[] =
+    "CREATE TEMP TABLE rvfa ON COMMIT DROP AS "
+    "SELECT DISTINCT ON (p.actor, p.person_id) rv.id, rv.controller_id, rv.actor, "
+    "  rv.partner_id IS NOT NULL AS is_partner, rv.explanation "
+    "FROM rv JOIN (SELECT p.* FROM rvp p WHERE NOT EXISTS (SELECT 1 FROM review_pairs pr "
+    "  WHERE pr.actor_id = p.actor AND pr.person_id = p.person_id)) p "
+    "  ON " PAIR_EQ("p", "rv") " AND p.first_at = rv.at "
+    "WHERE rv.is_access ORDER BY p.actor, p.person_id, rv.id DESC";
+
 /* What the review has now seen of each (actor, person) pair. */
 static const char pairs_sql[] =
     "INSERT INTO review_pairs (controller_id, actor_id, person_id, first_at, last_at, "
     "  last_explained_at) "
-    "SELECT min(controller_id), actor, person_id, min(at), max(at), "
-    "  max(at) FILTER (WHERE base IS NOT NULL) FROM rv WHERE is_access AND actor IS NOT NULL "
-    "GROUP BY actor, person_id "
+    "SELECT controller_id, actor, person_id, first_at, last_at, last_explained_at FROM rvp "
+    "WHERE actor IS NOT NULL "
     "ON CONFLICT (actor_id, person_id) DO UPDATE SET "
     "  first_at = LEAST(review_pairs.first_at, EXCLUDED.first_at), "
     "  last_at = GREATEST(review_pairs.last_at, EXCLUDED.last_at), "
     "  last_explained_at = GREATEST(review_pairs.last_explained_at, EXCLUDED.last_explained_at)";
 
-static void explain_params(const struct crt_config *cfg, const struct seal_info *seal,
-                           char from[24], char to[24], char days[16])
-{
-    snprintf(from, 24, "%lld", seal->txid_from);
-    snprintf(to, 24, "%lld", seal->txid_to);
-    snprintf(days, 16, "%d", cfg->repeat_days);
-}
 
 /* The one statement of crt-review sent without waiting (crt/db.h's layer waits): logged the
  * same way. */
 bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
 {
-    char from[24], to[24], days[16];
-    explain_params(cfg, seal, from, to, days);
-    const char *p[] = {from, to, days};
-    if (PQsendQueryParams(pg, explain_sql, 3, NULL, p, NULL, NULL, 0) == 1)
+    (void)cfg;
+    char from[24], to[24];
+    snprintf(from, sizeof from, "%lld", seal->txid_from);
+    snprintf(to, sizeof to, "%lld", seal->txid_to);
+    const char *p[] = {from, to};
+    if (PQsendQueryParams(pg, explain_sql, 2, NULL, p, NULL, NULL, 0) == 1)
         return true;
     db_log_failure("crt-review: explanation not sent", pg, NULL);
     return false;
@@ -224,6 +254,13 @@ static bool explain_wait(PGconn *pg)
     return ok && any;
 }
 
+/* A debug line after each step of explain_finish, for the benchmark's phases; always true. */
+static bool step_done(const char *what, const struct seal_info *seal)
+{
+    log_debug("%s seal=%lld", what, seal->id);
+    return true;
+}
+
 bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
 {
     char days[16];
@@ -232,10 +269,18 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
     bool ok = explain_wait(pg);
     log_debug("explanation statement done seal=%lld ok=%d", seal->id, ok);
     if (!ok || !db_tool_command(pg, "crt-review", "ANALYZE rv", 0, NULL) ||
+        !db_tool_command(pg, "crt-review", explain_rest_sql, 1, p) ||
+        !db_tool_command(pg, "crt-review", "ANALYZE rvx", 0, NULL) ||
+        !db_tool_command(pg, "crt-review", "SET LOCAL enable_hashjoin = off", 0, NULL) ||
+        !db_tool_command(pg, "crt-review", explain_apply_sql, 0, NULL) ||
+        !db_tool_command(pg, "crt-review", "SET LOCAL enable_hashjoin = on", 0, NULL) ||
+        !step_done("rest explained", seal) ||
         !db_tool_command(pg, "crt-review", repeat_sql, 1, p) ||
-        !db_tool_command(pg, "crt-review", "CREATE INDEX ON rv (controller_id, actor, at)", 0,
-                         NULL) ||
-        !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL) || !fold_build(pg))
+        !step_done("repeats", seal) ||
+        !db_tool_command(pg, "crt-review", pairs_fold_sql, 0, NULL) ||
+        !db_tool_command(pg, "crt-review", first_sql, 0, NULL) ||
+        !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL) ||
+        !step_done("pairs and first accesses", seal) || !fold_build(pg))
         return false;
     log_debug("explained seal=%lld", seal->id);
     return true;
@@ -254,19 +299,22 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
 }
 
 /* Per controller and per actor: the counts the DPO reads, summed from rv's fold per actor and
- * kind of row (rvc, fold.c); the searches from its rare rows (rvr). $1 run id. */
+ * kind of row (rvc, fold.c), the first accesses (rvfa) and the searches from rv's rare rows
+ * (rvr). $1 run id. */
 #define SUM_OF(cond) "COALESCE(sum(n) FILTER (WHERE " cond "), 0)::bigint"
+#define FIRST_COUNTS(by)                                                                      \
+    "(SELECT " by ", count(*) fa, count(*) FILTER (WHERE explanation IS NOT NULL) fe "        \
+    "FROM rvfa GROUP BY " by ")"
 static const char reviews_sql[] =
     "INSERT INTO reviews (run_id, controller_id, window_from, window_to, log_rows, accesses, "
     "  explained, first_accesses, first_explained, denied, searches, by_explanation) "
-    "SELECT $1::bigint, a.controller_id, a.f, a.l, a.n, a.acc, a.expl, a.fa, a.fe, a.den, "
-    "  COALESCE(se.n, 0), COALESCE(ej.j, '{}')::jsonb "
+    "SELECT $1::bigint, a.controller_id, a.f, a.l, a.n, a.acc, a.expl, COALESCE(fa.fa, 0), "
+    "  COALESCE(fa.fe, 0), a.den, COALESCE(se.n, 0), COALESCE(ej.j, '{}')::jsonb "
     "FROM (SELECT controller_id, min(f) f, max(l) l, sum(n)::bigint n, "
     "  " SUM_OF("is_access") " acc, "
     "  " SUM_OF("is_access AND explanation IS NOT NULL") " expl, "
-    "  " SUM_OF("first_access") " fa, "
-    "  " SUM_OF("first_access AND explanation IS NOT NULL") " fe, "
     "  " SUM_OF("denied") " den FROM rvc GROUP BY controller_id) a "
+    "LEFT JOIN " FIRST_COUNTS("controller_id") " fa USING (controller_id) "
     /* searches: distinct requests, made distinct first (a hash, not a sort of every row) */
     "LEFT JOIN (SELECT controller_id, count(*) n FROM (SELECT DISTINCT controller_id, request_id "
     "  FROM rvr WHERE action = 'search') s GROUP BY 1) se USING (controller_id) "
@@ -277,13 +325,15 @@ static const char reviews_sql[] =
 static const char user_stats_sql[] =
     "INSERT INTO review_user_stats (review_id, controller_id, actor_id, actor_kind, accesses, "
     "  explained, first_accesses, first_explained) "
-    "SELECT r.id, rvc.controller_id, rvc.actor, "
-    "  CASE WHEN rvc.is_partner THEN 'partner' ELSE 'staff' END, sum(n)::bigint, "
-    "  " SUM_OF("explanation IS NOT NULL") ", " SUM_OF("first_access") ", "
-    "  " SUM_OF("first_access AND explanation IS NOT NULL") " "
-    "FROM rvc JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = rvc.controller_id "
-    "WHERE rvc.is_access AND rvc.actor IS NOT NULL "
-    "GROUP BY r.id, rvc.controller_id, rvc.actor, rvc.is_partner";
+    "SELECT r.id, a.controller_id, a.actor, CASE WHEN a.is_partner THEN 'partner' ELSE 'staff' END, "
+    "  a.acc, a.expl, COALESCE(fa.fa, 0), COALESCE(fa.fe, 0) "
+    "FROM (SELECT controller_id, actor, is_partner, sum(n)::bigint acc, "
+    "  " SUM_OF("explanation IS NOT NULL") " expl FROM rvc "
+    "  WHERE is_access AND actor IS NOT NULL GROUP BY 1, 2, 3) a "
+    "JOIN reviews r ON r.run_id = $1::bigint AND r.controller_id = a.controller_id "
+    "LEFT JOIN " FIRST_COUNTS("controller_id, actor, is_partner") " fa "
+    "  ON fa.controller_id = a.controller_id AND fa.actor = a.actor "
+    "  AND fa.is_partner = a.is_partner";
 
 bool explain_record_stats(PGconn *pg, long long run_id)
 {

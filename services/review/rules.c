@@ -205,20 +205,22 @@ static const char ac02[] =
 
 /* Dormant: an access after >= N days without any (before the window: from the log). Gaps
  * longer than a day lie between active days, so the rows are folded per user and day (rvd); the
- * first row of a gap's day, the lowest id at the day's first time, is looked up for the gaps
- * only (rv's index on controller, actor, time; the actor of a staff row is its user). */
+ * first row of a gap's day, the lowest id at the day's first time, is found for the gaps only,
+ * by one hash join of rv (the actor of a staff row is its user). */
 static const char ac03[] =
     "WITH days AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
     "  max(rvd.l) l FROM rvd GROUP BY rvd.controller_id, rvd.user_id, rvd.d), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
-    "gaps AS (SELECT a.controller_id, a.user_id, a.tz, a.f at, (SELECT min(rv.id) FROM rv "
-    "  WHERE rv.controller_id = a.controller_id AND rv.actor = a.user_id "
-    "  AND rv.user_id = a.user_id AND rv.at = a.f) id, "
+    "starts AS MATERIALIZED (SELECT a.controller_id, a.user_id, a.tz, a.f at, "
     "  CASE WHEN a.rn = 1 THEN "
     "  (SELECT max(l.at) FROM access_log l WHERE l.controller_id = a.controller_id "
     "   AND l.user_id = a.user_id AND l.at < a.f) ELSE a.prev END prev FROM acts a "
-    "  WHERE a.rn = 1 OR a.f - a.prev >= make_interval(days => $9::int)) "
+    "  WHERE a.rn = 1 OR a.f - a.prev >= make_interval(days => $9::int)), "
+    "gaps AS (SELECT s.*, f.id FROM starts s LEFT JOIN (SELECT s.controller_id, s.user_id, s.at, "
+    "  min(rv.id) id FROM starts s JOIN rv ON rv.controller_id = s.controller_id "
+    "  AND rv.actor = s.user_id AND rv.user_id = s.user_id AND rv.at = s.at GROUP BY 1, 2, 3) f "
+    "  ON f.controller_id = s.controller_id AND f.user_id = s.user_id AND f.at = s.at) "
     "SELECT g.controller_id, g.user_id, NULL::uuid, NULL::uuid, "
     "  to_char(g.at AT TIME ZONE g.tz, 'YYYY-MM-DD'), g.at, g.at, "
     "format('account used on %s after %s days without any access%s', "
@@ -293,7 +295,7 @@ static const char se02[] =
     "documented action', count(*)), "
     "jsonb_build_object('log_ids', " LOG_IDS("rv.id") ", 'minutes', $13::int) "
     "FROM rvr rv WHERE rv.action = 'read' AND " ACCESS " AND rv.explanation IS NULL "
-    "AND rv.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM rv s WHERE s.controller_id = "
+    "AND rv.user_id IS NOT NULL AND EXISTS (SELECT 1 FROM rvr s WHERE s.controller_id = "
     "  rv.controller_id AND s.actor = rv.actor AND s.action = 'search' AND s.person_id = "
     "  rv.person_id AND s.at <= rv.at AND s.at >= rv.at - make_interval(mins => $13::int)) "
     "AND NOT EXISTS (SELECT 1 FROM access_log d WHERE d.controller_id = rv.controller_id "
@@ -349,7 +351,7 @@ static const char rp01[] =
  * renewed at most every 15 s), cut at its revocation or expiry; the most at once is reached at a
  * session's start, so each start is counted. Only users with rows in this run, and their sessions
  * in use from a day before their first row to their last (rvd). The evidence's rows are read
- * through rv's index, controller by controller (a staff row's actor is its user). */
+ * from rv by one hash join, for the days found only (a staff row's actor is its user). */
 static const char sh01[] =
     "WITH u AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
     "  max(rvd.l) l FROM rvd GROUP BY 1, 2), "
@@ -373,11 +375,12 @@ static const char sh01[] =
     "  (more than %s)', d.n, $17::int) END, d.d, to_char(d.f AT TIME ZONE d.tz, 'HH24:MI'), "
     "  to_char(d.l AT TIME ZONE d.tz, 'HH24:MI')), "
     "jsonb_build_object('session_ids', to_jsonb(d.ids[1:50]), 'networks', d.nets, "
-    "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', (SELECT "
-    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) FROM rv WHERE rv.controller_id IN "
-    "  (SELECT c.id FROM controllers c) AND rv.actor = d.user_id AND rv.user_id = d.user_id "
-    "  AND rv.at >= d.f AND rv.at <= d.l)) "
-    "FROM d";
+    "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', ev.ids) "
+    "FROM d LEFT JOIN (SELECT d.controller_id, d.user_id, d.d, "
+    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) ids FROM d JOIN rv "
+    "  ON rv.controller_id = d.controller_id AND rv.actor = d.user_id AND rv.user_id = d.user_id "
+    "  AND rv.at >= d.f AND rv.at <= d.l GROUP BY 1, 2, 3) ev "
+    "  ON ev.controller_id = d.controller_id AND ev.user_id = d.user_id AND ev.d = d.d";
 
 const struct rule rules[] = {
     {"BG-01", "high", "%d break-glass uses", bg01, false},
