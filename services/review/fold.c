@@ -19,12 +19,14 @@ static const char rvd_sql[] =
     "FROM rv WHERE rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6";
 
 /* Per (controller, actor, kind, access, explanation, denied) of every row: the per-controller
- * and per-actor counts, and the seal's lowest transaction (VO-01's history ends below it). */
+ * and per-actor counts, and the seal's lowest and highest transaction (VO-01's history ends
+ * below the lowest; rules.c's SEAL_TXIDS). */
 static const char rvc_sql[] =
     "CREATE TEMP TABLE rvc ON COMMIT DROP AS "
     "SELECT rv.controller_id, rv.actor, rv.partner_id IS NOT NULL AS is_partner, rv.is_access, "
     "  rv.explanation, rv.outcome = 'denied' AS denied, count(*) AS n, min(rv.at) AS f, "
-    "  max(rv.at) AS l, min(rv.txid) AS txid FROM rv GROUP BY 1, 2, 3, 4, 5, 6";
+    "  max(rv.at) AS l, min(rv.txid) AS txid, max(rv.txid) AS txid_max FROM rv "
+    "GROUP BY 1, 2, 3, 4, 5, 6";
 
 /* The rows the rules about rare events read — every row each of those rules selects, so that it
  * finds in rvr what it found in rv: break-glass, searches, exports, denied, partner rows (BG-01,

@@ -28,6 +28,10 @@
     "EXISTS (SELECT 1 FROM review_facts f WHERE f.kind = 'referral' AND f.actor_id = "       \
     "rv.partner_id AND f.person_id = rv.person_id AND " cond ")"
 
+/* Row l of the log is one of this seal's: its transaction lies between the lowest and the
+ * highest of the seal's rows ($18, $19: rvc), and the seal holds every row of its range. */
+#define SEAL_TXIDS(l) l ".txid >= $18::bigint AND " l ".txid <= $19::bigint"
+
 static const char bg01[] =
     "SELECT rv.controller_id, rv.user_id, NULL::uuid, rv.person_id, rv.id::text, rv.at, rv.at, "
     "format('used break-glass at %s (the reason given is in the evidence)', "
@@ -100,8 +104,11 @@ static const char vo01[] =
     "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
     "    AND rvd.opened)) x JOIN staff_users u ON u.id = x.user_id "
     "  GROUP BY 1, 2, 3, 4), "
+    /* the own median only of the days that can be candidates (at least VOLUME_MIN persons) */
     "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
-    "  FROM days dy JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
+    "  FROM days dy JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
+    "  AND cur.n >= $6::int "
+    "  JOIN daily h ON h.user_id = dy.user_id AND h.d >= dy.d - 30 AND h.d < dy.d "
     "  GROUP BY 1, 2), "
     "cand AS (SELECT dy.*, cur.n, COALESCE(o.own, 0) own FROM days dy "
     "  JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
@@ -205,29 +212,27 @@ static const char ac02[] =
 
 /* Dormant: an access after >= N days without any (before the window: from the log). Gaps
  * longer than a day lie between active days, so the rows are folded per user and day (rvd); the
- * first row of a gap's day, the lowest id at the day's first time, is found for the gaps only,
- * by one hash join of rv (the actor of a staff row is its user). */
+ * first row of a finding's day, the lowest id at the day's first time, is looked up in the log
+ * for the findings only: its index on (controller, user, time), this seal's transactions. */
 static const char ac03[] =
     "WITH days AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
     "  max(rvd.l) l FROM rvd GROUP BY rvd.controller_id, rvd.user_id, rvd.d), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
-    "starts AS MATERIALIZED (SELECT a.controller_id, a.user_id, a.tz, a.f at, "
+    "gaps AS (SELECT a.controller_id, a.user_id, a.tz, a.f at, "
     "  CASE WHEN a.rn = 1 THEN "
     "  (SELECT max(l.at) FROM access_log l WHERE l.controller_id = a.controller_id "
     "   AND l.user_id = a.user_id AND l.at < a.f) ELSE a.prev END prev FROM acts a "
-    "  WHERE a.rn = 1 OR a.f - a.prev >= make_interval(days => $9::int)), "
-    "gaps AS (SELECT s.*, f.id FROM starts s LEFT JOIN (SELECT s.controller_id, s.user_id, s.at, "
-    "  min(rv.id) id FROM starts s JOIN rv ON rv.controller_id = s.controller_id "
-    "  AND rv.actor = s.user_id AND rv.user_id = s.user_id AND rv.at = s.at GROUP BY 1, 2, 3) f "
-    "  ON f.controller_id = s.controller_id AND f.user_id = s.user_id AND f.at = s.at) "
+    "  WHERE a.rn = 1 OR a.f - a.prev >= make_interval(days => $9::int)) "
     "SELECT g.controller_id, g.user_id, NULL::uuid, NULL::uuid, "
     "  to_char(g.at AT TIME ZONE g.tz, 'YYYY-MM-DD'), g.at, g.at, "
     "format('account used on %s after %s days without any access%s', "
     "  to_char(g.at AT TIME ZONE g.tz, 'YYYY-MM-DD HH24:MI'), "
     "  extract(day FROM g.at - COALESCE(g.prev, u.created_at))::int, "
     "  CASE WHEN g.prev IS NULL THEN ' (first use since the account was created)' ELSE '' END), "
-    "jsonb_build_object('log_ids', jsonb_build_array(g.id), 'previous_access', g.prev, "
+    "jsonb_build_object('log_ids', jsonb_build_array((SELECT min(l.id) FROM access_log l "
+    "  WHERE l.controller_id = g.controller_id AND l.user_id = g.user_id AND l.at = g.at "
+    "  AND " SEAL_TXIDS("l") ")), 'previous_access', g.prev, "
     "  'account_created', u.created_at, 'days', $9::int) "
     "FROM gaps g JOIN staff_users u ON u.id = g.user_id "
     "WHERE g.at - COALESCE(g.prev, u.created_at) >= make_interval(days => $9::int)";
@@ -350,8 +355,9 @@ static const char rp01[] =
  * them in use at once. A session is in use from its creation to its last activity (last_seen_at,
  * renewed at most every 15 s), cut at its revocation or expiry; the most at once is reached at a
  * session's start, so each start is counted. Only users with rows in this run, and their sessions
- * in use from a day before their first row to their last (rvd). The evidence's rows are read
- * from rv by one hash join, for the days found only (a staff row's actor is its user). */
+ * in use from a day before their first row to their last (rvd). The evidence's rows are this
+ * seal's rows of the user in that time, read through the log's index on (controller, user,
+ * time). */
 static const char sh01[] =
     "WITH u AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
     "  max(rvd.l) l FROM rvd GROUP BY 1, 2), "
@@ -375,12 +381,11 @@ static const char sh01[] =
     "  (more than %s)', d.n, $17::int) END, d.d, to_char(d.f AT TIME ZONE d.tz, 'HH24:MI'), "
     "  to_char(d.l AT TIME ZONE d.tz, 'HH24:MI')), "
     "jsonb_build_object('session_ids', to_jsonb(d.ids[1:50]), 'networks', d.nets, "
-    "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', ev.ids) "
-    "FROM d LEFT JOIN (SELECT d.controller_id, d.user_id, d.d, "
-    "  to_jsonb((array_agg(rv.id ORDER BY rv.at, rv.id))[1:50]) ids FROM d JOIN rv "
-    "  ON rv.controller_id = d.controller_id AND rv.actor = d.user_id AND rv.user_id = d.user_id "
-    "  AND rv.at >= d.f AND rv.at <= d.l GROUP BY 1, 2, 3) ev "
-    "  ON ev.controller_id = d.controller_id AND ev.user_id = d.user_id AND ev.d = d.d";
+    "  'sessions_at_once', d.n, 'sessions_max', $17::int, 'log_ids', (SELECT "
+    "  to_jsonb((array_agg(l.id ORDER BY l.at, l.id))[1:50]) FROM access_log l "
+    "  WHERE l.controller_id = d.controller_id AND l.user_id = d.user_id "
+    "  AND l.at >= d.f AND l.at <= d.l AND " SEAL_TXIDS("l") ")) "
+    "FROM d";
 
 const struct rule rules[] = {
     {"BG-01", "high", "%d break-glass uses", bg01, false},
@@ -405,10 +410,11 @@ const struct rule rules[] = {
 };
 const size_t n_rules = sizeof rules / sizeof rules[0];
 
-/* $1 the run id, $2..$17 the thresholds of rules_apply(), $18 the seal's lowest transaction
- * (rvc; NULL without rows): VO-01's history in the log lies below it, and as a value the
- * planner sees it reads that history through the log's txid index (none in a first run). */
-#define RULE_PARAMS 18
+/* $1 the run id, $2..$17 the thresholds of rules_apply(), $18 and $19 the seal's lowest and
+ * highest transaction (rvc; NULL without rows): VO-01's history in the log lies below $18, and
+ * as a value the planner sees it reads that history through the log's txid index (none in a
+ * first run); SEAL_TXIDS. */
+#define RULE_PARAMS 19
 #define RULE_THRESHOLDS 16
 
 /* Inserts the rule's rows as findings of this run's reviews, or updates the finding of the same
@@ -416,7 +422,7 @@ const size_t n_rules = sizeof rules / sizeof rules[0];
 #define FINDINGS_WRAPPER                                                                      \
     "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
     "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int, "     \
-    "  $18::bigint), "                                                                        \
+    "  $18::bigint, $19::bigint), "                                                                        \
     "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
     "   evidence) AS (%s) "                                                                   \
     "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \
@@ -484,13 +490,16 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
         params[i + 1] = buf[i + 1];
     }
     PGresult *r = NULL;
-    if (!db_tool_exec(pg, "crt-review", "SELECT min(txid) FROM rvc", 0, NULL, &r) ||
+    if (!db_tool_exec(pg, "crt-review", "SELECT min(txid), max(txid_max) FROM rvc", 0, NULL,
+                      &r) ||
         PQntuples(r) != 1) {
         PQclear(r);
         return false;
     }
-    snprintf(buf[RULE_PARAMS - 1], sizeof buf[0], "%s", PQgetvalue(r, 0, 0));
-    params[RULE_PARAMS - 1] = PQgetisnull(r, 0, 0) ? NULL : buf[RULE_PARAMS - 1];
+    for (int i = 0, k = RULE_THRESHOLDS + 1; i < 2; i++, k++) {
+        snprintf(buf[k], sizeof buf[k], "%s", PQgetvalue(r, 0, i));
+        params[k] = PQgetisnull(r, 0, i) ? NULL : buf[k];
+    }
     PQclear(r);
     for (size_t i = 0; i < n_rules; i++)
         if (!apply_rule(pg, &rules[i], params))
