@@ -81,8 +81,12 @@ static const char dn02[] =
  * finding above their median + K * MAD (a MAD of 0 counts as 1). The peer and controller
  * statistics are taken for the candidate days only. This run's days come from rvd (fold.c). */
 static const char vo01[] =
-    "WITH days AS (SELECT controller_id, user_id, role, d, min(acc_f) f, max(acc_l) l, "
-    "  count(*) FILTER (WHERE unexpl) unexpl FROM rvd WHERE acc GROUP BY 1, 2, 3, 4), "
+    /* per user and day, in one pass over rvd: its accesses (days) and the distinct persons
+     * it opened (this run's part of daily; rvd's role is the user's, staff_users') */
+    "WITH ud AS (SELECT controller_id, user_id, role, d, bool_or(acc) acc, min(acc_f) f, "
+    "  max(acc_l) l, count(*) FILTER (WHERE unexpl) unexpl, "
+    "  count(*) FILTER (WHERE opened AND person_id IS NOT NULL) n FROM rvd GROUP BY 1, 2, 3, 4), "
+    "days AS (SELECT controller_id, user_id, role, d, f, l, unexpl FROM ud WHERE acc), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
     /* distinct persons per user and day: this run's from rvd (distinct already), earlier
      * seals' from the log, made distinct, less those rvd has; then counted. span's one row is
@@ -96,13 +100,13 @@ static const char vo01[] =
     "    AND l.at < (SELECT hi FROM span)::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
     "    AND l.user_id IS NOT NULL), "
-    "daily AS (SELECT x.controller_id, x.user_id, u.role, x.d, count(*) n "
-    "  FROM (SELECT rvd.controller_id, rvd.user_id, rvd.d, rvd.person_id FROM rvd "
-    "    WHERE rvd.opened AND rvd.person_id IS NOT NULL "
-    "  UNION ALL SELECT h.controller_id, h.user_id, h.d, h.person_id FROM hist h "
+    "daily AS (SELECT x.controller_id, x.user_id, x.role, x.d, sum(x.n)::bigint n FROM ("
+    "    SELECT controller_id, user_id, role, d, n FROM ud WHERE n > 0 AND role IS NOT NULL "
+    "  UNION ALL SELECT h.controller_id, h.user_id, u.role, h.d, count(*) FROM hist h "
+    "    JOIN staff_users u ON u.id = h.user_id "
     "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
     "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
-    "    AND rvd.opened)) x JOIN staff_users u ON u.id = x.user_id "
+    "    AND rvd.opened) GROUP BY 1, 2, 3, 4) x "
     "  GROUP BY 1, 2, 3, 4), "
     /* the own median only of the days that can be candidates (at least VOLUME_MIN persons) */
     "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
