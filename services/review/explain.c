@@ -139,7 +139,7 @@ static const char explain_rest_sql[] =
     "bg AS (SELECT DISTINCT f.user_id, f.person_id FROM review_findings f "
     "  WHERE f.rule_id = 'BG-01' AND f.decision = 'justified' AND f.user_id IS NOT NULL "
     "  AND f.person_id IS NOT NULL), "
-    "b AS (SELECT w.t, w.at, w.is_access, "
+    "b AS (SELECT w.t, w.id, w.at, w.actor, w.person_id, w.is_access, "
     "  CASE WHEN w.partner_id IS NOT NULL THEN COALESCE(prt.r @> w.at, false) END "
     "    AS referral_granted, "
     "  CASE WHEN w.partner_id IS NOT NULL AND cardinality(gx.granted) > 0 "
@@ -168,7 +168,8 @@ static const char explain_rest_sql[] =
     "  LEFT JOIN review_pairs pr ON w.is_access AND pr.actor_id = w.actor "
     "    AND pr.person_id = w.person_id "
     "  OFFSET 0) "
-    "SELECT b.t, b.base, b.referral_granted, b.excess_groups, "
+    "SELECT b.t, b.id, b.at, b.actor, b.person_id, b.is_access, b.base, b.referral_granted, "
+    "  b.excess_groups, "
     "  CASE WHEN NOT b.is_access THEN NULL WHEN b.base IS NOT NULL THEN b.base "
     "       WHEN b.excess_groups IS NOT NULL THEN NULL "
     "       WHEN b.last_explained_at >= b.at - make_interval(days => $1::int) THEN 'repeat' END "
@@ -182,14 +183,18 @@ static const char explain_apply_sql[] =
     "WHERE rv.ctid = x.t";
 
 /* A repeat within this seal: an access the sources leave unexplained, with an explained access
- * of the same pair at most $1 days earlier in (at, id) order. The candidates are few and hashed;
- * the explained rows are read once. */
+ * of the same pair at most $1 days earlier in (at, id) order — marked in rvx before rvx is
+ * written into rv. The candidates are few (rvx holds every access without a base) and hashed;
+ * the explained rows are read once: rv's, whose base the first step gave, and rvx's. */
 static const char repeat_sql[] =
-    "UPDATE rv SET explanation = 'repeat' FROM (SELECT DISTINCT c.ctid AS t FROM rv c "
-    "  JOIN rv e ON " PAIR_EQ("e", "c") " AND e.is_access AND e.base IS NOT NULL "
+    "UPDATE rvx SET explanation = 'repeat' FROM (SELECT DISTINCT c.id FROM rvx c "
+    "  JOIN (SELECT rv.actor, rv.person_id, rv.at, rv.id FROM rv "
+    "    WHERE rv.is_access AND rv.base IS NOT NULL "
+    "    UNION ALL SELECT actor, person_id, at, id FROM rvx WHERE is_access AND base IS NOT NULL) e "
+    "  ON " PAIR_EQ("e", "c") " "
     "  AND (e.at, e.id) < (c.at, c.id) AND e.at >= c.at - make_interval(days => $1::int) "
     "  WHERE c.is_access AND c.base IS NULL AND c.excess_groups IS NULL "
-    "  AND c.explanation IS NULL) x WHERE rv.ctid = x.t";
+    "  AND c.explanation IS NULL) x WHERE rvx.id = x.id";
 
 /* Per (actor, person) pair of this seal's accesses — an absent actor is a pair of its own, as
  * GROUP BY makes it — its controller, first and last access and last explained access (base:
@@ -275,16 +280,16 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
         !db_tool_command(pg, "crt-review", explain_rest_sql, 1, p) ||
         !db_tool_command(pg, "crt-review", "SET LOCAL enable_nestloop = on", 0, NULL) ||
         !db_tool_command(pg, "crt-review", "ANALYZE rvx", 0, NULL) ||
+        !step_done("rest explained", seal) ||
+        !db_tool_command(pg, "crt-review", repeat_sql, 1, p) ||
         !db_tool_command(pg, "crt-review", "SET LOCAL enable_hashjoin = off", 0, NULL) ||
         !db_tool_command(pg, "crt-review", explain_apply_sql, 0, NULL) ||
         !db_tool_command(pg, "crt-review", "SET LOCAL enable_hashjoin = on", 0, NULL) ||
-        !step_done("rest explained", seal) ||
-        !db_tool_command(pg, "crt-review", repeat_sql, 1, p) ||
-        !step_done("repeats", seal) ||
+        !step_done("repeats, written into rv", seal) || !fold_build(pg) ||
         !db_tool_command(pg, "crt-review", pairs_fold_sql, 0, NULL) ||
         !db_tool_command(pg, "crt-review", first_sql, 0, NULL) ||
         !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL) ||
-        !step_done("pairs and first accesses", seal) || !fold_build(pg))
+        !step_done("pairs and first accesses", seal))
         return false;
     log_debug("explained seal=%lld", seal->id);
     return true;
