@@ -20,6 +20,9 @@
 #   BENCH_SEED (0.42)           month.sql's seed
 #   BENCH_DB (crt_review_bench) database name prefix (dropped and made again per size)
 #   BENCH_KEEP=1                keep the last database and the work folder (keys, reports)
+#   BENCH_REUSE=1               generate each size once into <BENCH_DB>_gen_<rows> and review a
+#                               copy of it (CREATE DATABASE ... TEMPLATE), kept for the next run:
+#                               an A/B of two builds on the same rows without generating twice
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,15 +90,26 @@ measure() {
   local want=$1 name=$DB scale rows t0 t1 gen cpu0 cpu1 tmp0 tmp1
   scale=$(awk -v r="$want" -v p="$PER_SCALE" 'BEGIN { printf "%.3f", r / p }')
   say "size ~$want rows: scale $scale, database $name"
-  sq postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name OWNER crt_owner"
-  CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+  local tpl=${DB}_gen_$want
+  sq postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"
   t0=$(now)
-  sq "$name" -v scale="$scale" -v seed="$SEED" -f "$ROOT/tests/scenario/month.sql"
+  if [ "${BENCH_REUSE:-0}" = 1 ] && [ "$(sq postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$tpl'")" = 1 ]; then
+    say "copying $tpl (BENCH_REUSE=1)"
+    sq postgres -c "CREATE DATABASE $name TEMPLATE $tpl OWNER crt_owner"
+    CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+  else
+    sq postgres -c "CREATE DATABASE $name OWNER crt_owner"
+    CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+    sq "$name" -v scale="$scale" -v seed="$SEED" -f "$ROOT/tests/scenario/month.sql"
+    if [ "${BENCH_REUSE:-0}" = 1 ]; then
+      sq postgres -c "DROP DATABASE IF EXISTS $tpl" -c "CREATE DATABASE $tpl TEMPLATE $name OWNER crt_owner"
+    fi
+  fi
   t1=$(now)
   gen=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
   rows=$(sq "$name" -c "SELECT count(*) FROM access_log")
   sq "$name" -c "CHECKPOINT"
-  say "generated $rows rows in ${gen}s; load average $(cut -d' ' -f1-3 /proc/loadavg); reviewing"
+  say "$rows rows ready (generated or copied) in ${gen}s; load average $(cut -d' ' -f1-3 /proc/loadavg); reviewing"
   rm -rf "$WORK/head.json" "$WORK/head.json.manifests" "$WORK/reports"; mkdir "$WORK/reports"
   tmp0=$(pg_temp "$name"); cpu0=$(pg_cpu)
   CRT_REVIEW_DATABASE_URL=$(url "$name" crt_review) CRT_REVIEW_SEAL_KEY_FILE=$WORK/seal.pem \
