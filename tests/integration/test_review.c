@@ -326,6 +326,29 @@ Test(review, every_planted_case_becomes_a_finding, .timeout = 300)
     cr_assert_eq(missed, 0, "%d of %ld planted cases have no finding (listed above)", missed, planted);
 }
 
+/* A dormant account's finding (AC-03) names, as its evidence, the first row of the day it was
+ * used again: the lowest (time, id) of the user's rows that local day — looked up in the log for
+ * the findings only (D63), no longer in the work table. */
+Test(review, a_dormant_finding_names_the_first_row_of_its_day, .timeout = 300)
+{
+    need_setup();
+    PGconn *c = connect_as(env("CRT_RV_READ"), "postgres");
+    long findings = sql_long(c, "SELECT count(*) FROM review_findings WHERE rule_id = 'AC-03'", 0,
+                             NULL);
+    long wrong = sql_long(
+        c,
+        "SELECT count(*) FROM review_findings f JOIN controllers c ON c.id = f.controller_id "
+        "WHERE f.rule_id = 'AC-03' AND (jsonb_array_length(f.evidence->'log_ids') <> 1 "
+        "  OR (f.evidence->'log_ids'->>0)::bigint IS DISTINCT FROM (SELECT l.id FROM access_log l "
+        "  WHERE l.controller_id = f.controller_id AND l.user_id = f.user_id "
+        "  AND (l.at AT TIME ZONE c.timezone)::date = (f.first_at AT TIME ZONE c.timezone)::date "
+        "  ORDER BY l.at, l.id LIMIT 1))",
+        0, NULL);
+    PQfinish(c);
+    cr_assert_gt(findings, 0, "the scenario plants a dormant account");
+    cr_assert_eq(wrong, 0, "%ld of %ld AC-03 findings name another row", wrong, findings);
+}
+
 /* Normal traffic is generated to break no rule (month.sql checks none of its accesses is
  * off-hours, a namesake or neighbour, a burst, ...). Allowed: 2 findings about the ~85 normal
  * users at scale 1 (about 2%), for a rule at the edge of its statistic. */
