@@ -4643,13 +4643,6 @@ ALTER TABLE ONLY public.review_findings
     ADD CONSTRAINT review_findings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.staff_users(id);
 
 --
--- Name: review_pairs review_pairs_controller_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
---
-
-ALTER TABLE ONLY public.review_pairs
-    ADD CONSTRAINT review_pairs_controller_id_fkey FOREIGN KEY (controller_id) REFERENCES public.controllers(id);
-
---
 -- Name: review_runs review_runs_seal_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: crt_owner
 --
 
