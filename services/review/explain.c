@@ -198,24 +198,26 @@ static const char repeat_sql[] =
 
 /* Per (actor, person) pair of this seal's accesses — an absent actor is a pair of its own, as
  * GROUP BY makes it — its controller, first and last access and last explained access (base:
- * a repeat does not extend itself). */
+ * a repeat does not extend itself), and its first access: the row with the lowest (time, id),
+ * found in the same pass as the lowest array [time in µs, id, unexplained, controller, partner]
+ * (arrays compare element by element), not by finding the rows again. */
 static const char pairs_fold_sql[] =
     "CREATE TEMP TABLE rvp ON COMMIT DROP AS "
     "SELECT rv.actor, rv.person_id, min(rv.controller_id) AS controller_id, min(rv.at) AS first_at, "
-    "  max(rv.at) AS last_at, max(rv.at) FILTER (WHERE rv.base IS NOT NULL) AS last_explained_at "
+    "  max(rv.at) AS last_at, max(rv.at) FILTER (WHERE rv.base IS NOT NULL) AS last_explained_at, "
+    "  min(ARRAY[(extract(epoch FROM rv.at) * 1000000)::bigint, rv.id, "
+    "    (rv.explanation IS NULL)::int, rv.controller_id, (rv.partner_id IS NOT NULL)::int]) "
+    "    AS first_access "
     "FROM rv WHERE rv.is_access GROUP BY rv.actor, rv.person_id";
 
-/* The first accesses: of each pair no earlier seal saw (review_pairs, before this run adds to
- * it), its access with the lowest (time, id) — found at the pair's first time (rvp), not by
- * sorting every row by pair — with what the counts read of it (explain_record_stats). */
+/* The first accesses — of each pair no earlier seal saw (review_pairs, before this run adds to
+ * it) — with what the counts read of them (explain_record_stats). */
 static const char first_sql[] =
     "CREATE TEMP TABLE rvfa ON COMMIT DROP AS "
-    "SELECT DISTINCT ON (p.actor, p.person_id) rv.id, rv.controller_id, rv.actor, "
-    "  rv.partner_id IS NOT NULL AS is_partner, rv.explanation "
-    "FROM rv JOIN (SELECT p.* FROM rvp p WHERE NOT EXISTS (SELECT 1 FROM review_pairs pr "
-    "  WHERE pr.actor_id = p.actor AND pr.person_id = p.person_id)) p "
-    "  ON " PAIR_EQ("p", "rv") " AND p.first_at = rv.at "
-    "WHERE rv.is_access ORDER BY p.actor, p.person_id, rv.id DESC";
+    "SELECT p.first_access[2] AS id, p.first_access[4]::smallint AS controller_id, p.actor, "
+    "  p.first_access[5] = 1 AS is_partner, p.first_access[3] = 0 AS explained FROM rvp p "
+    "WHERE NOT EXISTS (SELECT 1 FROM review_pairs pr WHERE pr.actor_id = p.actor "
+    "  AND pr.person_id = p.person_id)";
 
 /* What the review has now seen of each (actor, person) pair; in the order of its key, so that
  * the key's index is written page after page rather than at random. */
@@ -312,7 +314,7 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
  * (rvr). $1 run id. */
 #define SUM_OF(cond) "COALESCE(sum(n) FILTER (WHERE " cond "), 0)::bigint"
 #define FIRST_COUNTS(by)                                                                      \
-    "(SELECT " by ", count(*) fa, count(*) FILTER (WHERE explanation IS NOT NULL) fe "        \
+    "(SELECT " by ", count(*) fa, count(*) FILTER (WHERE explained) fe "                      \
     "FROM rvfa GROUP BY " by ")"
 static const char reviews_sql[] =
     "INSERT INTO reviews (run_id, controller_id, window_from, window_to, log_rows, accesses, "

@@ -1166,7 +1166,7 @@ static long fold_differs(PGconn *c, const char *direct, const char *folded, long
     "rv.person_id ORDER BY rv.at, rv.id) = 1 AS first_access FROM rv) rv"
 /* The first accesses' counts (rvfa) per the given columns. */
 #define FIRST_BY(cols)                                                                        \
-    "(SELECT " cols ", count(*) fa, count(*) FILTER (WHERE explanation IS NOT NULL) fe "      \
+    "(SELECT " cols ", count(*) fa, count(*) FILTER (WHERE explained) fe "                    \
     "FROM rvfa GROUP BY " cols ")"
 
 /* What the rules and counts read from the folds, and the same computed from every row of rv as
