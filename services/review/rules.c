@@ -12,8 +12,9 @@
  * period: a day, an hour; '-' when the pattern is the person), first_at, last_at, summary,
  * evidence (jsonb). The dedup key is rule, subject, and bucket (or person when bucket is '-').
  * Parameters: $1 run id, then the thresholds in the order of rule_params().
- * The rules read rv's folds (fold.c, D60) rather than rv where they can: rvd, the rows per user,
- * day and person; rvr AS rv, the rare rows — each rule selecting there only rows rvr holds. */
+ * The rules read rv's folds (fold.c, D60) rather than rv where they can: rvd and rvu, the rows
+ * per user, day and person and per user and day; rvr AS rv, the rare rows — each rule
+ * selecting there only rows rvr holds. */
 #define ACCESS "rv.is_access"
 #define LOG_IDS(col) "to_jsonb((array_agg(" col " ORDER BY rv.at, rv.id))[1:50])"
 #define DAY "(rv.local_at)::date"
@@ -79,14 +80,12 @@ static const char dn02[] =
  * out) when there are at least VOLUME_PEERS of them, else — two coordinators, the only one
  * working on a Sunday — every other user of the controller over the previous 30 days. It is a
  * finding above their median + K * MAD (a MAD of 0 counts as 1). The peer and controller
- * statistics are taken for the candidate days only. This run's days come from rvd (fold.c). */
+ * statistics are taken for the candidate days only. This run's days come from rvu (fold.c). */
 static const char vo01[] =
-    /* per user and day, in one pass over rvd: its accesses (days) and the distinct persons
-     * it opened (this run's part of daily; rvd's role is the user's, staff_users') */
-    "WITH ud AS (SELECT controller_id, user_id, role, d, bool_or(acc) acc, min(acc_f) f, "
-    "  max(acc_l) l, count(*) FILTER (WHERE unexpl) unexpl, "
-    "  count(*) FILTER (WHERE opened AND person_id IS NOT NULL) n FROM rvd GROUP BY 1, 2, 3, 4), "
-    "days AS (SELECT controller_id, user_id, role, d, f, l, unexpl FROM ud WHERE acc), "
+    /* per user and day (rvu): its accesses (days) and the distinct persons it opened (this
+     * run's part of daily; rvu's role is the user's, staff_users') */
+    "WITH days AS (SELECT controller_id, user_id, role, d, acc_f f, acc_l l, unexpl FROM rvu "
+    "  WHERE acc), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
     /* distinct persons per user and day: this run's from rvd (distinct already), earlier
      * seals' from the log, made distinct, less those rvd has; then counted. span's one row is
@@ -101,7 +100,7 @@ static const char vo01[] =
     "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
     "    AND l.user_id IS NOT NULL), "
     "daily AS (SELECT x.controller_id, x.user_id, x.role, x.d, sum(x.n)::bigint n FROM ("
-    "    SELECT controller_id, user_id, role, d, n FROM ud WHERE n > 0 AND role IS NOT NULL "
+    "    SELECT controller_id, user_id, role, d, n FROM rvu WHERE n > 0 AND role IS NOT NULL "
     "  UNION ALL SELECT h.controller_id, h.user_id, u.role, h.d, count(*) FROM hist h "
     "    JOIN staff_users u ON u.id = h.user_id "
     "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
@@ -215,12 +214,11 @@ static const char ac02[] =
     "GROUP BY rv.controller_id, rv.user_id, " DAY;
 
 /* Dormant: an access after >= N days without any (before the window: from the log). Gaps
- * longer than a day lie between active days, so the rows are folded per user and day (rvd); the
+ * longer than a day lie between active days, so the rows are folded per user and day (rvu); the
  * first row of a finding's day, the lowest id at the day's first time, is looked up in the log
  * for the findings only: its index on (controller, user, time), this seal's transactions. */
 static const char ac03[] =
-    "WITH days AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
-    "  max(rvd.l) l FROM rvd GROUP BY rvd.controller_id, rvd.user_id, rvd.d), "
+    "WITH days AS (SELECT controller_id, user_id, tz, f, l FROM rvu), "
     "acts AS (SELECT d.*, lag(d.l) OVER (PARTITION BY d.user_id ORDER BY d.f) prev, "
     "  row_number() OVER (PARTITION BY d.user_id ORDER BY d.f) rn FROM days d), "
     "gaps AS (SELECT a.controller_id, a.user_id, a.tz, a.f at, "
@@ -359,12 +357,12 @@ static const char rp01[] =
  * them in use at once. A session is in use from its creation to its last activity (last_seen_at,
  * renewed at most every 15 s), cut at its revocation or expiry; the most at once is reached at a
  * session's start, so each start is counted. Only users with rows in this run, and their sessions
- * in use from a day before their first row to their last (rvd). The evidence's rows are this
+ * in use from a day before their first row to their last (rvu). The evidence's rows are this
  * seal's rows of the user in that time, read through the log's index on (controller, user,
  * time). */
 static const char sh01[] =
-    "WITH u AS (SELECT rvd.controller_id, rvd.user_id, min(rvd.tz) tz, min(rvd.f) f, "
-    "  max(rvd.l) l FROM rvd GROUP BY 1, 2), "
+    "WITH u AS (SELECT controller_id, user_id, min(tz) tz, min(f) f, max(l) l FROM rvu "
+    "  GROUP BY 1, 2), "
     "s AS (SELECT u.controller_id, u.user_id, u.tz, x.id, x.created_at a, GREATEST(x.created_at, "
     "  LEAST(x.last_seen_at, x.expires_at, COALESCE(x.revoked_at, x.last_seen_at))) b, "
     "  crt_ip_network(x.ip) net FROM u JOIN sessions x ON x.user_id = u.user_id "

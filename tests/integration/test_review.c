@@ -1177,25 +1177,30 @@ static const char *const fold_pairs[][3] = {
      "FROM (SELECT rv.controller_id, rv.user_id, rv.role, rv.local_at::date d, rv.person_id, "
      "min(rv.at) f, max(rv.at) l, bool_or(rv.explanation IS NULL) unexpl FROM rv WHERE "
      "rv.is_access AND rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5) x GROUP BY 1, 2, 3, 4",
-     "SELECT controller_id, user_id, role, d, min(acc_f), max(acc_l), count(*) FILTER (WHERE "
-     "unexpl) FROM rvd WHERE acc GROUP BY 1, 2, 3, 4"},
+     "SELECT controller_id, user_id, role, d, acc_f, acc_l, unexpl FROM rvu WHERE acc"},
     {"VO-01's opened persons per user and day",
      "SELECT DISTINCT rv.controller_id, rv.user_id, rv.local_at::date, rv.person_id FROM rv "
      "WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
      "AND rv.action <> 'search'",
      "SELECT controller_id, user_id, d, person_id FROM rvd WHERE opened AND person_id IS NOT NULL"},
+    {"VO-01's number of opened persons per user and day",
+     "SELECT rv.controller_id, rv.user_id, rv.role, rv.local_at::date, count(DISTINCT "
+     "rv.person_id) FROM rv WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND "
+     "rv.person_id IS NOT NULL AND rv.action <> 'search' AND rv.role IS NOT NULL "
+     "GROUP BY 1, 2, 3, 4",
+     "SELECT controller_id, user_id, role, d, n FROM rvu WHERE n > 0 AND role IS NOT NULL"},
     {"the seal's lowest transaction", "SELECT min(txid) FROM rv", "SELECT min(txid) FROM rvc"},
     {"AC-03's days with their first row by (time, id)",
      "SELECT rv.controller_id, rv.user_id, min(rv.tz), min(rv.at), max(rv.at), "
      "(array_agg(rv.id ORDER BY rv.at, rv.id))[1] FROM rv WHERE rv.user_id IS NOT NULL "
      "GROUP BY rv.controller_id, rv.user_id, rv.local_at::date",
-     "SELECT d.*, min(rv.id) FROM (SELECT controller_id, user_id, min(tz), min(f) f, max(l) "
-     "FROM rvd GROUP BY controller_id, user_id, d) d JOIN rv ON rv.controller_id = "
+     "SELECT d.*, min(rv.id) FROM (SELECT controller_id, user_id, tz, f, l FROM rvu) d "
+     "JOIN rv ON rv.controller_id = "
      "d.controller_id AND rv.actor = d.user_id AND rv.user_id = d.user_id AND rv.at = d.f "
      "GROUP BY 1, 2, 3, 4, 5"},
     {"SH-01's users", "SELECT controller_id, user_id, min(tz), min(at), max(at) FROM rv "
      "WHERE user_id IS NOT NULL GROUP BY 1, 2",
-     "SELECT controller_id, user_id, min(tz), min(f), max(l) FROM rvd GROUP BY 1, 2"},
+     "SELECT controller_id, user_id, min(tz), min(f), max(l) FROM rvu GROUP BY 1, 2"},
     {"the counts per controller",
      "SELECT controller_id, min(at), max(at), count(*), count(*) FILTER (WHERE is_access), "
      "count(*) FILTER (WHERE is_access AND explanation IS NOT NULL), count(*) FILTER (WHERE "
