@@ -264,10 +264,43 @@ static bool explain_wait(PGconn *pg)
     return ok && any;
 }
 
-/* A debug line after each step of explain_finish, for the benchmark's phases; always true. */
-static bool step_done(const char *what, const struct seal_info *seal)
+/* The steps after the explanation statement, in order, each with $1 = the repeat window when
+ * it takes one; a step with a label logs it when done (the benchmark's phases). The settings
+ * are the transaction's (SET LOCAL), each undone by a later step. */
+struct explain_step {
+    const char *sql;
+    int nparams;
+    const char *done;
+};
+static const struct explain_step explain_steps[] = {
+    {"ANALYZE rv", 0, NULL},
+    {"SET LOCAL enable_nestloop = off", 0, NULL},
+    {explain_rest_sql, 1, NULL},
+    {"SET LOCAL enable_nestloop = on", 0, NULL},
+    {"ANALYZE rvx", 0, "rest explained"},
+    {repeat_sql, 1, NULL},
+    {"SET LOCAL enable_hashjoin = off", 0, NULL},
+    {"SET LOCAL enable_mergejoin = off", 0, NULL},
+    {explain_apply_sql, 0, NULL},
+    {"SET LOCAL enable_mergejoin = on", 0, NULL},
+    {"SET LOCAL enable_hashjoin = on", 0, "repeats, written into rv"},
+};
+static const struct explain_step pair_steps[] = {
+    {pairs_fold_sql, 0, NULL},
+    {first_sql, 0, NULL},
+    {pairs_sql, 0, "pairs and first accesses"},
+};
+
+static bool run_steps(PGconn *pg, const struct explain_step *steps, size_t n, const char *days,
+                      const struct seal_info *seal)
 {
-    log_debug("%s seal=%lld", what, seal->id);
+    const char *p[] = {days};
+    for (size_t i = 0; i < n; i++) {
+        if (!db_tool_command(pg, "crt-review", steps[i].sql, steps[i].nparams, p))
+            return false;
+        if (steps[i].done)
+            log_debug("%s seal=%lld", steps[i].done, seal->id);
+    }
     return true;
 }
 
@@ -275,26 +308,13 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
 {
     char days[16];
     snprintf(days, sizeof days, "%d", cfg->repeat_days);
-    const char *p[] = {days};
     bool ok = explain_wait(pg);
     log_debug("explanation statement done seal=%lld ok=%d", seal->id, ok);
-    if (!ok || !db_tool_command(pg, "crt-review", "ANALYZE rv", 0, NULL) ||
-        !db_tool_command(pg, "crt-review", "SET LOCAL enable_nestloop = off", 0, NULL) ||
-        !db_tool_command(pg, "crt-review", explain_rest_sql, 1, p) ||
-        !db_tool_command(pg, "crt-review", "SET LOCAL enable_nestloop = on", 0, NULL) ||
-        !db_tool_command(pg, "crt-review", "ANALYZE rvx", 0, NULL) ||
-        !step_done("rest explained", seal) ||
-        !db_tool_command(pg, "crt-review", repeat_sql, 1, p) ||
-        !db_tool_command(pg, "crt-review", "SET LOCAL enable_hashjoin = off", 0, NULL) ||
-        !db_tool_command(pg, "crt-review", "SET LOCAL enable_mergejoin = off", 0, NULL) ||
-        !db_tool_command(pg, "crt-review", explain_apply_sql, 0, NULL) ||
-        !db_tool_command(pg, "crt-review", "SET LOCAL enable_mergejoin = on", 0, NULL) ||
-        !db_tool_command(pg, "crt-review", "SET LOCAL enable_hashjoin = on", 0, NULL) ||
-        !step_done("repeats, written into rv", seal) || !fold_build(pg) ||
-        !db_tool_command(pg, "crt-review", pairs_fold_sql, 0, NULL) ||
-        !db_tool_command(pg, "crt-review", first_sql, 0, NULL) ||
-        !db_tool_command(pg, "crt-review", pairs_sql, 0, NULL) ||
-        !step_done("pairs and first accesses", seal))
+    if (!ok ||
+        !run_steps(pg, explain_steps, sizeof explain_steps / sizeof explain_steps[0], days,
+                   seal) ||
+        !fold_build(pg) ||
+        !run_steps(pg, pair_steps, sizeof pair_steps / sizeof pair_steps[0], days, seal))
         return false;
     log_debug("explained seal=%lld", seal->id);
     return true;
