@@ -82,9 +82,8 @@ static const char explain_sql[] =
     "WHERE " SEAL_RANGE;
 
 /* The rows explain_sql left without a base explanation, and every partner's row (rvx, by rv's
- * ctid; explain_apply_sql writes it into rv): their base
- * from the other sources, in the same order as before them — intake that day by the user's
- * team, the team's assignment, referral + grant (a partner's access only when every disclosed
+ * ctid; explain_apply_sql writes it into rv): their base from the other sources, in the same
+ * order as before them — intake that day by the user's team, the team's assignment, referral + grant (a partner's access only when every disclosed
  * group was granted at that moment), a rights request, a justified break-glass — whether a
  * partner's row had referral and grant, the groups beyond the grant, and the explanation: the
  * base, else a repeat of what earlier seals saw explained (review_pairs; one within this seal
@@ -215,23 +214,21 @@ static const char pairs_fold_sql[] =
  * it) — with what the counts read of them (explain_record_stats). */
 static const char first_sql[] =
     "CREATE TEMP TABLE rvfa ON COMMIT DROP AS "
-    "SELECT p.first_access[2] AS id, p.first_access[4]::smallint AS controller_id, p.actor, "
+    "SELECT p.first_access[4]::smallint AS controller_id, p.actor, "
     "  p.first_access[5] = 1 AS is_partner, p.first_access[3] = 0 AS explained FROM rvp p "
     "WHERE NOT EXISTS (SELECT 1 FROM review_pairs pr WHERE pr.actor_id = p.actor "
     "  AND pr.person_id = p.person_id)";
 
-/* What the review has now seen of each (actor, person) pair; in the order of its key, so that
- * the key's index is written page after page rather than at random. */
+/* What the review has now seen of each (actor, person) pair. */
 static const char pairs_sql[] =
     "INSERT INTO review_pairs (controller_id, actor_id, person_id, first_at, last_at, "
     "  last_explained_at) "
     "SELECT controller_id, actor, person_id, first_at, last_at, last_explained_at FROM rvp "
-    "WHERE actor IS NOT NULL ORDER BY actor, person_id "
+    "WHERE actor IS NOT NULL "
     "ON CONFLICT (actor_id, person_id) DO UPDATE SET "
     "  first_at = LEAST(review_pairs.first_at, EXCLUDED.first_at), "
     "  last_at = GREATEST(review_pairs.last_at, EXCLUDED.last_at), "
     "  last_explained_at = GREATEST(review_pairs.last_explained_at, EXCLUDED.last_explained_at)";
-
 
 /* The one statement of crt-review sent without waiting (crt/db.h's layer waits): logged the
  * same way. */

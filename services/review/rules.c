@@ -87,8 +87,8 @@ static const char vo01[] =
     "WITH days AS (SELECT controller_id, user_id, role, d, acc_f f, acc_l l, unexpl FROM rvu "
     "  WHERE acc), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
-    /* distinct persons per user and day: this run's from rvd (distinct already), earlier
-     * seals' from the log, made distinct, less those rvd has; then counted. span's one row is
+    /* distinct persons per user and day: this run's counted in rvu, earlier seals' from the
+     * log, made distinct, less those rvd has, counted and added. span's one row is
      * read as values, not joined: a join would need a nested loop, which this rule turns off,
      * and the penalty would leave the planner's choice of the log's access path to chance. */
     "hist AS (SELECT DISTINCT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date d, "
@@ -424,7 +424,7 @@ const size_t n_rules = sizeof rules / sizeof rules[0];
 #define FINDINGS_WRAPPER                                                                      \
     "WITH k AS (SELECT $2::int, $3::int, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int, " \
     "  $10::int, $11::int, $12::int, $13::int, $14::int, $15::int, $16::int, $17::int, "     \
-    "  $18::bigint, $19::bigint), "                                                                        \
+    "  $18::bigint, $19::bigint), "                                                           \
     "c (controller_id, user_id, partner_id, person_id, bucket, first_at, last_at, summary, "  \
     "   evidence) AS (%s) "                                                                   \
     "INSERT INTO review_findings AS f (controller_id, rule_id, severity, dedup_key, user_id, "  \

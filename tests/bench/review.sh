@@ -90,16 +90,18 @@ measure() {
   local want=$1 name=$DB scale rows t0 t1 gen cpu0 cpu1 tmp0 tmp1
   scale=$(awk -v r="$want" -v p="$PER_SCALE" 'BEGIN { printf "%.3f", r / p }')
   say "size ~$want rows: scale $scale, database $name"
-  local tpl=${DB}_gen_$want
+  local tpl=${DB}_gen_$want copy=0
   sq postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"
   t0=$(now)
   if [ "${BENCH_REUSE:-0}" = 1 ] && [ "$(sq postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$tpl'")" = 1 ]; then
     say "copying $tpl (BENCH_REUSE=1)"
     sq postgres -c "CREATE DATABASE $name TEMPLATE $tpl OWNER crt_owner"
-    CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+    copy=1
   else
     sq postgres -c "CREATE DATABASE $name OWNER crt_owner"
-    CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+  fi
+  CRT_OWNER_DATABASE_URL=$(url "$name" crt_owner) "$WORK/crtctl" migrate >/dev/null
+  if [ "$copy" = 0 ]; then
     sq "$name" -v scale="$scale" -v seed="$SEED" -f "$ROOT/tests/scenario/month.sql"
     if [ "${BENCH_REUSE:-0}" = 1 ]; then
       sq postgres -c "DROP DATABASE IF EXISTS $tpl" -c "CREATE DATABASE $tpl TEMPLATE $name OWNER crt_owner"
