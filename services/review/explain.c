@@ -1,6 +1,7 @@
 /* The explanation pass: every access of a seal is explained (assignment, own record, intake
  * that day, team, referral + grant, repeat) or not, into the temporary table rv, set-based. */
 #include <stdio.h>
+#include <string.h>
 
 #include "crt/db.h"
 #include "crt/log.h"
@@ -42,44 +43,59 @@
  * hash-joined to the rows; explain_rest_sql explains the few rows left. The facts an erasure
  * kept (review_facts, migration 017) stand in for the assignments and records it deleted. No
  * window (D56), no first access here: both are folds of rv afterwards (pairs_fold_sql). */
-static const char explain_sql[] =
-    "CREATE TEMP TABLE rv ON COMMIT DROP AS "
-    "WITH wp AS MATERIALIZED (SELECT DISTINCT l.person_id FROM access_log l WHERE " SEAL_RANGE " "
-    "  AND l.person_id IS NOT NULL), "
-    "facts AS MATERIALIZED (SELECT f.* FROM review_facts f JOIN wp USING (person_id)), "
-    /* per (user, person): assignment validity, first own record */
-    "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t "
-    "  FROM ("
-    "    SELECT a.user_id u, a.person_id p, tstzrange(a.started_at, a.ended_at) r, "
-    "      NULL::timestamptz t FROM case_assignments a JOIN wp USING (person_id) "
-    "    UNION ALL SELECT created_by, id, NULL, created_at FROM persons "
-    "      JOIN wp ON wp.person_id = persons.id "
-    "    UNION ALL SELECT changed_by, person_id, NULL, changed_at "
-    "      FROM person_rectifications JOIN wp USING (person_id) "
-    "    UNION ALL SELECT created_by, person_id, NULL, created_at "
-    "      FROM trajectory_entries JOIN wp USING (person_id) "
-    "    UNION ALL SELECT actor_id, person_id, CASE WHEN kind = 'assignment' THEN valid END, "
-    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END FROM facts "
-    "      WHERE kind <> 'referral' "
-    "  ) x GROUP BY 1, 2) "
-    "SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "
-    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, "
-    "  CASE WHEN l.partner_id IS NOT NULL THEN l.purpose END AS purpose, l.reason, "
-    "  CASE WHEN l.action = 'search' THEN l.request_id END AS request_id, l.txid, "
-    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups, "
-    "  u.role, c.timezone AS tz, (l.at AT TIME ZONE c.timezone) AS local_at, "
-    "  " LOG_IS_ACCESS " AS is_access, NULL::boolean AS referral_granted, "
-    "  NULL::text[] AS excess_groups, b.base, "
-    "  CASE WHEN " LOG_IS_ACCESS " THEN b.base END AS explanation "
-    "FROM access_log l JOIN controllers c ON c.id = l.controller_id "
-    "LEFT JOIN staff_users u ON u.id = l.user_id "
-    "LEFT JOIN up ON up.u = l.user_id AND up.p = l.person_id "
-    "CROSS JOIN LATERAL (SELECT CASE WHEN l.action = 'create' THEN 'registered' "
-    "       WHEN l.action IN ('assignment_write', 'referral_write', 'transfer_in') "
-    "         THEN 'documented_action' "
-    "       WHEN up.r @> l.at THEN 'assignment' "
-    "       WHEN up.t <= l.at THEN 'own_record' END AS base) b "
-    "WHERE " SEAL_RANGE;
+#define EXPLAIN_SQL(SEALED)                                                                  \
+    "CREATE TEMP TABLE rv ON COMMIT DROP AS "                                                 \
+    "WITH wp AS MATERIALIZED (SELECT DISTINCT l.person_id FROM access_log l WHERE " SEAL_RANGE " " \
+    "  AND l.person_id IS NOT NULL), " \
+    "facts AS MATERIALIZED (SELECT f.* FROM review_facts f" SEALED "), " \
+    /* per (user, person): assignment validity, first own record */ \
+    "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t " \
+    "  FROM (" \
+    "    SELECT a.user_id u, a.person_id p, tstzrange(a.started_at, a.ended_at) r, " \
+    "      NULL::timestamptz t FROM case_assignments a" SEALED " " \
+    "    UNION ALL SELECT created_by, person_id, NULL, created_at FROM (SELECT id person_id, " \
+    "      created_by, created_at FROM persons) p" SEALED " " \
+    "    UNION ALL SELECT changed_by, person_id, NULL, changed_at " \
+    "      FROM person_rectifications" SEALED " " \
+    "    UNION ALL SELECT created_by, person_id, NULL, created_at " \
+    "      FROM trajectory_entries" SEALED " " \
+    "    UNION ALL SELECT actor_id, person_id, CASE WHEN kind = 'assignment' THEN valid END, " \
+    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END FROM facts " \
+    "      WHERE kind <> 'referral' " \
+    "  ) x GROUP BY 1, 2) " \
+    "SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, " \
+    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, " \
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.purpose END AS purpose, l.reason, " \
+    "  CASE WHEN l.action = 'search' THEN l.request_id END AS request_id, l.txid, " \
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups, " \
+    "  u.role, c.timezone AS tz, (l.at AT TIME ZONE c.timezone) AS local_at, " \
+    "  " LOG_IS_ACCESS " AS is_access, NULL::boolean AS referral_granted, " \
+    "  NULL::text[] AS excess_groups, b.base, " \
+    "  CASE WHEN " LOG_IS_ACCESS " THEN b.base END AS explanation " \
+    "FROM access_log l JOIN controllers c ON c.id = l.controller_id " \
+    "LEFT JOIN staff_users u ON u.id = l.user_id " \
+    "LEFT JOIN up ON up.u = l.user_id AND up.p = l.person_id " \
+    "CROSS JOIN LATERAL (SELECT CASE WHEN l.action = 'create' THEN 'registered' " \
+    "       WHEN l.action IN ('assignment_write', 'referral_write', 'transfer_in') " \
+    "         THEN 'documented_action' " \
+    "       WHEN up.r @> l.at THEN 'assignment' " \
+    "       WHEN up.t <= l.at THEN 'own_record' END AS base) b " \
+    "WHERE " SEAL_RANGE
+
+/* Most seals: the sources of the seal's persons only (wp). A seal with at least twice as many
+ * rows as there are persons (a first run over a month) has nearly every person in it: finding
+ * them is a pass over its rows and a hash of them all (8 s at 9 million rows) that spares
+ * nothing, so every person's sources are aggregated (D64, explain_scope_sql). */
+static const char explain_sql[] = EXPLAIN_SQL(" JOIN wp USING (person_id)");
+static const char explain_all_sql[] = EXPLAIN_SQL("");
+
+/* $1, $2: the seal's range. Whether the seal has at least twice as many rows as persons has
+ * (the planner's count): counting stops there, so a month costs a fraction of a pass. */
+static const char explain_scope_sql[] =
+    "WITH n AS (SELECT 2 * greatest(reltuples, 1)::bigint n FROM pg_class "
+    "  WHERE oid = 'persons'::regclass) "
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM access_log l WHERE " SEAL_RANGE " "
+    "  LIMIT (SELECT n FROM n)) x) >= (SELECT n FROM n)";
 
 /* The rows explain_sql left without a base explanation, and every partner's row (rvx, by rv's
  * ctid; explain_apply_sql writes it into rv): their base from the other sources, in the same
@@ -230,19 +246,39 @@ static const char pairs_sql[] =
     "  last_at = GREATEST(review_pairs.last_at, EXCLUDED.last_at), "
     "  last_explained_at = GREATEST(review_pairs.last_explained_at, EXCLUDED.last_explained_at)";
 
-/* The one statement of crt-review sent without waiting (crt/db.h's layer waits): logged the
- * same way. */
-bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+/* Which explanation statement the seal gets (explain_scope_sql); false when the query failed. */
+static bool explain_all_persons(PGconn *pg, const char *const p[2], bool *all)
 {
-    (void)cfg;
+    char v[8];
+    bool found = false;
+    if (!db_tool_value(pg, "crt-review", explain_scope_sql, 2, p, v, sizeof v, &found) || !found)
+        return false;
+    *all = strcmp(v, "t") == 0;
+    log_debug("explanation sources: %s", *all ? "every person's" : "the seal's persons'");
+    return true;
+}
+
+/* The one statement of crt-review sent without waiting (crt/db.h's layer waits): logged the
+ * same way. scope: EXPLAIN_SCOPE_AUTO lets the seal's size choose. */
+bool explain_start_scoped(PGconn *pg, const struct seal_info *seal, enum explain_scope scope)
+{
     char from[24], to[24];
     snprintf(from, sizeof from, "%lld", seal->txid_from);
     snprintf(to, sizeof to, "%lld", seal->txid_to);
     const char *p[] = {from, to};
-    if (PQsendQueryParams(pg, explain_sql, 2, NULL, p, NULL, NULL, 0) == 1)
+    bool all = scope == EXPLAIN_SCOPE_ALL;
+    if (scope == EXPLAIN_SCOPE_AUTO && !explain_all_persons(pg, p, &all))
+        return false;
+    if (PQsendQueryParams(pg, all ? explain_all_sql : explain_sql, 2, NULL, p, NULL, NULL, 0) == 1)
         return true;
     db_log_failure("crt-review: explanation not sent", pg, NULL);
     return false;
+}
+
+bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+{
+    (void)cfg;
+    return explain_start_scoped(pg, seal, EXPLAIN_SCOPE_AUTO);
 }
 
 /* The result of the statement explain_start sent; every result is read, failed or not. */

@@ -112,6 +112,11 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
  * explain_finish must be called (it also drains a failed one). */
 bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
 bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+/* explain_start with the sources of the explanation chosen: of the seal's persons only, of every
+ * person, or (AUTO, what explain_start does) by the seal's size (D64); both give the same rows
+ * (test_review compares them). */
+enum explain_scope { EXPLAIN_SCOPE_AUTO, EXPLAIN_SCOPE_SEALED, EXPLAIN_SCOPE_ALL };
+bool explain_start_scoped(PGconn *pg, const struct seal_info *seal, enum explain_scope scope);
 /* Drops a started explanation (its seal was not made): waits for it, rolls the transaction back. */
 void explain_abandon(PGconn *pg);
 /* Writes the reviews (one per controller with rows in rv) of run_id and their per-actor stats. */
