@@ -6,13 +6,14 @@
 #include "review.h"
 
 /* Per (controller, user, role, local day, person — NULL for rows without one) of the staff rows:
- * rows, first and last time; of its accesses: any, first and last time, any unexplained; any
- * allowed row other than a search (the persons VO-01 counts as opened). Role and time zone
- * follow from user and controller, so the groups are those of (controller, user, day, person). */
+ * first and last time; of its accesses (none: NULL) the first and last time, any unexplained;
+ * any allowed row other than a search (the persons VO-01 counts as opened). Role and time zone
+ * follow from user and controller, so the groups are those of (controller, user, day, person).
+ * No aggregate nobody reads: each costs every one of the millions of rows. */
 static const char rvd_sql[] =
     "CREATE TEMP TABLE rvd ON COMMIT DROP AS "
     "SELECT rv.controller_id, rv.user_id, rv.role, rv.tz, (rv.local_at)::date AS d, rv.person_id, "
-    "  count(*) AS n, min(rv.at) AS f, max(rv.at) AS l, bool_or(rv.is_access) AS acc, "
+    "  min(rv.at) AS f, max(rv.at) AS l, "
     "  min(rv.at) FILTER (WHERE rv.is_access) AS acc_f, "
     "  max(rv.at) FILTER (WHERE rv.is_access) AS acc_l, "
     "  bool_or(rv.is_access AND rv.explanation IS NULL) AS unexpl, "
@@ -24,7 +25,7 @@ static const char rvd_sql[] =
 static const char rvu_sql[] =
     "CREATE TEMP TABLE rvu ON COMMIT DROP AS "
     "SELECT controller_id, user_id, role, min(tz) AS tz, d, min(f) AS f, max(l) AS l, "
-    "  bool_or(acc) AS acc, min(acc_f) AS acc_f, max(acc_l) AS acc_l, "
+    "  min(acc_f) IS NOT NULL AS acc, min(acc_f) AS acc_f, max(acc_l) AS acc_l, "
     "  count(*) FILTER (WHERE unexpl) AS unexpl, "
     "  count(*) FILTER (WHERE opened AND person_id IS NOT NULL) AS n "
     "FROM rvd GROUP BY controller_id, user_id, role, d";
