@@ -85,6 +85,23 @@ pg_temp() { sq postgres -c "SELECT temp_files || ' ' || temp_bytes FROM pg_stat_
 # A value from /usr/bin/time -v output.
 tv() { awk -F': ' -v k="$1" 'index($0, k) { print $2 }' "$2" | tail -1; }
 
+# The end of each phase of a run, in seconds from its `sealing` line (crt-review's debug log):
+# this machine's speed varies more between runs than a change of one phase, so an A/B of two
+# builds compares these columns (docs/performance-review.md, fourth round).
+phases() {
+  awk -v rows="$1" '
+    function t(line,  p) { split(substr(line, 12, 12), p, ":"); return p[1] * 3600 + p[2] * 60 + p[3] }
+    function at(k) { return k in e ? sprintf("%9.1f", (e[k] - e["start"] + 86400) % 86400) : sprintf("%9s", "-") }
+    /debug sealing seal=/ && !("start" in e) { e["start"] = t($0) }
+    / info sealed seal=/ { e["seal"] = t($0) }
+    /debug explanation statement done/ { e["stmt"] = t($0) }
+    /debug repeats, written into rv/ { e["rest"] = t($0) }
+    /debug folded rv into/ { e["fold"] = t($0) }
+    /debug pairs and first accesses/ { e["pairs"] = t($0) }
+    / info reviewed seal=/ { e["done"] = t($0) }
+    END { printf "%10d%s%s%s%s%s%s\n", rows, at("seal"), at("stmt"), at("rest"), at("fold"), at("pairs"), at("done") }' "$2"
+}
+
 # One size: fresh database, scenario, one review run; appends a line to $WORK/table.
 measure() {
   local want=$1 name=$DB scale rows t0 t1 gen cpu0 cpu1 tmp0 tmp1
@@ -116,7 +133,7 @@ measure() {
   tmp0=$(pg_temp "$name"); cpu0=$(pg_cpu)
   CRT_REVIEW_DATABASE_URL=$(url "$name" crt_review) CRT_REVIEW_SEAL_KEY_FILE=$WORK/seal.pem \
   CRT_REVIEW_SEAL_PUBLIC_KEY_FILE=$WORK/seal.pub CRT_REVIEW_SEAL_HEAD_FILE=$WORK/head.json \
-  CRT_REVIEW_REPORT_DIR=$WORK/reports \
+  CRT_REVIEW_REPORT_DIR=$WORK/reports CRT_LOG_LEVEL=debug \
     /usr/bin/time -v -o "$WORK/time.txt" "$WORK/crt-review" run 2>"$WORK/run.log" \
     || { cat "$WORK/run.log" >&2; die "crt-review run failed"; }
   sleep 1
@@ -136,17 +153,21 @@ measure() {
         printf "%10d %7d %9.1f %9.0f %9.1f %8.0f %9.1f %8d %9.0f %8.2f %8d\n", rows, gen, secs,
           rows / secs, u + s, rss / 1024, c1 - c0, b[1] - a[1], (b[2] - a[2]) / 1048576,
           secs * 1e6 / rows, f }' >>"$WORK/table"
-  grep -E "sealed|reviewed" "$WORK/run.log" >&2 || true
+  phases "$rows" "$WORK/run.log" >>"$WORK/phases"
+  grep -E "info (sealed|reviewed)" "$WORK/run.log" >&2 || true
   if [ "${BENCH_KEEP:-0}" != 1 ] || [ "$want" != "$ROWS" ]; then
     sq postgres -c "DROP DATABASE $name WITH (FORCE)"
   fi
 }
 
-: >"$WORK/table"
+: >"$WORK/table"; : >"$WORK/phases"
 for d in $SIZES; do measure $(( ROWS / d )); done
 
 printf '\ncrt-review run over a generated month (scenario seed %s), PostgreSQL on %s:%s\n' "$SEED" "$PGHOST" "$PGPORT"
 printf '%10s %7s %9s %9s %9s %8s %9s %8s %9s %8s %8s\n' rows gen_s review_s rows/s \
   rv_cpu_s rss_MiB pg_cpu_s tmpfiles tmp_MiB s/Mrow findings
 cat "$WORK/table"
+printf '\nwhere each run ends each phase, seconds from its first (sealing) line:\n'
+printf '%10s %8s %8s %8s %8s %8s %8s\n' rows seal stmt rest folds pairs reviewed
+cat "$WORK/phases"
 awk 'NR == 1 { first = $10 } { last = $10 } END { if (NR > 1) printf "\ncost per row, largest / smallest size: %.2f (1.00 = linear)\n", last / first }' "$WORK/table"
