@@ -43,43 +43,43 @@
  * hash-joined to the rows; explain_rest_sql explains the few rows left. The facts an erasure
  * kept (review_facts, migration 017) stand in for the assignments and records it deleted. No
  * window (D56), no first access here: both are folds of rv afterwards (pairs_fold_sql). */
-#define EXPLAIN_SQL(SEALED)                                                                  \
-    "CREATE TEMP TABLE rv ON COMMIT DROP AS "                                                 \
+#define EXPLAIN_SQL(SEALED)                                                                        \
+    "CREATE TEMP TABLE rv ON COMMIT DROP AS "                                                      \
     "WITH wp AS MATERIALIZED (SELECT DISTINCT l.person_id FROM access_log l WHERE " SEAL_RANGE " " \
-    "  AND l.person_id IS NOT NULL), " \
-    "facts AS MATERIALIZED (SELECT f.* FROM review_facts f" SEALED "), " \
-    /* per (user, person): assignment validity, first own record */ \
-    "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t " \
-    "  FROM (" \
-    "    SELECT a.user_id u, a.person_id p, tstzrange(a.started_at, a.ended_at) r, " \
-    "      NULL::timestamptz t FROM case_assignments a" SEALED " " \
-    "    UNION ALL SELECT created_by, person_id, NULL, created_at FROM (SELECT id person_id, " \
-    "      created_by, created_at FROM persons) p" SEALED " " \
-    "    UNION ALL SELECT changed_by, person_id, NULL, changed_at " \
-    "      FROM person_rectifications" SEALED " " \
-    "    UNION ALL SELECT created_by, person_id, NULL, created_at " \
-    "      FROM trajectory_entries" SEALED " " \
-    "    UNION ALL SELECT actor_id, person_id, CASE WHEN kind = 'assignment' THEN valid END, " \
-    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END FROM facts " \
-    "      WHERE kind <> 'referral' " \
-    "  ) x GROUP BY 1, 2) " \
-    "SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, " \
-    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, " \
-    "  CASE WHEN l.partner_id IS NOT NULL THEN l.purpose END AS purpose, l.reason, " \
-    "  CASE WHEN l.action = 'search' THEN l.request_id END AS request_id, l.txid, " \
-    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups, " \
-    "  u.role, c.timezone AS tz, (l.at AT TIME ZONE c.timezone) AS local_at, " \
-    "  " LOG_IS_ACCESS " AS is_access, NULL::boolean AS referral_granted, " \
-    "  NULL::text[] AS excess_groups, b.base, " \
-    "  CASE WHEN " LOG_IS_ACCESS " THEN b.base END AS explanation " \
-    "FROM access_log l JOIN controllers c ON c.id = l.controller_id " \
-    "LEFT JOIN staff_users u ON u.id = l.user_id " \
-    "LEFT JOIN up ON up.u = l.user_id AND up.p = l.person_id " \
-    "CROSS JOIN LATERAL (SELECT CASE WHEN l.action = 'create' THEN 'registered' " \
-    "       WHEN l.action IN ('assignment_write', 'referral_write', 'transfer_in') " \
-    "         THEN 'documented_action' " \
-    "       WHEN up.r @> l.at THEN 'assignment' " \
-    "       WHEN up.t <= l.at THEN 'own_record' END AS base) b " \
+    "  AND l.person_id IS NOT NULL), "                                                             \
+    "facts AS MATERIALIZED (SELECT f.* FROM review_facts f" SEALED "), "                           \
+    /* per (user, person): assignment validity, first own record */                                \
+    "up AS (SELECT x.u, x.p, range_agg(x.r) FILTER (WHERE x.r IS NOT NULL) r, min(x.t) t "         \
+    "  FROM ("                                                                                     \
+    "    SELECT a.user_id u, a.person_id p, tstzrange(a.started_at, a.ended_at) r, "               \
+    "      NULL::timestamptz t FROM case_assignments a" SEALED " "                                 \
+    "    UNION ALL SELECT created_by, person_id, NULL, created_at FROM (SELECT id person_id, "     \
+    "      created_by, created_at FROM persons) p" SEALED " "                                      \
+    "    UNION ALL SELECT changed_by, person_id, NULL, changed_at "                                \
+    "      FROM person_rectifications" SEALED " "                                                  \
+    "    UNION ALL SELECT created_by, person_id, NULL, created_at "                                \
+    "      FROM trajectory_entries" SEALED " "                                                     \
+    "    UNION ALL SELECT actor_id, person_id, CASE WHEN kind = 'assignment' THEN valid END, "     \
+    "      CASE WHEN kind <> 'assignment' THEN lower(valid) END FROM facts "                       \
+    "      WHERE kind <> 'referral' "                                                              \
+    "  ) x GROUP BY 1, 2) "                                                                        \
+    "SELECT l.id, l.at, l.controller_id, l.user_id, l.partner_id, "                                \
+    "  COALESCE(l.user_id, l.partner_id) AS actor, l.person_id, l.action, l.outcome, "             \
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.purpose END AS purpose, l.reason, "               \
+    "  CASE WHEN l.action = 'search' THEN l.request_id END AS request_id, l.txid, "                \
+    "  CASE WHEN l.partner_id IS NOT NULL THEN l.field_groups END AS field_groups, "               \
+    "  u.role, c.timezone AS tz, (l.at AT TIME ZONE c.timezone) AS local_at, "                     \
+    "  " LOG_IS_ACCESS " AS is_access, NULL::boolean AS referral_granted, "                        \
+    "  NULL::text[] AS excess_groups, b.base, "                                                    \
+    "  CASE WHEN " LOG_IS_ACCESS " THEN b.base END AS explanation "                                \
+    "FROM access_log l JOIN controllers c ON c.id = l.controller_id "                              \
+    "LEFT JOIN staff_users u ON u.id = l.user_id "                                                 \
+    "LEFT JOIN up ON up.u = l.user_id AND up.p = l.person_id "                                     \
+    "CROSS JOIN LATERAL (SELECT CASE WHEN l.action = 'create' THEN 'registered' "                  \
+    "       WHEN l.action IN ('assignment_write', 'referral_write', 'transfer_in') "               \
+    "         THEN 'documented_action' "                                                           \
+    "       WHEN up.r @> l.at THEN 'assignment' "                                                  \
+    "       WHEN up.t <= l.at THEN 'own_record' END AS base) b "                                   \
     "WHERE " SEAL_RANGE
 
 /* Most seals: the sources of the seal's persons only (wp). A seal with at least twice as many
@@ -99,13 +99,14 @@ static const char explain_scope_sql[] =
 
 /* The rows explain_sql left without a base explanation, and every partner's row (rvx, by rv's
  * ctid; explain_apply_sql writes it into rv): their base from the other sources, in the same
- * order as before them — intake that day by the user's team, the team's assignment, referral + grant (a partner's access only when every disclosed
- * group was granted at that moment), a rights request, a justified break-glass — whether a
- * partner's row had referral and grant, the groups beyond the grant, and the explanation: the
- * base, else a repeat of what earlier seals saw explained (review_pairs; one within this seal
- * is repeat_sql's). The sources are aggregated for these rows' persons only. $1 repeat window
- * in days. Hash joins only (enable_nestloop off): the planner cannot know how many persons
- * wp holds, and guessing few, it looked each up by index (262,741 of them at 9 million rows). */
+ * order as before them — intake that day by the user's team, the team's assignment, referral +
+ * grant (a partner's access only when every disclosed group was granted at that moment), a
+ * rights request, a justified break-glass — whether a partner's row had referral and grant, the
+ * groups beyond the grant, and the explanation: the base, else a repeat of what earlier seals
+ * saw explained (review_pairs; one within this seal is repeat_sql's). The sources are
+ * aggregated for these rows' persons only. $1 repeat window in days. Hash joins only
+ * (enable_nestloop off): the planner cannot know how many persons wp holds, and guessing few, it
+ * looked each up by index (262,741 of them at 9 million rows). */
 static const char explain_rest_sql[] =
     "CREATE TEMP TABLE rvx ON COMMIT DROP AS "
     "WITH w AS MATERIALIZED (SELECT rv.ctid t, rv.id, rv.at, rv.controller_id, rv.user_id, "

@@ -21,11 +21,12 @@ static const char rvd_sql[] =
     "FROM rv WHERE rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6";
 
 /* rvd per (controller, user, role, local day): the first and last time of its rows and of its
- * accesses, the persons with an unexplained access and the persons opened (VO-01, AC-03, SH-01). */
+ * accesses (NULL on a day without one), the persons with an unexplained access and the persons
+ * opened (VO-01, AC-03, SH-01). */
 static const char rvu_sql[] =
     "CREATE TEMP TABLE rvu ON COMMIT DROP AS "
     "SELECT controller_id, user_id, role, min(tz) AS tz, d, min(f) AS f, max(l) AS l, "
-    "  min(acc_f) IS NOT NULL AS acc, min(acc_f) AS acc_f, max(acc_l) AS acc_l, "
+    "  min(acc_f) AS acc_f, max(acc_l) AS acc_l, "
     "  count(*) FILTER (WHERE unexpl) AS unexpl, "
     "  count(*) FILTER (WHERE opened AND person_id IS NOT NULL) AS n "
     "FROM rvd GROUP BY controller_id, user_id, role, d";

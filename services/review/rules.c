@@ -85,7 +85,7 @@ static const char vo01[] =
     /* per user and day (rvu): its accesses (days) and the distinct persons it opened (this
      * run's part of daily; rvu's role is the user's, staff_users') */
     "WITH days AS (SELECT controller_id, user_id, role, d, acc_f f, acc_l l, unexpl FROM rvu "
-    "  WHERE acc), "
+    "  WHERE acc_f IS NOT NULL), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
     /* distinct persons per user and day: this run's counted in rvu, earlier seals' from the
      * log, made distinct, less those rvd has, counted and added. span's one row is

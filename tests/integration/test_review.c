@@ -1177,7 +1177,8 @@ static const char *const fold_pairs[][3] = {
      "FROM (SELECT rv.controller_id, rv.user_id, rv.role, rv.local_at::date d, rv.person_id, "
      "min(rv.at) f, max(rv.at) l, bool_or(rv.explanation IS NULL) unexpl FROM rv WHERE "
      "rv.is_access AND rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5) x GROUP BY 1, 2, 3, 4",
-     "SELECT controller_id, user_id, role, d, acc_f, acc_l, unexpl FROM rvu WHERE acc"},
+     "SELECT controller_id, user_id, role, d, acc_f, acc_l, unexpl FROM rvu "
+     "WHERE acc_f IS NOT NULL"},
     {"VO-01's opened persons per user and day",
      "SELECT DISTINCT rv.controller_id, rv.user_id, rv.local_at::date, rv.person_id FROM rv "
      "WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
