@@ -15,7 +15,7 @@
 
 #include "harness_rights.h"
 
-#define STATEMENT_TIMEOUT_MS "2000" /* above deadlock_timeout (1 s): the deadlock test */
+#define STATEMENT_TIMEOUT_MS "2000" /* the statement-timeout test waits this long */
 #define HOLD_US "100000" /* long, so that the test's gaps of a few ms fall well inside it */
 
 static pid_t api_pid;
@@ -35,6 +35,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
     PGconn *c = db_super(); /* a failed commit-blocking test must not leave commits blocked */
     (void)sql_ok(c, "ALTER SYSTEM RESET synchronous_standby_names", 0, NULL);
     (void)sql_ok(c, "SELECT pg_reload_conf()", 0, NULL);
+    (void)sql_ok(c, "REVOKE SET ON PARAMETER deadlock_timeout FROM crt_api", 0, NULL);
     PQfinish(c);
     api_stop_checked(api_pid);
 }
@@ -641,6 +642,23 @@ static char *token_sid(PGconn *c, const char *token)
     return sid;
 }
 
+/* The flight's backend looks for a deadlock once, deadlock_timeout after it starts waiting; x
+ * must ask for its second row before then, which on a loaded machine took longer than the
+ * cluster's 1 s (the flight's check found no cycle, its statement timeout cancelled it: 503).
+ * This test's own crt-api (one worker, as the file's) connects with a longer deadlock_timeout,
+ * which the API role may set for the test's duration, and a statement timeout above it. */
+#define DL_TIMEOUT "5s"
+static pid_t deadlock_api_start(PGconn *super)
+{
+    cr_assert(sql_ok(super, "GRANT SET ON PARAMETER deadlock_timeout TO crt_api", 0, NULL));
+    static char url[1024];
+    snprintf(url, sizeof url, "CRT_DATABASE_URL=%s options='-c deadlock_timeout=" DL_TIMEOUT "'",
+             getenv("CRT_DATABASE_URL"));
+    static const char *env[] = {"CRT_THREADS=1", "CRT_STATEMENT_TIMEOUT_MS=20000",
+                                "CRT_BATCH_HOLD_US=" HOLD_US, url, NULL};
+    return api_start(env);
+}
+
 /* Two reads in one flight lose a deadlock against another transaction (it holds the session
  * row the flight refreshes second, then asks for the one the flight refreshed first): the flight
  * is the victim, both reads run again in the next flight and are answered 200, each with one
@@ -650,6 +668,7 @@ Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
     char *a, *g;
     people(&a, &g);
     PGconn *c = db_super(), *x = db_super();
+    pid_t pid = deadlock_api_start(c);
     const char *tok[] = {harness_token("atlas.coordinator"), harness_token("atlas.intake")};
     char *sid[] = {token_sid(c, tok[0]), token_sid(c, tok[1])};
     int lo = strcmp(sid[0], sid[1]) < 0 ? 0 : 1; /* the flight refreshes sid[lo] first */
@@ -668,8 +687,8 @@ Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
         s[i] = send_read(a, tok[i], "dl1", i);
     usleep(300000);
     /* x holds the session row the flight refreshes second; x itself never looks for the
-     * deadlock (the flight's backend, which waits first, finds it after deadlock_timeout). */
-    cr_assert(sql_ok(x, "SET deadlock_timeout = '10s'", 0, NULL));
+     * deadlock (the flight's backend, which waits first, finds it after DL_TIMEOUT). */
+    cr_assert(sql_ok(x, "SET deadlock_timeout = '60s'", 0, NULL));
     cr_assert(sql_ok(x, "BEGIN", 0, NULL));
     cr_assert(sql_ok(x, "SELECT 1 FROM sessions WHERE id = $1::uuid FOR UPDATE", 1, second));
     set_commits_blocked(c, false); /* the flight of the two starts and waits for x */
@@ -694,6 +713,8 @@ Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
     }
     usleep(1200000); /* backends report their statistics at most once a second */
     cr_assert_eq(deadlocks(c), before + 1, "the deadlock happened");
+    api_stop_checked(pid);
+    cr_assert(sql_ok(c, "REVOKE SET ON PARAMETER deadlock_timeout FROM crt_api", 0, NULL));
     free(sid[0]);
     free(sid[1]);
     PQfinish(x);
