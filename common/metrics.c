@@ -78,7 +78,7 @@ void metrics_login(enum metrics_login what)
 void metrics_db_up(int up) { atomic_store(&db_up, up ? 1 : 0); }
 void metrics_tls_not_after(int64_t t) { atomic_store(&tls_not_after, (long long)t); }
 
-static atomic_ulong flights, flight_requests, flights_held;
+static atomic_ulong flights, flight_requests, flights_held, flight_conflicts;
 
 void metrics_read_flight(int n, int held)
 {
@@ -86,6 +86,10 @@ void metrics_read_flight(int n, int held)
     atomic_fetch_add_explicit(&flight_requests, (unsigned long)n, memory_order_relaxed);
     if (held)
         atomic_fetch_add_explicit(&flights_held, 1, memory_order_relaxed);
+}
+void metrics_read_flight_conflict(void)
+{
+    atomic_fetch_add_explicit(&flight_conflicts, 1, memory_order_relaxed);
 }
 
 struct out {
@@ -179,8 +183,12 @@ static void render_ops(struct out *o)
            "# HELP crt_read_flight_requests_total Requests those flights carried.\n"
            "# TYPE crt_read_flight_requests_total counter\ncrt_read_flight_requests_total %lu\n"
            "# HELP crt_read_flights_held_total Flights that waited for more requests first.\n"
-           "# TYPE crt_read_flights_held_total counter\ncrt_read_flights_held_total %lu\n",
-        atomic_load(&flights), atomic_load(&flight_requests), atomic_load(&flights_held));
+           "# TYPE crt_read_flights_held_total counter\ncrt_read_flights_held_total %lu\n"
+           "# HELP crt_read_flight_conflicts_total Flights a deadlock or serialization failure "
+           "aborted (their requests ran again).\n"
+           "# TYPE crt_read_flight_conflicts_total counter\ncrt_read_flight_conflicts_total %lu\n",
+        atomic_load(&flights), atomic_load(&flight_requests), atomic_load(&flights_held),
+        atomic_load(&flight_conflicts));
 }
 
 char *metrics_render(void)

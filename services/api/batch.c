@@ -262,6 +262,8 @@ static void flight_result(struct batch *b, PGresult *r)
             if (transient(r) && it->rerun)
                 it->st = DB_UNAVAILABLE; /* twice: 503 and Retry-After, not a 409 */
             it->victim = transient(r) && !it->rerun;
+            if (transient(r))
+                metrics_read_flight_conflict();
             for (b->failed = 0; b->flight[b->failed] != it; b->failed++)
                 ;
         }

@@ -33,6 +33,8 @@ void metrics_tls_not_after(int64_t unix_time);
 /* The read connections' flights (group commit, services/api/batch.c): one flight sent with n
  * requests, of which held says whether it waited for more (CRT_BATCH_HOLD_US). */
 void metrics_read_flight(int n, int held);
+/* A flight a deadlock or serialization failure aborted (its requests run again once). */
+void metrics_read_flight_conflict(void);
 /* The exposition text; malloc'ed, the caller frees. NULL when out of memory. */
 char *metrics_render(void);
 
