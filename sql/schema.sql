@@ -2816,6 +2816,22 @@ ALTER TABLE public.review_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
 );
 
 --
+-- Name: review_user_days; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.review_user_days (
+    controller_id smallint NOT NULL,
+    d date NOT NULL,
+    user_id uuid NOT NULL,
+    persons integer NOT NULL,
+    CONSTRAINT review_user_days_persons_check CHECK ((persons > 0))
+);
+
+ALTER TABLE ONLY public.review_user_days FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.review_user_days OWNER TO crt_owner;
+
+--
 -- Name: review_user_stats; Type: TABLE; Schema: public; Owner: crt_owner
 --
 
@@ -3541,6 +3557,13 @@ ALTER TABLE ONLY public.review_runs
 
 ALTER TABLE ONLY public.review_runs
     ADD CONSTRAINT review_runs_seal_id_key UNIQUE (seal_id);
+
+--
+-- Name: review_user_days review_user_days_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.review_user_days
+    ADD CONSTRAINT review_user_days_pkey PRIMARY KEY (controller_id, d, user_id);
 
 --
 -- Name: review_user_stats review_user_stats_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
@@ -5296,6 +5319,12 @@ CREATE POLICY review_job ON public.review_findings TO crt_review USING (true) WI
 CREATE POLICY review_job ON public.review_pairs TO crt_review USING (true) WITH CHECK (true);
 
 --
+-- Name: review_user_days review_job; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY review_job ON public.review_user_days TO crt_review USING (true) WITH CHECK (true);
+
+--
 -- Name: review_user_stats review_job; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -5426,6 +5455,12 @@ CREATE POLICY review_job_reads ON public.trajectory_entries FOR SELECT TO crt_re
 --
 
 ALTER TABLE public.review_pairs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: review_user_days; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.review_user_days ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: review_user_stats; Type: ROW SECURITY; Schema: public; Owner: crt_owner
@@ -6295,6 +6330,12 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.review_pairs TO crt_review;
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.review_runs TO crt_review;
+
+--
+-- Name: TABLE review_user_days; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.review_user_days TO crt_review;
 
 --
 -- Name: TABLE review_user_stats; Type: ACL; Schema: public; Owner: crt_owner

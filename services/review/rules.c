@@ -80,33 +80,20 @@ static const char dn02[] =
  * out) when there are at least VOLUME_PEERS of them, else — two coordinators, the only one
  * working on a Sunday — every other user of the controller over the previous 30 days. It is a
  * finding above their median + K * MAD (a MAD of 0 counts as 1). The peer and controller
- * statistics are taken for the candidate days only. This run's days come from rvu (fold.c). */
+ * statistics are taken for the candidate days only. This run's days come from rvu (fold.c), the
+ * persons per user and day from review_user_days (days.c, D65). */
 static const char vo01[] =
-    /* per user and day (rvu): its accesses (days) and the distinct persons it opened (this
-     * run's part of daily; rvu's role is the user's, staff_users') */
+    /* per user and day of this run (rvu): its accesses; rvu's role is the user's, staff_users' */
     "WITH days AS (SELECT controller_id, user_id, role, d, acc_f f, acc_l l, unexpl FROM rvu "
     "  WHERE acc_f IS NOT NULL), "
     "span AS (SELECT min(d) - 30 lo, max(d) + 1 hi FROM days), "
-    /* distinct persons per user and day: this run's counted in rvu, earlier seals' from the
-     * log, made distinct, less those rvd has, counted and added. span's one row is
-     * read as values, not joined: a join would need a nested loop, which this rule turns off,
-     * and the penalty would leave the planner's choice of the log's access path to chance. */
-    "hist AS (SELECT DISTINCT l.controller_id, l.user_id, (l.at AT TIME ZONE c.timezone)::date d, "
-    "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id "
-    "    WHERE l.txid < $18::bigint "
-    "    AND l.controller_id IN (SELECT controller_id FROM days) "
-    "    AND l.at >= (SELECT lo FROM span)::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
-    "    AND l.at < (SELECT hi FROM span)::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
-    "    AND l.outcome = 'allowed' AND l.person_id IS NOT NULL AND l.action <> 'search' "
-    "    AND l.user_id IS NOT NULL), "
-    "daily AS (SELECT x.controller_id, x.user_id, x.role, x.d, sum(x.n)::bigint n FROM ("
-    "    SELECT controller_id, user_id, role, d, n FROM rvu WHERE n > 0 AND role IS NOT NULL "
-    "  UNION ALL SELECT h.controller_id, h.user_id, u.role, h.d, count(*) FROM hist h "
-    "    JOIN staff_users u ON u.id = h.user_id "
-    "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
-    "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
-    "    AND rvd.opened) GROUP BY 1, 2, 3, 4) x "
-    "  GROUP BY 1, 2, 3, 4), "
+    /* distinct persons per user and day, as days.c kept them (this run's days counted before
+     * the rules, review_user_days); span's one row is read as values, not joined: a join would
+     * need a nested loop, which this rule turns off. */
+    "daily AS (SELECT t.controller_id, t.user_id, u.role, t.d, t.persons::bigint n "
+    "  FROM review_user_days t JOIN staff_users u ON u.id = t.user_id "
+    "  WHERE t.controller_id IN (SELECT controller_id FROM days) "
+    "  AND t.d >= (SELECT lo FROM span) AND t.d < (SELECT hi FROM span)), "
     /* the own median only of the days that can be candidates (at least VOLUME_MIN persons) */
     "own AS (SELECT dy.user_id, dy.d, percentile_cont(0.5) WITHIN GROUP (ORDER BY h.n) own "
     "  FROM days dy JOIN daily cur ON cur.user_id = dy.user_id AND cur.d = dy.d "
@@ -413,9 +400,8 @@ const struct rule rules[] = {
 const size_t n_rules = sizeof rules / sizeof rules[0];
 
 /* $1 the run id, $2..$17 the thresholds of rules_apply(), $18 and $19 the seal's lowest and
- * highest transaction (rvc; NULL without rows): VO-01's history in the log lies below $18, and
- * as a value the planner sees it reads that history through the log's txid index (none in a
- * first run); SEAL_TXIDS. */
+ * highest transaction (rvc; NULL without rows): SEAL_TXIDS; the earlier seals' rows, which
+ * days_record() reads, lie below $18. */
 #define RULE_PARAMS 19
 #define RULE_THRESHOLDS 16
 
@@ -503,6 +489,8 @@ bool rules_apply(PGconn *pg, const struct crt_config *cfg, long long run_id)
         params[k] = PQgetisnull(r, 0, i) ? NULL : buf[k];
     }
     PQclear(r);
+    if (!days_record(pg, params[RULE_THRESHOLDS + 1]))
+        return false;
     for (size_t i = 0; i < n_rules; i++)
         if (!apply_rule(pg, &rules[i], params))
             return false;

@@ -1326,3 +1326,84 @@ Test(review, both_scopes_of_the_sources_explain_every_row_alike, .timeout = 300)
     PQfinish(c);
     copy_close(&k);
 }
+
+/* ---- the volume rule's per-day counts kept across runs (review_user_days, D65) ---- */
+
+/* Per controller, local day and staff user: the distinct persons opened in every sealed row of
+ * the log — what review_user_days must hold. where: a further condition on l and d. */
+#define LOG_USER_DAYS(where)                                                                  \
+    "SELECT * FROM (SELECT l.controller_id, (l.at AT TIME ZONE c.timezone)::date d, l.user_id, " \
+    "  count(DISTINCT l.person_id)::int n FROM access_log l "                                 \
+    "  JOIN controllers c ON c.id = l.controller_id "                                         \
+    "  WHERE l.txid < (SELECT max(txid_to) FROM log_seals) AND l.outcome = 'allowed' "        \
+    "  AND l.person_id IS NOT NULL AND l.action <> 'search' AND l.user_id IS NOT NULL "       \
+    "  GROUP BY 1, 2, 3) l WHERE " where
+#define KEPT_USER_DAYS(where)                                                                 \
+    "SELECT controller_id, d, user_id, persons FROM review_user_days l WHERE " where
+
+/* Three reads by user u of controller ctl on local day d (the table's columns, as text): one of
+ * a person u already opened that day, two of persons new to u (tag makes them unique). */
+static void reads_on_a_counted_day(PGconn *su, const char *const ud[3], const char *tag)
+{
+    const char *p[] = {ud[0], ud[1], ud[2], tag};
+    cr_assert(sql_ok(su,
+                     "INSERT INTO access_log (at, controller_id, user_id, person_id, action, "
+                     "field_groups, purpose, outcome, reason, request_id) "
+                     "SELECT ($2::date + time '12:34') AT TIME ZONE c.timezone, c.id, $3::uuid, "
+                     "x.p, 'read', '{identification}', 'guidance', 'allowed', 'coordinator_scope', "
+                     "md5($4 || x.p::text) FROM controllers c CROSS JOIN (SELECT (SELECT "
+                     "l.person_id FROM access_log l WHERE l.user_id = $3::uuid AND l.outcome = "
+                     "'allowed' AND l.action <> 'search' AND l.person_id IS NOT NULL AND "
+                     "(l.at AT TIME ZONE c2.timezone)::date = $2::date LIMIT 1) p FROM controllers c2 "
+                     "WHERE c2.id = $1::smallint UNION ALL SELECT md5($4 || i)::uuid "
+                     "FROM generate_series(1, 2) i) x WHERE c.id = $1::smallint",
+                     4, p),
+              "%s", PQerrorMessage(su));
+}
+
+/* After the first run over the month, review_user_days holds every user's every day as the log
+ * counts it. A later seal with reads on one of those days (one person already counted, two new)
+ * recounts that day from the log — +2, every other day unchanged — and the volume rule reads
+ * the rest from the table. With the table emptied (an upgrade with history in the log, D65), the
+ * next run counts its controller's whole 30-day window from the log again. */
+Test(review, the_kept_user_days_equal_the_logs_counts_across_runs, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    struct copy k;
+    copy_open(&k, "userdays");
+    long rows = 0, d = fold_differs(k.su, LOG_USER_DAYS("true"), KEPT_USER_DAYS("true"), &rows);
+    cr_assert_eq(d, 0, "after the first run: %ld user days differ from the log", d);
+    cr_assert_gt(rows, 100, "the scenario's user days: %ld", rows);
+    PGresult *r = PQexec(k.su, "SELECT controller_id::text, d::text, user_id::text, persons "
+                               "FROM review_user_days ORDER BY d DESC, persons DESC, user_id LIMIT 1");
+    cr_assert_eq(PQntuples(r), 1, "%s", PQerrorMessage(k.su));
+    char ctl[8], day[16], user[40];
+    snprintf(ctl, sizeof ctl, "%s", PQgetvalue(r, 0, 0));
+    snprintf(day, sizeof day, "%s", PQgetvalue(r, 0, 1));
+    snprintf(user, sizeof user, "%s", PQgetvalue(r, 0, 2));
+    long before = atol(PQgetvalue(r, 0, 3));
+    PQclear(r);
+    const char *ud[] = {ctl, day, user};
+    reads_on_a_counted_day(k.su, ud, "userdays-2/");
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    d = fold_differs(k.su, LOG_USER_DAYS("true"), KEPT_USER_DAYS("true"), &rows);
+    cr_assert_eq(d, 0, "after a run with rows of a counted day: %ld user days differ", d);
+    const char *q[] = {ctl, day, user};
+    cr_assert_eq(sql_long(k.su, "SELECT persons FROM review_user_days WHERE controller_id = "
+                                "$1::smallint AND d = $2::date AND user_id = $3::uuid", 3, q),
+                 before + 2, "the day's two new persons are counted once, the known one not again");
+    /* an upgrade: history in the log, nothing in the table */
+    cr_assert(sql_ok(k.su, "DELETE FROM review_user_days", 0, NULL));
+    reads_on_a_counted_day(k.su, ud, "userdays-3/");
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    char where[160];
+    snprintf(where, sizeof where, "l.controller_id = %s AND l.d >= '%s'::date - 30", ctl, day);
+    char log_sql[2048], kept_sql[512];
+    snprintf(log_sql, sizeof log_sql, LOG_USER_DAYS("%s"), where);
+    snprintf(kept_sql, sizeof kept_sql, KEPT_USER_DAYS("%s"), where);
+    d = fold_differs(k.su, log_sql, kept_sql, &rows);
+    cr_assert_eq(d, 0, "after emptying: %ld user days of the window differ from the log", d);
+    cr_assert_gt(sql_long(k.su, "SELECT count(DISTINCT d) FROM review_user_days", 0, NULL), 10,
+                 "the window's earlier days were counted again from the log");
+    copy_close(&k);
+}
