@@ -11,48 +11,64 @@
     l ".outcome = 'allowed' AND " l ".person_id IS NOT NULL AND " l ".action <> 'search' AND " \
     l ".user_id IS NOT NULL"
 
-/* Per controller with rows in this seal (rvu), the days to count from the log: the days of the
- * seal's rows, and of the volume rule's window (30 days before the seal's first day to its last)
- * the days before the first day review_user_days keeps for the controller — all of them on a
- * first run, after the upgrade that made the table, or after the table's old rows were deleted
- * with no row kept since. */
+/* What to count from the log: the user days of this seal (rvu) with a person opened — only those
+ * users' counts of those days can change — and, per controller with rows in this seal, the
+ * days of the volume rule's window (30 days before the seal's first day to its last) before the
+ * first day review_user_days keeps for the controller, every user (user_id NULL): all of them on
+ * a first run or after the upgrade that made the table, a few after a pause. */
 static const char need_sql[] =
     "CREATE TEMP TABLE rvdn ON COMMIT DROP AS "
-    "WITH rd AS (SELECT DISTINCT controller_id, d FROM rvu), "
-    "ctl AS (SELECT controller_id, min(d) - 30 lo, max(d) hi, (SELECT min(t.d) FROM "
-    "  review_user_days t WHERE t.controller_id = rd.controller_id) kept FROM rd GROUP BY 1) "
-    "SELECT controller_id, d FROM rd "
-    "UNION SELECT c.controller_id, g.d::date FROM ctl c "
-    "  CROSS JOIN LATERAL generate_series(c.lo::timestamp, LEAST(c.hi, c.kept - 1)::timestamp, "
-    "  interval '1 day') g(d)";
+    "WITH ctl AS (SELECT u.controller_id, min(u.d) - 30 lo, max(u.d) hi, (SELECT min(t.d) "
+    "  FROM review_user_days t WHERE t.controller_id = u.controller_id) kept FROM rvu u "
+    "  GROUP BY 1), "
+    "back AS MATERIALIZED (SELECT c.controller_id, g.d::date d FROM ctl c CROSS JOIN LATERAL "
+    "  generate_series(c.lo::timestamp, LEAST(c.hi, c.kept - 1)::timestamp, interval '1 day') g(d)) "
+    "SELECT controller_id, d, NULL::uuid user_id FROM back "
+    "UNION ALL SELECT u.controller_id, u.d, u.user_id FROM rvu u WHERE u.n > 0 "
+    "  AND NOT EXISTS (SELECT 1 FROM back b WHERE b.controller_id = u.controller_id AND b.d = u.d)";
 
-/* $1: the seal's lowest transaction. The counts of the days rvdn names: this seal's persons (rvu),
- * and those of the earlier seals' rows of the same days (the log below $1) rvd does not have.
- * The log is read over the span of those days only (as values: the planner then reads the
- * earlier rows through the log's transaction index on a first run, where there are none). */
+/* $1: the seal's lowest transaction; the earlier seals' rows lie below it (none when no earlier
+ * seal has rows: then the log is not read). The counts of what rvdn names: this seal's persons
+ * (rvu) and those of the earlier rows of the same user and day that rvd does not have. Whole
+ * days are read over their span (the bounds as values: on a first run the planner then reads the
+ * earlier rows through the log's transaction index, and finds none); one user's day through the
+ * log's (controller, user, time) index — an hourly run reads the earlier rows of the users it
+ * saw today, not the month. */
+#define EARLIER_ROWS(l)                                                                        \
+    l ".txid < $1::bigint AND EXISTS (SELECT 1 FROM log_seals s WHERE s.txid_to <= $1::bigint " \
+    "AND s.row_count > 0) AND " OPENED(l)
 static const char count_sql[] =
     "CREATE TEMP TABLE rvdc ON COMMIT DROP AS "
-    "WITH hist AS (SELECT DISTINCT l.controller_id, l.user_id, "
-    "    (l.at AT TIME ZONE c.timezone)::date d, l.person_id "
-    "  FROM access_log l JOIN controllers c ON c.id = l.controller_id "
-    "  WHERE l.txid < $1::bigint AND l.controller_id IN (SELECT controller_id FROM rvdn) "
-    "  AND l.at >= (SELECT min(d) FROM rvdn)::timestamp AT TIME ZONE 'UTC' - interval '1 day' "
-    "  AND l.at < (SELECT max(d) + 1 FROM rvdn)::timestamp AT TIME ZONE 'UTC' + interval '1 day' "
-    "  AND " OPENED("l") ") "
+    "WITH whole AS (SELECT l.controller_id, (l.at AT TIME ZONE c.timezone)::date d, l.user_id, "
+    "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id "
+    "  WHERE l.controller_id IN (SELECT controller_id FROM rvdn WHERE user_id IS NULL) "
+    "  AND l.at >= (SELECT min(d) FROM rvdn WHERE user_id IS NULL)::timestamp AT TIME ZONE 'UTC' "
+    "    - interval '1 day' "
+    "  AND l.at < (SELECT max(d) + 1 FROM rvdn WHERE user_id IS NULL)::timestamp "
+    "    AT TIME ZONE 'UTC' + interval '1 day' "
+    "  AND " EARLIER_ROWS("l") "), "
+    "hist AS (SELECT DISTINCT * FROM ("
+    "    SELECT w.* FROM whole w JOIN rvdn n ON n.user_id IS NULL "
+    "    AND n.controller_id = w.controller_id AND n.d = w.d "
+    "  UNION ALL SELECT n.controller_id, n.d, n.user_id, l.person_id FROM rvdn n "
+    "    JOIN controllers c ON c.id = n.controller_id CROSS JOIN LATERAL (SELECT l.person_id "
+    "    FROM access_log l WHERE l.controller_id = n.controller_id AND l.user_id = n.user_id "
+    "    AND l.at >= n.d::timestamp AT TIME ZONE c.timezone "
+    "    AND l.at < (n.d + 1)::timestamp AT TIME ZONE c.timezone AND " EARLIER_ROWS("l") ") l "
+    "    WHERE n.user_id IS NOT NULL) h) "
     "SELECT controller_id, d, user_id, sum(n)::int persons FROM ("
     "    SELECT controller_id, d, user_id, n FROM rvu WHERE n > 0 "
     "  UNION ALL SELECT h.controller_id, h.d, h.user_id, count(*) FROM hist h "
-    "    JOIN rvdn USING (controller_id, d) "
     "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
     "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
     "    AND rvd.opened) GROUP BY 1, 2, 3) x "
     "GROUP BY 1, 2, 3";
 
-/* The counted days replace what the table had of them; rows older than any run in order reads
- * (its window reaches 30 days before its seal's first day) go. */
+/* The counts replace what the table had of those user days; rows older than any run in order
+ * reads (its window reaches 30 days before its seal's first day) go. */
 static const char replace_sql[] =
     "DELETE FROM review_user_days t USING rvdn n WHERE t.controller_id = n.controller_id "
-    "AND t.d = n.d";
+    "AND t.d = n.d AND (n.user_id IS NULL OR t.user_id = n.user_id)";
 static const char insert_sql[] =
     "INSERT INTO review_user_days (controller_id, d, user_id, persons) "
     "SELECT controller_id, d, user_id, persons FROM rvdc";
