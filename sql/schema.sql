@@ -2832,6 +2832,19 @@ ALTER TABLE ONLY public.review_user_days FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.review_user_days OWNER TO crt_owner;
 
 --
+-- Name: review_user_days_since; Type: TABLE; Schema: public; Owner: crt_owner
+--
+
+CREATE TABLE public.review_user_days_since (
+    controller_id smallint NOT NULL,
+    since date NOT NULL
+);
+
+ALTER TABLE ONLY public.review_user_days_since FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.review_user_days_since OWNER TO crt_owner;
+
+--
 -- Name: review_user_stats; Type: TABLE; Schema: public; Owner: crt_owner
 --
 
@@ -3564,6 +3577,13 @@ ALTER TABLE ONLY public.review_runs
 
 ALTER TABLE ONLY public.review_user_days
     ADD CONSTRAINT review_user_days_pkey PRIMARY KEY (controller_id, d, user_id);
+
+--
+-- Name: review_user_days_since review_user_days_since_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE ONLY public.review_user_days_since
+    ADD CONSTRAINT review_user_days_since_pkey PRIMARY KEY (controller_id);
 
 --
 -- Name: review_user_stats review_user_stats_pkey; Type: CONSTRAINT; Schema: public; Owner: crt_owner
@@ -5325,6 +5345,12 @@ CREATE POLICY review_job ON public.review_pairs TO crt_review USING (true) WITH 
 CREATE POLICY review_job ON public.review_user_days TO crt_review USING (true) WITH CHECK (true);
 
 --
+-- Name: review_user_days_since review_job; Type: POLICY; Schema: public; Owner: crt_owner
+--
+
+CREATE POLICY review_job ON public.review_user_days_since TO crt_review USING (true) WITH CHECK (true);
+
+--
 -- Name: review_user_stats review_job; Type: POLICY; Schema: public; Owner: crt_owner
 --
 
@@ -5461,6 +5487,12 @@ ALTER TABLE public.review_pairs ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.review_user_days ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: review_user_days_since; Type: ROW SECURITY; Schema: public; Owner: crt_owner
+--
+
+ALTER TABLE public.review_user_days_since ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: review_user_stats; Type: ROW SECURITY; Schema: public; Owner: crt_owner
@@ -6336,6 +6368,12 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.review_runs TO crt_review;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.review_user_days TO crt_review;
+
+--
+-- Name: TABLE review_user_days_since; Type: ACL; Schema: public; Owner: crt_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.review_user_days_since TO crt_review;
 
 --
 -- Name: TABLE review_user_stats; Type: ACL; Schema: public; Owner: crt_owner

@@ -14,12 +14,13 @@
 /* What to count from the log: the user days of this seal (rvu) with a person opened — only those
  * users' counts of those days can change — and, per controller with rows in this seal, the
  * days of the volume rule's window (30 days before the seal's first day to its last) before the
- * first day review_user_days keeps for the controller, every user (user_id NULL): all of them on
- * a first run or after the upgrade that made the table, a few after a pause. */
+ * day since which review_user_days holds every day of the controller (review_user_days_since),
+ * every user (user_id NULL): the whole window on a first run or after the upgrade that made the
+ * table, none on the runs after it (but for a row of a day older than the table keeps). */
 static const char need_sql[] =
     "CREATE TEMP TABLE rvdn ON COMMIT DROP AS "
-    "WITH ctl AS (SELECT u.controller_id, min(u.d) - 30 lo, max(u.d) hi, (SELECT min(t.d) "
-    "  FROM review_user_days t WHERE t.controller_id = u.controller_id) kept FROM rvu u "
+    "WITH ctl AS (SELECT u.controller_id, min(u.d) - 30 lo, max(u.d) hi, (SELECT s.since "
+    "  FROM review_user_days_since s WHERE s.controller_id = u.controller_id) kept FROM rvu u "
     "  GROUP BY 1), "
     "back AS MATERIALIZED (SELECT c.controller_id, g.d::date d FROM ctl c CROSS JOIN LATERAL "
     "  generate_series(c.lo::timestamp, LEAST(c.hi, c.kept - 1)::timestamp, interval '1 day') g(d)) "
@@ -39,7 +40,7 @@ static const char need_sql[] =
     "AND s.row_count > 0) AND " OPENED(l)
 static const char count_sql[] =
     "CREATE TEMP TABLE rvdc ON COMMIT DROP AS "
-    "WITH whole AS (SELECT l.controller_id, (l.at AT TIME ZONE c.timezone)::date d, l.user_id, "
+    "WITH whole AS MATERIALIZED (SELECT l.controller_id, (l.at AT TIME ZONE c.timezone)::date d, l.user_id, "
     "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id "
     "  WHERE l.controller_id IN (SELECT controller_id FROM rvdn WHERE user_id IS NULL) "
     "  AND l.at >= (SELECT min(d) FROM rvdn WHERE user_id IS NULL)::timestamp AT TIME ZONE 'UTC' "
@@ -64,17 +65,29 @@ static const char count_sql[] =
     "    AND rvd.opened) GROUP BY 1, 2, 3) x "
     "GROUP BY 1, 2, 3";
 
-/* The counts replace what the table had of those user days; rows older than any run in order
- * reads (its window reaches 30 days before its seal's first day) go. */
-static const char replace_sql[] =
+/* The counts replace what the table had of those days and user days (two statements: one join
+ * with an OR of both would compare each user day with every user of its day). */
+static const char replace_days_sql[] =
+    "DELETE FROM review_user_days t USING rvdn n WHERE n.user_id IS NULL "
+    "AND t.controller_id = n.controller_id AND t.d = n.d";
+static const char replace_users_sql[] =
     "DELETE FROM review_user_days t USING rvdn n WHERE t.controller_id = n.controller_id "
-    "AND t.d = n.d AND (n.user_id IS NULL OR t.user_id = n.user_id)";
+    "AND t.d = n.d AND t.user_id = n.user_id";
 static const char insert_sql[] =
     "INSERT INTO review_user_days (controller_id, d, user_id, persons) "
     "SELECT controller_id, d, user_id, persons FROM rvdc";
+/* The table now holds every day from the window's first (lo, 30 days before the seal's first
+ * day) — or from an earlier day it held them since; rows more than 31 days before lo go, as
+ * no run in order reads them, and "since" never names a day before what is kept. */
+#define WINDOW_LO "(SELECT controller_id, min(d) - 30 lo FROM rvu GROUP BY 1)"
+static const char since_sql[] =
+    "INSERT INTO review_user_days_since AS s (controller_id, since) "
+    "SELECT controller_id, lo FROM " WINDOW_LO " w "
+    "ON CONFLICT (controller_id) DO UPDATE SET "
+    "  since = GREATEST(LEAST(s.since, EXCLUDED.since), EXCLUDED.since - 31)";
 static const char prune_sql[] =
-    "DELETE FROM review_user_days t USING (SELECT controller_id, min(d) d FROM rvdn GROUP BY 1) n "
-    "WHERE t.controller_id = n.controller_id AND t.d < n.d - 31";
+    "DELETE FROM review_user_days t USING " WINDOW_LO " w "
+    "WHERE t.controller_id = w.controller_id AND t.d < w.lo - 31";
 
 bool days_record(PGconn *pg, const char *lowest_txid)
 {
@@ -83,8 +96,10 @@ bool days_record(PGconn *pg, const char *lowest_txid)
     const char *p[] = {lowest_txid};
     bool ok = db_tool_command(pg, "crt-review", need_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", count_sql, 1, p) &&
-              db_tool_command(pg, "crt-review", replace_sql, 0, NULL) &&
+              db_tool_command(pg, "crt-review", replace_days_sql, 0, NULL) &&
+              db_tool_command(pg, "crt-review", replace_users_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", insert_sql, 0, NULL) &&
+              db_tool_command(pg, "crt-review", since_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", prune_sql, 0, NULL);
     if (ok)
         log_debug("user days counted");

@@ -23,6 +23,10 @@
 #   BENCH_REUSE=1               generate each size once into <BENCH_DB>_gen_<rows> and review a
 #                               copy of it (CREATE DATABASE ... TEMPLATE), kept for the next run:
 #                               an A/B of two builds on the same rows without generating twice
+#   BENCH_HOURS (2)             hourly runs after the month's: the month's last BENCH_HOURS hours
+#                               of rows are taken out before its first run and put back (new ids
+#                               and transactions) an hour at a time, each reviewed by a run of its
+#                               own — the periodic review over a log of the month (third table)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -102,9 +106,47 @@ phases() {
     END { printf "%10d%s%s%s%s%s%s\n", rows, at("seal"), at("stmt"), at("rest"), at("fold"), at("pairs"), at("done") }' "$2"
 }
 
+# One `crt-review run` over database $1 (the head file and reports of $WORK carry over between
+# runs of one size), timed; sets EL (s), RV_CPU (s), RSS (KiB) and PG_CPU (s, the cluster's).
+review_once() {
+  local cpu0 cpu1 el user sys
+  cpu0=$(pg_cpu)
+  CRT_REVIEW_DATABASE_URL=$(url "$1" crt_review) CRT_REVIEW_SEAL_KEY_FILE=$WORK/seal.pem \
+  CRT_REVIEW_SEAL_PUBLIC_KEY_FILE=$WORK/seal.pub CRT_REVIEW_SEAL_HEAD_FILE=$WORK/head.json \
+  CRT_REVIEW_REPORT_DIR=$WORK/reports CRT_LOG_LEVEL=debug \
+    /usr/bin/time -v -o "$WORK/time.txt" "$WORK/crt-review" run 2>"$WORK/run.log" \
+    || { cat "$WORK/run.log" >&2; die "crt-review run failed"; }
+  sleep 1
+  cpu1=$(pg_cpu)
+  el=$(tv "Elapsed (wall clock)" "$WORK/time.txt")
+  user=$(tv "User time" "$WORK/time.txt"); sys=$(tv "System time" "$WORK/time.txt")
+  EL=$(awk -v el="$el" 'BEGIN { n = split(el, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }')
+  RV_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+  RSS=$(tv "Maximum resident set size" "$WORK/time.txt")
+  PG_CPU=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }')
+}
+
+# The last $HOURS hours of the month out of the log of database $1, into bench_later (before its
+# first run); hour k of them back in (new ids and transactions, as the service writes them).
+HOURS=${BENCH_HOURS:-2}
+[[ $HOURS =~ ^[0-9]+$ ]] || die "BENCH_HOURS must be a number"
+hold_back() {
+  sq "$1" -c "SET session_replication_role = replica" \
+    -c "CREATE TABLE bench_later AS SELECT * FROM access_log WHERE at > (SELECT max(at) FROM access_log) - interval '$HOURS hours'" \
+    -c "DELETE FROM access_log WHERE at > (SELECT max(at) FROM bench_later) - interval '$HOURS hours'"
+}
+put_back() {
+  sq "$1" -c "INSERT INTO access_log (at, controller_id, user_id, person_id, household_id, action,
+      field_groups, purpose, outcome, reason, request_id, partner_id)
+    SELECT at, controller_id, user_id, person_id, household_id, action, field_groups, purpose,
+      outcome, reason, request_id, partner_id FROM bench_later, (SELECT max(at) - interval '$HOURS hours' b FROM bench_later) x
+    WHERE at > x.b + interval '$(( $2 - 1 )) hours' AND ($2 = $HOURS OR at <= x.b + interval '$2 hours')
+    ORDER BY id"
+}
+
 # One size: fresh database, scenario, one review run; appends a line to $WORK/table.
 measure() {
-  local want=$1 name=$DB scale rows t0 t1 gen cpu0 cpu1 tmp0 tmp1
+  local want=$1 name=$DB scale rows t0 t1 gen tmp0 tmp1
   scale=$(awk -v r="$want" -v p="$PER_SCALE" 'BEGIN { printf "%.3f", r / p }')
   say "size ~$want rows: scale $scale, database $name"
   local tpl=${DB}_gen_$want copy=0
@@ -126,48 +168,55 @@ measure() {
   fi
   t1=$(now)
   gen=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
+  (( HOURS == 0 )) || hold_back "$name"
   rows=$(sq "$name" -c "SELECT count(*) FROM access_log")
   sq "$name" -c "CHECKPOINT"
   say "$rows rows ready (generated or copied) in ${gen}s; load average $(cut -d' ' -f1-3 /proc/loadavg); reviewing"
   rm -rf "$WORK/head.json" "$WORK/head.json.manifests" "$WORK/reports"; mkdir "$WORK/reports"
-  tmp0=$(pg_temp "$name"); cpu0=$(pg_cpu)
-  CRT_REVIEW_DATABASE_URL=$(url "$name" crt_review) CRT_REVIEW_SEAL_KEY_FILE=$WORK/seal.pem \
-  CRT_REVIEW_SEAL_PUBLIC_KEY_FILE=$WORK/seal.pub CRT_REVIEW_SEAL_HEAD_FILE=$WORK/head.json \
-  CRT_REVIEW_REPORT_DIR=$WORK/reports CRT_LOG_LEVEL=debug \
-    /usr/bin/time -v -o "$WORK/time.txt" "$WORK/crt-review" run 2>"$WORK/run.log" \
-    || { cat "$WORK/run.log" >&2; die "crt-review run failed"; }
-  sleep 1
-  cpu1=$(pg_cpu); tmp1=$(pg_temp "$name")
+  tmp0=$(pg_temp "$name")
+  review_once "$name"
+  tmp1=$(pg_temp "$name")
   local sealed
   sealed=$(sq "$name" -c "SELECT COALESCE(sum(row_count), 0) FROM log_seals")
   [ "$sealed" = "$rows" ] || say "warning: $sealed of $rows rows sealed (a transaction elsewhere in the cluster held the horizon back?)"
-  local el user sys rss
-  el=$(tv "Elapsed (wall clock)" "$WORK/time.txt")
-  user=$(tv "User time" "$WORK/time.txt"); sys=$(tv "System time" "$WORK/time.txt")
-  rss=$(tv "Maximum resident set size" "$WORK/time.txt")
-  awk -v rows="$rows" -v gen="$gen" -v el="$el" -v u="$user" -v s="$sys" -v rss="$rss" \
-      -v c0="$cpu0" -v c1="$cpu1" -v t0="$tmp0" -v t1="$tmp1" \
+  awk -v rows="$rows" -v gen="$gen" -v secs="$EL" -v cpu="$RV_CPU" -v rss="$RSS" \
+      -v pg="$PG_CPU" -v t0="$tmp0" -v t1="$tmp1" \
       -v f="$(sq "$name" -c "SELECT count(*) FROM review_findings")" 'BEGIN {
-        n = split(el, p, ":"); secs = 0; for (i = 1; i <= n; i++) secs = secs * 60 + p[i]
         split(t0, a, " "); split(t1, b, " ")
         printf "%10d %7d %9.1f %9.0f %9.1f %8.0f %9.1f %8d %9.0f %8.2f %8d\n", rows, gen, secs,
-          rows / secs, u + s, rss / 1024, c1 - c0, b[1] - a[1], (b[2] - a[2]) / 1048576,
+          rows / secs, cpu, rss / 1024, pg, b[1] - a[1], (b[2] - a[2]) / 1048576,
           secs * 1e6 / rows, f }' >>"$WORK/table"
   phases "$rows" "$WORK/run.log" >>"$WORK/phases"
   grep -E "info (sealed|reviewed)" "$WORK/run.log" >&2 || true
+  local k new
+  for (( k = 1; k <= HOURS; k++ )); do
+    put_back "$name" "$k"
+    new=$(sq "$name" -c "SELECT count(*) FROM access_log")
+    new=$(( new - rows )); rows=$(( rows + new ))
+    review_once "$name"
+    printf '%10d %5d %9d %9.1f %9.1f %9.1f\n' "$rows" "$k" "$new" "$EL" "$RV_CPU" "$PG_CPU" >>"$WORK/hours"
+    phases "$new" "$WORK/run.log" >>"$WORK/phases"
+    cp "$WORK/run.log" "$WORK/run-hour-$k.log"
+    grep -E "info (sealed|reviewed)" "$WORK/run.log" >&2 || true
+  done
   if [ "${BENCH_KEEP:-0}" != 1 ] || [ "$want" != "$ROWS" ]; then
     sq postgres -c "DROP DATABASE $name WITH (FORCE)"
   fi
 }
 
-: >"$WORK/table"; : >"$WORK/phases"
+: >"$WORK/table"; : >"$WORK/phases"; : >"$WORK/hours"
 for d in $SIZES; do measure $(( ROWS / d )); done
 
 printf '\ncrt-review run over a generated month (scenario seed %s), PostgreSQL on %s:%s\n' "$SEED" "$PGHOST" "$PGPORT"
 printf '%10s %7s %9s %9s %9s %8s %9s %8s %9s %8s %8s\n' rows gen_s review_s rows/s \
   rv_cpu_s rss_MiB pg_cpu_s tmpfiles tmp_MiB s/Mrow findings
 cat "$WORK/table"
-printf '\nwhere each run ends each phase, seconds from its first (sealing) line:\n'
+printf '\nwhere each run ends each phase, seconds from its first (sealing) line (the month'"'"'s run, then the hourly ones):\n'
 printf '%10s %8s %8s %8s %8s %8s %8s\n' rows seal stmt rest folds pairs reviewed
 cat "$WORK/phases"
+if (( HOURS > 0 )); then
+  printf '\nhourly runs after the month'"'"'s (log rows in all, hour, rows of the hour, review s, crt-review CPU s, PostgreSQL CPU s):\n'
+  printf '%10s %5s %9s %9s %9s %9s\n' log_rows hour rows review_s rv_cpu_s pg_cpu_s
+  cat "$WORK/hours"
+fi
 awk 'NR == 1 { first = $10 } { last = $10 } END { if (NR > 1) printf "\ncost per row, largest / smallest size: %.2f (1.00 = linear)\n", last / first }' "$WORK/table"

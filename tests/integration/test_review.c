@@ -1394,6 +1394,7 @@ Test(review, the_kept_user_days_equal_the_logs_counts_across_runs, .timeout = 30
                  before + 2, "the day's two new persons are counted once, the known one not again");
     /* an upgrade: history in the log, nothing in the table */
     cr_assert(sql_ok(k.su, "DELETE FROM review_user_days", 0, NULL));
+    cr_assert(sql_ok(k.su, "DELETE FROM review_user_days_since", 0, NULL));
     reads_on_a_counted_day(k.su, ud, "userdays-3/");
     cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
     char where[160];
