@@ -23,7 +23,8 @@ static const char need_sql[] =
     "  FROM review_user_days_since s WHERE s.controller_id = u.controller_id) kept FROM rvu u "
     "  GROUP BY 1), "
     "back AS MATERIALIZED (SELECT c.controller_id, g.d::date d FROM ctl c CROSS JOIN LATERAL "
-    "  generate_series(c.lo::timestamp, LEAST(c.hi, c.kept - 1)::timestamp, interval '1 day') g(d)) "
+    "  generate_series(c.lo::timestamp, LEAST(c.hi, c.kept - 1)::timestamp, interval '1 day') "
+    "  g(d)) "
     "SELECT controller_id, d, NULL::uuid user_id FROM back "
     "UNION ALL SELECT u.controller_id, u.d, u.user_id FROM rvu u WHERE u.n > 0 "
     "  AND NOT EXISTS (SELECT 1 FROM back b WHERE b.controller_id = u.controller_id AND b.d = u.d)";
@@ -40,8 +41,8 @@ static const char need_sql[] =
     "AND s.row_count > 0) AND " OPENED(l)
 static const char count_sql[] =
     "CREATE TEMP TABLE rvdc ON COMMIT DROP AS "
-    "WITH whole AS MATERIALIZED (SELECT l.controller_id, (l.at AT TIME ZONE c.timezone)::date d, l.user_id, "
-    "    l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id "
+    "WITH whole AS MATERIALIZED (SELECT l.controller_id, (l.at AT TIME ZONE c.timezone)::date d, "
+    "    l.user_id, l.person_id FROM access_log l JOIN controllers c ON c.id = l.controller_id "
     "  WHERE l.controller_id IN (SELECT controller_id FROM rvdn WHERE user_id IS NULL) "
     "  AND l.at >= (SELECT min(d) FROM rvdn WHERE user_id IS NULL)::timestamp AT TIME ZONE 'UTC' "
     "    - interval '1 day' "

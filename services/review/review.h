@@ -129,10 +129,11 @@ bool explain_record_stats(PGconn *pg, long long run_id);
 bool fold_build(PGconn *pg);
 
 /* ---- days.c ---- */
-/* Counts the distinct persons each staff user opened per local day for the days of this seal's
- * rows (rvu, rvd, and the earlier seals' rows below lowest_txid of the same days) into
- * review_user_days, which the volume rule reads for its 30-day window (D65); also the window's
- * days before the first the table keeps. NULL lowest_txid: the seal has no row, nothing to do. */
+/* Counts the distinct persons each staff user opened per local day into review_user_days, which
+ * the volume rule reads for its 30-day window (D65): for the user days with a person opened in
+ * this seal (rvu, rvd, and that user's earlier rows of the day, below lowest_txid), and whole,
+ * every user, for the window's days before review_user_days_since. NULL lowest_txid: the seal
+ * has no row, nothing to do. */
 bool days_record(PGconn *pg, const char *lowest_txid) CRT_MUST_CHECK;
 
 /* ---- rules.c ---- */
