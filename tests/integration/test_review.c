@@ -1340,6 +1340,10 @@ Test(review, both_scopes_of_the_sources_explain_every_row_alike, .timeout = 300)
     "  GROUP BY 1, 2, 3) l WHERE " where
 #define KEPT_USER_DAYS(where)                                                                 \
     "SELECT controller_id, d, user_id, persons FROM review_user_days l WHERE " where
+/* The days review_user_days holds complete: from its controller's review_user_days_since on (a
+ * run deletes the days more than 61 days before its window). */
+#define SINCE_KEPT                                                                            \
+    "l.d >= (SELECT s.since FROM review_user_days_since s WHERE s.controller_id = l.controller_id)"
 
 /* Three reads by user u of controller ctl on local day d (the table's columns, as text): one of
  * a person u already opened that day, two of persons new to u (tag makes them unique). */
@@ -1362,10 +1366,12 @@ static void reads_on_a_counted_day(PGconn *su, const char *const ud[3], const ch
 }
 
 /* After the first run over the month, review_user_days holds every user's every day as the log
- * counts it. A later seal with reads on one of those days (one person already counted, two new)
- * recounts that day from the log — +2, every other day unchanged — and the volume rule reads
- * the rest from the table. With the table emptied (an upgrade with history in the log, D65), the
- * next run counts its controller's whole 30-day window from the log again. */
+ * counts it. A later seal with reads on huis's last day (one person already counted, two new)
+ * recounts that day from the log — +2, every other day unchanged — and deletes huis's days more
+ * than 61 days before its window (the dormant account's read about 100 days ago): from
+ * review_user_days_since on, the table still equals the log. With the table emptied (an upgrade
+ * with history in the log, D65), the next run counts its controller's whole 30-day window from
+ * the log again. */
 Test(review, the_kept_user_days_equal_the_logs_counts_across_runs, .timeout = 300)
 {
     static char out[OUT_MAX];
@@ -1375,7 +1381,8 @@ Test(review, the_kept_user_days_equal_the_logs_counts_across_runs, .timeout = 30
     cr_assert_eq(d, 0, "after the first run: %ld user days differ from the log", d);
     cr_assert_gt(rows, 100, "the scenario's user days: %ld", rows);
     PGresult *r = PQexec(k.su, "SELECT controller_id::text, d::text, user_id::text, persons "
-                               "FROM review_user_days ORDER BY d DESC, persons DESC, user_id LIMIT 1");
+                               "FROM review_user_days WHERE controller_id = 2 "
+                               "ORDER BY d DESC, persons DESC, user_id LIMIT 1");
     cr_assert_eq(PQntuples(r), 1, "%s", PQerrorMessage(k.su));
     char ctl[8], day[16], user[40];
     snprintf(ctl, sizeof ctl, "%s", PQgetvalue(r, 0, 0));
@@ -1386,8 +1393,13 @@ Test(review, the_kept_user_days_equal_the_logs_counts_across_runs, .timeout = 30
     const char *ud[] = {ctl, day, user};
     reads_on_a_counted_day(k.su, ud, "userdays-2/");
     cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
-    d = fold_differs(k.su, LOG_USER_DAYS("true"), KEPT_USER_DAYS("true"), &rows);
+    d = fold_differs(k.su, LOG_USER_DAYS(SINCE_KEPT), KEPT_USER_DAYS(SINCE_KEPT), &rows);
     cr_assert_eq(d, 0, "after a run with rows of a counted day: %ld user days differ", d);
+    cr_assert_eq(sql_long(k.su, "SELECT count(*) FROM review_user_days l WHERE NOT " SINCE_KEPT,
+                          0, NULL), 0, "no day is kept before review_user_days_since");
+    cr_assert_gt(sql_long(k.su, "SELECT count(*) FROM (" LOG_USER_DAYS("l.controller_id = 2 AND NOT "
+                          SINCE_KEPT) ") x", 0, NULL), 0,
+                 "huis's log has a user day before the kept ones (the dormant read, deleted)");
     const char *q[] = {ctl, day, user};
     cr_assert_eq(sql_long(k.su, "SELECT persons FROM review_user_days WHERE controller_id = "
                                 "$1::smallint AND d = $2::date AND user_id = $3::uuid", 3, q),
