@@ -3753,16 +3753,16 @@ CREATE INDEX auth_challenges_user ON public.auth_challenges USING btree (user_id
 CREATE INDEX break_glass_active ON public.break_glass USING btree (person_id, user_id, expires_at);
 
 --
--- Name: case_assignments_active; Type: INDEX; Schema: public; Owner: crt_owner
---
-
-CREATE INDEX case_assignments_active ON public.case_assignments USING btree (person_id, user_id) WHERE (ended_at IS NULL);
-
---
 -- Name: case_assignments_one_active; Type: INDEX; Schema: public; Owner: crt_owner
 --
 
 CREATE UNIQUE INDEX case_assignments_one_active ON public.case_assignments USING btree (person_id, user_id) WHERE (ended_at IS NULL);
+
+--
+-- Name: case_assignments_person; Type: INDEX; Schema: public; Owner: crt_owner
+--
+
+CREATE INDEX case_assignments_person ON public.case_assignments USING btree (person_id, started_at);
 
 --
 -- Name: disclosure_notices_person; Type: INDEX; Schema: public; Owner: crt_owner

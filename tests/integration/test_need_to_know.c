@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "harness_rights.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set) { (void)set; harness_api_begin(); }
@@ -166,6 +167,64 @@ Test(need_to_know, caseworker_sees_a_person_only_while_assigned)
     cr_assert_eq(log_rows(rid, id, "read", "denied", "no_need_to_know"), 1);
     free(aid);
     account_free(&cw);
+    free(id);
+}
+
+/* The SQL of crt-api's statement `name` (statements.c). */
+static const char *statement_sql(const char *name)
+{
+    int n = 0;
+    const struct db_stmt *s = api_statements(&n);
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].name, name) == 0)
+            return s[i].sql;
+    cr_assert_fail("no statement %s", name);
+    return NULL;
+}
+
+/* A person's assignments, ended ones included, are found through an index (033), not by reading
+ * every assignment ever made: with 5,000 assignments of another person, the history
+ * (assignment_list), an erasure's delete and a transfer's cascade to the assignments scan
+ * case_assignments by index only (pg_stat_xact_user_tables of the transaction, rolled back). */
+Test(need_to_know, a_persons_assignments_are_found_by_index_not_by_reading_them_all)
+{
+    char *id = new_person("Iryna", "AssignmentHistory"), *filler = new_person("Petro", "Filler");
+    struct account cw;
+    new_account(&cw, "atlas", "caseworker");
+    char *aid = assign(id, cw.user_id);
+    PGconn *su = db_super();
+    const char *f[] = {aid, filler};
+    cr_assert(sql_ok(su,
+                     "INSERT INTO case_assignments (controller_id, person_id, user_id, assigned_by, "
+                     "reason, started_at, ended_at, ended_by) SELECT a.controller_id, $2::uuid, "
+                     "a.user_id, a.assigned_by, a.reason, a.started_at - i * interval '1 day', "
+                     "a.started_at - i * interval '1 day' + interval '1 hour', a.assigned_by "
+                     "FROM case_assignments a CROSS JOIN generate_series(1, 5000) i "
+                     "WHERE a.id = $1::uuid",
+                     2, f),
+              "%s", PQerrorMessage(su));
+    cr_assert(sql_ok(su, "ANALYZE case_assignments", 0, NULL));
+    const char *p[] = {id};
+    cr_assert(sql_ok(su, "BEGIN", 0, NULL));
+    PGresult *r = PQexecParams(su, statement_sql("assignment_list"), 1, NULL, p, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(su));
+    cr_expect_eq(PQntuples(r), 1, "the person's one assignment");
+    PQclear(r);
+    cr_assert(sql_ok(su, "UPDATE persons SET controller_id = 2 WHERE id = $1::uuid", 1, p),
+              "the transfer's cascade: %s", PQerrorMessage(su));
+    cr_assert(sql_ok(su, "DELETE FROM case_assignments WHERE person_id = $1::uuid", 1, p),
+              "the erasure's delete: %s", PQerrorMessage(su));
+    long seq = sql_long(su, "SELECT seq_scan FROM pg_stat_xact_user_tables "
+                            "WHERE relid = 'case_assignments'::regclass", 0, NULL);
+    long idx = sql_long(su, "SELECT idx_scan FROM pg_stat_xact_user_tables "
+                            "WHERE relid = 'case_assignments'::regclass", 0, NULL);
+    cr_assert(sql_ok(su, "ROLLBACK", 0, NULL));
+    PQfinish(su);
+    cr_expect_eq(seq, 0, "case_assignments read whole %ld times", seq);
+    cr_expect_geq(idx, 3, "index scans of case_assignments: %ld", idx);
+    free(aid);
+    account_free(&cw);
+    free(filler);
     free(id);
 }
 
