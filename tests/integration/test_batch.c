@@ -562,7 +562,18 @@ static long deadlocks(PGconn *c)
                     0, NULL);
 }
 
-Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
+/* A test's own crt-api: stopped by the test, or by own_api_stop (its .fini) when an assertion
+ * ended the test first — a crt-api left running would keep a pipe reading the test's output
+ * open. */
+static pid_t own_api;
+static void own_api_stop(void)
+{
+    if (own_api > 0)
+        api_stop(own_api);
+    own_api = 0;
+}
+
+Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes, .fini = own_api_stop)
 {
     char *a, *g;
     people(&a, &g);
@@ -570,7 +581,7 @@ Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
     for (int i = 0; i < LOCK_USERS; i++)
         cr_assert(account_new(&acc[i], "atlas", "coordinator"));
     static const char *const env[] = {"CRT_THREADS=4", NULL};
-    pid_t pid = api_start(env); /* this test's own crt-api: four workers, four flights at once */
+    own_api = api_start(env); /* this test's own crt-api: four workers, four flights at once */
     PGconn *c = db_super();
     char path[96], tag[16];
     snprintf(path, sizeof path, "/v1/persons/%s", a);
@@ -615,7 +626,8 @@ Test(batch, flights_of_several_workers_never_deadlock_on_session_refreshes)
                      1, "user %d's session was not refreshed", u);
     }
     PQfinish(c);
-    api_stop_checked(pid);
+    api_stop_checked(own_api);
+    own_api = 0;
     for (int i = 0; i < LOCK_USERS; i++)
         account_free(&acc[i]);
     free(a);
@@ -666,12 +678,13 @@ static pid_t deadlock_api_start(PGconn *super)
  * is the victim, both reads run again in the next flight and are answered 200, each with one
  * log row — not a 409 for the one whose statement failed. The two readers are accounts of their
  * own: x holds their session rows for seconds, which would stall other tests' readers. */
-Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
+Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered,
+     .fini = own_api_stop)
 {
     char *a, *g;
     people(&a, &g);
     PGconn *c = db_super(), *x = db_super();
-    pid_t pid = deadlock_api_start(c);
+    own_api = deadlock_api_start(c);
     struct account acc[2];
     for (int i = 0; i < 2; i++)
         cr_assert(account_new(&acc[i], "atlas", "coordinator"));
@@ -720,7 +733,8 @@ Test(batch, reads_of_a_flight_that_loses_a_deadlock_run_again_and_are_answered)
     cr_assert_eq(api_metric("crt_read_flight_conflicts_total"), 1, "one flight lost a deadlock");
     usleep(1200000); /* backends report their statistics at most once a second */
     cr_assert_geq(deadlocks(c), before + 1, "the deadlock happened");
-    api_stop_checked(pid);
+    api_stop_checked(own_api);
+    own_api = 0;
     cr_assert(sql_ok(c, "REVOKE SET ON PARAMETER deadlock_timeout FROM crt_api", 0, NULL));
     for (int i = 0; i < 2; i++)
         account_free(&acc[i]);
