@@ -276,9 +276,8 @@ bool explain_start_scoped(PGconn *pg, const struct seal_info *seal, enum explain
     return false;
 }
 
-bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+bool explain_start(PGconn *pg, const struct seal_info *seal)
 {
-    (void)cfg;
     return explain_start_scoped(pg, seal, EXPLAIN_SCOPE_AUTO);
 }
 
@@ -363,7 +362,7 @@ void explain_abandon(PGconn *pg)
 
 bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
 {
-    return explain_start(pg, cfg, seal) && explain_finish(pg, cfg, seal);
+    return explain_start(pg, seal) && explain_finish(pg, cfg, seal);
 }
 
 /* Per controller and per actor: the counts the DPO reads, summed from rv's fold per actor and

@@ -106,7 +106,6 @@ static PGconn *connect_db(const struct crt_config *cfg);
  * the server while the seal's rows are hashed on the first, on the machine's other core. */
 struct overlap {
     PGconn *pg; /* NULL: the seal is reviewed after it is made, on the first connection */
-    const struct crt_config *cfg;
     bool started; /* a transaction is open on pg and the explanation was sent */
 };
 
@@ -115,7 +114,7 @@ static void overlap_start(void *ctx, const struct seal_info *seal)
 {
     struct overlap *o = ctx;
     o->started = o->pg && db_tool_command(o->pg, "crt-review", "BEGIN", 0, NULL);
-    if (o->started && !explain_start(o->pg, o->cfg, seal)) {
+    if (o->started && !explain_start(o->pg, seal)) {
         db_tool_rollback(o->pg, "crt-review");
         o->started = false;
     }
@@ -137,7 +136,7 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
         return 0;
     }
     bool ok = review_pending(pg, cfg);
-    struct overlap o = {ok ? connect_db(cfg) : NULL, cfg, false};
+    struct overlap o = {ok ? connect_db(cfg) : NULL, false};
     if (ok && o.pg == NULL)
         log_warn("no second connection: the new seal is reviewed after it is made");
     struct seal_info seal;

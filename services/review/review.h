@@ -110,7 +110,7 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
  * (the seal, on another connection): explain_start sends it without waiting (in an open
  * transaction); explain_finish waits for it and does the rest. After a started explanation,
  * explain_finish must be called (it also drains a failed one). */
-bool explain_start(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+bool explain_start(PGconn *pg, const struct seal_info *seal);
 bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
 /* explain_start with the sources of the explanation chosen: of the seal's persons only, of every
  * person, or (AUTO, what explain_start does) by the seal's size (D64); both give the same rows
