@@ -74,9 +74,10 @@ static const char replace_days_sql[] =
 static const char replace_users_sql[] =
     "DELETE FROM review_user_days t USING rvdn n WHERE t.controller_id = n.controller_id "
     "AND t.d = n.d AND t.user_id = n.user_id";
+/* In the primary key's order, as review_pairs (D67). */
 static const char insert_sql[] =
     "INSERT INTO review_user_days (controller_id, d, user_id, persons) "
-    "SELECT controller_id, d, user_id, persons FROM rvdc";
+    "SELECT controller_id, d, user_id, persons FROM rvdc ORDER BY controller_id, d, user_id";
 /* The table now holds every day from the window's first (lo, 30 days before the seal's first
  * day) — or from an earlier day it held them since; rows more than 31 days before lo go, as
  * no run in order reads them, and "since" never names a day before what is kept. */

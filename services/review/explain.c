@@ -236,12 +236,14 @@ static const char first_sql[] =
     "WHERE NOT EXISTS (SELECT 1 FROM review_pairs pr WHERE pr.actor_id = p.actor "
     "  AND pr.person_id = p.person_id)";
 
-/* What the review has now seen of each (actor, person) pair. */
+/* What the review has now seen of each (actor, person) pair. In the primary key's order: a
+ * month's 1.1 million pairs then fill the key's pages one after another instead of touching
+ * them at random (4.9 s instead of 7.7–8.9 s, no full-page images in the WAL; D67). */
 static const char pairs_sql[] =
     "INSERT INTO review_pairs (controller_id, actor_id, person_id, first_at, last_at, "
     "  last_explained_at) "
     "SELECT controller_id, actor, person_id, first_at, last_at, last_explained_at FROM rvp "
-    "WHERE actor IS NOT NULL "
+    "WHERE actor IS NOT NULL ORDER BY actor, person_id "
     "ON CONFLICT (actor_id, person_id) DO UPDATE SET "
     "  first_at = LEAST(review_pairs.first_at, EXCLUDED.first_at), "
     "  last_at = GREATEST(review_pairs.last_at, EXCLUDED.last_at), "
