@@ -60,6 +60,8 @@ extern const size_t api_nroutes;
 
 /* Prepared statements of every worker connection (statements.c); built once at start-up. */
 const struct db_stmt *api_statements(int *n);
+/* The SQL of the statement called name, NULL when there is none (tests run it as crt-api does). */
+const char *api_statement_sql(const char *name);
 /* The names among them that write only the service's own records (struct db's own_writes). */
 extern const char *const api_own_writes[];
 

@@ -1,6 +1,7 @@
 /* The SQL of crt-api: every statement prepared on each worker connection, by name. Parameters
  * only; the person column lists are generated from the field table in common/person.c. */
 #include <stdio.h>
+#include <string.h>
 
 #include "api.h"
 #include "crt/audit.h"
@@ -798,4 +799,14 @@ const struct db_stmt *api_statements(int *n)
         build();
     *n = (int)(sizeof stmts / sizeof stmts[0]);
     return stmts;
+}
+
+const char *api_statement_sql(const char *name)
+{
+    int n = 0;
+    const struct db_stmt *s = api_statements(&n);
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].name, name) == 0)
+            return s[i].sql;
+    return NULL;
 }

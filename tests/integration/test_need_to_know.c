@@ -170,22 +170,12 @@ Test(need_to_know, caseworker_sees_a_person_only_while_assigned)
     free(id);
 }
 
-/* The SQL of crt-api's statement `name` (statements.c). */
-static const char *statement_sql(const char *name)
-{
-    int n = 0;
-    const struct db_stmt *s = api_statements(&n);
-    for (int i = 0; i < n; i++)
-        if (strcmp(s[i].name, name) == 0)
-            return s[i].sql;
-    cr_assert_fail("no statement %s", name);
-    return NULL;
-}
-
 /* A person's assignments, ended ones included, are found through an index (033), not by reading
- * every assignment ever made: with 5,000 assignments of another person, the history
- * (assignment_list), an erasure's delete and a transfer's cascade to the assignments scan
- * case_assignments by index only (pg_stat_xact_user_tables of the transaction, rolled back). */
+ * every assignment ever made: with 5,000 assignments of another person, crt-api's history
+ * statement (assignment_list), a transfer's cascade to the assignments and the erasure
+ * (crt_erase_core, as the retention job calls it: its delete of the assignments and the check
+ * of the person's references) scan case_assignments by index only (pg_stat_xact_user_tables of
+ * the transaction, rolled back). */
 Test(need_to_know, a_persons_assignments_are_found_by_index_not_by_reading_them_all)
 {
     char *id = new_person("Iryna", "AssignmentHistory"), *filler = new_person("Petro", "Filler");
@@ -206,14 +196,19 @@ Test(need_to_know, a_persons_assignments_are_found_by_index_not_by_reading_them_
     cr_assert(sql_ok(su, "ANALYZE case_assignments", 0, NULL));
     const char *p[] = {id};
     cr_assert(sql_ok(su, "BEGIN", 0, NULL));
-    PGresult *r = PQexecParams(su, statement_sql("assignment_list"), 1, NULL, p, NULL, NULL, 0);
+    const char *history = api_statement_sql("assignment_list");
+    cr_assert(history);
+    PGresult *r = PQexecParams(su, history, 1, NULL, p, NULL, NULL, 0);
     cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(su));
     cr_expect_eq(PQntuples(r), 1, "the person's one assignment");
     PQclear(r);
     cr_assert(sql_ok(su, "UPDATE persons SET controller_id = 2 WHERE id = $1::uuid", 1, p),
               "the transfer's cascade: %s", PQerrorMessage(su));
-    cr_assert(sql_ok(su, "DELETE FROM case_assignments WHERE person_id = $1::uuid", 1, p),
-              "the erasure's delete: %s", PQerrorMessage(su));
+    cr_assert(sql_ok(su, "SELECT crt_erase_core($1::uuid, 'retention', NULL, 'index-test', "
+                         "'retention', NULL)", 1, p),
+              "the erasure: %s", PQerrorMessage(su));
+    cr_assert_eq(sql_long(su, "SELECT count(*) FROM persons WHERE id = $1::uuid", 1, p), 0,
+                 "the person was erased");
     long seq = sql_long(su, "SELECT seq_scan FROM pg_stat_xact_user_tables "
                             "WHERE relid = 'case_assignments'::regclass", 0, NULL);
     long idx = sql_long(su, "SELECT idx_scan FROM pg_stat_xact_user_tables "

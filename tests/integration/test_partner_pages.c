@@ -194,12 +194,7 @@ struct page_cost {
  * from referrals, and shared blocks touched (functions called by the plan included). */
 static struct page_cost page_cost(const struct partner *p)
 {
-    int n = 0;
-    const struct db_stmt *s = api_statements(&n);
-    const char *sql = NULL;
-    for (int i = 0; i < n; i++)
-        if (strcmp(s[i].name, "partner_page") == 0)
-            sql = s[i].sql;
+    const char *sql = api_statement_sql("partner_page");
     cr_assert(sql);
     PGconn *su = db_super();
     const char *q[] = {p->id};
