@@ -2,6 +2,7 @@
  * mapping from SQLSTATE to the service's error model. */
 #include "crt/db.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -434,6 +435,43 @@ bool db_tool_script(PGconn *c, const char *who, const char *sql)
     if (!ok)
         db_log_failure(who, c, r);
     PQclear(r);
+    return ok;
+}
+
+/* COPY … FROM STDIN: the statement, then the data in pieces, then its end and result. */
+bool db_tool_copy_begin(PGconn *c, const char *who, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+    if (!ok)
+        db_log_failure(who, c, r);
+    PQclear(r);
+    return ok;
+}
+
+bool db_tool_copy_put(PGconn *c, const char *who, const char *buf, size_t len)
+{
+    if (len <= INT_MAX && PQputCopyData(c, buf, (int)len) == 1)
+        return true;
+    db_log_failure(who, c, NULL);
+    return false;
+}
+
+bool db_tool_copy_end(PGconn *c, const char *who, bool ok)
+{
+    if (PQputCopyEnd(c, ok ? NULL : "abandoned by the client") != 1) {
+        db_log_failure(who, c, NULL);
+        ok = false;
+    }
+    PGresult *r;
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            if (ok)
+                db_log_failure(who, c, r);
+            ok = false;
+        }
+        PQclear(r);
+    }
     return ok;
 }
 

@@ -62,8 +62,8 @@ static const char count_sql[] =
     "    SELECT controller_id, d, user_id, n FROM rvu WHERE n > 0 "
     "  UNION ALL SELECT h.controller_id, h.d, h.user_id, count(*) FROM hist h "
     "    WHERE NOT EXISTS (SELECT 1 FROM rvd WHERE rvd.controller_id = h.controller_id "
-    "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id "
-    "    AND rvd.opened) GROUP BY 1, 2, 3) x "
+    "    AND rvd.user_id = h.user_id AND rvd.d = h.d AND rvd.person_id = h.person_id) "
+    "    GROUP BY 1, 2, 3) x "
     "GROUP BY 1, 2, 3";
 
 /* The counts replace what the table had of those days and user days (two statements: one join

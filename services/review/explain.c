@@ -7,12 +7,6 @@
 #include "crt/log.h"
 #include "review.h"
 
-/* Actions that are an access to one person (searches, duplicate checks and log reads are not). */
-#define PERSON_ACCESS_ACTIONS                                                                \
-    "'create', 'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "    \
-    "'assignment_write', 'assignment_read', 'referral_write', 'referral_read', 'disclosure', " \
-    "'transfer_out', 'transfer_in', 'export'"
-
 /* The field groups a grant of the row's partner, controller and purpose allowed at the row's
  * moment (gk: one multirange per group, the groups a grant may hold — partner_grants' CHECK);
  * '{}' when no grant was in force. */
@@ -339,7 +333,8 @@ static bool run_steps(PGconn *pg, const struct explain_step *steps, size_t n, co
     return true;
 }
 
-bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
+bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
+                    struct dayfold *fold)
 {
     char days[16];
     snprintf(days, sizeof days, "%d", cfg->repeat_days);
@@ -348,7 +343,7 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
     if (!ok ||
         !run_steps(pg, explain_steps, sizeof explain_steps / sizeof explain_steps[0], days,
                    seal) ||
-        !fold_build(pg) ||
+        !fold_build(pg, fold, seal) ||
         !run_steps(pg, pair_steps, sizeof pair_steps / sizeof pair_steps[0], days, seal))
         return false;
     log_debug("explained seal=%lld", seal->id);
@@ -364,7 +359,7 @@ void explain_abandon(PGconn *pg)
 
 bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal)
 {
-    return explain_start(pg, seal) && explain_finish(pg, cfg, seal);
+    return explain_start(pg, seal) && explain_finish(pg, cfg, seal, NULL);
 }
 
 /* Per controller and per actor: the counts the DPO reads, summed from rv's fold per actor and

@@ -1,35 +1,9 @@
 /* The review's shared folds (D60): rv read once into the small tables the counts and rules read
- * instead of rv — per user, day and person (rvd) and per user and day (rvu), per actor and kind
- * (rvc), rare rows (rvr). */
+ * instead of rv — per actor and kind (rvc), rare rows (rvr) — beside the user days (rvu, rvd)
+ * folded in C (dayfold.c, D68). */
 #include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
-
-/* Per (controller, user, role, local day, person — NULL for rows without one) of the staff rows:
- * first and last time; of its accesses (none: NULL) the first and last time, any unexplained;
- * any allowed row other than a search (the persons VO-01 counts as opened). Role and time zone
- * follow from user and controller, so the groups are those of (controller, user, day, person).
- * No aggregate nobody reads: each costs every one of the millions of rows. */
-static const char rvd_sql[] =
-    "CREATE TEMP TABLE rvd ON COMMIT DROP AS "
-    "SELECT rv.controller_id, rv.user_id, rv.role, rv.tz, (rv.local_at)::date AS d, rv.person_id, "
-    "  min(rv.at) AS f, max(rv.at) AS l, "
-    "  min(rv.at) FILTER (WHERE rv.is_access) AS acc_f, "
-    "  max(rv.at) FILTER (WHERE rv.is_access) AS acc_l, "
-    "  bool_or(rv.is_access AND rv.explanation IS NULL) AS unexpl, "
-    "  bool_or(rv.outcome = 'allowed' AND rv.action <> 'search') AS opened "
-    "FROM rv WHERE rv.user_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6";
-
-/* rvd per (controller, user, role, local day): the first and last time of its rows and of its
- * accesses (NULL on a day without one), the persons with an unexplained access and the persons
- * opened (VO-01, AC-03, SH-01). */
-static const char rvu_sql[] =
-    "CREATE TEMP TABLE rvu ON COMMIT DROP AS "
-    "SELECT controller_id, user_id, role, min(tz) AS tz, d, min(f) AS f, max(l) AS l, "
-    "  min(acc_f) AS acc_f, max(acc_l) AS acc_l, "
-    "  count(*) FILTER (WHERE unexpl) AS unexpl, "
-    "  count(*) FILTER (WHERE opened AND person_id IS NOT NULL) AS n "
-    "FROM rvd GROUP BY controller_id, user_id, role, d";
 
 /* Per (controller, actor, kind, access, explanation, denied) of every row: the per-controller
  * and per-actor counts, and the seal's lowest and highest transaction (VO-01's history ends
@@ -65,19 +39,22 @@ static const char rvr_sql[] =
     "    OR p.address_postcode IN (SELECT s.home_postcode FROM staff_users s "
     "    WHERE s.home_postcode IS NOT NULL))";
 
-/* rvd, rvu and rvc are hash aggregates: with sorting the planner may pick for a million groups,
- * rvd takes about twice as long (measured at 2.2 million rows). */
-bool fold_build(PGconn *pg)
+/* rvc is a hash aggregate: with sorting the planner may pick for many groups, such a fold took
+ * about twice as long (measured at 2.2 million rows). The user days come from the fold in C
+ * (dayfold.c, D68): one made here from the seal's rows when the seal's stream fed none. */
+bool fold_build(PGconn *pg, struct dayfold *fold, const struct seal_info *seal)
 {
     log_debug("folding rv");
-    bool ok = db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = off", 0, NULL) &&
-              db_tool_command(pg, "crt-review", rvd_sql, 0, NULL) &&
-              db_tool_command(pg, "crt-review", rvu_sql, 0, NULL) &&
+    struct dayfold *own = fold ? NULL : dayfold_new();
+    bool ok = (fold || own) &&
+              db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = off", 0, NULL) &&
               db_tool_command(pg, "crt-review", rvc_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = on", 0, NULL) &&
               db_tool_command(pg, "crt-review", rvr_sql, 0, NULL) &&
+              dayfold_write(fold ? fold : own, pg, seal) &&
               db_tool_command(pg, "crt-review", "ANALYZE rvd, rvu, rvc, rvr", 0, NULL);
+    dayfold_free(own);
     if (ok)
-        log_debug("folded rv into rvd, rvu, rvc, rvr");
+        log_debug("folded rv into rvc, rvr; user days into rvu, rvd");
     return ok;
 }

@@ -34,14 +34,15 @@ static void usage(FILE *out)
 }
 
 /* Reviews one seal's rows in one transaction; a seal already reviewed is skipped. started:
- * that transaction is open on pg and its explanation was sent (explain_start). */
+ * that transaction is open on pg and its explanation was sent (explain_start); fold: the user
+ * days the seal's stream folded (NULL: read from the rows). */
 static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
-                        bool started)
+                        bool started, struct dayfold *fold)
 {
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", seal->id);
     const char *p[] = {sid};
-    bool open = started ? explain_finish(pg, cfg, seal)
+    bool open = started ? explain_finish(pg, cfg, seal, fold)
                         : db_tool_command(pg, "crt-review", "BEGIN", 0, NULL);
     if (!open) {
         db_tool_rollback(pg, "crt-review");
@@ -94,7 +95,7 @@ static bool review_pending(PGconn *pg, const struct crt_config *cfg)
     for (int i = 0; ok && i < PQntuples(r); i++) {
         struct seal_info s = {atoll(PQgetvalue(r, i, 0)), atoll(PQgetvalue(r, i, 3)),
                               atoll(PQgetvalue(r, i, 1)), atoll(PQgetvalue(r, i, 2)), ""};
-        ok = review_seal(pg, cfg, &s, false);
+        ok = review_seal(pg, cfg, &s, false, NULL);
     }
     PQclear(r);
     return ok;
@@ -103,13 +104,15 @@ static bool review_pending(PGconn *pg, const struct crt_config *cfg)
 static PGconn *connect_db(const struct crt_config *cfg);
 
 /* The new seal's review, on a second connection of its own (D56): its big statement runs in
- * the server while the seal's rows are hashed on the first, on the machine's other core. */
+ * the server while the seal's rows are hashed on the first, on the machine's other core, and
+ * folded into user days (D68). */
 struct overlap {
     PGconn *pg; /* NULL: the seal is reviewed after it is made, on the first connection */
     bool started; /* a transaction is open on pg and the explanation was sent */
+    struct dayfold *fold; /* fed by the seal's stream; NULL: the review reads the rows */
 };
 
-/* seal_started_fn: the seal's range is known; a review that cannot start waits for its turn. */
+/* seal_watch.started: the seal's range is known; a review that cannot start waits for its turn. */
 static void overlap_start(void *ctx, const struct seal_info *seal)
 {
     struct overlap *o = ctx;
@@ -136,15 +139,18 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
         return 0;
     }
     bool ok = review_pending(pg, cfg);
-    struct overlap o = {ok ? connect_db(cfg) : NULL, false};
+    struct overlap o = {ok ? connect_db(cfg) : NULL, false, NULL};
     if (ok && o.pg == NULL)
         log_warn("no second connection: the new seal is reviewed after it is made");
+    o.fold = o.pg ? dayfold_new() : NULL;
+    struct seal_watch watch = {overlap_start, dayfold_seal_rows, &o, o.fold};
     struct seal_info seal;
-    enum seal_outcome so = ok ? seal_new(pg, cfg, &seal, overlap_start, &o) : SEAL_ERROR;
+    enum seal_outcome so = ok ? seal_new(pg, cfg, &seal, &watch) : SEAL_ERROR;
     if (o.started && so == SEAL_NEW)
-        ok = review_seal(o.pg, cfg, &seal, true);
+        ok = review_seal(o.pg, cfg, &seal, true, o.fold);
     else if (o.started)
         explain_abandon(o.pg);
+    dayfold_free(o.fold);
     PQfinish(o.pg);
     ok = ok && so != SEAL_ERROR && review_pending(pg, cfg);
     if (so == SEAL_NOTHING)

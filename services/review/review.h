@@ -19,15 +19,20 @@ struct seal_info {
     long long id, row_count, txid_from, txid_to;
     char chain[65];
 };
-/* Told the new seal's id and transaction range (chain and row count not yet known) before its
- * rows are streamed; the seal goes on whatever it does. */
-typedef void (*seal_started_fn)(void *ctx, const struct seal_info *seal);
+/* What the caller of seal_new is told, each may be NULL: started, the new seal's id and
+ * transaction range (chain and row count not yet known), before its rows are streamed; rows,
+ * each batch of the rows as fetched (columns SEAL_ROW_COLUMNS, on pg, inside the seal's
+ * transaction), an empty batch last. The seal goes on whatever they do. */
+struct seal_watch {
+    void (*started)(void *ctx, const struct seal_info *seal);
+    void (*rows)(void *ctx, PGconn *pg, const PGresult *r);
+    void *started_ctx, *rows_ctx;
+};
 /* Seals the log rows of every transaction ended since the previous seal: streams them in id
  * order, writes the manifest blocks and the signed seal row in one transaction, then the head
- * file. SEAL_NOTHING when no new row has committed. started (may be NULL) is called once the
- * range is known, before the rows are streamed. */
+ * file. SEAL_NOTHING when no new row has committed. watch may be NULL. */
 enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out,
-                           seal_started_fn started, void *ctx);
+                           const struct seal_watch *watch);
 
 /* What sealing and verification read of a log row l (FROM access_log l): its id, its time in
  * microseconds, then the other columns of its canonical form as text, and, for a sample of
@@ -103,6 +108,12 @@ void seal_archive_path(const struct crt_config *cfg, long long seal_id, char *ou
 int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out);
 
 /* ---- explain.c ---- */
+/* Actions that are an access to one person (searches, duplicate checks and log reads are not):
+ * the one list, as SQL; dayfold.c reads its names from this text. */
+#define PERSON_ACCESS_ACTIONS                                                                \
+    "'create', 'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "    \
+    "'assignment_write', 'assignment_read', 'referral_write', 'referral_read', 'disclosure', " \
+    "'transfer_out', 'transfer_in', 'export'"
 /* Loads the rows of the seal into the session's temporary table rv and classifies each
  * access as explained (and by what) or not; updates review_pairs. In an open transaction. */
 bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
@@ -111,7 +122,9 @@ bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_in
  * transaction); explain_finish waits for it and does the rest. After a started explanation,
  * explain_finish must be called (it also drains a failed one). */
 bool explain_start(PGconn *pg, const struct seal_info *seal);
-bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
+struct dayfold;
+bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
+                    struct dayfold *fold);
 /* explain_start with the sources of the explanation chosen: of the seal's persons only, of every
  * person, or (AUTO, what explain_start does) by the seal's size (D64); both give the same rows
  * (test_review compares them). */
@@ -124,9 +137,27 @@ bool explain_record_stats(PGconn *pg, long long run_id);
 
 /* ---- fold.c ---- */
 /* Folds rv, once per review in its transaction (explain_finish calls it), into the temporary
- * tables the counts and rules read instead of rv: rvd (per user, day and person), rvc (per
- * controller, actor and kind of row) and rvr (the rare rows). */
-bool fold_build(PGconn *pg);
+ * tables the counts and rules read instead of rv: rvc (per controller, actor and kind of row)
+ * and rvr (the rare rows); and writes the user days (rvu, rvd) of fold, which the seal's stream
+ * fed — or, when fold is NULL or was not fed to its end, of the seal's rows read here. */
+bool fold_build(PGconn *pg, struct dayfold *fold, const struct seal_info *seal);
+
+/* ---- dayfold.c ---- */
+/* The staff user-day fold (D68): per (controller, user, local day) of the seal's rows with a
+ * user, the first and last time of its rows and of its accesses and the persons opened (allowed
+ * rows naming a person, not searches), folded in this process. NULL when out of memory. */
+struct dayfold *dayfold_new(void);
+void dayfold_free(struct dayfold *fold);
+/* seal_watch.rows: folds a batch of the seal's rows (an empty batch completes the fold); a fold
+ * that fails is left incomplete and the review reads the rows itself. ctx: the fold. */
+void dayfold_seal_rows(void *ctx, PGconn *pg, const PGresult *r);
+/* In the review's transaction, after rvc and rvr: rvu per (controller, user, role, local day) —
+ * the first and last time of its rows (f, l) and accesses (acc_f, acc_l), the persons with an
+ * unexplained access (unexpl) and opened (n) — and rvd, the persons each user opened per day
+ * (controller_id, user_id, d, person_id), filled only when earlier seals hold rows (days.c
+ * merges them). A fold not fed to its end first reads the seal's rows on pg. */
+bool dayfold_write(struct dayfold *fold, PGconn *pg, const struct seal_info *seal)
+    CRT_MUST_CHECK;
 
 /* ---- days.c ---- */
 /* Counts the distinct persons each staff user opened per local day into review_user_days, which

@@ -168,7 +168,7 @@ static bool add_rows(PGconn *pg, struct manifest *m, const PGresult *r, long lon
 
 /* Streams the rows of txid [from, to) in id order into the manifest and its blocks. */
 static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long long from,
-                        long long to)
+                        long long to, const struct seal_watch *watch)
 {
     char f[24], t[24];
     snprintf(f, sizeof f, "%lld", from);
@@ -185,6 +185,8 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
             return false;
         int n = PQntuples(r);
         bool ok = add_rows(pg, m, r, seal_id);
+        if (ok && watch && watch->rows)
+            watch->rows(watch->rows_ctx, pg, r);
         PQclear(r);
         if (!ok)
             return false;
@@ -268,7 +270,7 @@ static const char horizon_sql[] =
  * known and has rows to seal, started(ctx, out) is told (it may start the seal's review on
  * another connection while the rows are hashed here). */
 static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out,
-                                    seal_started_fn started, void *ctx)
+                                    const struct seal_watch *watch)
 {
     PGresult *r = NULL;
     if (!db_tool_exec(pg, "crt-review", horizon_sql, 0, NULL, &r))
@@ -283,10 +285,10 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
     out->txid_to = horizon;
     if (horizon <= w->prev.txid_to)
         return SEAL_NOTHING;
-    if (started)
-        started(ctx, out);
+    if (watch && watch->started)
+        watch->started(watch->started_ctx, out);
     log_debug("sealing seal=%lld txid=[%lld,%lld)", out->id, out->txid_from, out->txid_to);
-    if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to)) {
+    if (!stream_rows(pg, &w->m, out->id, out->txid_from, out->txid_to, watch)) {
         report_form_mismatch(&w->m);
         return SEAL_ERROR;
     }
@@ -327,7 +329,7 @@ static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal
 }
 
 enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal_info *out,
-                           seal_started_fn started, void *ctx)
+                           const struct seal_watch *watch)
 {
     struct seal_work w;
     memset(&w, 0, sizeof w);
@@ -350,7 +352,7 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     }
     if (!db_tool_command(pg, "crt-review", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL))
         goto out;
-    rc = seal_in_tx(pg, &w, out, started, ctx);
+    rc = seal_in_tx(pg, &w, out, watch);
     if (rc != SEAL_NEW || !db_tool_command(pg, "crt-review", "COMMIT", 0, NULL)) {
         db_tool_rollback(pg, "crt-review");
         rc = rc == SEAL_NOTHING ? SEAL_NOTHING : SEAL_ERROR;

@@ -1183,7 +1183,7 @@ static const char *const fold_pairs[][3] = {
      "SELECT DISTINCT rv.controller_id, rv.user_id, rv.local_at::date, rv.person_id FROM rv "
      "WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND rv.person_id IS NOT NULL "
      "AND rv.action <> 'search'",
-     "SELECT controller_id, user_id, d, person_id FROM rvd WHERE opened AND person_id IS NOT NULL"},
+     "SELECT controller_id, user_id, d, person_id FROM rvd"},
     {"VO-01's number of opened persons per user and day",
      "SELECT rv.controller_id, rv.user_id, rv.role, rv.local_at::date, count(DISTINCT "
      "rv.person_id) FROM rv WHERE rv.user_id IS NOT NULL AND rv.outcome = 'allowed' AND "
@@ -1262,10 +1262,27 @@ Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
     copy_open(&k, "fold");
     /* as before a first review: every pair is new, so each has its first access here */
     cr_assert(sql_ok(k.su, "DELETE FROM review_pairs", 0, NULL));
+    /* a staff user's reads just after and before local midnight, whose UTC day is another */
+    cr_assert(sql_ok(k.su, "INSERT INTO access_log (at, controller_id, user_id, person_id, action, "
+                           "field_groups, purpose, outcome, reason, request_id, partner_id) "
+                           "SELECT (current_date - 5 + x.t)::timestamp AT TIME ZONE c.timezone, "
+                           "l.controller_id, l.user_id, l.person_id, l.action, l.field_groups, "
+                           "l.purpose, l.outcome, l.reason, 'midnight-' || x.t, l.partner_id "
+                           "FROM (SELECT * FROM access_log WHERE user_id IS NOT NULL AND action = "
+                           "'read' AND outcome = 'allowed' ORDER BY id LIMIT 1) l JOIN controllers c "
+                           "ON c.id = l.controller_id CROSS JOIN (VALUES (time '00:10'), "
+                           "(time '00:59'), (time '01:30'), (time '23:50')) x(t)", 0, NULL));
     PGconn *c = connect_as(k.db, "crt_review");
     struct crt_config cfg = {.repeat_days = 14};
     struct seal_info all = {.id = 0, .txid_from = 0, .txid_to = 1LL << 62};
     cr_assert(sql_ok(c, "BEGIN", 0, NULL));
+    /* an earlier seal with rows, below every row: the review then writes the persons of its
+     * user days (rvd), which days.c merges with that seal's (D68) */
+    cr_assert(sql_ok(c, "INSERT INTO log_seals (id, prev_id, txid_from, txid_to, row_count, "
+                        "manifest_sha256, prev_chain, chain, key_id, signature, sealed_at) "
+                        "SELECT n, NULLIF(n - 1, 0), 0, 1, 1, repeat('0', 64), repeat('0', 64), "
+                        "repeat('0', 64), 'test', 'test', now() FROM (SELECT COALESCE(max(id), 0) "
+                        "+ 1 n FROM log_seals) x", 0, NULL));
     cr_assert(explain_seal(c, &cfg, &all), "explanation or folds failed: %s", PQerrorMessage(c));
     for (size_t i = 0; i < sizeof fold_pairs / sizeof fold_pairs[0]; i++) {
         long rows = 0, d = fold_differs(c, fold_pairs[i][1], fold_pairs[i][2], &rows);
@@ -1298,7 +1315,7 @@ static char *rv_digest(PGconn *c, enum explain_scope scope)
     struct seal_info all = {.id = 0, .txid_from = 0, .txid_to = 1LL << 62};
     char *d = NULL;
     if (!sql_ok(c, "SAVEPOINT scope", 0, NULL) || !explain_start_scoped(c, &all, scope) ||
-        !explain_finish(c, &cfg, &all))
+        !explain_finish(c, &cfg, &all, NULL))
         return NULL;
     PGresult *r = PQexec(c, "SELECT md5(string_agg(rv::text, ',' ORDER BY id)), count(*), "
                             "count(*) FILTER (WHERE explanation IS NOT NULL) FROM rv");

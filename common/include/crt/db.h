@@ -126,6 +126,12 @@ bool db_tool_value(PGconn *c, const char *who, const char *sql, int n, const cha
 /* SQL of several statements without parameters (a migration file, a session set-up), run
  * with the simple-query protocol; nothing to clear. */
 bool db_tool_script(PGconn *c, const char *who, const char *sql) CRT_MUST_CHECK;
+/* COPY … FROM STDIN (text format): begin with the statement, put the data in pieces of any
+ * size, end — with ok false the copy is abandoned and fails. Each returns false after logging;
+ * after a failed begin nothing is to be ended, after a failed put the copy is still ended. */
+bool db_tool_copy_begin(PGconn *c, const char *who, const char *sql) CRT_MUST_CHECK;
+bool db_tool_copy_put(PGconn *c, const char *who, const char *buf, size_t len) CRT_MUST_CHECK;
+bool db_tool_copy_end(PGconn *c, const char *who, bool ok) CRT_MUST_CHECK;
 /* ROLLBACK on a failure path; harmless when no transaction is open (a failure is logged). */
 void db_tool_rollback(PGconn *c, const char *who);
 
