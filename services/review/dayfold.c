@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crt/db.h"
 #include "crt/log.h"
@@ -99,10 +100,16 @@ static bool map_put(struct u64map *m, uint64_t key, uint32_t *val, bool *added)
     return true;
 }
 
-/* uuids by index: id[i] the 16 bytes, slot[] index + 1 (0 free) by the bytes' hash. */
+/* uuids by index: id[i] the 16 bytes; slot[] the bytes with their index (NO_INDEX: free), by
+ * the bytes' hash, so that a lookup reads one slot and nothing else. */
+#define NO_INDEX UINT32_MAX
+struct uuid_slot {
+    unsigned char u[16];
+    uint32_t idx;
+};
 struct uuids {
     unsigned char (*id)[16];
-    uint32_t *slot;
+    struct uuid_slot *slot;
     size_t mask;
     uint32_t n, cap;
 };
@@ -118,9 +125,28 @@ static uint64_t uuid_hash(const unsigned char u[16])
 static size_t uuids_slot(const struct uuids *t, const unsigned char u[16])
 {
     size_t i = uuid_hash(u) & t->mask;
-    while (t->slot[i] != 0 && memcmp(t->id[t->slot[i] - 1], u, 16) != 0)
+    while (t->slot[i].idx != NO_INDEX && memcmp(t->slot[i].u, u, 16) != 0)
         i = (i + 1) & t->mask;
     return i;
+}
+
+static bool uuids_rehash(struct uuids *t, size_t size)
+{
+    struct uuid_slot *old = t->slot;
+    if ((t->slot = malloc(size * sizeof *t->slot)) == NULL) {
+        t->slot = old;
+        return false;
+    }
+    for (size_t i = 0; i < size; i++)
+        t->slot[i].idx = NO_INDEX;
+    t->mask = size - 1;
+    for (uint32_t i = 0; i < t->n; i++) {
+        struct uuid_slot *sl = &t->slot[uuids_slot(t, t->id[i])];
+        memcpy(sl->u, t->id[i], 16);
+        sl->idx = i;
+    }
+    free(old);
+    return true;
 }
 
 /* Room for one more uuid: the byte array and the slots, each doubled when needed. */
@@ -136,29 +162,20 @@ static bool uuids_room(struct uuids *t)
     }
     if (t->slot != NULL && ((size_t)t->n + 1) * 2 <= t->mask + 1)
         return true;
-    size_t size = t->slot ? (t->mask + 1) * 2 : 2048;
-    uint32_t *old = t->slot;
-    if ((t->slot = calloc(size, sizeof *t->slot)) == NULL) {
-        t->slot = old;
-        return false;
-    }
-    t->mask = size - 1;
-    for (uint32_t i = 0; i < t->n; i++)
-        t->slot[uuids_slot(t, t->id[i])] = i + 1;
-    free(old);
-    return true;
+    return uuids_rehash(t, t->slot ? (t->mask + 1) * 2 : 2048);
 }
 
 static bool uuids_intern(struct uuids *t, const unsigned char u[16], uint32_t *idx)
 {
     if (!uuids_room(t))
         return false;
-    size_t s = uuids_slot(t, u);
-    if (t->slot[s] == 0) {
+    struct uuid_slot *sl = &t->slot[uuids_slot(t, u)];
+    if (sl->idx == NO_INDEX) {
+        memcpy(sl->u, u, 16);
         memcpy(t->id[t->n], u, 16);
-        t->slot[s] = ++t->n;
+        sl->idx = t->n++;
     }
-    *idx = t->slot[s] - 1;
+    *idx = sl->idx;
     return true;
 }
 
@@ -168,30 +185,31 @@ static void uuids_free(struct uuids *t)
     free(t->slot);
 }
 
-static int hex_value(char c)
+/* A hex digit's value, -1 for any other byte. */
+static signed char hex_digit[256];
+
+static void hex_digits_init(void)
 {
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
+    memset(hex_digit, -1, sizeof hex_digit);
+    for (int c = 0; c < 10; c++)
+        hex_digit['0' + c] = (signed char)c;
+    for (int c = 0; c < 6; c++)
+        hex_digit['a' + c] = hex_digit['A' + c] = (signed char)(10 + c);
 }
 
-static bool uuid_parse(const char *s, unsigned char out[16])
+/* A uuid as PostgreSQL writes it (len bytes): 8-4-4-4-12 hex digits. */
+static bool uuid_parse(const char *s, int len, unsigned char out[16])
 {
-    int k = 0;
-    for (; *s; s++) {
-        int v = *s == '-' ? 0 : hex_value(*s);
-        if (*s == '-')
-            continue;
-        if (v < 0 || k == 32)
-            return false;
-        if (k % 2 == 0)
-            out[k / 2] = (unsigned char)(v << 4);
-        else
-            out[k / 2] |= (unsigned char)v;
-        k++;
+    static const unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+    if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+        return false;
+    int bad = 0;
+    for (int i = 0; i < 16; i++) {
+        int hi = hex_digit[(unsigned char)s[at[i]]], lo = hex_digit[(unsigned char)s[at[i] + 1]];
+        bad |= hi | lo;
+        out[i] = (unsigned char)((unsigned)hi << 4 | ((unsigned)lo & 15));
     }
-    return k == 32;
+    return bad >= 0;
 }
 
 static void uuid_format(const unsigned char u[16], char out[37])
@@ -263,6 +281,10 @@ struct fold_state {
     struct u64map opened; /* (index into ud, person) */
     struct userday *ud;
     uint32_t n_ud, cap_ud;
+    uint32_t *recent; /* per user: index into ud of its last row's day + 1 (0: none yet) */
+    uint32_t cap_recent;
+    struct row_in *batch; /* the rows of the batch being folded */
+    int cap_batch;
     struct ctl_days *ctl;
     int n_ctl;
     int32_t base; /* the first row's day: keys hold days relative to it */
@@ -308,6 +330,8 @@ static void state_clear(struct fold_state *s)
     free(s->days.vals);
     free(s->opened.keys);
     free(s->ud);
+    free(s->recent);
+    free(s->batch);
     for (int i = 0; i < s->n_ctl; i++) {
         free(s->ctl[i].tz);
         free(s->ctl[i].mid);
@@ -326,6 +350,7 @@ static bool fold_reset(struct dayfold *f)
 
 struct dayfold *dayfold_new(void)
 {
+    hex_digits_init();
     struct dayfold *f = calloc(1, sizeof *f);
     if (f == NULL || !access_names(f) || !fold_reset(f)) {
         dayfold_free(f);
@@ -394,11 +419,14 @@ static bool load_midnights(struct ctl_days *c, PGconn *pg, int32_t lo, int32_t h
     return true;
 }
 
-/* The local day of at for controller c: its UTC day, or the one before or after. */
+/* The local day of at for controller c: its UTC day, or the one before or after. Days not yet
+ * loaded are loaded on pg; without pg (the seal's stream, its connection busy) they fail. */
 static bool local_day(struct ctl_days *c, PGconn *pg, int64_t at, int32_t *day)
 {
     int64_t utc = floor_div(at, DAY_US);
     if (c->count == 0 || utc - 1 < c->lo || utc + 2 > (int64_t)c->lo + c->count - 1) {
+        if (pg == NULL)
+            return false;
         int64_t lo = utc - DAYS_AROUND, hi = utc + DAYS_AROUND;
         if (c->count > 0) {
             lo = lo < c->lo ? lo : c->lo;
@@ -418,7 +446,7 @@ static bool local_day(struct ctl_days *c, PGconn *pg, int64_t at, int32_t *day)
 
 static struct ctl_days *controller(struct dayfold *f, PGconn *pg, int id)
 {
-    if (f->s.ctl == NULL && !load_controllers(f, pg))
+    if (f->s.ctl == NULL && (pg == NULL || !load_controllers(f, pg)))
         return NULL;
     for (int i = 0; i < f->s.n_ctl; i++)
         if (f->s.ctl[i].id == id)
@@ -466,65 +494,167 @@ struct dayfold_cols {
  * groups, purpose, outcome, … */
 static const struct dayfold_cols seal_cols = {1, 3, 4, 5, 7, 10};
 
-/* The person of a row the user opened, and whether it was an access. */
-static bool fold_person(struct dayfold *f, struct userday *d, uint32_t di, const char *person,
-                        const char *action, int64_t at)
+/* The user day of user ui: the one of its last row when that is the same (most rows), else
+ * found or added. UINT32_MAX when out of memory. */
+static uint32_t row_day(struct dayfold *f, uint32_t ui, int ctl, int32_t day)
 {
-    unsigned char p[16];
-    uint32_t pi = 0, none = 0;
-    bool added = false;
-    if (!uuid_parse(person, p) || !uuids_intern(&f->s.persons, p, &pi))
+    struct fold_state *s = &f->s;
+    uint32_t di = 0;
+    if (ui >= s->cap_recent) {
+        uint32_t cap = s->users.cap;
+        uint32_t *recent = realloc(s->recent, (size_t)cap * sizeof *recent);
+        if (recent == NULL)
+            return UINT32_MAX;
+        memset(recent + s->cap_recent, 0, (size_t)(cap - s->cap_recent) * sizeof *recent);
+        s->recent = recent;
+        s->cap_recent = cap;
+    }
+    uint32_t last = s->recent[ui];
+    if (last && s->ud[last - 1].day == day && s->ud[last - 1].ctl == ctl)
+        return last - 1;
+    if (user_day(f, ui, ctl, day, &di) == NULL)
+        return UINT32_MAX;
+    s->recent[ui] = di + 1;
+    return di;
+}
+
+/* One staff row of a batch as the fold reads it. */
+enum { ROW_OPENED = 1, ROW_ACCESS = 2 };
+struct row_in {
+    int64_t at;
+    uint64_t key; /* (user day, person) of an opened person */
+    uint32_t di;  /* its user day */
+    int32_t day;
+    int ctl, flags;
+    unsigned char user[16], person[16];
+};
+
+static int64_t digits(const char *s)
+{
+    bool neg = *s == '-';
+    int64_t v = 0;
+    for (s += neg; *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (*s - '0');
+    return neg ? -v : v;
+}
+
+/* Pass 1, every row: the row's fields, its local day, which kind of row it is. */
+static bool read_row(struct dayfold *f, PGconn *pg, const PGresult *r, int i,
+                     const struct dayfold_cols *c, struct row_in *w)
+{
+    w->at = digits(PQgetvalue(r, i, c->at));
+    w->ctl = (int)digits(PQgetvalue(r, i, c->ctl));
+    w->flags = 0;
+    struct ctl_days *cd = controller(f, pg, w->ctl);
+    if (cd == NULL || !local_day(cd, pg, w->at, &w->day) ||
+        !uuid_parse(PQgetvalue(r, i, c->user), PQgetlength(r, i, c->user), w->user))
         return false;
-    if (strcmp(action, "search") != 0) {
-        if (!map_put(&f->s.opened, (uint64_t)di << 32 | pi, &none, &added))
-            return false;
-        d->n += added;
-    }
-    if (is_access_action(f, action)) {
-        d->acc_f = at < d->acc_f ? at : d->acc_f;
-        d->acc_l = at > d->acc_l ? at : d->acc_l;
-    }
+    if (PQgetisnull(r, i, c->person) || strcmp(PQgetvalue(r, i, c->outcome), "allowed") != 0)
+        return true;
+    const char *action = PQgetvalue(r, i, c->action);
+    w->flags = (strcmp(action, "search") != 0 ? ROW_OPENED : 0) |
+               (is_access_action(f, action) ? ROW_ACCESS : 0);
+    return w->flags == 0 ||
+           uuid_parse(PQgetvalue(r, i, c->person), PQgetlength(r, i, c->person), w->person);
+}
+
+/* Pass 2: user day and person as indexes (the person's slot asked for AHEAD rows before). */
+#define AHEAD 12
+static bool resolve_row(struct dayfold *f, struct row_in *w, const struct row_in *next)
+{
+    uint32_t ui = 0, pi = 0;
+    if (next && next->flags & ROW_OPENED)
+        __builtin_prefetch(&f->s.persons.slot[uuid_hash(next->person) & f->s.persons.mask]);
+    if (!uuids_intern(&f->s.users, w->user, &ui) ||
+        (w->di = row_day(f, ui, w->ctl, w->day)) == UINT32_MAX)
+        return false;
+    if (!(w->flags & ROW_OPENED))
+        return true;
+    if (!uuids_intern(&f->s.persons, w->person, &pi))
+        return false;
+    w->key = (uint64_t)w->di << 32 | pi;
     return true;
 }
 
-static bool fold_row(struct dayfold *f, PGconn *pg, const PGresult *r, int i,
-                     const struct dayfold_cols *c)
+/* Pass 3: into the user day and the opened persons (both asked for AHEAD rows before). */
+static bool apply_row(struct dayfold *f, const struct row_in *w, const struct row_in *next)
 {
-    if (PQgetisnull(r, i, c->user))
-        return true; /* not a staff row */
-    int64_t at = strtoll(PQgetvalue(r, i, c->at), NULL, 10);
-    int ctl = atoi(PQgetvalue(r, i, c->ctl));
-    struct ctl_days *cd = controller(f, pg, ctl);
-    unsigned char u[16];
-    uint32_t ui = 0, di = 0;
-    int32_t day = 0;
-    struct userday *d = NULL;
-    if (cd == NULL || !local_day(cd, pg, at, &day) ||
-        !uuid_parse(PQgetvalue(r, i, c->user), u) || !uuids_intern(&f->s.users, u, &ui) ||
-        (d = user_day(f, ui, ctl, day, &di)) == NULL)
-        return false;
-    d->f = at < d->f ? at : d->f;
-    d->l = at > d->l ? at : d->l;
-    if (PQgetisnull(r, i, c->person) || strcmp(PQgetvalue(r, i, c->outcome), "allowed") != 0)
+    if (next) {
+        __builtin_prefetch(&f->s.ud[next->di]);
+        if (next->flags & ROW_OPENED)
+            __builtin_prefetch(&f->s.opened.keys[mix(next->key) & f->s.opened.mask]);
+    }
+    struct userday *d = &f->s.ud[w->di];
+    d->f = w->at < d->f ? w->at : d->f;
+    d->l = w->at > d->l ? w->at : d->l;
+    if (w->flags & ROW_ACCESS) {
+        d->acc_f = w->at < d->acc_f ? w->at : d->acc_f;
+        d->acc_l = w->at > d->acc_l ? w->at : d->acc_l;
+    }
+    uint32_t none = 0;
+    bool added = false;
+    if (!(w->flags & ROW_OPENED))
         return true;
-    return fold_person(f, d, di, PQgetvalue(r, i, c->person), PQgetvalue(r, i, c->action), at);
+    if (!map_put(&f->s.opened, w->key, &none, &added))
+        return false;
+    d->n += added;
+    return true;
 }
 
+/* A batch in three passes over its staff rows, so that each lookup in the large tables was
+ * asked of the memory a few rows before it is needed. */
 static bool fold_result(struct dayfold *f, PGconn *pg, const PGresult *r,
                         const struct dayfold_cols *c)
 {
-    for (int i = 0; i < PQntuples(r); i++)
-        if (!fold_row(f, pg, r, i, c))
+    int rows = PQntuples(r), n = 0;
+    if (rows > f->s.cap_batch) {
+        struct row_in *b = realloc(f->s.batch, (size_t)rows * sizeof *b);
+        if (b == NULL)
+            return false;
+        f->s.batch = b;
+        f->s.cap_batch = rows;
+    }
+    struct row_in *b = f->s.batch;
+    for (int i = 0; i < rows; i++)
+        if (!PQgetisnull(r, i, c->user) && !read_row(f, pg, r, i, c, &b[n++]))
+            return false;
+    for (int i = 0; i < n; i++)
+        if (!resolve_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL))
+            return false;
+    for (int i = 0; i < n; i++)
+        if (!apply_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL))
             return false;
     return true;
 }
 
-void dayfold_seal_rows(void *ctx, PGconn *pg, const PGresult *r)
+/* Every controller's local days from DAYS_AROUND days ago to tomorrow: the seal's rows are
+ * folded while the next batch is fetched, when its connection can run no query. In a savepoint:
+ * a failure here leaves the seal's transaction as it was, and the fold to the review. */
+void dayfold_seal_begin(void *ctx, PGconn *pg)
+{
+    struct dayfold *f = ctx;
+    int64_t today = floor_div((int64_t)time(NULL) * 1000000, DAY_US);
+    bool ok = f && db_tool_command(pg, WHO, "SAVEPOINT dayfold", 0, NULL);
+    bool loaded = ok && load_controllers(f, pg);
+    for (int i = 0; loaded && i < f->s.n_ctl; i++)
+        loaded = load_midnights(&f->s.ctl[i], pg, (int32_t)(today - DAYS_AROUND),
+                                (int32_t)(today + 3));
+    if (ok && !loaded)
+        ok = db_tool_command(pg, WHO, "ROLLBACK TO SAVEPOINT dayfold", 0, NULL);
+    if (ok && loaded)
+        ok = db_tool_command(pg, WHO, "RELEASE SAVEPOINT dayfold", 0, NULL);
+    if (f && !(ok && loaded)) {
+        f->s.failed = true;
+        log_warn("the user days cannot be folded from the seal's stream; the review reads the rows");
+    }
+}
+
+void dayfold_seal_rows(void *ctx, const PGresult *r)
 {
     struct dayfold *f = ctx;
     if (f == NULL || f->s.failed || f->s.complete)
         return;
-    if (!fold_result(f, pg, r, &seal_cols)) {
+    if (!fold_result(f, NULL, r, &seal_cols)) {
         f->s.failed = true; /* the review streams the rows itself (dayfold_write) */
         log_warn("the user-day fold of the seal's stream failed; the review reads the rows");
         return;

@@ -143,7 +143,7 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
     if (ok && o.pg == NULL)
         log_warn("no second connection: the new seal is reviewed after it is made");
     o.fold = o.pg ? dayfold_new() : NULL;
-    struct seal_watch watch = {overlap_start, dayfold_seal_rows, &o, o.fold};
+    struct seal_watch watch = {overlap_start, dayfold_seal_begin, dayfold_seal_rows, &o, o.fold};
     struct seal_info seal;
     enum seal_outcome so = ok ? seal_new(pg, cfg, &seal, &watch) : SEAL_ERROR;
     if (o.started && so == SEAL_NEW)

@@ -20,12 +20,15 @@ struct seal_info {
     char chain[65];
 };
 /* What the caller of seal_new is told, each may be NULL: started, the new seal's id and
- * transaction range (chain and row count not yet known), before its rows are streamed; rows,
- * each batch of the rows as fetched (columns SEAL_ROW_COLUMNS, on pg, inside the seal's
- * transaction), an empty batch last. The seal goes on whatever they do. */
+ * transaction range (chain and row count not yet known), before its rows are streamed;
+ * begin_rows, then, with the seal's connection free for queries in its transaction (a failed
+ * one must be undone: a savepoint); rows, each batch of the rows as fetched (columns
+ * SEAL_ROW_COLUMNS), an empty batch last, while the connection fetches the next. The seal goes
+ * on whatever they do. */
 struct seal_watch {
     void (*started)(void *ctx, const struct seal_info *seal);
-    void (*rows)(void *ctx, PGconn *pg, const PGresult *r);
+    void (*begin_rows)(void *ctx, PGconn *pg);
+    void (*rows)(void *ctx, const PGresult *r);
     void *started_ctx, *rows_ctx;
 };
 /* Seals the log rows of every transaction ended since the previous seal: streams them in id
@@ -148,9 +151,12 @@ bool fold_build(PGconn *pg, struct dayfold *fold, const struct seal_info *seal);
  * rows naming a person, not searches), folded in this process. NULL when out of memory. */
 struct dayfold *dayfold_new(void);
 void dayfold_free(struct dayfold *fold);
-/* seal_watch.rows: folds a batch of the seal's rows (an empty batch completes the fold); a fold
- * that fails is left incomplete and the review reads the rows itself. ctx: the fold. */
-void dayfold_seal_rows(void *ctx, PGconn *pg, const PGresult *r);
+/* seal_watch.begin_rows: the controllers' local days around today, for the stream; and .rows:
+ * folds a batch of the seal's rows (an empty batch completes the fold). A fold that fails (a
+ * row beyond those days) is left incomplete and the review reads the rows itself. ctx: the
+ * fold. */
+void dayfold_seal_begin(void *ctx, PGconn *pg);
+void dayfold_seal_rows(void *ctx, const PGresult *r);
 /* In the review's transaction, after rvc and rvr: rvu per (controller, user, role, local day) —
  * the first and last time of its rows (f, l) and accesses (acc_f, acc_l), the persons with an
  * unexplained access (unexpl) and opened (n) — and rvd, the persons each user opened per day

@@ -109,29 +109,30 @@ void seal_archive_path(const struct crt_config *cfg, long long seal_id, char *ou
     snprintf(out, len, "%s.manifests/seal-%lld.bin", cfg->seal_head_file, seal_id);
 }
 
-/* The manifest being built: the current block and the running digest over all blocks. */
+/* The manifest being built: the current block and the running digest over all blocks. A block
+ * filled while the next rows are being fetched waits in full until the connection is free. */
 struct manifest {
     FILE *archive; /* the outside copy being written (a temporary name until committed) */
     EVP_MD_CTX *md;
-    unsigned char *block;
+    unsigned char *block, *full;
     int in_block, block_no;
+    bool has_full;
     long long rows, first_id, last_id;
     struct seal_canon canon; /* the rows' digests, checked against crt_log_canonical() */
 };
 
-static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
+static bool write_block(PGconn *pg, struct manifest *m, long long seal_id,
+                        const unsigned char *block, int rows)
 {
-    if (m->in_block == 0)
-        return true;
-    if (fwrite(m->block, SEAL_ENTRY_BYTES, (size_t)m->in_block, m->archive) != (size_t)m->in_block) {
+    if (fwrite(block, SEAL_ENTRY_BYTES, (size_t)rows, m->archive) != (size_t)rows) {
         log_error("could not write the outside copy of the manifest");
         return false;
     }
     char sid[24], bno[16];
     snprintf(sid, sizeof sid, "%lld", seal_id);
     snprintf(bno, sizeof bno, "%d", m->block_no);
-    const char *vals[] = {sid, bno, (const char *)m->block};
-    int lens[] = {0, 0, m->in_block * SEAL_ENTRY_BYTES};
+    const char *vals[] = {sid, bno, (const char *)block};
+    int lens[] = {0, 0, rows * SEAL_ENTRY_BYTES};
     int fmts[] = {0, 0, 1};
     /* The one statement of the tools outside db_tool_* (crt/db.h): its manifest is a binary
      * parameter, which the text-only layer does not take. Logged the same way. */
@@ -142,11 +143,28 @@ static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
         db_log_failure("seal block insert failed", pg, r);
     PQclear(r);
     m->block_no++;
+    return ok;
+}
+
+/* The full block waiting, then the current one (at the end of the rows). */
+static bool flush_full(PGconn *pg, struct manifest *m, long long seal_id)
+{
+    bool ok = !m->has_full || write_block(pg, m, seal_id, m->full, SEAL_BLOCK_ROWS);
+    m->has_full = false;
+    return ok;
+}
+
+static bool flush_block(PGconn *pg, struct manifest *m, long long seal_id)
+{
+    bool ok = flush_full(pg, m, seal_id) &&
+              (m->in_block == 0 || write_block(pg, m, seal_id, m->block, m->in_block));
     m->in_block = 0;
     return ok;
 }
 
-static bool add_rows(PGconn *pg, struct manifest *m, const PGresult *r, long long seal_id)
+/* A batch of rows into the manifest while the next is fetched (at most one block fills in a
+ * batch of FETCH_ROWS: it waits in m->full). */
+static bool add_rows(struct manifest *m, const PGresult *r)
 {
     for (int i = 0; i < PQntuples(r); i++) {
         unsigned char digest[32], *e = m->block + (size_t)m->in_block * SEAL_ENTRY_BYTES;
@@ -160,13 +178,54 @@ static bool add_rows(PGconn *pg, struct manifest *m, const PGresult *r, long lon
         if (m->rows++ == 0)
             m->first_id = id;
         m->last_id = id;
-        if (++m->in_block == SEAL_BLOCK_ROWS && !flush_block(pg, m, seal_id))
-            return false;
+        if (++m->in_block == SEAL_BLOCK_ROWS) {
+            if (m->has_full)
+                return false; /* cannot happen: a batch is smaller than a block */
+            unsigned char *b = m->full;
+            m->full = m->block;
+            m->block = b;
+            m->has_full = true;
+            m->in_block = 0;
+        }
     }
     return true;
 }
 
-/* Streams the rows of txid [from, to) in id order into the manifest and its blocks. */
+/* The next batch of the cursor, asked for before the current one is hashed: the server reads
+ * it meanwhile. */
+static bool fetch_send(PGconn *pg)
+{
+    if (PQsendQuery(pg, "FETCH " FETCH_ROWS " FROM seal_rows") == 1)
+        return true;
+    db_log_failure("crt-review: fetch not sent", pg, NULL);
+    return false;
+}
+
+/* The batch fetch_send asked for (every result read); NULL after logging a failure. */
+static PGresult *fetch_wait(PGconn *pg)
+{
+    PGresult *rows = NULL, *r;
+    bool ok = true;
+    while ((r = PQgetResult(pg)) != NULL) {
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || rows != NULL) {
+            if (ok)
+                db_log_failure("crt-review", pg, r);
+            ok = false;
+            PQclear(r);
+        } else {
+            rows = r;
+        }
+    }
+    if (!ok || rows == NULL) {
+        PQclear(rows);
+        return NULL;
+    }
+    return rows;
+}
+
+/* Streams the rows of txid [from, to) in id order into the manifest and its blocks; each batch
+ * is hashed (and shown to watch->rows) while the next is fetched, and a block is written when
+ * the connection is free again. */
 static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long long from,
                         long long to, const struct seal_watch *watch)
 {
@@ -174,22 +233,26 @@ static bool stream_rows(PGconn *pg, struct manifest *m, long long seal_id, long 
     snprintf(f, sizeof f, "%lld", from);
     snprintf(t, sizeof t, "%lld", to);
     const char *p[] = {f, t};
+    if (watch && watch->begin_rows)
+        watch->begin_rows(watch->rows_ctx, pg);
     if (!db_tool_command(pg, "crt-review",
                          "DECLARE seal_rows NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
                          " FROM access_log l WHERE l.txid >= $1 AND l.txid < $2 ORDER BY l.id",
-                         2, p))
+                         2, p) ||
+        !fetch_send(pg))
         return false;
     for (;;) {
-        PGresult *r = NULL;
-        if (!db_tool_exec(pg, "crt-review", "FETCH " FETCH_ROWS " FROM seal_rows", 0, NULL, &r))
-            return false;
-        int n = PQntuples(r);
-        bool ok = add_rows(pg, m, r, seal_id);
+        PGresult *r = fetch_wait(pg);
+        int n = r ? PQntuples(r) : 0;
+        bool ok = r != NULL && flush_full(pg, m, seal_id) && (n == 0 || fetch_send(pg)) &&
+                  add_rows(m, r);
         if (ok && watch && watch->rows)
-            watch->rows(watch->rows_ctx, pg, r);
+            watch->rows(watch->rows_ctx, r);
         PQclear(r);
-        if (!ok)
+        if (!ok) {
+            PQclear(fetch_wait(pg)); /* a fetch sent is drained */
             return false;
+        }
         if (n == 0)
             break;
     }
@@ -338,8 +401,9 @@ enum seal_outcome seal_new(PGconn *pg, const struct crt_config *cfg, struct seal
     w.key = load_signing_key(cfg->seal_key_file);
     w.m.md = EVP_MD_CTX_new();
     w.m.block = malloc((size_t)SEAL_BLOCK_ROWS * SEAL_ENTRY_BYTES);
+    w.m.full = malloc((size_t)SEAL_BLOCK_ROWS * SEAL_ENTRY_BYTES);
     bool canon = seal_canon_init(&w.m.canon);
-    if (w.key == NULL || w.m.md == NULL || w.m.block == NULL || !canon ||
+    if (w.key == NULL || w.m.md == NULL || w.m.block == NULL || w.m.full == NULL || !canon ||
         !seal_key_id(w.key, w.key_id) ||
         !EVP_DigestInit_ex(w.m.md, EVP_sha256(), NULL))
         goto out;
@@ -377,6 +441,7 @@ out:
     EVP_PKEY_free(w.key);
     EVP_MD_CTX_free(w.m.md);
     free(w.m.block);
+    free(w.m.full);
     seal_canon_free(&w.m.canon);
     return rc;
 }
