@@ -524,6 +524,51 @@ Test(verify, a_clean_log_verifies_clean, .timeout = 300)
     cr_assert_not_null(strstr(out, "clean"), "%s", out);
 }
 
+/* A seal of more rows than a manifest block holds (65,536): its blocks are written while the
+ * next rows are fetched (a full block waits for the connection). Every block but the last is
+ * full, the outside copy is the blocks' bytes in order, and verify recomputes them clean. */
+Test(verify, a_seal_of_several_blocks_verifies_clean, .timeout = 300)
+{
+    static char out[OUT_MAX];
+    struct copy k;
+    copy_open(&k, "blocks");
+    cr_assert(sql_ok(k.su, "INSERT INTO access_log (at, controller_id, user_id, person_id, action, "
+                           "field_groups, purpose, outcome, reason, request_id, partner_id) "
+                           "SELECT now(), l.controller_id, "
+                           "l.user_id, l.person_id, l.action, l.field_groups, l.purpose, l.outcome, "
+                           "l.reason, md5('blocks' || l.id || '-' || g), l.partner_id FROM (SELECT * "
+                           "FROM access_log ORDER BY id LIMIT 1000) l CROSS JOIN "
+                           "generate_series(1, 140) g", 0, NULL));
+    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
+    long seal = sql_long(k.su, "SELECT max(id) FROM log_seals WHERE row_count >= 140000", 0, NULL);
+    cr_assert_gt(seal, 0, "no seal of the 140,000 rows");
+    char sid[24], sql[512], path[700], cmd[1024], db_md5[40] = "", file_md5[40] = "";
+    snprintf(sid, sizeof sid, "%ld", seal);
+    const char *p[] = {sid};
+    cr_expect_eq(sql_long(k.su, "SELECT count(*) FROM log_seal_blocks WHERE seal_id = $1::bigint",
+                          1, p),
+                 sql_long(k.su, "SELECT (row_count + 65535) / 65536 FROM log_seals "
+                                "WHERE id = $1::bigint", 1, p));
+    cr_expect_eq(sql_long(k.su, "SELECT count(*) FROM log_seal_blocks b WHERE seal_id = $1::bigint "
+                                "AND length(manifest) <> 65536 * 24 AND block_no < (SELECT "
+                                "max(block_no) FROM log_seal_blocks WHERE seal_id = $1::bigint)", 1, p),
+                 0, "a block before the last is not full");
+    snprintf(sql, sizeof sql, "SELECT md5(string_agg(manifest, ''::bytea ORDER BY block_no)) "
+                              "FROM log_seal_blocks WHERE seal_id = %ld", seal);
+    PGresult *r = PQexec(k.su, sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        snprintf(db_md5, sizeof db_md5, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    snprintf(path, sizeof path, "%s.manifests/seal-%ld.bin", k.head, seal);
+    snprintf(cmd, sizeof cmd, "md5sum %s", path);
+    cr_assert_eq(run(cmd, out, OUT_MAX), 0, "%s", out);
+    snprintf(file_md5, sizeof file_md5, "%.32s", out);
+    cr_expect_str_eq(file_md5, db_md5, "the outside copy differs from the blocks");
+    cr_assert_eq(verify(&k, out), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "clean"), "%s", out);
+    copy_close(&k);
+}
+
 /* On a copy of its own (tag): sql runs with $1 = a sealed row in the middle of the first seal;
  * the row it returns (or, returning none, that row) must be named by verify with kw. */
 static void tampered_row_is_named(const char *tag, const char *sql, const char *kw)
