@@ -22,13 +22,6 @@
 #define LOG_IS_ACCESS                                                                        \
     "(l.person_id IS NOT NULL AND l.outcome = 'allowed' AND l.action IN (" PERSON_ACCESS_ACTIONS \
     "))"
-/* The (actor, person) pair of rows a and b as hashable equalities: an absent actor (neither
- * user nor partner) is a pair of its own, as it was a partition of its own in the window this
- * replaced. */
-#define NO_ACTOR "'00000000-0000-0000-0000-000000000000'::uuid"
-#define PAIR_EQ(a, b)                                                                        \
-    "(" a ".actor IS NULL) = (" b ".actor IS NULL) AND COALESCE(" a ".actor, " NO_ACTOR      \
-    ") = COALESCE(" b ".actor, " NO_ACTOR ") AND " a ".person_id = " b ".person_id"
 /* $1, $2: the seal's transaction range. Every row of the seal, narrow (D63): the wide columns
  * the rules read of rare rows only are kept where they are read (the purpose and field groups
  * of a partner's row, the request of a search), the rest NULL. Its base explanation here is what
@@ -207,26 +200,12 @@ static const char repeat_sql[] =
     "  WHERE c.is_access AND c.base IS NULL AND c.excess_groups IS NULL "
     "  AND c.explanation IS NULL) x WHERE rvx.id = x.id";
 
-/* Per (actor, person) pair of this seal's accesses — an absent actor is a pair of its own, as
- * GROUP BY makes it — its controller, first and last access and last explained access (base:
- * a repeat does not extend itself), and its first access: the row with the lowest (time, id),
- * found in the same pass as the lowest array [time in µs, id, unexplained, controller, partner]
- * (arrays compare element by element), not by finding the rows again. */
-static const char pairs_fold_sql[] =
-    "CREATE TEMP TABLE rvp ON COMMIT DROP AS "
-    "SELECT rv.actor, rv.person_id, min(rv.controller_id) AS controller_id, min(rv.at) AS first_at, "
-    "  max(rv.at) AS last_at, max(rv.at) FILTER (WHERE rv.base IS NOT NULL) AS last_explained_at, "
-    "  min(ARRAY[(extract(epoch FROM rv.at) * 1000000)::bigint, rv.id, "
-    "    (rv.explanation IS NULL)::int, rv.controller_id, (rv.partner_id IS NOT NULL)::int]) "
-    "    AS first_access "
-    "FROM rv WHERE rv.is_access GROUP BY rv.actor, rv.person_id";
-
 /* The first accesses — of each pair no earlier seal saw (review_pairs, before this run adds to
  * it) — with what the counts read of them (explain_record_stats). */
 static const char first_sql[] =
     "CREATE TEMP TABLE rvfa ON COMMIT DROP AS "
-    "SELECT p.first_access[4]::smallint AS controller_id, p.actor, "
-    "  p.first_access[5] = 1 AS is_partner, p.first_access[3] = 0 AS explained FROM rvp p "
+    "SELECT p.first_ctl AS controller_id, p.actor, p.first_partner AS is_partner, "
+    "  p.first_explained AS explained FROM rvp p "
     "WHERE NOT EXISTS (SELECT 1 FROM review_pairs pr WHERE pr.actor_id = p.actor "
     "  AND pr.person_id = p.person_id)";
 
@@ -314,8 +293,8 @@ static const struct explain_step explain_steps[] = {
     {"SET LOCAL enable_mergejoin = on", 0, NULL},
     {"SET LOCAL enable_hashjoin = on", 0, "repeats, written into rv"},
 };
+/* After the pairs of the seal's accesses (rowfold_write_pairs, D68). */
 static const struct explain_step pair_steps[] = {
-    {pairs_fold_sql, 0, NULL},
     {first_sql, 0, NULL},
     {pairs_sql, 0, "pairs and first accesses"},
 };
@@ -334,20 +313,22 @@ static bool run_steps(PGconn *pg, const struct explain_step *steps, size_t n, co
 }
 
 bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
-                    struct dayfold *fold)
+                    struct rowfold *fold)
 {
     char days[16];
     snprintf(days, sizeof days, "%d", cfg->repeat_days);
+    struct rowfold *own = fold ? NULL : rowfold_new();
     bool ok = explain_wait(pg);
     log_debug("explanation statement done seal=%lld ok=%d", seal->id, ok);
-    if (!ok ||
-        !run_steps(pg, explain_steps, sizeof explain_steps / sizeof explain_steps[0], days,
-                   seal) ||
-        !fold_build(pg, fold, seal) ||
-        !run_steps(pg, pair_steps, sizeof pair_steps / sizeof pair_steps[0], days, seal))
-        return false;
-    log_debug("explained seal=%lld", seal->id);
-    return true;
+    ok = ok && (fold || own) &&
+         run_steps(pg, explain_steps, sizeof explain_steps / sizeof explain_steps[0], days,
+                   seal) &&
+         fold_build(pg, fold ? fold : own, seal) && rowfold_write_pairs(fold ? fold : own, pg) &&
+         run_steps(pg, pair_steps, sizeof pair_steps / sizeof pair_steps[0], days, seal);
+    rowfold_free(own);
+    if (ok)
+        log_debug("explained seal=%lld", seal->id);
+    return ok;
 }
 
 void explain_abandon(PGconn *pg)

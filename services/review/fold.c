@@ -1,6 +1,6 @@
 /* The review's shared folds (D60): rv read once into the small tables the counts and rules read
  * instead of rv — per actor and kind (rvc), rare rows (rvr) — beside the user days (rvu, rvd)
- * folded in C (dayfold.c, D68). */
+ * folded in C (rowfold.c, D68). */
 #include "crt/db.h"
 #include "crt/log.h"
 #include "review.h"
@@ -40,20 +40,17 @@ static const char rvr_sql[] =
     "    WHERE s.home_postcode IS NOT NULL))";
 
 /* rvc is a hash aggregate: with sorting the planner may pick for many groups, such a fold took
- * about twice as long (measured at 2.2 million rows). The user days come from the fold in C
- * (dayfold.c, D68): one made here from the seal's rows when the seal's stream fed none. */
-bool fold_build(PGconn *pg, struct dayfold *fold, const struct seal_info *seal)
+ * about twice as long (measured at 2.2 million rows). The user days come from the seal's rows
+ * folded in C (rowfold.c, D68). */
+bool fold_build(PGconn *pg, struct rowfold *fold, const struct seal_info *seal)
 {
     log_debug("folding rv");
-    struct dayfold *own = fold ? NULL : dayfold_new();
-    bool ok = (fold || own) &&
-              db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = off", 0, NULL) &&
+    bool ok = db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = off", 0, NULL) &&
               db_tool_command(pg, "crt-review", rvc_sql, 0, NULL) &&
               db_tool_command(pg, "crt-review", "SET LOCAL enable_sort = on", 0, NULL) &&
               db_tool_command(pg, "crt-review", rvr_sql, 0, NULL) &&
-              dayfold_write(fold ? fold : own, pg, seal) &&
+              rowfold_write_days(fold, pg, seal) &&
               db_tool_command(pg, "crt-review", "ANALYZE rvd, rvu, rvc, rvr", 0, NULL);
-    dayfold_free(own);
     if (ok)
         log_debug("folded rv into rvc, rvr; user days into rvu, rvd");
     return ok;

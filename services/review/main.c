@@ -34,10 +34,10 @@ static void usage(FILE *out)
 }
 
 /* Reviews one seal's rows in one transaction; a seal already reviewed is skipped. started:
- * that transaction is open on pg and its explanation was sent (explain_start); fold: the user
- * days the seal's stream folded (NULL: read from the rows). */
+ * that transaction is open on pg and its explanation was sent (explain_start); fold: what the seal's
+ * stream folded (NULL: read from the rows). */
 static bool review_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
-                        bool started, struct dayfold *fold)
+                        bool started, struct rowfold *fold)
 {
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", seal->id);
@@ -105,11 +105,11 @@ static PGconn *connect_db(const struct crt_config *cfg);
 
 /* The new seal's review, on a second connection of its own (D56): its big statement runs in
  * the server while the seal's rows are hashed on the first, on the machine's other core, and
- * folded into user days (D68). */
+ * folded in C (D68). */
 struct overlap {
     PGconn *pg; /* NULL: the seal is reviewed after it is made, on the first connection */
     bool started; /* a transaction is open on pg and the explanation was sent */
-    struct dayfold *fold; /* fed by the seal's stream; NULL: the review reads the rows */
+    struct rowfold *fold; /* fed by the seal's stream; NULL: the review reads the rows */
 };
 
 /* seal_watch.started: the seal's range is known; a review that cannot start waits for its turn. */
@@ -142,15 +142,15 @@ static int run_once(PGconn *pg, const struct crt_config *cfg)
     struct overlap o = {ok ? connect_db(cfg) : NULL, false, NULL};
     if (ok && o.pg == NULL)
         log_warn("no second connection: the new seal is reviewed after it is made");
-    o.fold = o.pg ? dayfold_new() : NULL;
-    struct seal_watch watch = {overlap_start, dayfold_seal_begin, dayfold_seal_rows, &o, o.fold};
+    o.fold = o.pg ? rowfold_new() : NULL;
+    struct seal_watch watch = {overlap_start, rowfold_seal_begin, rowfold_seal_rows, &o, o.fold};
     struct seal_info seal;
     enum seal_outcome so = ok ? seal_new(pg, cfg, &seal, &watch) : SEAL_ERROR;
     if (o.started && so == SEAL_NEW)
         ok = review_seal(o.pg, cfg, &seal, true, o.fold);
     else if (o.started)
         explain_abandon(o.pg);
-    dayfold_free(o.fold);
+    rowfold_free(o.fold);
     PQfinish(o.pg);
     ok = ok && so != SEAL_ERROR && review_pending(pg, cfg);
     if (so == SEAL_NOTHING)

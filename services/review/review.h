@@ -112,22 +112,30 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out);
 
 /* ---- explain.c ---- */
 /* Actions that are an access to one person (searches, duplicate checks and log reads are not):
- * the one list, as SQL; dayfold.c reads its names from this text. */
+ * the one list, as SQL; rowfold.c reads its names from this text. */
 #define PERSON_ACCESS_ACTIONS                                                                \
     "'create', 'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "    \
     "'assignment_write', 'assignment_read', 'referral_write', 'referral_read', 'disclosure', " \
     "'transfer_out', 'transfer_in', 'export'"
 /* Loads the rows of the seal into the session's temporary table rv and classifies each
  * access as explained (and by what) or not; updates review_pairs. In an open transaction. */
+/* The (actor, person) pair of rows a and b as hashable equalities: an absent actor (neither
+ * user nor partner) is a pair of its own, as it was a partition of its own in the window this
+ * replaced. */
+#define NO_ACTOR_UUID "'00000000-0000-0000-0000-000000000000'::uuid"
+#define PAIR_EQ(a, b)                                                                        \
+    "(" a ".actor IS NULL) = (" b ".actor IS NULL) AND COALESCE(" a ".actor, " NO_ACTOR_UUID \
+    ") = COALESCE(" b ".actor, " NO_ACTOR_UUID ") AND " a ".person_id = " b ".person_id"
 bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
 /* The same in two steps, so that the big statement runs while this process does other work
  * (the seal, on another connection): explain_start sends it without waiting (in an open
  * transaction); explain_finish waits for it and does the rest. After a started explanation,
  * explain_finish must be called (it also drains a failed one). */
 bool explain_start(PGconn *pg, const struct seal_info *seal);
-struct dayfold;
+struct rowfold;
+/* fold: what the seal's stream folded (NULL: explain_finish folds the seal's rows itself). */
 bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal,
-                    struct dayfold *fold);
+                    struct rowfold *fold);
 /* explain_start with the sources of the explanation chosen: of the seal's persons only, of every
  * person, or (AUTO, what explain_start does) by the seal's size (D64); both give the same rows
  * (test_review compares them). */
@@ -141,29 +149,34 @@ bool explain_record_stats(PGconn *pg, long long run_id);
 /* ---- fold.c ---- */
 /* Folds rv, once per review in its transaction (explain_finish calls it), into the temporary
  * tables the counts and rules read instead of rv: rvc (per controller, actor and kind of row)
- * and rvr (the rare rows); and writes the user days (rvu, rvd) of fold, which the seal's stream
- * fed — or, when fold is NULL or was not fed to its end, of the seal's rows read here. */
-bool fold_build(PGconn *pg, struct dayfold *fold, const struct seal_info *seal);
+ * and rvr (the rare rows); and writes the user days (rvu, rvd) of fold. */
+bool fold_build(PGconn *pg, struct rowfold *fold, const struct seal_info *seal);
 
-/* ---- dayfold.c ---- */
-/* The staff user-day fold (D68): per (controller, user, local day) of the seal's rows with a
- * user, the first and last time of its rows and of its accesses and the persons opened (allowed
- * rows naming a person, not searches), folded in this process. NULL when out of memory. */
-struct dayfold *dayfold_new(void);
-void dayfold_free(struct dayfold *fold);
+/* ---- rowfold.c ---- */
+/* The seal's rows folded in this process (D68): per staff user and local day the first and
+ * last time of its rows and accesses and the persons opened (allowed rows naming a person, not
+ * searches); per (actor, person) pair of accesses the first and the two last. NULL when out of
+ * memory. */
+struct rowfold *rowfold_new(void);
+void rowfold_free(struct rowfold *fold);
 /* seal_watch.begin_rows: the controllers' local days around today, for the stream; and .rows:
  * folds a batch of the seal's rows (an empty batch completes the fold). A fold that fails (a
  * row beyond those days) is left incomplete and the review reads the rows itself. ctx: the
  * fold. */
-void dayfold_seal_begin(void *ctx, PGconn *pg);
-void dayfold_seal_rows(void *ctx, const PGresult *r);
+void rowfold_seal_begin(void *ctx, PGconn *pg);
+void rowfold_seal_rows(void *ctx, const PGresult *r);
 /* In the review's transaction, after rvc and rvr: rvu per (controller, user, role, local day) —
  * the first and last time of its rows (f, l) and accesses (acc_f, acc_l), the persons with an
  * unexplained access (unexpl) and opened (n) — and rvd, the persons each user opened per day
  * (controller_id, user_id, d, person_id), filled only when earlier seals hold rows (days.c
  * merges them). A fold not fed to its end first reads the seal's rows on pg. */
-bool dayfold_write(struct dayfold *fold, PGconn *pg, const struct seal_info *seal)
+bool rowfold_write_days(struct rowfold *fold, PGconn *pg, const struct seal_info *seal)
     CRT_MUST_CHECK;
+/* After rowfold_write_days and the rest of the explanation (rvx): rvp per (actor, person) pair
+ * of accesses — its lowest controller, first_at, last_at, last_explained_at (the last with a
+ * base), and its first access's controller (first_ctl), kind (first_partner) and whether it
+ * was explained (first_explained). */
+bool rowfold_write_pairs(struct rowfold *fold, PGconn *pg) CRT_MUST_CHECK;
 
 /* ---- days.c ---- */
 /* Counts the distinct persons each staff user opened per local day into review_user_days, which

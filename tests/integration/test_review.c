@@ -1236,6 +1236,15 @@ static const char *const fold_pairs[][3] = {
      "GROUP BY 1, 2, 3, 4",
      "SELECT controller_id, user_id, role, d, n FROM rvu WHERE n > 0 AND role IS NOT NULL"},
     {"the seal's lowest transaction", "SELECT min(txid) FROM rv", "SELECT min(txid) FROM rvc"},
+    {"the pairs' first, last and last explained accesses",
+     "SELECT actor, person_id, min(controller_id), min(at), max(at), max(at) FILTER (WHERE base "
+     "IS NOT NULL) FROM rv WHERE is_access GROUP BY 1, 2",
+     "SELECT actor, person_id, controller_id, first_at, last_at, last_explained_at FROM rvp"},
+    {"the pairs whose last explained access was counted from rv",
+     "SELECT actor, person_id FROM (SELECT actor, person_id, count(*) n, (array_agg(base ORDER BY "
+     "at DESC, id DESC))[1:2] b FROM rv WHERE is_access GROUP BY 1, 2) x WHERE n > 2 "
+     "AND b[1] IS NULL AND b[2] IS NULL",
+     "SELECT actor, person_id FROM rvp WHERE recount"},
     {"AC-03's days with their first row by (time, id)",
      "SELECT rv.controller_id, rv.user_id, min(rv.tz), min(rv.at), max(rv.at), "
      "(array_agg(rv.id ORDER BY rv.at, rv.id))[1] FROM rv WHERE rv.user_id IS NOT NULL "
@@ -1317,6 +1326,18 @@ Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
                            "'read' AND outcome = 'allowed' ORDER BY id LIMIT 1) l JOIN controllers c "
                            "ON c.id = l.controller_id CROSS JOIN (VALUES (time '00:10'), "
                            "(time '00:59'), (time '01:30'), (time '23:50')) x(t)", 0, NULL));
+    /* a pair whose two last accesses have no base after an explained one (a documented
+     * action): its last explained access is counted again from rv */
+    cr_assert(sql_ok(k.su, "INSERT INTO access_log (at, controller_id, user_id, person_id, action, "
+                           "field_groups, purpose, outcome, reason, request_id) "
+                           "SELECT now() - x.ago, l.controller_id, l.user_id, p.id, x.action, "
+                           "l.field_groups, l.purpose, 'allowed', l.reason, 'recount-' || x.action "
+                           "|| x.ago FROM (SELECT * FROM access_log WHERE user_id IS "
+                           "NOT NULL AND action = 'read' AND outcome = 'allowed' ORDER BY id LIMIT 1) "
+                           "l JOIN LATERAL (SELECT id FROM persons WHERE controller_id <> "
+                           "l.controller_id ORDER BY id LIMIT 1) p ON true CROSS JOIN (VALUES "
+                           "('referral_write', interval '3 hours'), ('read', interval '2 hours'), "
+                           "('read', interval '1 hour')) x(action, ago)", 0, NULL));
     PGconn *c = connect_as(k.db, "crt_review");
     struct crt_config cfg = {.repeat_days = 14};
     struct seal_info all = {.id = 0, .txid_from = 0, .txid_to = 1LL << 62};

@@ -1,6 +1,6 @@
-/* The staff user-day fold in C (D68): per (controller, user, local day) the first and last row
- * and access and the persons opened, folded from a seal's rows as they stream, then written
- * into the review's transaction as rvu — and as rvd, the persons, when earlier rows need them. */
+/* The seal's rows folded in C as they stream (D68): staff user days (first and last row and
+ * access, persons opened) and (actor, person) pairs (first, last, last explained access), then
+ * written into the review's transaction as rvu, rvd and rvp. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,253 +9,13 @@
 
 #include "crt/db.h"
 #include "crt/log.h"
+#include "foldtab.h"
 #include "review.h"
 
 #define WHO "crt-review"
-#define DAY_US 86400000000LL
 #define DAYS_AROUND 400 /* a controller's midnights are fetched for a row's day ± this many days */
 #define NO_TIME INT64_MAX
-#define EMPTY UINT64_MAX
 #define MAX_ACCESS 32
-
-/* ---- open addressing: 64-bit keys, and uuids interned as indexes ---- */
-
-static uint64_t mix(uint64_t x) /* splitmix64's finaliser */
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-/* 64-bit keys (EMPTY marks a free slot) to 32-bit values; a set when set is true (no values). */
-struct u64map {
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t mask, n;
-    bool set;
-};
-
-static bool map_alloc(struct u64map *m, size_t cap)
-{
-    uint64_t *keys = malloc(cap * sizeof *keys);
-    uint32_t *vals = m->set ? NULL : malloc(cap * sizeof *vals);
-    if (keys == NULL || (!m->set && vals == NULL)) {
-        free(keys);
-        free(vals);
-        return false;
-    }
-    memset(keys, 0xff, cap * sizeof *keys);
-    m->keys = keys;
-    m->vals = vals;
-    m->mask = cap - 1;
-    m->n = 0;
-    return true;
-}
-
-/* Where key is, or the free slot where it would go. */
-static size_t map_slot(const struct u64map *m, uint64_t key)
-{
-    size_t i = mix(key) & m->mask;
-    while (m->keys[i] != EMPTY && m->keys[i] != key)
-        i = (i + 1) & m->mask;
-    return i;
-}
-
-static bool map_grow(struct u64map *m)
-{
-    struct u64map old = *m;
-    if (!map_alloc(m, (old.mask + 1) * 2))
-        return false; /* m untouched */
-    for (size_t i = 0; i <= old.mask; i++) {
-        if (old.keys[i] == EMPTY)
-            continue;
-        size_t s = map_slot(m, old.keys[i]);
-        m->keys[s] = old.keys[i];
-        if (!m->set)
-            m->vals[s] = old.vals[i];
-        m->n++;
-    }
-    free(old.keys);
-    free(old.vals);
-    return true;
-}
-
-/* Finds key or adds it with val; *added says which, *val then holds the key's value. */
-static bool map_put(struct u64map *m, uint64_t key, uint32_t *val, bool *added)
-{
-    if ((m->n + 1) * 2 > m->mask + 1 && !map_grow(m))
-        return false;
-    size_t s = map_slot(m, key);
-    *added = m->keys[s] == EMPTY;
-    if (*added) {
-        m->keys[s] = key;
-        m->n++;
-        if (!m->set)
-            m->vals[s] = *val;
-    } else if (!m->set) {
-        *val = m->vals[s];
-    }
-    return true;
-}
-
-/* uuids by index: id[i] the 16 bytes; slot[] the bytes with their index (NO_INDEX: free), by
- * the bytes' hash, so that a lookup reads one slot and nothing else. */
-#define NO_INDEX UINT32_MAX
-struct uuid_slot {
-    unsigned char u[16];
-    uint32_t idx;
-};
-struct uuids {
-    unsigned char (*id)[16];
-    struct uuid_slot *slot;
-    size_t mask;
-    uint32_t n, cap;
-};
-
-static uint64_t uuid_hash(const unsigned char u[16])
-{
-    uint64_t a, b;
-    memcpy(&a, u, 8);
-    memcpy(&b, u + 8, 8);
-    return mix(a ^ mix(b));
-}
-
-static size_t uuids_slot(const struct uuids *t, const unsigned char u[16])
-{
-    size_t i = uuid_hash(u) & t->mask;
-    while (t->slot[i].idx != NO_INDEX && memcmp(t->slot[i].u, u, 16) != 0)
-        i = (i + 1) & t->mask;
-    return i;
-}
-
-static bool uuids_rehash(struct uuids *t, size_t size)
-{
-    struct uuid_slot *old = t->slot;
-    if ((t->slot = malloc(size * sizeof *t->slot)) == NULL) {
-        t->slot = old;
-        return false;
-    }
-    for (size_t i = 0; i < size; i++)
-        t->slot[i].idx = NO_INDEX;
-    t->mask = size - 1;
-    for (uint32_t i = 0; i < t->n; i++) {
-        struct uuid_slot *sl = &t->slot[uuids_slot(t, t->id[i])];
-        memcpy(sl->u, t->id[i], 16);
-        sl->idx = i;
-    }
-    free(old);
-    return true;
-}
-
-/* Room for one more uuid: the byte array and the slots, each doubled when needed. */
-static bool uuids_room(struct uuids *t)
-{
-    if (t->n == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 1024;
-        void *id = realloc(t->id, (size_t)cap * sizeof *t->id);
-        if (id == NULL)
-            return false;
-        t->id = id;
-        t->cap = cap;
-    }
-    if (t->slot != NULL && ((size_t)t->n + 1) * 2 <= t->mask + 1)
-        return true;
-    return uuids_rehash(t, t->slot ? (t->mask + 1) * 2 : 2048);
-}
-
-static bool uuids_intern(struct uuids *t, const unsigned char u[16], uint32_t *idx)
-{
-    if (!uuids_room(t))
-        return false;
-    struct uuid_slot *sl = &t->slot[uuids_slot(t, u)];
-    if (sl->idx == NO_INDEX) {
-        memcpy(sl->u, u, 16);
-        memcpy(t->id[t->n], u, 16);
-        sl->idx = t->n++;
-    }
-    *idx = sl->idx;
-    return true;
-}
-
-static void uuids_free(struct uuids *t)
-{
-    free(t->id);
-    free(t->slot);
-}
-
-/* A hex digit's value, -1 for any other byte. */
-static signed char hex_digit[256];
-
-static void hex_digits_init(void)
-{
-    memset(hex_digit, -1, sizeof hex_digit);
-    for (int c = 0; c < 10; c++)
-        hex_digit['0' + c] = (signed char)c;
-    for (int c = 0; c < 6; c++)
-        hex_digit['a' + c] = hex_digit['A' + c] = (signed char)(10 + c);
-}
-
-/* A uuid as PostgreSQL writes it (len bytes): 8-4-4-4-12 hex digits. */
-static bool uuid_parse(const char *s, int len, unsigned char out[16])
-{
-    static const unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-    if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
-        return false;
-    int bad = 0;
-    for (int i = 0; i < 16; i++) {
-        int hi = hex_digit[(unsigned char)s[at[i]]], lo = hex_digit[(unsigned char)s[at[i] + 1]];
-        bad |= hi | lo;
-        out[i] = (unsigned char)((unsigned)hi << 4 | ((unsigned)lo & 15));
-    }
-    return bad >= 0;
-}
-
-static void uuid_format(const unsigned char u[16], char out[37])
-{
-    static const char digits[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = digits[u[i] >> 4];
-        *o++ = digits[u[i] & 15];
-    }
-    *o = '\0';
-}
-
-/* ---- days and times as PostgreSQL writes them ---- */
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-/* Day z since 1970-01-01 as "YYYY-MM-DD" (the proleptic Gregorian calendar's civil date). */
-static void date_format(int64_t z, char out[32])
-{
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    long long y = (long long)yoe + era * 400 + (m <= 2);
-    snprintf(out, 32, "%04lld-%02u-%02u", y, m, d);
-}
-
-/* Microseconds since the epoch as a timestamptz's text in UTC. */
-static void time_format(int64_t us, char out[64])
-{
-    int64_t day = floor_div(us, DAY_US), in = us - day * DAY_US;
-    char date[32];
-    date_format(day, date);
-    long long s = in / 1000000;
-    snprintf(out, 64, "%s %02lld:%02lld:%02lld.%06lld+00", date, s / 3600, s / 60 % 60, s % 60,
-             (long long)(in % 1000000));
-}
 
 /* ---- the fold ---- */
 
@@ -265,6 +25,17 @@ struct userday {
     int32_t day;
     int16_t ctl;
 };
+
+/* An (actor, person) pair's accesses: the first by (time, id), the two last by (time, id) — the
+ * last explained access is one of them unless both were left without a base (then the review
+ * counts it again from rv) — and how many. */
+struct pair {
+    int64_t first_at, first_id, top_at[2], top_id[2]; /* top_id[1] 0: one access */
+    uint32_t actor, person, n;                        /* actor NO_ACTOR: neither user nor partner */
+    int16_t ctl, first_ctl;                           /* ctl: the lowest controller of its rows */
+    bool first_partner;
+};
+#define NO_ACTOR (UINT32_MAX - 1)
 
 /* A controller's local days: day lo + k starts at mid[k] (µs), k < count. */
 struct ctl_days {
@@ -278,7 +49,10 @@ struct ctl_days {
 struct fold_state {
     struct uuids users, persons;
     struct u64map days;   /* (user, controller, day) → index into ud */
-    struct u64map opened; /* (index into ud, person) */
+    struct u64map opened;   /* (index into ud, person) */
+    struct u64map pair_map; /* (actor, person) → index into pairs */
+    struct pair *pairs;
+    uint32_t n_pairs, cap_pairs;
     struct userday *ud;
     uint32_t n_ud, cap_ud;
     uint32_t *recent; /* per user: index into ud of its last row's day + 1 (0: none yet) */
@@ -291,7 +65,7 @@ struct fold_state {
     bool based, complete, failed;
 };
 
-struct dayfold {
+struct rowfold {
     struct fold_state s;
     char names[512]; /* PERSON_ACCESS_ACTIONS' names, each NUL-terminated */
     const char *access[MAX_ACCESS];
@@ -299,7 +73,7 @@ struct dayfold {
 };
 
 /* The names between quotes in PERSON_ACCESS_ACTIONS: one definition of an access. */
-static bool access_names(struct dayfold *f)
+static bool access_names(struct rowfold *f)
 {
     snprintf(f->names, sizeof f->names, "%s", PERSON_ACCESS_ACTIONS);
     char *p = f->names;
@@ -314,7 +88,7 @@ static bool access_names(struct dayfold *f)
     return f->n_access > 0 && f->n_access < MAX_ACCESS;
 }
 
-static bool is_access_action(const struct dayfold *f, const char *action)
+static bool is_access_action(const struct rowfold *f, const char *action)
 {
     for (int i = 0; i < f->n_access; i++)
         if (strcmp(f->access[i], action) == 0)
@@ -324,11 +98,12 @@ static bool is_access_action(const struct dayfold *f, const char *action)
 
 static void state_clear(struct fold_state *s)
 {
-    uuids_free(&s->users);
-    uuids_free(&s->persons);
-    free(s->days.keys);
-    free(s->days.vals);
-    free(s->opened.keys);
+    ft_uuids_free(&s->users);
+    ft_uuids_free(&s->persons);
+    ft_map_free(&s->days);
+    ft_map_free(&s->opened);
+    ft_map_free(&s->pair_map);
+    free(s->pairs);
     free(s->ud);
     free(s->recent);
     free(s->batch);
@@ -340,27 +115,28 @@ static void state_clear(struct fold_state *s)
 }
 
 /* Empty again: tables of a first size, no controller loaded. */
-static bool fold_reset(struct dayfold *f)
+static bool fold_reset(struct rowfold *f)
 {
     state_clear(&f->s);
     memset(&f->s, 0, sizeof f->s);
     f->s.opened.set = true;
-    return map_alloc(&f->s.days, 1024) && map_alloc(&f->s.opened, 4096);
+    return ft_map_alloc(&f->s.days, 1024) && ft_map_alloc(&f->s.opened, 4096) &&
+           ft_map_alloc(&f->s.pair_map, 4096);
 }
 
-struct dayfold *dayfold_new(void)
+struct rowfold *rowfold_new(void)
 {
-    hex_digits_init();
-    struct dayfold *f = calloc(1, sizeof *f);
+    ft_hex_digits_init();
+    struct rowfold *f = calloc(1, sizeof *f);
     if (f == NULL || !access_names(f) || !fold_reset(f)) {
-        dayfold_free(f);
+        rowfold_free(f);
         log_error("crt-review: no memory for the user-day fold");
         return NULL;
     }
     return f;
 }
 
-void dayfold_free(struct dayfold *f)
+void rowfold_free(struct rowfold *f)
 {
     if (f == NULL)
         return;
@@ -368,7 +144,7 @@ void dayfold_free(struct dayfold *f)
     free(f);
 }
 
-static bool load_controllers(struct dayfold *f, PGconn *pg)
+static bool load_controllers(struct rowfold *f, PGconn *pg)
 {
     PGresult *r = NULL;
     if (!db_tool_exec(pg, WHO, "SELECT id, timezone FROM controllers ORDER BY id", 0, NULL, &r))
@@ -423,7 +199,7 @@ static bool load_midnights(struct ctl_days *c, PGconn *pg, int32_t lo, int32_t h
  * loaded are loaded on pg; without pg (the seal's stream, its connection busy) they fail. */
 static bool local_day(struct ctl_days *c, PGconn *pg, int64_t at, int32_t *day)
 {
-    int64_t utc = floor_div(at, DAY_US);
+    int64_t utc = ft_floor_div(at, DAY_US);
     if (c->count == 0 || utc - 1 < c->lo || utc + 2 > (int64_t)c->lo + c->count - 1) {
         if (pg == NULL)
             return false;
@@ -444,7 +220,7 @@ static bool local_day(struct ctl_days *c, PGconn *pg, int64_t at, int32_t *day)
     return c->mid[k] <= at && k + 1 < c->count;
 }
 
-static struct ctl_days *controller(struct dayfold *f, PGconn *pg, int id)
+static struct ctl_days *controller(struct rowfold *f, PGconn *pg, int id)
 {
     if (f->s.ctl == NULL && (pg == NULL || !load_controllers(f, pg)))
         return NULL;
@@ -456,7 +232,7 @@ static struct ctl_days *controller(struct dayfold *f, PGconn *pg, int id)
 }
 
 /* The user day of the row: found, or added with no row yet. */
-static struct userday *user_day(struct dayfold *f, uint32_t user, int ctl, int32_t day,
+static struct userday *user_day(struct rowfold *f, uint32_t user, int ctl, int32_t day,
                                 uint32_t *idx)
 {
     if (!f->s.based) {
@@ -469,7 +245,7 @@ static struct userday *user_day(struct dayfold *f, uint32_t user, int ctl, int32
     uint64_t key = (uint64_t)user << 32 | (uint64_t)ctl << 16 | (uint64_t)rel;
     bool added = false;
     *idx = f->s.n_ud;
-    if (!map_put(&f->s.days, key, idx, &added))
+    if (!ft_map_put(&f->s.days, key, idx, &added))
         return NULL;
     if (added) {
         if (f->s.n_ud == f->s.cap_ud) {
@@ -487,16 +263,16 @@ static struct userday *user_day(struct dayfold *f, uint32_t user, int ctl, int32
 }
 
 /* Which columns of a row hold what the fold reads. */
-struct dayfold_cols {
-    int at, ctl, user, person, action, outcome;
+struct rowfold_cols {
+    int id, at, ctl, user, person, action, outcome, partner;
 };
 /* SEAL_ROW_COLUMNS: id, time in µs, txid, controller, user, person, household, action, field
  * groups, purpose, outcome, … */
-static const struct dayfold_cols seal_cols = {1, 3, 4, 5, 7, 10};
+static const struct rowfold_cols seal_cols = {0, 1, 3, 4, 5, 7, 10, 13};
 
 /* The user day of user ui: the one of its last row when that is the same (most rows), else
  * found or added. UINT32_MAX when out of memory. */
-static uint32_t row_day(struct dayfold *f, uint32_t ui, int ctl, int32_t day)
+static uint32_t row_day(struct rowfold *f, uint32_t ui, int ctl, int32_t day)
 {
     struct fold_state *s = &f->s;
     uint32_t di = 0;
@@ -518,144 +294,220 @@ static uint32_t row_day(struct dayfold *f, uint32_t ui, int ctl, int32_t day)
     return di;
 }
 
-/* One staff row of a batch as the fold reads it. */
-enum { ROW_OPENED = 1, ROW_ACCESS = 2 };
+/* One row of a batch as the fold reads it. */
+enum { ROW_STAFF = 1, ROW_PARTNER = 2, ROW_OPENED = 4, ROW_ACCESS = 8 };
 struct row_in {
-    int64_t at;
-    uint64_t key; /* (user day, person) of an opened person */
-    uint32_t di;  /* its user day */
+    int64_t at, id;
+    uint64_t key, pkey; /* (user day, person) of an opened person; (actor, person) of an access */
+    uint32_t di, pair;  /* its user day, its pair */
     int32_t day;
     int ctl, flags;
-    unsigned char user[16], person[16];
+    unsigned char user[16], person[16], partner[16];
 };
 
-static int64_t digits(const char *s)
+static bool read_uuid(const PGresult *r, int i, int col, unsigned char out[16])
 {
-    bool neg = *s == '-';
-    int64_t v = 0;
-    for (s += neg; *s >= '0' && *s <= '9'; s++)
-        v = v * 10 + (*s - '0');
-    return neg ? -v : v;
+    return ft_uuid_parse(PQgetvalue(r, i, col), PQgetlength(r, i, col), out);
 }
 
-/* Pass 1, every row: the row's fields, its local day, which kind of row it is. */
-static bool read_row(struct dayfold *f, PGconn *pg, const PGresult *r, int i,
-                     const struct dayfold_cols *c, struct row_in *w)
+/* Pass 1, every row: its fields, a staff row's local day, which kinds of row it is. Opened: an
+ * allowed staff row naming a person, not a search; access: an allowed row naming a person with
+ * an action of PERSON_ACCESS_ACTIONS (rv.is_access). */
+static bool read_row(struct rowfold *f, PGconn *pg, const PGresult *r, int i,
+                     const struct rowfold_cols *c, struct row_in *w)
 {
-    w->at = digits(PQgetvalue(r, i, c->at));
-    w->ctl = (int)digits(PQgetvalue(r, i, c->ctl));
-    w->flags = 0;
-    struct ctl_days *cd = controller(f, pg, w->ctl);
-    if (cd == NULL || !local_day(cd, pg, w->at, &w->day) ||
-        !uuid_parse(PQgetvalue(r, i, c->user), PQgetlength(r, i, c->user), w->user))
+    w->id = ft_digits(PQgetvalue(r, i, c->id));
+    w->at = ft_digits(PQgetvalue(r, i, c->at));
+    w->ctl = (int)ft_digits(PQgetvalue(r, i, c->ctl));
+    w->flags = (PQgetisnull(r, i, c->user) ? 0 : ROW_STAFF) |
+               (PQgetisnull(r, i, c->partner) ? 0 : ROW_PARTNER);
+    struct ctl_days *cd = w->flags & ROW_STAFF ? controller(f, pg, w->ctl) : NULL;
+    if ((w->flags & ROW_STAFF) && (cd == NULL || !local_day(cd, pg, w->at, &w->day) ||
+                                   !read_uuid(r, i, c->user, w->user)))
+        return false;
+    if ((w->flags & ROW_PARTNER) && !read_uuid(r, i, c->partner, w->partner))
         return false;
     if (PQgetisnull(r, i, c->person) || strcmp(PQgetvalue(r, i, c->outcome), "allowed") != 0)
         return true;
     const char *action = PQgetvalue(r, i, c->action);
-    w->flags = (strcmp(action, "search") != 0 ? ROW_OPENED : 0) |
-               (is_access_action(f, action) ? ROW_ACCESS : 0);
-    return w->flags == 0 ||
-           uuid_parse(PQgetvalue(r, i, c->person), PQgetlength(r, i, c->person), w->person);
+    int was = w->flags;
+    if ((w->flags & ROW_STAFF) && strcmp(action, "search") != 0)
+        w->flags |= ROW_OPENED;
+    if (is_access_action(f, action))
+        w->flags |= ROW_ACCESS;
+    return w->flags == was || read_uuid(r, i, c->person, w->person);
 }
 
-/* Pass 2: user day and person as indexes (the person's slot asked for AHEAD rows before). */
+/* Pass 2: user day, actor and person as indexes (the person's slot asked for AHEAD rows
+ * before); the keys of the opened person and of the pair. */
 #define AHEAD 12
-static bool resolve_row(struct dayfold *f, struct row_in *w, const struct row_in *next)
+static bool resolve_row(struct rowfold *f, struct row_in *w, const struct row_in *next)
 {
-    uint32_t ui = 0, pi = 0;
-    if (next && next->flags & ROW_OPENED)
-        __builtin_prefetch(&f->s.persons.slot[uuid_hash(next->person) & f->s.persons.mask]);
-    if (!uuids_intern(&f->s.users, w->user, &ui) ||
-        (w->di = row_day(f, ui, w->ctl, w->day)) == UINT32_MAX)
+    uint32_t ui = 0, pi = 0, actor = NO_ACTOR;
+    if (next && next->flags & (ROW_OPENED | ROW_ACCESS))
+        __builtin_prefetch(&f->s.persons.slot[ft_uuid_hash(next->person) & f->s.persons.mask]);
+    if ((w->flags & ROW_STAFF) && (!ft_uuids_intern(&f->s.users, w->user, &ui) ||
+                                   (w->di = row_day(f, ui, w->ctl, w->day)) == UINT32_MAX))
         return false;
-    if (!(w->flags & ROW_OPENED))
+    if (w->flags & ROW_STAFF)
+        actor = ui; /* users and partners share the table of actors */
+    else if ((w->flags & ROW_PARTNER) && !ft_uuids_intern(&f->s.users, w->partner, &actor))
+        return false;
+    if (!(w->flags & (ROW_OPENED | ROW_ACCESS)))
         return true;
-    if (!uuids_intern(&f->s.persons, w->person, &pi))
+    if (!ft_uuids_intern(&f->s.persons, w->person, &pi))
         return false;
     w->key = (uint64_t)w->di << 32 | pi;
+    w->pkey = (uint64_t)actor << 32 | pi;
     return true;
 }
 
-/* Pass 3: into the user day and the opened persons (both asked for AHEAD rows before). */
-static bool apply_row(struct dayfold *f, const struct row_in *w, const struct row_in *next)
+/* Pass 3: an access's pair, found or added (its slot asked for AHEAD rows before). */
+static bool pair_row(struct rowfold *f, struct row_in *w, const struct row_in *next)
 {
-    if (next) {
-        __builtin_prefetch(&f->s.ud[next->di]);
-        if (next->flags & ROW_OPENED)
-            __builtin_prefetch(&f->s.opened.keys[mix(next->key) & f->s.opened.mask]);
+    struct fold_state *s = &f->s;
+    if (next && next->flags & ROW_ACCESS)
+        __builtin_prefetch(&s->pair_map.keys[ft_mix(next->pkey) & s->pair_map.mask]);
+    if (!(w->flags & ROW_ACCESS))
+        return true;
+    bool added = false;
+    w->pair = s->n_pairs;
+    if (!ft_map_put(&s->pair_map, w->pkey, &w->pair, &added))
+        return false;
+    if (!added)
+        return true;
+    if (s->n_pairs == s->cap_pairs) {
+        uint32_t cap = s->cap_pairs ? s->cap_pairs * 2 : 4096;
+        struct pair *pairs = realloc(s->pairs, (size_t)cap * sizeof *pairs);
+        if (pairs == NULL)
+            return false;
+        s->pairs = pairs;
+        s->cap_pairs = cap;
     }
-    struct userday *d = &f->s.ud[w->di];
+    s->pairs[s->n_pairs++] = (struct pair){INT64_MAX, INT64_MAX, {INT64_MIN, INT64_MIN},
+                                           {INT64_MIN, INT64_MIN}, (uint32_t)(w->pkey >> 32),
+                                           (uint32_t)w->pkey, 0, INT16_MAX, 0, false};
+    return true;
+}
+
+/* (at, id) after (at2, id2): the order of first and last accesses. */
+static bool after(int64_t at, int64_t id, int64_t at2, int64_t id2)
+{
+    return at > at2 || (at == at2 && id > id2);
+}
+
+static void pair_add(struct pair *p, const struct row_in *w)
+{
+    p->n++;
+    p->ctl = w->ctl < p->ctl ? (int16_t)w->ctl : p->ctl;
+    if (after(p->first_at, p->first_id, w->at, w->id)) {
+        p->first_at = w->at;
+        p->first_id = w->id;
+        p->first_ctl = (int16_t)w->ctl;
+        p->first_partner = w->flags & ROW_PARTNER;
+    }
+    if (after(w->at, w->id, p->top_at[0], p->top_id[0])) {
+        p->top_at[1] = p->top_at[0];
+        p->top_id[1] = p->top_id[0];
+        p->top_at[0] = w->at;
+        p->top_id[0] = w->id;
+    } else if (after(w->at, w->id, p->top_at[1], p->top_id[1])) {
+        p->top_at[1] = w->at;
+        p->top_id[1] = w->id;
+    }
+}
+
+static void user_day_add(struct userday *d, const struct row_in *w)
+{
     d->f = w->at < d->f ? w->at : d->f;
     d->l = w->at > d->l ? w->at : d->l;
     if (w->flags & ROW_ACCESS) {
         d->acc_f = w->at < d->acc_f ? w->at : d->acc_f;
         d->acc_l = w->at > d->acc_l ? w->at : d->acc_l;
     }
+}
+
+/* Pass 4: into the user day, the opened persons and the pair (each asked for AHEAD rows before). */
+static bool apply_row(struct rowfold *f, const struct row_in *w, const struct row_in *next)
+{
+    struct fold_state *s = &f->s;
+    if (next && next->flags & ROW_STAFF)
+        __builtin_prefetch(&s->ud[next->di]);
+    if (next && next->flags & ROW_OPENED)
+        __builtin_prefetch(&s->opened.keys[ft_mix(next->key) & s->opened.mask]);
+    if (next && next->flags & ROW_ACCESS)
+        __builtin_prefetch(&s->pairs[next->pair]);
+    if (w->flags & ROW_ACCESS)
+        pair_add(&s->pairs[w->pair], w);
+    if (!(w->flags & ROW_STAFF))
+        return true;
+    struct userday *d = &s->ud[w->di];
+    user_day_add(d, w);
     uint32_t none = 0;
     bool added = false;
     if (!(w->flags & ROW_OPENED))
         return true;
-    if (!map_put(&f->s.opened, w->key, &none, &added))
+    if (!ft_map_put(&s->opened, w->key, &none, &added))
         return false;
     d->n += added;
     return true;
 }
 
-/* A batch in three passes over its staff rows, so that each lookup in the large tables was
- * asked of the memory a few rows before it is needed. */
-static bool fold_result(struct dayfold *f, PGconn *pg, const PGresult *r,
-                        const struct dayfold_cols *c)
+/* A batch in four passes over its rows, so that each lookup in the large tables was asked of
+ * the memory a few rows before it is needed. */
+static bool fold_result(struct rowfold *f, PGconn *pg, const PGresult *r,
+                        const struct rowfold_cols *c)
 {
-    int rows = PQntuples(r), n = 0;
-    if (rows > f->s.cap_batch) {
-        struct row_in *b = realloc(f->s.batch, (size_t)rows * sizeof *b);
+    int n = PQntuples(r);
+    if (n > f->s.cap_batch) {
+        struct row_in *b = realloc(f->s.batch, (size_t)n * sizeof *b);
         if (b == NULL)
             return false;
         f->s.batch = b;
-        f->s.cap_batch = rows;
+        f->s.cap_batch = n;
     }
     struct row_in *b = f->s.batch;
-    for (int i = 0; i < rows; i++)
-        if (!PQgetisnull(r, i, c->user) && !read_row(f, pg, r, i, c, &b[n++]))
-            return false;
-    for (int i = 0; i < n; i++)
-        if (!resolve_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL))
-            return false;
-    for (int i = 0; i < n; i++)
-        if (!apply_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL))
-            return false;
-    return true;
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++)
+        ok = read_row(f, pg, r, i, c, &b[i]);
+    for (int i = 0; ok && i < n; i++)
+        ok = resolve_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL);
+    for (int i = 0; ok && i < n; i++)
+        ok = pair_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL);
+    for (int i = 0; ok && i < n; i++)
+        ok = apply_row(f, &b[i], i + AHEAD < n ? &b[i + AHEAD] : NULL);
+    return ok;
 }
 
 /* Every controller's local days from DAYS_AROUND days ago to tomorrow: the seal's rows are
  * folded while the next batch is fetched, when its connection can run no query. In a savepoint:
  * a failure here leaves the seal's transaction as it was, and the fold to the review. */
-void dayfold_seal_begin(void *ctx, PGconn *pg)
+void rowfold_seal_begin(void *ctx, PGconn *pg)
 {
-    struct dayfold *f = ctx;
-    int64_t today = floor_div((int64_t)time(NULL) * 1000000, DAY_US);
-    bool ok = f && db_tool_command(pg, WHO, "SAVEPOINT dayfold", 0, NULL);
+    struct rowfold *f = ctx;
+    int64_t today = ft_floor_div((int64_t)time(NULL) * 1000000, DAY_US);
+    bool ok = f && db_tool_command(pg, WHO, "SAVEPOINT rowfold", 0, NULL);
     bool loaded = ok && load_controllers(f, pg);
     for (int i = 0; loaded && i < f->s.n_ctl; i++)
         loaded = load_midnights(&f->s.ctl[i], pg, (int32_t)(today - DAYS_AROUND),
                                 (int32_t)(today + 3));
     if (ok && !loaded)
-        ok = db_tool_command(pg, WHO, "ROLLBACK TO SAVEPOINT dayfold", 0, NULL);
+        ok = db_tool_command(pg, WHO, "ROLLBACK TO SAVEPOINT rowfold", 0, NULL);
     if (ok && loaded)
-        ok = db_tool_command(pg, WHO, "RELEASE SAVEPOINT dayfold", 0, NULL);
+        ok = db_tool_command(pg, WHO, "RELEASE SAVEPOINT rowfold", 0, NULL);
     if (f && !(ok && loaded)) {
         f->s.failed = true;
         log_warn("the user days cannot be folded from the seal's stream; the review reads the rows");
     }
 }
 
-void dayfold_seal_rows(void *ctx, const PGresult *r)
+void rowfold_seal_rows(void *ctx, const PGresult *r)
 {
-    struct dayfold *f = ctx;
+    struct rowfold *f = ctx;
     if (f == NULL || f->s.failed || f->s.complete)
         return;
     if (!fold_result(f, NULL, r, &seal_cols)) {
-        f->s.failed = true; /* the review streams the rows itself (dayfold_write) */
+        f->s.failed = true; /* the review streams the rows itself (rowfold_write_days) */
         log_warn("the user-day fold of the seal's stream failed; the review reads the rows");
         return;
     }
@@ -664,9 +516,9 @@ void dayfold_seal_rows(void *ctx, const PGresult *r)
 
 /* ---- the fold's own stream, when no seal fed it ---- */
 
-static const struct dayfold_cols own_cols = {0, 1, 2, 3, 4, 5};
+static const struct rowfold_cols own_cols = {0, 1, 2, 3, 4, 5, 6, 7};
 
-static bool fold_stream(struct dayfold *f, PGconn *pg, const struct seal_info *seal)
+static bool fold_stream(struct rowfold *f, PGconn *pg, const struct seal_info *seal)
 {
     char from[24], to[24];
     snprintf(from, sizeof from, "%lld", seal->txid_from);
@@ -674,17 +526,16 @@ static bool fold_stream(struct dayfold *f, PGconn *pg, const struct seal_info *s
     const char *p[] = {from, to};
     if (!fold_reset(f) ||
         !db_tool_command(pg, WHO,
-                         "DECLARE dayfold_rows NO SCROLL CURSOR FOR SELECT "
+                         "DECLARE rowfold_rows NO SCROLL CURSOR FOR SELECT l.id, "
                          "(extract(epoch FROM l.at) * 1000000)::bigint, l.controller_id, "
-                         "l.user_id, l.person_id, l.action, l.outcome FROM access_log l "
-                         "WHERE l.txid >= $1::bigint AND l.txid < $2::bigint "
-                         "AND l.user_id IS NOT NULL",
+                         "l.user_id, l.person_id, l.action, l.outcome, l.partner_id "
+                         "FROM access_log l WHERE l.txid >= $1::bigint AND l.txid < $2::bigint",
                          2, p))
         return false;
     int n = 0;
     do {
         PGresult *r = NULL;
-        if (!db_tool_exec(pg, WHO, "FETCH 10000 FROM dayfold_rows", 0, NULL, &r))
+        if (!db_tool_exec(pg, WHO, "FETCH 10000 FROM rowfold_rows", 0, NULL, &r))
             return false;
         n = PQntuples(r);
         bool ok = fold_result(f, pg, r, &own_cols);
@@ -693,7 +544,7 @@ static bool fold_stream(struct dayfold *f, PGconn *pg, const struct seal_info *s
             return false;
     } while (n > 0);
     f->s.complete = true;
-    return db_tool_command(pg, WHO, "CLOSE dayfold_rows", 0, NULL);
+    return db_tool_command(pg, WHO, "CLOSE rowfold_rows", 0, NULL);
 }
 
 /* ---- written into the review's transaction ---- */
@@ -726,10 +577,10 @@ static void copy_time(char *out, int64_t us)
     if (us == NO_TIME || us == INT64_MIN)
         strcpy(out, "\\N");
     else
-        time_format(us, out);
+        ft_time_format(us, out);
 }
 
-static bool write_days(struct dayfold *f, PGconn *pg)
+static bool write_days(struct rowfold *f, PGconn *pg)
 {
     struct copy_out o = {.pg = pg, .ok = true};
     if (!db_tool_copy_begin(pg, WHO, "COPY rvu_c FROM STDIN"))
@@ -737,10 +588,10 @@ static bool write_days(struct dayfold *f, PGconn *pg)
     for (uint32_t i = 0; i < f->s.n_ud; i++) {
         const struct userday *d = &f->s.ud[i];
         char user[37], date[32], t[4][64], line[384];
-        uuid_format(f->s.users.id[d->user], user);
-        date_format(d->day, date);
-        time_format(d->f, t[0]);
-        time_format(d->l, t[1]);
+        ft_uuid_format(f->s.users.id[d->user], user);
+        ft_date_format(d->day, date);
+        ft_time_format(d->f, t[0]);
+        ft_time_format(d->l, t[1]);
         copy_time(t[2], d->acc_f);
         copy_time(t[3], d->acc_l);
         int n = snprintf(line, sizeof line, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%u\n", d->ctl, user,
@@ -750,20 +601,20 @@ static bool write_days(struct dayfold *f, PGconn *pg)
     return copy_finish(&o);
 }
 
-static bool write_persons(struct dayfold *f, PGconn *pg)
+static bool write_persons(struct rowfold *f, PGconn *pg)
 {
     struct copy_out o = {.pg = pg, .ok = true};
     if (!db_tool_copy_begin(pg, WHO, "COPY rvd FROM STDIN"))
         return false;
     for (size_t s = 0; s <= f->s.opened.mask; s++) {
         uint64_t k = f->s.opened.keys[s];
-        if (k == EMPTY)
+        if (k == FT_EMPTY)
             continue;
         const struct userday *d = &f->s.ud[k >> 32];
         char user[37], person[37], date[32], line[192];
-        uuid_format(f->s.users.id[d->user], user);
-        uuid_format(f->s.persons.id[(uint32_t)k], person);
-        date_format(d->day, date);
+        ft_uuid_format(f->s.users.id[d->user], user);
+        ft_uuid_format(f->s.persons.id[(uint32_t)k], person);
+        ft_date_format(d->day, date);
         int n = snprintf(line, sizeof line, "%d\t%s\t%s\t%s\n", d->ctl, user, date, person);
         copy_line(&o, line, (size_t)n);
     }
@@ -790,7 +641,7 @@ static const char earlier_sql[] =
     "SELECT EXISTS (SELECT 1 FROM log_seals s WHERE s.row_count > 0 "
     "  AND s.txid_to <= (SELECT min(txid) FROM rvc))";
 
-bool dayfold_write(struct dayfold *f, PGconn *pg, const struct seal_info *seal)
+bool rowfold_write_days(struct rowfold *f, PGconn *pg, const struct seal_info *seal)
 {
     char earlier[8];
     bool found = false;
@@ -811,4 +662,76 @@ bool dayfold_write(struct dayfold *f, PGconn *pg, const struct seal_info *seal)
         !db_tool_value(pg, WHO, earlier_sql, 0, NULL, earlier, sizeof earlier, &found))
         return false;
     return strcmp(earlier, "t") != 0 || write_persons(f, pg);
+}
+
+/* The pairs' accesses written by the fold (rvp_c) and the accesses left without a base by the
+ * explanation (rvs: rvx's, whose base the rest of the sources did not give), into rvp as
+ * explain.c reads it: per (actor, person) pair, its lowest controller, first and last access,
+ * last explained access (with a base: the last of the two last accesses not in rvs, or none
+ * when the pair had no other; recount when both were and the pair has more), and its first
+ * access's controller, kind of actor and whether it was explained. */
+static const char rvs_sql[] =
+    "CREATE TEMP TABLE rvs ON COMMIT DROP AS SELECT id, explanation IS NULL AS unexplained "
+    "FROM rvx WHERE is_access AND base IS NULL";
+static const char rvp_sql[] =
+    "CREATE TEMP TABLE rvp ON COMMIT DROP AS "
+    "SELECT c.actor, c.person_id, c.controller_id, c.first_at, c.last_at, "
+    "  CASE WHEN s1.id IS NULL THEN c.last_at WHEN c.n > 1 AND s2.id IS NULL THEN c.top2_at END "
+    "    AS last_explained_at, "
+    "  c.n > 2 AND s1.id IS NOT NULL AND s2.id IS NOT NULL AS recount, "
+    "  c.first_ctl, c.first_partner, NOT COALESCE(sf.unexplained, false) AS first_explained "
+    "FROM rvp_c c LEFT JOIN rvs s1 ON s1.id = c.top1_id LEFT JOIN rvs s2 ON s2.id = c.top2_id "
+    "LEFT JOIN rvs sf ON sf.id = c.first_id";
+/* A pair whose two last accesses had no base (rare): its last explained access from rv. */
+static const char recount_sql[] =
+    "UPDATE rvp p SET last_explained_at = x.m FROM (SELECT rv.actor, rv.person_id, "
+    "  max(rv.at) FILTER (WHERE rv.base IS NOT NULL) m FROM rv "
+    "  JOIN (SELECT actor, person_id FROM rvp WHERE recount) q ON " PAIR_EQ("q", "rv") " "
+    "  WHERE rv.is_access GROUP BY 1, 2) x "
+    "WHERE p.recount AND " PAIR_EQ("p", "x");
+
+static bool write_pair_rows(struct rowfold *f, PGconn *pg)
+{
+    struct copy_out o = {.pg = pg, .ok = true};
+    if (!db_tool_copy_begin(pg, WHO, "COPY rvp_c FROM STDIN"))
+        return false;
+    for (uint32_t i = 0; i < f->s.n_pairs; i++) {
+        const struct pair *p = &f->s.pairs[i];
+        char actor[37] = "\\N", person[37], t[3][64], line[512];
+        if (p->actor != NO_ACTOR)
+            ft_uuid_format(f->s.users.id[p->actor], actor);
+        ft_uuid_format(f->s.persons.id[p->person], person);
+        ft_time_format(p->first_at, t[0]);
+        ft_time_format(p->top_at[0], t[1]);
+        copy_time(t[2], p->n > 1 ? p->top_at[1] : NO_TIME);
+        char top2[24] = "\\N";
+        if (p->n > 1)
+            snprintf(top2, sizeof top2, "%lld", (long long)p->top_id[1]);
+        int n = snprintf(line, sizeof line, "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\n",
+                         actor, person, p->ctl, t[0], (long long)p->first_id, p->first_ctl,
+                         p->first_partner ? "t" : "f", t[1], (long long)p->top_id[0], t[2], top2,
+                         p->n);
+        copy_line(&o, line, (size_t)n);
+    }
+    return copy_finish(&o);
+}
+
+bool rowfold_write_pairs(struct rowfold *f, PGconn *pg)
+{
+    char recount[8];
+    bool found = false;
+    log_debug("pairs folded: %u", f->s.n_pairs);
+    if (!db_tool_command(pg, WHO,
+                         "CREATE TEMP TABLE rvp_c (actor uuid, person_id uuid, controller_id "
+                         "smallint, first_at timestamptz, first_id bigint, first_ctl smallint, "
+                         "first_partner boolean, last_at timestamptz, top1_id bigint, top2_at "
+                         "timestamptz, top2_id bigint, n int) ON COMMIT DROP",
+                         0, NULL) ||
+        !write_pair_rows(f, pg) || !db_tool_command(pg, WHO, rvs_sql, 0, NULL) ||
+        !db_tool_command(pg, WHO, rvp_sql, 0, NULL) ||
+        !db_tool_command(pg, WHO, "DROP TABLE rvp_c", 0, NULL) ||
+        !db_tool_value(pg, WHO, "SELECT EXISTS (SELECT 1 FROM rvp WHERE recount)", 0, NULL,
+                       recount, sizeof recount, &found))
+        return false;
+    return strcmp(recount, "t") != 0 || db_tool_command(pg, WHO, recount_sql, 0, NULL);
 }
