@@ -295,7 +295,7 @@ static const struct explain_step explain_steps[] = {
 };
 /* After the pairs of the seal's accesses (rowfold_write_pairs, D68). */
 static const struct explain_step pair_steps[] = {
-    {first_sql, 0, NULL},
+    {first_sql, 0, "first accesses"},
     {pairs_sql, 0, "pairs and first accesses"},
 };
 

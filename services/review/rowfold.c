@@ -664,25 +664,23 @@ bool rowfold_write_days(struct rowfold *f, PGconn *pg, const struct seal_info *s
     return strcmp(earlier, "t") != 0 || write_persons(f, pg);
 }
 
-/* The pairs' accesses written by the fold (rvp_c) and the accesses left without a base by the
- * explanation (rvs: rvx's, whose base the rest of the sources did not give), into rvp as
- * explain.c reads it: per (actor, person) pair, its lowest controller, first and last access,
- * last explained access (with a base: the last of the two last accesses not in rvs, or none
- * when the pair had no other; recount when both were and the pair has more), and its first
- * access's controller, kind of actor and whether it was explained. */
+/* The pairs as the fold wrote them into rvp, patched for the accesses the explanation left
+ * without a base (rvs: rvx's, whose base the rest of the sources did not give): per (actor,
+ * person) pair, its lowest controller, first and last access, last explained access (with a
+ * base: the last of its two last accesses not in rvs, none when the pair had no other, counted
+ * again from rv — recount — when both were and the pair has more), and its first access's
+ * controller, kind of actor and whether it was explained. Few pairs are patched: updated, not
+ * written again. */
 static const char rvs_sql[] =
     "CREATE TEMP TABLE rvs ON COMMIT DROP AS SELECT id, explanation IS NULL AS unexplained "
     "FROM rvx WHERE is_access AND base IS NULL";
-static const char rvp_sql[] =
-    "CREATE TEMP TABLE rvp ON COMMIT DROP AS "
-    "SELECT c.actor, c.person_id, c.controller_id, c.first_at, c.last_at, "
-    "  CASE WHEN s1.id IS NULL THEN c.last_at WHEN c.n > 1 AND s2.id IS NULL THEN c.top2_at END "
-    "    AS last_explained_at, "
-    "  c.n > 2 AND s1.id IS NOT NULL AND s2.id IS NOT NULL AS recount, "
-    "  c.first_ctl, c.first_partner, NOT COALESCE(sf.unexplained, false) AS first_explained "
-    "FROM rvp_c c LEFT JOIN rvs s1 ON s1.id = c.top1_id LEFT JOIN rvs s2 ON s2.id = c.top2_id "
-    "LEFT JOIN rvs sf ON sf.id = c.first_id";
-/* A pair whose two last accesses had no base (rare): its last explained access from rv. */
+static const char last_patch_sql[] =
+    "UPDATE rvp p SET last_explained_at = CASE WHEN p.n > 1 AND p.top2_id NOT IN "
+    "  (SELECT id FROM rvs) THEN p.top2_at END, "
+    "  recount = p.n > 2 AND p.top2_id IN (SELECT id FROM rvs) "
+    "FROM rvs s WHERE s.id = p.top1_id";
+static const char first_patch_sql[] =
+    "UPDATE rvp p SET first_explained = false FROM rvs s WHERE s.id = p.first_id AND s.unexplained";
 static const char recount_sql[] =
     "UPDATE rvp p SET last_explained_at = x.m FROM (SELECT rv.actor, rv.person_id, "
     "  max(rv.at) FILTER (WHERE rv.base IS NOT NULL) m FROM rv "
@@ -693,7 +691,10 @@ static const char recount_sql[] =
 static bool write_pair_rows(struct rowfold *f, PGconn *pg)
 {
     struct copy_out o = {.pg = pg, .ok = true};
-    if (!db_tool_copy_begin(pg, WHO, "COPY rvp_c FROM STDIN"))
+    if (!db_tool_copy_begin(pg, WHO,
+                            "COPY rvp (actor, person_id, controller_id, first_at, first_id, "
+                            "first_ctl, first_partner, last_at, top1_id, top2_at, top2_id, n, "
+                            "last_explained_at) FROM STDIN"))
         return false;
     for (uint32_t i = 0; i < f->s.n_pairs; i++) {
         const struct pair *p = &f->s.pairs[i];
@@ -707,10 +708,10 @@ static bool write_pair_rows(struct rowfold *f, PGconn *pg)
         char top2[24] = "\\N";
         if (p->n > 1)
             snprintf(top2, sizeof top2, "%lld", (long long)p->top_id[1]);
-        int n = snprintf(line, sizeof line, "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\n",
+        int n = snprintf(line, sizeof line, "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\t%s\n",
                          actor, person, p->ctl, t[0], (long long)p->first_id, p->first_ctl,
                          p->first_partner ? "t" : "f", t[1], (long long)p->top_id[0], t[2], top2,
-                         p->n);
+                         p->n, t[1]);
         copy_line(&o, line, (size_t)n);
     }
     return copy_finish(&o);
@@ -721,17 +722,21 @@ bool rowfold_write_pairs(struct rowfold *f, PGconn *pg)
     char recount[8];
     bool found = false;
     log_debug("pairs folded: %u", f->s.n_pairs);
-    if (!db_tool_command(pg, WHO,
-                         "CREATE TEMP TABLE rvp_c (actor uuid, person_id uuid, controller_id "
-                         "smallint, first_at timestamptz, first_id bigint, first_ctl smallint, "
-                         "first_partner boolean, last_at timestamptz, top1_id bigint, top2_at "
-                         "timestamptz, top2_id bigint, n int) ON COMMIT DROP",
-                         0, NULL) ||
-        !write_pair_rows(f, pg) || !db_tool_command(pg, WHO, rvs_sql, 0, NULL) ||
-        !db_tool_command(pg, WHO, rvp_sql, 0, NULL) ||
-        !db_tool_command(pg, WHO, "DROP TABLE rvp_c", 0, NULL) ||
-        !db_tool_value(pg, WHO, "SELECT EXISTS (SELECT 1 FROM rvp WHERE recount)", 0, NULL,
-                       recount, sizeof recount, &found))
-        return false;
-    return strcmp(recount, "t") != 0 || db_tool_command(pg, WHO, recount_sql, 0, NULL);
+    bool ok = db_tool_command(pg, WHO,
+                              "CREATE TEMP TABLE rvp (actor uuid, person_id uuid, controller_id "
+                              "smallint, first_at timestamptz, first_id bigint, first_ctl "
+                              "smallint, first_partner boolean, last_at timestamptz, top1_id "
+                              "bigint, top2_at timestamptz, top2_id bigint, n int, "
+                              "last_explained_at timestamptz, recount boolean NOT NULL DEFAULT "
+                              "false, first_explained boolean NOT NULL DEFAULT true) "
+                              "ON COMMIT DROP",
+                              0, NULL) &&
+              write_pair_rows(f, pg) &&
+              db_tool_command(pg, WHO, rvs_sql, 0, NULL) &&
+              db_tool_command(pg, WHO, "ANALYZE rvp, rvs", 0, NULL) &&
+              db_tool_command(pg, WHO, last_patch_sql, 0, NULL) &&
+              db_tool_command(pg, WHO, first_patch_sql, 0, NULL) &&
+              db_tool_value(pg, WHO, "SELECT EXISTS (SELECT 1 FROM rvp WHERE recount)", 0, NULL,
+                            recount, sizeof recount, &found);
+    return ok && (strcmp(recount, "t") != 0 || db_tool_command(pg, WHO, recount_sql, 0, NULL));
 }
