@@ -1,5 +1,5 @@
-/* The tables and text of the folds crt-review makes of the seal's rows in C (rowfold.c):
- * open-addressing maps of 64-bit keys, uuids interned as indexes, values as PostgreSQL writes them. */
+/* The tables and text of the folds crt-review makes of the seal's rows in C (rowfold.c): maps
+ * of 64-bit keys, uuids interned as indexes, values written as PostgreSQL reads them. */
 #ifndef CRT_FOLDTAB_H
 #define CRT_FOLDTAB_H
 #include <stdbool.h>

@@ -1,6 +1,5 @@
-/* The seal's rows folded in C as they stream (D68): staff user days (first and last row and
- * access, persons opened) and (actor, person) pairs (first, last, last explained access), then
- * written into the review's transaction as rvu, rvd and rvp. */
+/* The seal's rows folded in C as they stream (D68): staff user days and (actor, person) access
+ * pairs, written into the review's transaction as rvu, rvd and rvp. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,8 +255,8 @@ static struct userday *user_day(struct rowfold *f, uint32_t user, int ctl, int32
             f->s.ud = ud;
             f->s.cap_ud = cap;
         }
-        f->s.ud[f->s.n_ud++] = (struct userday){NO_TIME, INT64_MIN, NO_TIME, INT64_MIN, user, 0, day,
-                                            (int16_t)ctl};
+        f->s.ud[f->s.n_ud++] = (struct userday){NO_TIME, INT64_MIN, NO_TIME, INT64_MIN,
+                                                user,    0,         day,     (int16_t)ctl};
     }
     return &f->s.ud[*idx];
 }
@@ -497,7 +496,7 @@ void rowfold_seal_begin(void *ctx, PGconn *pg)
         ok = db_tool_command(pg, WHO, "RELEASE SAVEPOINT rowfold", 0, NULL);
     if (f && !(ok && loaded)) {
         f->s.failed = true;
-        log_warn("the user days cannot be folded from the seal's stream; the review reads the rows");
+        log_warn("the seal's rows cannot be folded as they stream; the review reads them");
     }
 }
 
@@ -708,8 +707,8 @@ static bool write_pair_rows(struct rowfold *f, PGconn *pg)
         char top2[24] = "\\N";
         if (p->n > 1)
             snprintf(top2, sizeof top2, "%lld", (long long)p->top_id[1]);
-        int n = snprintf(line, sizeof line, "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\t%s\n",
-                         actor, person, p->ctl, t[0], (long long)p->first_id, p->first_ctl,
+        int n = snprintf(line, sizeof line,
+                         "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\t%s\n", actor, person, p->ctl, t[0], (long long)p->first_id, p->first_ctl,
                          p->first_partner ? "t" : "f", t[1], (long long)p->top_id[0], t[2], top2,
                          p->n, t[1]);
         copy_line(&o, line, (size_t)n);

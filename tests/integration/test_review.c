@@ -524,6 +524,15 @@ Test(verify, a_clean_log_verifies_clean, .timeout = 300)
     cr_assert_not_null(strstr(out, "clean"), "%s", out);
 }
 
+/* Copies of log rows as the rows of a new seal (insert: the copies, on the copy k's database as
+ * the superuser): crt-review runs until they are sealed. The newest seal's id. */
+static long seal_copies(struct copy *k, const char *insert, char *out)
+{
+    cr_assert(sql_ok(k->su, insert, 0, NULL), "%s", insert);
+    cr_assert_eq(run_until_sealed(k->db, k->head, out, OUT_MAX), 0, "%s", out);
+    return sql_long(k->su, "SELECT max(id) FROM log_seals", 0, NULL);
+}
+
 /* A seal of more rows than a manifest block holds (65,536): its blocks are written while the
  * next rows are fetched (a full block waits for the connection). Every block but the last is
  * full, the outside copy is the blocks' bytes in order, and verify recomputes them clean. */
@@ -532,16 +541,16 @@ Test(verify, a_seal_of_several_blocks_verifies_clean, .timeout = 300)
     static char out[OUT_MAX];
     struct copy k;
     copy_open(&k, "blocks");
-    cr_assert(sql_ok(k.su, "INSERT INTO access_log (at, controller_id, user_id, person_id, action, "
-                           "field_groups, purpose, outcome, reason, request_id, partner_id) "
-                           "SELECT now(), l.controller_id, "
-                           "l.user_id, l.person_id, l.action, l.field_groups, l.purpose, l.outcome, "
-                           "l.reason, md5('blocks' || l.id || '-' || g), l.partner_id FROM (SELECT * "
-                           "FROM access_log ORDER BY id LIMIT 1000) l CROSS JOIN "
-                           "generate_series(1, 140) g", 0, NULL));
-    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
-    long seal = sql_long(k.su, "SELECT max(id) FROM log_seals WHERE row_count >= 140000", 0, NULL);
-    cr_assert_gt(seal, 0, "no seal of the 140,000 rows");
+    long seal = seal_copies(&k, "INSERT INTO access_log (at, controller_id, user_id, person_id, "
+                                "action, field_groups, purpose, outcome, reason, request_id, "
+                                "partner_id) SELECT now(), l.controller_id, l.user_id, l.person_id, "
+                                "l.action, l.field_groups, l.purpose, l.outcome, l.reason, "
+                                "md5('blocks' || l.id || '-' || g), l.partner_id FROM (SELECT * "
+                                "FROM access_log ORDER BY id LIMIT 1000) l CROSS JOIN "
+                                "generate_series(1, 140) g", out);
+    cr_assert_geq(sql_long(k.su, "SELECT max(row_count) FROM log_seals", 0, NULL), 140000);
+    cr_assert_eq(sql_long(k.su, "SELECT max(id) FROM log_seals WHERE row_count >= 140000", 0, NULL),
+                 seal, "the newest seal is not the one of the 140,000 rows");
     char sid[24], sql[512], path[700], cmd[1024], db_md5[40] = "", file_md5[40] = "";
     snprintf(sid, sizeof sid, "%ld", seal);
     const char *p[] = {sid};
@@ -721,13 +730,11 @@ Test(verify, names_a_truncated_tail_of_seals, .timeout = 300)
     static char out[OUT_MAX];
     struct copy k;
     copy_open(&k, "truncated");
-    cr_assert(sql_ok(k.su, "INSERT INTO access_log (at, controller_id, user_id, person_id, action, "
-                           "field_groups, purpose, outcome, reason, request_id) "
-                           "SELECT now(), controller_id, user_id, person_id, action, field_groups, "
-                           "purpose, outcome, reason, md5(id::text) FROM access_log "
-                           "WHERE action = 'read' ORDER BY id DESC LIMIT 3", 0, NULL));
-    cr_assert_eq(run_until_sealed(k.db, k.head, out, OUT_MAX), 0, "%s", out);
-    long newest = sql_long(k.su, "SELECT max(id) FROM log_seals", 0, NULL);
+    long newest = seal_copies(&k, "INSERT INTO access_log (at, controller_id, user_id, person_id, "
+                                  "action, field_groups, purpose, outcome, reason, request_id) "
+                                  "SELECT now(), controller_id, user_id, person_id, action, "
+                                  "field_groups, purpose, outcome, reason, md5(id::text) FROM "
+                                  "access_log WHERE action = 'read' ORDER BY id DESC LIMIT 3", out);
     cr_assert_geq(newest, 2, "the second run made no seal");
     cr_assert_eq(with_id(k.su, "DELETE FROM log_seal_blocks WHERE seal_id = $1::bigint", newest), 0);
     cr_assert_eq(with_id(k.su, "DELETE FROM log_seals WHERE id = $1::bigint", newest), 0);
