@@ -29,7 +29,7 @@ struct userday {
  * last explained access is one of them unless both were left without a base (then the review
  * counts it again from rv) — and how many. */
 struct pair {
-    int64_t first_at, first_id, top_at[2], top_id[2]; /* top_id[1] 0: one access */
+    int64_t first_at, first_id, top_at[2], top_id[2]; /* top_*[1]: unset while n is 1 */
     uint32_t actor, person, n;                        /* actor NO_ACTOR: neither user nor partner */
     int16_t ctl, first_ctl;                           /* ctl: the lowest controller of its rows */
     bool first_partner;
@@ -46,8 +46,9 @@ struct ctl_days {
 
 /* What one fold holds; emptied by fold_reset. */
 struct fold_state {
-    struct uuids users, persons;
-    struct u64map days;   /* (user, controller, day) → index into ud */
+    struct uuids actors;    /* staff users and partners */
+    struct uuids persons;
+    struct u64map days;     /* (user, controller, day) → index into ud */
     struct u64map opened;   /* (index into ud, person) */
     struct u64map pair_map; /* (actor, person) → index into pairs */
     struct pair *pairs;
@@ -97,7 +98,7 @@ static bool is_access_action(const struct rowfold *f, const char *action)
 
 static void state_clear(struct fold_state *s)
 {
-    ft_uuids_free(&s->users);
+    ft_uuids_free(&s->actors);
     ft_uuids_free(&s->persons);
     ft_map_free(&s->days);
     ft_map_free(&s->opened);
@@ -276,7 +277,7 @@ static uint32_t row_day(struct rowfold *f, uint32_t ui, int ctl, int32_t day)
     struct fold_state *s = &f->s;
     uint32_t di = 0;
     if (ui >= s->cap_recent) {
-        uint32_t cap = s->users.cap;
+        uint32_t cap = s->actors.cap;
         uint32_t *recent = realloc(s->recent, (size_t)cap * sizeof *recent);
         if (recent == NULL)
             return UINT32_MAX;
@@ -345,12 +346,12 @@ static bool resolve_row(struct rowfold *f, struct row_in *w, const struct row_in
     uint32_t ui = 0, pi = 0, actor = NO_ACTOR;
     if (next && next->flags & (ROW_OPENED | ROW_ACCESS))
         __builtin_prefetch(&f->s.persons.slot[ft_uuid_hash(next->person) & f->s.persons.mask]);
-    if ((w->flags & ROW_STAFF) && (!ft_uuids_intern(&f->s.users, w->user, &ui) ||
+    if ((w->flags & ROW_STAFF) && (!ft_uuids_intern(&f->s.actors, w->user, &ui) ||
                                    (w->di = row_day(f, ui, w->ctl, w->day)) == UINT32_MAX))
         return false;
     if (w->flags & ROW_STAFF)
-        actor = ui; /* users and partners share the table of actors */
-    else if ((w->flags & ROW_PARTNER) && !ft_uuids_intern(&f->s.users, w->partner, &actor))
+        actor = ui; /* staff users and partners share one table */
+    else if ((w->flags & ROW_PARTNER) && !ft_uuids_intern(&f->s.actors, w->partner, &actor))
         return false;
     if (!(w->flags & (ROW_OPENED | ROW_ACCESS)))
         return true;
@@ -587,7 +588,7 @@ static bool write_days(struct rowfold *f, PGconn *pg)
     for (uint32_t i = 0; i < f->s.n_ud; i++) {
         const struct userday *d = &f->s.ud[i];
         char user[37], date[32], t[4][64], line[384];
-        ft_uuid_format(f->s.users.id[d->user], user);
+        ft_uuid_format(f->s.actors.id[d->user], user);
         ft_date_format(d->day, date);
         ft_time_format(d->f, t[0]);
         ft_time_format(d->l, t[1]);
@@ -611,7 +612,7 @@ static bool write_persons(struct rowfold *f, PGconn *pg)
             continue;
         const struct userday *d = &f->s.ud[k >> 32];
         char user[37], person[37], date[32], line[192];
-        ft_uuid_format(f->s.users.id[d->user], user);
+        ft_uuid_format(f->s.actors.id[d->user], user);
         ft_uuid_format(f->s.persons.id[(uint32_t)k], person);
         ft_date_format(d->day, date);
         int n = snprintf(line, sizeof line, "%d\t%s\t%s\t%s\n", d->ctl, user, date, person);
@@ -699,7 +700,7 @@ static bool write_pair_rows(struct rowfold *f, PGconn *pg)
         const struct pair *p = &f->s.pairs[i];
         char actor[37] = "\\N", person[37], t[3][64], line[512];
         if (p->actor != NO_ACTOR)
-            ft_uuid_format(f->s.users.id[p->actor], actor);
+            ft_uuid_format(f->s.actors.id[p->actor], actor);
         ft_uuid_format(f->s.persons.id[p->person], person);
         ft_time_format(p->first_at, t[0]);
         ft_time_format(p->top_at[0], t[1]);
