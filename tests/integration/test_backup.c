@@ -5,6 +5,7 @@
  * ledger line. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,12 +223,18 @@ static void restore(const char *to, const char *name, char *conninfo, size_t cn,
     snprintf(conninfo, cn, "%.*s dbname=crt user=postgres", (int)strcspn(at, "\n"), at);
 }
 
-static void stop_restored(const char *name)
+/* Stops the restored cluster and removes the private socket folder crt-backup made for it
+ * (conninfo: restore's, "host=<folder> …"), which a cluster left running keeps. */
+static void stop_restored(const char *name, const char *conninfo)
 {
-    char out[1024], data[400];
+    char out[1024], data[400], sock[400];
     snprintf(data, sizeof data, "%s/restored-%s", dir, name);
     cr_assert_eq(sh(out, sizeof out, "%s/tests/integration/backup_cluster.sh stop %s",
                     CRT_SOURCE_DIR, data), 0, "%s", out);
+    cr_assert_eq(strncmp(conninfo, "host=", 5), 0, "%s", conninfo);
+    snprintf(sock, sizeof sock, "%.*s", (int)strcspn(conninfo + 5, " "), conninfo + 5);
+    cr_assert_not_null(strstr(sock, "/crt-restore."), "%s", sock);
+    cr_assert_eq(rmdir(sock), 0, "the restore's socket folder %s: %s", sock, strerror(errno));
 }
 
 /* crt-review verify against the restored cluster (its seal head as crt-backup left it). */
@@ -283,7 +290,7 @@ Test(backup, erasure_survives_restore, .timeout = 240)
     cr_assert_eq(count_in(restored, "SELECT count(*) FROM persons WHERE name_bidx = $1", bidx), 0);
     cr_assert_eq(count_in(restored, "SELECT count(*) FROM person_tombstones WHERE person_id = $1::uuid", a), 1);
     cr_assert_eq(verify_restored(restored, out, sizeof out), 0, "%s", out);
-    stop_restored("now");
+    stop_restored("now", restored);
 
     /* to a moment before the erasure: the WAL brings the person back, the ledger erases them
      * again before the service opens, and the seal chain is anchored at the restored seal */
@@ -307,7 +314,7 @@ Test(backup, erasure_survives_restore, .timeout = 240)
     snprintf(restores, sizeof restores, "%s/seal-head.json.restores", dir);
     struct stat st;
     cr_assert_eq(stat(restores, &st), 0, "the restore is noted beside the head file");
-    stop_restored("before");
+    stop_restored("before", restored);
     free(a);
     free(b);
     free(cc);
