@@ -321,7 +321,8 @@ bool explain_finish(PGconn *pg, const struct crt_config *cfg, const struct seal_
     snprintf(days, sizeof days, "%d", cfg->repeat_days);
     struct rowfold *own = fold ? NULL : rowfold_new();
     bool ok = explain_wait(pg);
-    log_debug("explanation statement done seal=%lld ok=%d", seal->id, ok);
+    log_debug("explanation statement done seal=%lld ok=%d folded_from_the_seal=%d", seal->id, ok,
+              fold && rowfold_fed(fold));
     ok = ok && (fold || own) &&
          run_steps(pg, explain_steps, sizeof explain_steps / sizeof explain_steps[0], days,
                    seal) &&

@@ -117,8 +117,6 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out);
     "'create', 'read', 'update', 'trajectory_read', 'trajectory_write', 'history_read', "    \
     "'assignment_write', 'assignment_read', 'referral_write', 'referral_read', 'disclosure', " \
     "'transfer_out', 'transfer_in', 'export'"
-/* Loads the rows of the seal into the session's temporary table rv and classifies each
- * access as explained (and by what) or not; updates review_pairs. In an open transaction. */
 /* The (actor, person) pair of rows a and b as hashable equalities: an absent actor (neither
  * user nor partner) is a pair of its own, as it was a partition of its own in the window this
  * replaced. */
@@ -126,6 +124,8 @@ int verify_run(PGconn *pg, const struct crt_config *cfg, FILE *out);
 #define PAIR_EQ(a, b)                                                                        \
     "(" a ".actor IS NULL) = (" b ".actor IS NULL) AND COALESCE(" a ".actor, " NO_ACTOR_UUID \
     ") = COALESCE(" b ".actor, " NO_ACTOR_UUID ") AND " a ".person_id = " b ".person_id"
+/* Loads the rows of the seal into the session's temporary table rv and classifies each
+ * access as explained (and by what) or not; updates review_pairs. In an open transaction. */
 bool explain_seal(PGconn *pg, const struct crt_config *cfg, const struct seal_info *seal);
 /* The same in two steps, so that the big statement runs while this process does other work
  * (the seal, on another connection): explain_start sends it without waiting (in an open
@@ -165,6 +165,8 @@ void rowfold_free(struct rowfold *fold);
  * fold. */
 void rowfold_seal_begin(void *ctx, PGconn *pg);
 void rowfold_seal_rows(void *ctx, const PGresult *r);
+/* Whether the seal's stream fed the fold to its end (else rowfold_write_days reads the rows). */
+bool rowfold_fed(const struct rowfold *fold);
 /* In the review's transaction, after rvc and rvr: rvu per (controller, user, role, local day) —
  * the first and last time of its rows (f, l) and accesses (acc_f, acc_l), the persons with an
  * unexplained access (unexpl) and opened (n) — and rvd, the persons each user opened per day

@@ -130,7 +130,7 @@ struct rowfold *rowfold_new(void)
     struct rowfold *f = calloc(1, sizeof *f);
     if (f == NULL || !access_names(f) || !fold_reset(f)) {
         rowfold_free(f);
-        log_error("crt-review: no memory for the user-day fold");
+        log_error("crt-review: no memory for the fold of the seal's rows");
         return NULL;
     }
     return f;
@@ -357,7 +357,8 @@ static bool resolve_row(struct rowfold *f, struct row_in *w, const struct row_in
         return true;
     if (!ft_uuids_intern(&f->s.persons, w->person, &pi))
         return false;
-    w->key = (uint64_t)w->di << 32 | pi;
+    if (w->flags & ROW_OPENED)
+        w->key = (uint64_t)w->di << 32 | pi; /* a staff row: di is its user day */
     w->pkey = (uint64_t)actor << 32 | pi;
     return true;
 }
@@ -501,6 +502,11 @@ void rowfold_seal_begin(void *ctx, PGconn *pg)
     }
 }
 
+bool rowfold_fed(const struct rowfold *f)
+{
+    return f->s.complete;
+}
+
 void rowfold_seal_rows(void *ctx, const PGresult *r)
 {
     struct rowfold *f = ctx;
@@ -508,7 +514,7 @@ void rowfold_seal_rows(void *ctx, const PGresult *r)
         return;
     if (!fold_result(f, NULL, r, &seal_cols)) {
         f->s.failed = true; /* the review streams the rows itself (rowfold_write_days) */
-        log_warn("the user-day fold of the seal's stream failed; the review reads the rows");
+        log_warn("the seal's rows could not be folded as they streamed; the review reads them");
         return;
     }
     f->s.complete = PQntuples(r) == 0;
@@ -540,8 +546,11 @@ static bool fold_stream(struct rowfold *f, PGconn *pg, const struct seal_info *s
         n = PQntuples(r);
         bool ok = fold_result(f, pg, r, &own_cols);
         PQclear(r);
-        if (!ok)
+        if (!ok) {
+            log_error("crt-review: the seal's rows could not be folded (out of memory, or a row "
+                      "whose day cannot be placed) seal=%lld", seal->id);
             return false;
+        }
     } while (n > 0);
     f->s.complete = true;
     return db_tool_command(pg, WHO, "CLOSE rowfold_rows", 0, NULL);
@@ -709,7 +718,8 @@ static bool write_pair_rows(struct rowfold *f, PGconn *pg)
         if (p->n > 1)
             snprintf(top2, sizeof top2, "%lld", (long long)p->top_id[1]);
         int n = snprintf(line, sizeof line,
-                         "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\t%s\n", actor, person, p->ctl, t[0], (long long)p->first_id, p->first_ctl,
+                         "%s\t%s\t%d\t%s\t%lld\t%d\t%s\t%s\t%lld\t%s\t%s\t%u\t%s\n", actor,
+                         person, p->ctl, t[0], (long long)p->first_id, p->first_ctl,
                          p->first_partner ? "t" : "f", t[1], (long long)p->top_id[0], t[2], top2,
                          p->n, t[1]);
         copy_line(&o, line, (size_t)n);

@@ -179,8 +179,10 @@ static bool add_rows(struct manifest *m, const PGresult *r)
             m->first_id = id;
         m->last_id = id;
         if (++m->in_block == SEAL_BLOCK_ROWS) {
-            if (m->has_full)
-                return false; /* cannot happen: a batch is smaller than a block */
+            if (m->has_full) { /* cannot happen: a batch is smaller than a block */
+                log_error("crt-review: two manifest blocks filled in one batch of rows");
+                return false;
+            }
             unsigned char *b = m->full;
             m->full = m->block;
             m->block = b;
@@ -330,8 +332,8 @@ static const char horizon_sql[] =
     "FROM (SELECT pg_current_snapshot() s) q";
 
 /* Inside the open repeatable-read transaction: horizon, rows, seal row. Once the range is
- * known and has rows to seal, started(ctx, out) is told (it may start the seal's review on
- * another connection while the rows are hashed here). */
+ * known and has rows to seal, watch->started is told (it may start the seal's review on
+ * another connection while the rows are hashed here), then watch->rows sees them. */
 static enum seal_outcome seal_in_tx(PGconn *pg, struct seal_work *w, struct seal_info *out,
                                     const struct seal_watch *watch)
 {

@@ -1314,13 +1314,33 @@ static const char *const rare_selections[][2] = {
               "lower(COALESCE(u.home_number, '')))))"},
 };
 
+/* Feeds fold as the seal feeds it: its local days first, then the rows in batches of the seal's
+ * columns, an empty batch last; the fold must have taken them all (no fallback). */
+static void feed_as_the_seal(PGconn *c, struct rowfold *fold)
+{
+    int n = 0;
+    rowfold_seal_begin(fold, c);
+    cr_assert(sql_ok(c, "DECLARE seal_like NO SCROLL CURSOR FOR SELECT " SEAL_ROW_COLUMNS
+                        " FROM access_log l ORDER BY l.id", 0, NULL));
+    do {
+        PGresult *r = PQexec(c, "FETCH 10000 FROM seal_like");
+        cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+        n = PQntuples(r);
+        rowfold_seal_rows(fold, r);
+        PQclear(r);
+    } while (n > 0);
+    cr_assert(sql_ok(c, "CLOSE seal_like", 0, NULL));
+    cr_assert(rowfold_fed(fold), "the seal's rows were not all folded as they streamed");
+}
+
 /* The folds are built from the scenario's rows in a transaction that is rolled back; every
  * figure a rule or count now reads from them equals its direct computation from rv, and rvr
- * holds every row each rule reading it selects (with all its columns). */
-Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
+ * holds every row each rule reading it selects (with all its columns). from_stream: the rows
+ * are folded as the seal streams them (SEAL_ROW_COLUMNS), else by the review's own cursor. */
+static void folds_equal_direct(const char *tag, bool from_stream)
 {
     struct copy k;
-    copy_open(&k, "fold");
+    copy_open(&k, tag);
     /* as before a first review: every pair is new, so each has its first access here */
     cr_assert(sql_ok(k.su, "DELETE FROM review_pairs", 0, NULL));
     /* a staff user's reads just after and before local midnight, whose UTC day is another */
@@ -1356,7 +1376,12 @@ Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
                         "SELECT n, NULLIF(n - 1, 0), 0, 1, 1, repeat('0', 64), repeat('0', 64), "
                         "repeat('0', 64), 'test', 'test', now() FROM (SELECT COALESCE(max(id), 0) "
                         "+ 1 n FROM log_seals) x", 0, NULL));
-    cr_assert(explain_seal(c, &cfg, &all), "explanation or folds failed: %s", PQerrorMessage(c));
+    struct rowfold *fold = from_stream ? rowfold_new() : NULL;
+    if (from_stream)
+        feed_as_the_seal(c, fold);
+    cr_assert(explain_start(c, &all) && explain_finish(c, &cfg, &all, fold),
+              "explanation or folds failed: %s", PQerrorMessage(c));
+    rowfold_free(fold);
     for (size_t i = 0; i < sizeof fold_pairs / sizeof fold_pairs[0]; i++) {
         long rows = 0, d = fold_differs(c, fold_pairs[i][1], fold_pairs[i][2], &rows);
         cr_expect_eq(d, 0, "%s: %ld rows differ", fold_pairs[i][0], d);
@@ -1378,6 +1403,16 @@ Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
     sql_ok(c, "ROLLBACK", 0, NULL);
     PQfinish(c);
     copy_close(&k);
+}
+
+Test(review, the_folds_equal_the_direct_computation_from_rv, .timeout = 300)
+{
+    folds_equal_direct("fold", false);
+}
+
+Test(review, the_folds_of_the_seals_stream_equal_the_direct_computation_from_rv, .timeout = 300)
+{
+    folds_equal_direct("foldstream", true);
 }
 
 /* The digest of every row of rv in id order after the explanation and its folds of scope, in a
